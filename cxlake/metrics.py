@@ -1,0 +1,121 @@
+"""Metric definitions shared by the pipeline, the explorer and alerts.
+
+The thresholds come from ``config/metrics.yaml``; dbt receives the same values as ``--vars``
+(see :func:`dbt_vars`), so an NPS in a mart and on a page can never be banded differently.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import yaml
+
+
+@dataclass(frozen=True)
+class MetricSettings:
+    promoter_min: int
+    detractor_max: int
+    confidence_z: float
+    csat_top_box_min: int
+    min_responses: int
+
+
+@cache
+def settings() -> MetricSettings:
+    raw = yaml.safe_load(resources.files("cxlake.config").joinpath("metrics.yaml").read_text("utf-8"))
+    return MetricSettings(
+        promoter_min=int(raw["nps"]["promoter_min"]),
+        detractor_max=int(raw["nps"]["detractor_max"]),
+        confidence_z=float(raw["nps"]["confidence_z"]),
+        csat_top_box_min=int(raw["csat"]["top_box_min"]),
+        min_responses=int(raw["min_responses"]),
+    )
+
+
+def dbt_vars() -> dict[str, float | int]:
+    """The metric thresholds as dbt ``--vars`` (read by the macros in dbt_project/macros)."""
+    s = settings()
+    return {
+        "nps_promoter_min": s.promoter_min,
+        "nps_detractor_max": s.detractor_max,
+        "csat_top_box_min": s.csat_top_box_min,
+        "min_responses": s.min_responses,
+    }
+
+
+def nps_category(score: int | None) -> str | None:
+    """promoter / passive / detractor for a 0-10 likelihood-to-recommend answer."""
+    if score is None or (isinstance(score, float) and math.isnan(score)):
+        return None
+    s = settings()
+    if score >= s.promoter_min:
+        return "promoter"
+    if score <= s.detractor_max:
+        return "detractor"
+    return "passive"
+
+
+@dataclass(frozen=True)
+class NpsResult:
+    n: int
+    promoters: int
+    detractors: int
+    nps: float | None
+    ci_low: float | None
+    ci_high: float | None
+
+    @property
+    def margin_of_error(self) -> float | None:
+        if self.ci_low is None or self.ci_high is None:
+            return None
+        return (self.ci_high - self.ci_low) / 2
+
+    @property
+    def too_few_responses(self) -> bool:
+        return self.n < settings().min_responses
+
+
+def nps_from_counts(promoters: int, passives: int, detractors: int) -> NpsResult:
+    """NPS on -100..100 with its adjusted-Wald 95% interval.
+
+    Adjusted Wald (Rocks 2016, The American Statistician): add 3/4 of a promoter and 3/4 of a
+    detractor (3 responses in all, split over the three classes), which keeps the coverage near
+    95% at small n where the plain Wald interval is far too narrow.
+    Roll-ups must call this with summed counts, never average NPS values.
+    """
+    n = promoters + passives + detractors
+    if n == 0:
+        return NpsResult(0, 0, 0, None, None, None)
+    nps = 100.0 * (promoters - detractors) / n
+    ci_low, ci_high = nps_adjusted_wald_interval(promoters, detractors, n, settings().confidence_z)
+    return NpsResult(n, promoters, detractors, nps, ci_low, ci_high)
+
+
+def nps_adjusted_wald_interval(promoters: int, detractors: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    n_adj = n + 3
+    p_adj = (promoters + 0.75) / n_adj
+    d_adj = (detractors + 0.75) / n_adj
+    centre = p_adj - d_adj
+    half_width = z * math.sqrt((p_adj + d_adj - centre**2) / n_adj)
+    return max(-100.0, 100 * (centre - half_width)), min(100.0, 100 * (centre + half_width))
+
+
+def nps_from_scores(scores) -> NpsResult:
+    """NPS of an iterable of 0-10 scores (None / NaN are ignored)."""
+    counts = {"promoter": 0, "passive": 0, "detractor": 0}
+    for score in scores:
+        category = nps_category(score)
+        if category:
+            counts[category] += 1
+    return nps_from_counts(counts["promoter"], counts["passive"], counts["detractor"])
+
+
+def csat_top2_share(ratings) -> float | None:
+    """Share (0..1) of ratings in the top two boxes of 1-5; None when there are none."""
+    valid = [r for r in ratings if r is not None and not (isinstance(r, float) and math.isnan(r))]
+    if not valid:
+        return None
+    return sum(1 for r in valid if r >= settings().csat_top_box_min) / len(valid)
