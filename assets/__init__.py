@@ -1,0 +1,1 @@
+"""Dagster assets: ingestion per source, configuration tables, dbt models, publish."""

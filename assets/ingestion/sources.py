@@ -1,0 +1,164 @@
+"""What each source delivers and how one day's folder becomes a PartitionLoad.
+
+Pure functions of the landing folder: no warehouse, no Dagster, so tests call them directly.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from assets.ingestion import raw_tables as rt
+from assets.ingestion.loading import FileAudit, PartitionLoad
+from cxlake.delivered_files import DeliveredFileError, file_checksum, read_csv_records
+from cxlake.surveys.mapping import load_mappings, mapping_for_file
+from cxlake.surveys.readers import read_survey
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    tables: tuple[rt.RawTable, ...]
+    load_partition: Callable[[Path, Path, str], PartitionLoad]  # (landing root, day folder, day)
+    description: str
+
+
+def _relative(path: Path, landing_root: Path) -> str:
+    try:
+        return str(path.relative_to(landing_root))
+    except ValueError:
+        return str(path)
+
+
+def csv_file_frame(path: Path, table: rt.RawTable, name: str) -> tuple[pd.DataFrame, FileAudit, list[str]]:
+    """One delivered CSV as the raw table's columns plus lineage, and its audit row."""
+    records = read_csv_records(path)
+    missing = [c for c in table.columns if c not in records.header]
+    if missing:
+        raise DeliveredFileError(path, f"missing column(s) {', '.join(missing)} (header: {', '.join(records.header)})")
+    extra = [c for c in records.header if c not in table.columns]
+    width = len(records.header)
+    for row, line in zip(records.rows, records.lines, strict=True):
+        if len(row) != width:
+            raise DeliveredFileError(path, f"line {line}: {len(row)} fields where the header has {width}")
+    frame = pd.DataFrame(records.rows, columns=records.header, dtype="string")[list(table.columns)]
+    frame["_source_file"] = name
+    frame["_source_row"] = records.lines
+    audit = FileAudit(name, table.name, len(records.rows), len(frame), records.checksum)
+    warnings = [f"{name}: extra column(s) not loaded: {', '.join(extra)}"] if extra else []
+    return frame, audit, warnings
+
+
+def csv_source_loader(files: dict[str, rt.RawTable]) -> Callable[[Path, Path, str], PartitionLoad]:
+    """A loader for a source that delivers fixed-name CSV files, one per raw table."""
+
+    def load(landing_root: Path, folder: Path, day: str) -> PartitionLoad:
+        load = PartitionLoad(day)
+        present = sorted(folder.iterdir()) if folder.is_dir() else []
+        for path in present:
+            table = files.get(path.name)
+            if table is None:
+                load.warnings.append(f"{_relative(path, landing_root)}: not a file this source delivers; left unread")
+                continue
+            frame, audit, warnings = csv_file_frame(path, table, _relative(path, landing_root))
+            load.add(table, frame)
+            load.audits.append(audit)
+            load.warnings.extend(warnings)
+        return load
+
+    return load
+
+
+def survey_loader(tool: str, responses: rt.RawTable, answers: rt.RawTable):
+    """A loader for one survey tool: each file is matched to its survey's mapping by name."""
+
+    def load(landing_root: Path, folder: Path, day: str) -> PartitionLoad:
+        load = PartitionLoad(day)
+        mappings = [m for m in load_mappings() if m.tool == tool]
+        present = sorted(folder.iterdir()) if folder.is_dir() else []
+        for path in present:
+            name = _relative(path, landing_root)
+            mapping = mapping_for_file(path, mappings)
+            if mapping is None:
+                load.warnings.append(f"{name}: no survey mapping matches this file; left unread")
+                continue
+            export = read_survey(path, format=tool, survey_id=mapping.survey_id, timezone=mapping.timezone)
+            response_frame = export.responses.assign(layout=export.layout, _source_file=name)
+            response_frame = response_frame.rename(columns={"source_row": "_source_row"})
+            answer_frame = export.answers.rename(columns={"source_row": "_source_row"}).assign(_source_file=name)
+            load.add(responses, response_frame)
+            load.add(answers, answer_frame)
+            checksum = file_checksum(path.read_bytes())
+            load.audits.append(FileAudit(name, responses.name, len(response_frame), len(response_frame), checksum))
+        return load
+
+    return load
+
+
+def load_reviews(landing_root: Path, folder: Path, day: str) -> PartitionLoad:
+    """Review platforms deliver a JSON page per platform: {"platform", "fetched_at", "reviews": [...]}."""
+    load = PartitionLoad(day)
+    present = sorted(folder.glob("*.json")) if folder.is_dir() else []
+    for path in present:
+        name = _relative(path, landing_root)
+        data = path.read_bytes()
+        try:
+            page = json.loads(data.decode("utf-8-sig"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise DeliveredFileError(path, f"not valid UTF-8 JSON ({error})") from None
+        if not isinstance(page, dict) or not isinstance(page.get("reviews"), list):
+            raise DeliveredFileError(path, 'expected an object with a "reviews" list')
+        rows = []
+        for index, review in enumerate(page["reviews"], start=1):
+            row = {c: review.get(c) for c in rt.REVIEWS.columns}
+            row["platform"] = row["platform"] or page.get("platform") or path.stem
+            row["fetched_at"] = row["fetched_at"] or page.get("fetched_at")
+            row["_source_row"] = index  # position in the reviews list
+            rows.append(row)
+        frame = pd.DataFrame(rows, columns=[*rt.REVIEWS.columns, "_source_row"])
+        for column in rt.REVIEWS.columns:
+            frame[column] = frame[column].map(lambda v: None if v is None else str(v)).astype("string")
+        frame["_source_file"] = name
+        load.add(rt.REVIEWS, frame)
+        load.audits.append(FileAudit(name, rt.REVIEWS.name, len(rows), len(frame), file_checksum(data)))
+    return load
+
+
+SOURCES: tuple[Source, ...] = (
+    Source(
+        "reference",
+        (rt.REFERENCE_STORES, rt.REFERENCE_STAFF),
+        csv_source_loader({"stores.csv": rt.REFERENCE_STORES, "staff.csv": rt.REFERENCE_STAFF}),
+        "Region, store and staff roster.",
+    ),
+    Source("crm", (rt.CRM_CUSTOMERS,), csv_source_loader({"customers.csv": rt.CRM_CUSTOMERS}), "CRM customers."),
+    Source(
+        "pos",
+        (rt.POS_TRANSACTIONS, rt.POS_TRANSACTION_LINES),
+        csv_source_loader({"transactions.csv": rt.POS_TRANSACTIONS, "transaction_lines.csv": rt.POS_TRANSACTION_LINES}),
+        "POS transactions and their lines.",
+    ),
+    Source(
+        "survey_invitations",
+        (rt.SURVEY_INVITATIONS,),
+        csv_source_loader({"invitations.csv": rt.SURVEY_INVITATIONS}),
+        "Survey invitations.",
+    ),
+    Source(
+        "qualtrics",
+        (rt.QUALTRICS_RESPONSES, rt.QUALTRICS_ANSWERS),
+        survey_loader("qualtrics", rt.QUALTRICS_RESPONSES, rt.QUALTRICS_ANSWERS),
+        "Qualtrics survey exports (app and delivery orders).",
+    ),
+    Source(
+        "wjx",
+        (rt.WJX_RESPONSES, rt.WJX_ANSWERS),
+        survey_loader("wjx", rt.WJX_RESPONSES, rt.WJX_ANSWERS),
+        "问卷星 survey downloads (in-store QR surveys).",
+    ),
+    Source("reviews", (rt.REVIEWS,), load_reviews, "Review platform API pages."),
+)

@@ -1,0 +1,21 @@
+"""Publish the serving copy the explorer reads, after a green build."""
+
+from dagster import AssetExecutionContext, MaterializeResult, asset
+
+from assets.dbt import cxlake_dbt_models
+from orchestration.partitions import daily_partitions, single_run
+from orchestration.resources import Warehouse
+
+
+@asset(
+    key=["serving", "published_copy"],
+    group_name="publish",
+    deps=list(cxlake_dbt_models.keys),
+    partitions_def=daily_partitions,
+    backfill_policy=single_run,
+    kinds={"duckdb"},
+    description="data/serving.duckdb: the warehouse copied after CHECKPOINT and renamed into place.",
+)
+def serving_copy(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
+    target = warehouse.publish()
+    return MaterializeResult(metadata={"path": str(target), "bytes": target.stat().st_size})

@@ -1,0 +1,47 @@
+{#- Both survey tools' responses in one shape. A response delivered again in a later export
+    (re-downloads happen) keeps only its latest delivery, so each response counts once. -#}
+with qualtrics as (
+    select * from {{ ref('stg_qualtrics__responses') }}
+),
+
+wjx as (
+    select * from {{ ref('stg_wjx__responses') }}
+),
+
+unioned as (
+    select * from qualtrics
+    union all
+    select * from wjx
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by survey_id, response_id
+            order by delivered_on desc, source_file desc, source_row desc
+        ) as delivery_rank
+    from unioned
+),
+
+latest as (
+    select
+        {{ dbt.concat(["survey_id", "':'", "response_id"]) }} as response_key,
+        survey_id,
+        response_id,
+        source_system,
+        export_layout,
+        status,
+        ip_address,
+        metadata_json,
+        duration_in_seconds,
+        submitted_at,
+        started_at,
+        delivered_on,
+        source_file,
+        source_row
+    from ranked
+    where delivery_rank = 1
+)
+
+select * from latest

@@ -1,0 +1,1 @@
+"""Dagster wiring: the one Definitions object, its resources, partitions and jobs."""

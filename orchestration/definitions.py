@@ -1,0 +1,44 @@
+"""The one Definitions object: `dagster dev -m orchestration.definitions` and `cxlake run` use it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
+from dagster_dbt import DbtCliResource
+
+from assets.configuration import configuration_tables
+from assets.dbt import cxlake_dbt_models, dbt_project
+from assets.ingestion.assets import ingestion_assets
+from assets.publish import serving_copy
+from orchestration.partitions import daily_partitions
+from orchestration.resources import LandingZone, Warehouse
+
+# The dbt installed beside this Python, whether or not the venv is on PATH.
+DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
+
+# Everything from landing files to the serving copy, for a day or a range of days in one run.
+daily_pipeline_job = define_asset_job(
+    "daily_pipeline_job", selection=AssetSelection.all(), partitions_def=daily_partitions
+)
+
+
+def build_definitions(
+    landing_root: str | None = None, warehouse_path: str | None = None, serving_path: str | None = None
+) -> Definitions:
+    """Definitions bound to a landing folder and a warehouse (defaults: the cxlake home)."""
+    return Definitions(
+        assets=[*ingestion_assets, configuration_tables, cxlake_dbt_models, serving_copy],
+        jobs=[daily_pipeline_job],
+        resources={
+            "landing": LandingZone(root=landing_root),
+            "warehouse": Warehouse(path=warehouse_path, serving_path=serving_path),
+            "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
+        },
+        # DuckDB has a single writer: steps run one after another in one process.
+        executor=in_process_executor,
+    )
+
+
+defs = build_definitions()
