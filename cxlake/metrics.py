@@ -48,7 +48,7 @@ def dbt_vars() -> dict[str, float | int]:
 
 def nps_category(score: int | None) -> str | None:
     """promoter / passive / detractor for a 0-10 likelihood-to-recommend answer."""
-    if score is None or (isinstance(score, float) and math.isnan(score)):
+    if _is_missing(score):
         return None
     s = settings()
     if score >= s.promoter_min:
@@ -56,6 +56,16 @@ def nps_category(score: int | None) -> str | None:
     if score <= s.detractor_max:
         return "detractor"
     return "passive"
+
+
+def _is_missing(value) -> bool:
+    """None, NaN and pandas' NA (nullable integer columns) all mean "not answered"."""
+    if value is None:
+        return True
+    try:
+        return bool(value != value)  # NaN is the one value unequal to itself
+    except TypeError:  # pd.NA refuses to be a bool
+        return True
 
 
 @dataclass(frozen=True)
@@ -94,7 +104,9 @@ def nps_from_counts(promoters: int, passives: int, detractors: int) -> NpsResult
     return NpsResult(n, promoters, detractors, nps, ci_low, ci_high)
 
 
-def nps_adjusted_wald_interval(promoters: int, detractors: int, n: int, z: float = 1.96) -> tuple[float, float]:
+def nps_adjusted_wald_interval(
+    promoters: int, detractors: int, n: int, z: float = 1.96
+) -> tuple[float, float]:
     n_adj = n + 3
     p_adj = (promoters + 0.75) / n_adj
     d_adj = (detractors + 0.75) / n_adj
@@ -115,7 +127,7 @@ def nps_from_scores(scores) -> NpsResult:
 
 def csat_top2_share(ratings) -> float | None:
     """Share (0..1) of ratings in the top two boxes of 1-5; None when there are none."""
-    valid = [r for r in ratings if r is not None and not (isinstance(r, float) and math.isnan(r))]
+    valid = [r for r in ratings if not _is_missing(r)]
     if not valid:
         return None
     return sum(1 for r in valid if r >= settings().csat_top_box_min) / len(valid)

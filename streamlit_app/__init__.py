@@ -1,0 +1,1 @@
+"""The cxlake explorer: Streamlit pages over the published serving copy (``data/serving.duckdb``)."""

@@ -1,0 +1,12 @@
+"""Entry point of the explorer: ``streamlit run streamlit_app/app.py``.
+
+Pages live in ``pages/``; each is a thin script over :mod:`streamlit_app.data_access`.
+"""
+
+import streamlit as st
+
+st.set_page_config(page_title="cxlake", page_icon=":material/insights:", layout="wide")
+navigation = st.navigation(
+    [st.Page("pages/overview.py", title="Overview · 概览", icon=":material/speed:", default=True)]
+)
+navigation.run()

@@ -1,0 +1,278 @@
+"""The explorer's only way to the data: read-only queries on the published serving copy.
+
+Every page goes through this module, so the user's scope is enforced here, in one WHERE-clause
+helper, and not by hiding widgets. Values are always bound as parameters; the SQL text is built
+only from constant column names. SQL only counts; NPS and its interval come from :mod:`cxlake.metrics`,
+so a page can never roll up or band a score differently from the marts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from cxlake.metrics import NpsResult, nps_category, nps_from_counts
+from cxlake.paths import cxlake_paths
+
+# The pipeline publishes a few times a day; five minutes bounds how stale a cached answer can be.
+CACHE_TTL_SECONDS = 300
+TREND_GRAINS = ("day", "week", "month")
+SCOPE_KINDS = ("all", "region", "store")
+_SCOPE_COLUMNS = {"region": "region_id", "store": "store_id"}
+_NPS_COUNTS = """
+    count(*) filter (where nps_category = 'promoter') as promoters,
+    count(*) filter (where nps_category = 'passive') as passives,
+    count(*) filter (where nps_category = 'detractor') as detractors"""
+
+
+class ServingCopyMissing(FileNotFoundError):
+    """The pipeline has not published the serving copy yet."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The rows a user may see: everything, some regions or some stores.
+
+    Unlike a filter, an empty ``ids`` for a region or store scope means *nothing*, so a half-built
+    scope fails closed.
+    """
+
+    kind: Literal["all", "region", "store"]
+    ids: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.kind not in SCOPE_KINDS:
+            raise ValueError(f"unknown scope kind {self.kind!r}; expected one of {SCOPE_KINDS}")
+        if not isinstance(self.ids, tuple):
+            raise TypeError("Scope.ids must be a tuple, so the scope stays hashable and immutable")
+
+    @classmethod
+    def everything(cls) -> Scope:
+        """The scope of every page until sign-in exists."""
+        return cls("all")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the user picked in the sidebar; an empty tuple or None means "no restriction"."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    region_ids: tuple[str, ...] = ()
+    store_ids: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    """The values the sidebar offers, already limited to the user's scope."""
+
+    date_min: date | None
+    date_max: date | None
+    regions: dict[str, str]
+    stores: dict[str, str]
+    store_regions: dict[str, str]
+    channels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Serving:
+    connection: duckdb.DuckDBPyConnection
+    path: Path
+    signature: tuple[int, int]
+
+
+def serving_path() -> Path:
+    """Where the published copy lives (``$CXLAKE_HOME`` is read now, not at import)."""
+    return cxlake_paths().serving
+
+
+def serving_copy_exists() -> bool:
+    return serving_path().is_file()
+
+
+def _file_signature(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_ino, stat.st_mtime_ns
+
+
+def _is_current(serving: _Serving) -> bool:
+    """False once the pipeline has renamed a new copy into place, so the connection is reopened."""
+    try:
+        return _file_signature(serving.path) == serving.signature
+    except FileNotFoundError:
+        return False
+
+
+@st.cache_resource(validate=_is_current, show_spinner=False)
+def _open_serving(path: str) -> _Serving:
+    # The signature is taken before connecting: a rename in between only causes one extra reopen.
+    signature = _file_signature(Path(path))
+    return _Serving(duckdb.connect(path, read_only=True), Path(path), signature)
+
+
+@contextmanager
+def _cursor() -> Iterator[duckdb.DuckDBPyConnection]:
+    """A cursor per query: one DuckDB connection must not be used by two sessions' threads at once."""
+    path = serving_path()
+    if not path.is_file():
+        raise ServingCopyMissing(f"no serving copy at {path}")
+    with _open_serving(str(path)).connection.cursor() as cursor:
+        yield cursor
+
+
+def _scope_condition(scope: Scope) -> tuple[str, list[object]]:
+    if not isinstance(scope, Scope):
+        raise TypeError(f"a Scope is required, got {type(scope).__name__}")
+    if scope.kind == "all":
+        return "true", []
+    return f"list_contains(?::varchar[], {_SCOPE_COLUMNS[scope.kind]})", [list(scope.ids)]
+
+
+def _where(scope: Scope, filters: Filters) -> tuple[str, list[object]]:
+    """Countable rows AND the user's scope AND the filters, for either fact table."""
+    scope_sql, params = _scope_condition(scope)
+    conditions = ["is_countable", scope_sql]
+    if filters.date_from is not None:
+        conditions.append("response_date >= ?")
+        params.append(filters.date_from)
+    if filters.date_to is not None:
+        conditions.append("response_date <= ?")
+        params.append(filters.date_to)
+    for column, values in (
+        ("region_id", filters.region_ids),
+        ("store_id", filters.store_ids),
+        ("channel", filters.channels),
+    ):
+        if values:
+            conditions.append(f"list_contains(?::varchar[], {column})")
+            params.append(list(values))
+    return " and ".join(conditions), params
+
+
+def _frame(sql: str, params: list[object]) -> pd.DataFrame:
+    with _cursor() as cursor:
+        return cursor.execute(sql, params).df()
+
+
+def _rows(sql: str, params: list[object]) -> list[tuple]:
+    with _cursor() as cursor:
+        return cursor.execute(sql, params).fetchall()
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def filter_options(scope: Scope) -> FilterOptions:
+    """Date bounds, regions, stores and channels the user may pick from."""
+    scope_sql, scope_params = _scope_condition(scope)
+    ((date_min, date_max),) = _rows(
+        "select min(response_date), max(response_date) from marts.fct_survey_responses"
+        f" where is_countable and {scope_sql}",
+        scope_params,
+    )
+    stores = _rows(
+        "select store_id, store_name, region_id, region_name from marts.dim_store"
+        f" where {scope_sql} order by region_id, store_id",
+        scope_params,
+    )
+    channels = _rows(
+        "select distinct channel from marts.fct_survey_responses"
+        f" where is_countable and channel is not null and {scope_sql} order by channel",
+        scope_params,
+    )
+    return FilterOptions(
+        date_min=date_min,
+        date_max=date_max,
+        regions={region_id: region_name for _, _, region_id, region_name in stores},
+        stores={store_id: store_name for store_id, store_name, _, _ in stores},
+        store_regions={store_id: region_id for store_id, _, region_id, _ in stores},
+        channels=tuple(channel for (channel,) in channels),
+    )
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def nps_summary(scope: Scope, filters: Filters) -> NpsResult:
+    """NPS with its interval from the promoter / passive / detractor counts in scope."""
+    where, params = _where(scope, filters)
+    ((promoters, passives, detractors),) = _rows(
+        f"select {_NPS_COUNTS} from marts.fct_survey_responses where {where}", params
+    )
+    return nps_from_counts(promoters, passives, detractors)
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def nps_trend(scope: Scope, filters: Filters, grain: str = "week") -> pd.DataFrame:
+    """One row per period: counts, n, nps, ci_low, ci_high (periods without responses are absent)."""
+    if grain not in TREND_GRAINS:
+        raise ValueError(f"grain must be one of {TREND_GRAINS}, got {grain!r}")
+    where, params = _where(scope, filters)
+    trend = _frame(
+        f"select cast(date_trunc(?, response_date) as date) as period, {_NPS_COUNTS}"
+        f" from marts.fct_survey_responses where {where} and nps_category is not null"
+        " group by period order by period",
+        [grain, *params],
+    )
+    results = [
+        nps_from_counts(int(p), int(pa), int(d))
+        for p, pa, d in zip(trend["promoters"], trend["passives"], trend["detractors"], strict=True)
+    ]
+    return trend.assign(
+        n=[r.n for r in results],
+        nps=[r.nps for r in results],
+        ci_low=[r.ci_low for r in results],
+        ci_high=[r.ci_high for r in results],
+    )
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def score_distribution(scope: Scope, filters: Filters) -> pd.DataFrame:
+    """Eleven rows, scores 0..10 (zero-filled): score, responses, category."""
+    where, params = _where(scope, filters)
+    counts = dict(
+        _rows(
+            "select nps_score, count(*) from marts.fct_survey_responses"
+            f" where {where} and nps_score between 0 and 10 group by nps_score",
+            params,
+        )
+    )
+    scores = range(11)
+    return pd.DataFrame(
+        {
+            "score": list(scores),
+            "responses": [int(counts.get(score, 0)) for score in scores],
+            "category": [nps_category(score) for score in scores],
+        }
+    )
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def csat_by_touchpoint(scope: Scope, filters: Filters) -> pd.DataFrame:
+    """One row per touchpoint in journey order: names, n, top_box, top2_share (0..1), mean_csat.
+
+    Touchpoints without ratings in scope keep their row (n = 0, share and mean missing), so the
+    journey reads the same for every user.
+    """
+    where, params = _where(scope, filters)
+    csat = _frame(
+        "with ratings as ("
+        " select touchpoint_id, count(*) as n, count(*) filter (where is_top_box) as top_box,"
+        " avg(csat_score) as mean_csat"
+        f" from marts.fct_touchpoint_ratings where {where} and csat_score is not null"
+        " group by touchpoint_id)"
+        " select t.touchpoint_id, t.touchpoint_name_zh, t.touchpoint_name_en,"
+        " t.stage_name_zh, t.stage_name_en,"
+        " coalesce(r.n, 0) as n, coalesce(r.top_box, 0) as top_box, r.mean_csat"
+        " from marts.dim_touchpoint as t left join ratings as r on r.touchpoint_id = t.touchpoint_id"
+        " order by t.stage_order, t.touchpoint_order",
+        params,
+    )
+    rated = csat["n"] > 0
+    csat["top2_share"] = (csat["top_box"] / csat["n"].where(rated)).astype("float64")
+    return csat

@@ -1,0 +1,128 @@
+"""Overview: NPS with its interval, its trend, the 0-10 score spread and CSAT along the journey."""
+
+import streamlit as st
+
+from streamlit_app import charts, data_access, widgets
+
+LABELS = {
+    "en": {
+        "title": "Overview",
+        "no_serving": "No published data yet. Run `cxlake run` or `make demo` first.",
+        "no_data": "No data found",
+        "filters": "Filters",
+        "date_range": "Date range",
+        "region": "Region",
+        "store": "Store",
+        "channel": "Channel",
+        "channel_in_store": "In store",
+        "channel_app": "App",
+        "channel_delivery": "Delivery",
+        "nps": "NPS",
+        "nps_headline": "NPS {nps:.1f} (95% CI {low:.1f} – {high:.1f}), n = {n:,}",
+        "too_few": "Too few responses to report an NPS (n = {n:,}; at least {min} needed).",
+        "trend": "NPS trend with 95% interval",
+        "grain": "Period",
+        "grain_day": "Day",
+        "grain_week": "Week",
+        "grain_month": "Month",
+        "period": "Period",
+        "ci_low": "95% CI low",
+        "ci_high": "95% CI high",
+        "responses": "Responses",
+        "distribution": "Likelihood to recommend (0-10)",
+        "score": "Score",
+        "category": "Category",
+        "category_promoter": "Promoter",
+        "category_passive": "Passive",
+        "category_detractor": "Detractor",
+        "csat_title": "Satisfaction by touchpoint (top-2-box)",
+        "csat": "CSAT (top-2-box)",
+        "mean_csat": "Mean (1-5)",
+        "touchpoint": "Touchpoint",
+        "no_ratings": "No touchpoint ratings for this selection.",
+    },
+    "zh": {
+        "title": "概览",
+        "no_serving": "尚无已发布的数据。请先运行 `cxlake run` 或 `make demo`。",
+        "no_data": "未找到数据",
+        "filters": "筛选",
+        "date_range": "日期范围",
+        "region": "区域",
+        "store": "门店",
+        "channel": "渠道",
+        "channel_in_store": "到店",
+        "channel_app": "小程序/App",
+        "channel_delivery": "外卖",
+        "nps": "NPS",
+        "nps_headline": "NPS {nps:.1f}（95% 置信区间 {low:.1f} – {high:.1f}），n = {n:,}",
+        "too_few": "样本过少，不报告 NPS（n = {n:,}；至少需要 {min} 份）。",
+        "trend": "NPS 趋势（含 95% 置信区间）",
+        "grain": "周期",
+        "grain_day": "日",
+        "grain_week": "周",
+        "grain_month": "月",
+        "period": "周期",
+        "ci_low": "95% 区间下限",
+        "ci_high": "95% 区间上限",
+        "responses": "答卷数",
+        "distribution": "推荐意愿（0-10 分）",
+        "score": "分数",
+        "category": "类别",
+        "category_promoter": "推荐者",
+        "category_passive": "中立者",
+        "category_detractor": "贬损者",
+        "csat_title": "各触点满意度（前两格占比）",
+        "csat": "满意度（前两格）",
+        "mean_csat": "平均分（1-5）",
+        "touchpoint": "触点",
+        "no_ratings": "当前筛选下没有触点评分。",
+    },
+}
+
+language = widgets.language_picker()
+text = LABELS[language]
+st.title(text["title"])
+
+if not data_access.serving_copy_exists():
+    st.warning(text["no_serving"])
+    st.stop()
+
+scope = data_access.Scope.everything()  # until sign-in exists
+options = data_access.filter_options(scope)
+if options.date_min is None:
+    st.info(text["no_data"])
+    st.stop()
+
+filters = widgets.sidebar_filters(options, text)
+summary = data_access.nps_summary(scope, filters)
+if summary.n == 0:
+    st.info(text["no_data"])
+    st.stop()
+
+widgets.nps_headline(summary, text)
+
+trend_column, distribution_column = st.columns(2)
+with trend_column:
+    st.subheader(text["trend"])
+    grain = st.radio(
+        text["grain"],
+        options=data_access.TREND_GRAINS,
+        index=data_access.TREND_GRAINS.index("week"),
+        format_func=lambda g: text[f"grain_{g}"],
+        horizontal=True,
+        key="trend_grain",
+    )
+    trend = data_access.nps_trend(scope, filters, grain)
+    st.altair_chart(charts.nps_trend_chart(trend, text), width="stretch")
+with distribution_column:
+    st.subheader(text["distribution"])
+    distribution = data_access.score_distribution(scope, filters)
+    st.altair_chart(charts.score_histogram(distribution, text), width="stretch")
+
+st.subheader(text["csat_title"])
+csat = data_access.csat_by_touchpoint(scope, filters)
+if csat["n"].sum() == 0:
+    st.info(text["no_ratings"])
+else:
+    name_column = "touchpoint_name_zh" if language == "zh" else "touchpoint_name_en"
+    st.altair_chart(charts.csat_by_touchpoint_chart(csat, name_column, text), width="stretch")
