@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 from datetime import date, datetime
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -26,13 +26,13 @@ def _day(value: str | None) -> date | None:
     return datetime.strptime(value, "%Y-%m-%d").date() if value else None
 
 
-class Scale(str, Enum):
+class Scale(StrEnum):
     small = "small"
     medium = "medium"
     large = "large"
 
 
-class SurveyFormat(str, Enum):
+class SurveyFormat(StrEnum):
     auto = "auto"
     qualtrics = "qualtrics"
     wjx = "wjx"
@@ -41,9 +41,9 @@ class SurveyFormat(str, Enum):
 @app.command()
 def generate(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the landing files into.")],
-    scale: Annotated[Scale, typer.Option(help="small ~30 stores/90 days; medium ~1M; large ~20M transactions.")] = (
-        Scale.small
-    ),
+    scale: Annotated[
+        Scale, typer.Option(help="small ~30 stores/90 days; medium ~1M; large ~20M transactions.")
+    ] = (Scale.small),
     seed: Annotated[int, typer.Option(help="Same seed and start give byte-identical output.")] = 42,
     start: Annotated[str, typer.Option(help="First day, YYYY-MM-DD.")] = "2026-01-01",
     days: Annotated[int | None, typer.Option(help="Number of days (default 90).")] = None,
@@ -58,10 +58,12 @@ def generate(
 @app.command()
 def run(
     landing: Annotated[Path, typer.Option(help="Landing folder: <source>/<yyyy-mm-dd>/files.")],
-    warehouse: Annotated[Path | None, typer.Option(help="Warehouse DuckDB file (default data/warehouse.duckdb).")] = (
-        None
-    ),
-    start: Annotated[str | None, typer.Option(help="First day, inclusive (default: first landed day).")] = None,
+    warehouse: Annotated[
+        Path | None, typer.Option(help="Warehouse DuckDB file (default data/warehouse.duckdb).")
+    ] = (None),
+    start: Annotated[
+        str | None, typer.Option(help="First day, inclusive (default: first landed day).")
+    ] = None,
     end: Annotated[str | None, typer.Option(help="Last day, inclusive (default: last landed day).")] = None,
 ) -> None:
     """Load, check, model and publish a range of days as one Dagster run."""
@@ -76,8 +78,12 @@ def run(
     except ValueError as error:
         _fail(str(error))
     if not outcome.success:
-        _fail(f"run {outcome.run_id} failed for {outcome.first_day}..{outcome.last_day}; nothing was published")
-    typer.echo(f"run {outcome.run_id}: {outcome.first_day}..{outcome.last_day} ok, published {outcome.serving_path}")
+        _fail(
+            f"run {outcome.run_id} failed for {outcome.first_day}..{outcome.last_day}; nothing was published"
+        )
+    typer.echo(
+        f"run {outcome.run_id}: {outcome.first_day}..{outcome.last_day} ok, published {outcome.serving_path}"
+    )
 
 
 @app.command("read-survey")
@@ -109,12 +115,12 @@ def check_survey_command(
     mapping: Annotated[Path, typer.Option("--mapping", help="The survey's mapping YAML.")],
 ) -> None:
     """Dry-run an export against a survey mapping: unmapped questions and values."""
-    from cxlake.surveys.mapping import check_survey, load_mapping
+    from cxlake.surveys.mapping import SurveyMappingError, check_survey, load_mapping
     from cxlake.surveys.readers import SurveyReadError
 
     try:
         report = check_survey(file, load_mapping(mapping))
-    except (SurveyReadError, ValueError) as error:
+    except (SurveyReadError, SurveyMappingError) as error:
         _fail(str(error))
     typer.echo(report.render())
     if not report.ok:
@@ -125,8 +131,19 @@ def check_survey_command(
 def serve(port: Annotated[int, typer.Option(help="Port of the explorer.")] = 8501) -> None:
     """Serve the explorer on the current serving copy."""
     app_file = Path(__file__).resolve().parent.parent / "streamlit_app" / "app.py"
-    command = [sys.executable, "-m", "streamlit", "run", str(app_file), "--server.port", str(port),
-               "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app_file),
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     typer.echo(f"cxlake explorer: http://localhost:{port}")
     raise typer.Exit(subprocess.call(command, env=os.environ.copy()))
 

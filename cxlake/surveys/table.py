@@ -1,0 +1,162 @@
+"""Bytes of a delivered file -> a grid of text cells, whatever the container (CSV, .xls, .xlsx, HTML).
+
+The container is recognised by its bytes, not its extension: web "xls" downloads are often HTML or CSV.
+Text is decoded as strict UTF-8 first and GB18030 second, because UTF-8 Chinese often decodes as
+GB18030 without error, into garbage; the reverse order would silently corrupt UTF-8 files.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+from html.parser import HTMLParser
+
+from python_calamine import CalamineError, CalamineWorkbook
+
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy binary .xls
+ZIP_MAGIC = b"PK\x03\x04"  # .xlsx (a zip of XML parts)
+
+
+class UnreadableExport(ValueError):
+    """Why a file cannot be read, as one line; the caller adds the file name."""
+
+
+@dataclass(frozen=True)
+class RawTable:
+    rows: list[list[str]]
+    lines: list[int]  # 1-based physical line (CSV) or sheet row where each row starts
+    container: str  # csv | xls | xlsx | html
+
+
+def read_table(data: bytes) -> RawTable:
+    if not data.strip():
+        raise UnreadableExport("empty file")
+    if data.startswith(OLE2_MAGIC):
+        return _read_excel(data, "xls")
+    if data.startswith(ZIP_MAGIC):
+        return _read_excel(data, "xlsx")
+    text = decode_text(data)
+    head = text[:2048].lower()
+    if text.lstrip().startswith("<") and ("<table" in head or "<html" in head or "<!doctype" in head):
+        return _read_html(text)
+    table = _read_csv(text)
+    if not table.rows:
+        raise UnreadableExport("empty file")
+    return table
+
+
+def decode_text(data: bytes) -> str:
+    if data.startswith(codecs.BOM_UTF8):
+        try:
+            return data[len(codecs.BOM_UTF8) :].decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise UnreadableExport(f"encoding: UTF-8 BOM but invalid UTF-8 at byte {err.start + 3}") from None
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise UnreadableExport("encoding: UTF-16 BOM but invalid UTF-16") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError as err:
+        raise UnreadableExport(f"encoding: neither UTF-8 nor GB18030 (bad byte at {err.start})") from None
+
+
+def _read_csv(text: str) -> RawTable:
+    first_line = text.split("\n", 1)[0]
+    delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    start = 1
+    try:
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                rows.append(row)
+                lines.append(start)
+            start = reader.line_num + 1
+    except csv.Error as err:
+        raise UnreadableExport(f"malformed CSV near line {reader.line_num}: {err}") from None
+    return RawTable(rows, lines, "csv")
+
+
+def _read_excel(data: bytes, container: str) -> RawTable:
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        grid = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    except (CalamineError, ValueError) as err:
+        what = "a zip archive that is not an .xlsx workbook" if container == "xlsx" else "a damaged .xls"
+        raise UnreadableExport(f"{what} ({type(err).__name__}: {err})") from None
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    for number, cells in enumerate(grid, start=1):
+        row = [cell_text(cell) for cell in cells]
+        if any(cell.strip() for cell in row):
+            rows.append(row)
+            lines.append(number)
+    if not rows:
+        raise UnreadableExport(f"an empty {container} workbook")
+    return RawTable(rows, lines, container)
+
+
+def cell_text(value: object) -> str:
+    """An Excel cell as the text a CSV download would show (1.0 -> "1", datetimes without 'T')."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.timedelta):
+        return str(int(value.total_seconds()))
+    return str(value)
+
+
+class _TableCollector(HTMLParser):
+    """Collects the cells of the first <table>; <br> becomes a line break inside a cell."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.rows: list[list[str]] = []
+        self.tables_seen = 0
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self.tables_seen += 1
+        if self.tables_seen != 1:
+            return
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th") and self.rows:
+            self._cell = []
+        elif tag == "br" and self._cell is not None:
+            self._cell.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None:
+            self.rows[-1].append("".join(self._cell).strip())
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def _read_html(text: str) -> RawTable:
+    collector = _TableCollector()
+    collector.feed(text)
+    collector.close()
+    numbered = [(n, row) for n, row in enumerate(collector.rows, start=1) if any(c.strip() for c in row)]
+    if not numbered:
+        raise UnreadableExport("an HTML page without a data table, not a survey export")
+    return RawTable([row for _, row in numbered], [n for n, _ in numbered], "html")

@@ -1,0 +1,137 @@
+"""问卷星 (wjx.cn) downloads: "answers as text" (按文本) and "answers as option numbers" (按序号).
+
+Questions are the columns numbered by the tool (``3、text``); sub-columns ``第9题(咖啡)`` or ``7(口味)``
+are the options of a multi-select (0/1 in the numeric download) or the rows of a matrix. Every other
+column is response metadata. Timestamps carry no zone: the source's configured zone applies.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from cxlake.surveys.records import ParsedExport, ParsedResponse
+from cxlake.surveys.table import RawTable, UnreadableExport
+from cxlake.surveys.timestamps import iso, parse_duration, parse_timestamp
+
+_QUESTION = re.compile(r"^(\d+)[、.．:：]\s*(.*)$", re.DOTALL)
+_SUB_COLUMN = re.compile(r"^(?:第(\d+)题|(\d+))\s*[(（](.*)[)）]\s*$", re.DOTALL)
+_TEXT_SEPARATOR = "┋"  # the text download joins a multi-select's options with it
+_SKIPPED = {"", "(跳过)", "（跳过）", "(空)", "（空）"}
+_NUMERIC_SKIPPED = {"-3", "-2"}  # numeric download: -3 skipped by logic, -2 not shown
+_OPTION_FLAGS = {"0", "1"} | _NUMERIC_SKIPPED | {""}
+_ID_COLUMNS = ("序号", "答卷编号", "编号")
+_SUBMITTED_COLUMNS = ("提交答卷时间", "提交时间", "答卷时间")
+_IP = re.compile(r"^\s*([^\s(（]+)")
+
+
+@dataclass(frozen=True)
+class _Question:
+    question_id: str
+    text: str
+    indexes: tuple[int, ...]  # one column, or one per option of a 0/1-expanded multi-select
+    options: tuple[str, ...] = ()
+
+
+def detect_layout(table: RawTable) -> str | None:
+    """``wjx-text`` / ``wjx-numeric`` from the header row and the option columns, or None."""
+    header = table.rows[0]
+    numbered = [cell for cell in header if _QUESTION.match(cell.strip()) or _SUB_COLUMN.match(cell.strip())]
+    if not numbered or not any(cell.strip() in _ID_COLUMNS + _SUBMITTED_COLUMNS for cell in header):
+        return None
+    body = [row + [""] * (len(header) - len(row)) for row in table.rows[1:]]
+    question_cells = {row[i].strip() for row in body for i, cell in enumerate(header) if cell in numbered}
+    option_groups = [g for g in _sub_groups(header).values() if _is_option_group(body, g)]
+    if question_cells & _NUMERIC_SKIPPED or option_groups:
+        return "wjx-numeric"
+    return "wjx-text"
+
+
+def parse(table: RawTable, layout: str, zone: ZoneInfo) -> ParsedExport:
+    header = [cell.strip() for cell in table.rows[0]]
+    body = [row + [""] * (len(header) - len(row)) for row in table.rows[1:]]
+    id_index = _first_index(header, _ID_COLUMNS)
+    if id_index is None:
+        raise UnreadableExport("unknown layout: 问卷星 header without a 序号 column")
+    questions = _questions(header, body, numeric=layout == "wjx-numeric")
+    asked = {i for question in questions for i in question.indexes}
+    submitted_index = _first_index(header, _SUBMITTED_COLUMNS)
+    responses = []
+    for row, line in zip(body, table.lines[1:], strict=True):
+        submitted = parse_timestamp(row[submitted_index], zone) if submitted_index is not None else None
+        duration = parse_duration(_cell(row, header, "所用时间"))
+        started = submitted - dt.timedelta(seconds=duration) if submitted and duration is not None else None
+        ip_match = _IP.match(_cell(row, header, "来自IP"))
+        response = ParsedResponse(
+            response_id=row[id_index].strip(),
+            submitted_at=iso(submitted),
+            started_at=iso(started),
+            duration_seconds=duration,
+            status="ok",  # 问卷星 has no preview/test flag in its downloads
+            ip_address=ip_match.group(1) if ip_match else "",
+            source_row=line,
+            metadata={name: row[i] for i, name in enumerate(header) if i not in asked and name},
+        )
+        for question in questions:
+            response.answers.extend(_answers(question, row, numeric=layout == "wjx-numeric"))
+        responses.append(response)
+    listed = [(question.question_id, question.text) for question in questions]
+    return ParsedExport("wjx", layout, responses, listed)
+
+
+def _questions(header: list[str], body: list[list[str]], numeric: bool) -> list[_Question]:
+    """Questions in column order; a matrix's rows become ``Q7_1``, ``Q7_2`` ... in their own order."""
+    groups = _sub_groups(header)
+    questions: list[_Question] = []
+    for index, name in enumerate(header):
+        if match := _QUESTION.match(name):
+            questions.append(_Question(f"Q{match.group(1)}", match.group(2).strip(), (index,)))
+            continue
+        match = _SUB_COLUMN.match(name)
+        if not match:
+            continue
+        number = match.group(1) or match.group(2)
+        group = groups[number]
+        if numeric and _is_option_group(body, group):
+            if index == group[0]:
+                labels = tuple(_SUB_COLUMN.match(header[i]).group(3).strip() for i in group)
+                questions.append(_Question(f"Q{number}", f"第{number}题", tuple(group), labels))
+        else:
+            questions.append(_Question(f"Q{number}_{group.index(index) + 1}", name, (index,)))
+    return questions
+
+
+def _answers(question: _Question, row: list[str], numeric: bool) -> list[tuple[str, str, str]]:
+    if question.options:
+        flags = zip(question.options, question.indexes, strict=True)
+        chosen = [label for label, i in flags if row[i].strip() == "1"]
+        return [(question.question_id, question.text, label) for label in chosen]
+    cell = row[question.indexes[0]].strip()
+    if cell in _SKIPPED or (numeric and cell in _NUMERIC_SKIPPED):
+        return []
+    parts = [part.strip() for part in cell.split(_TEXT_SEPARATOR)]
+    return [(question.question_id, question.text, part) for part in parts if part not in _SKIPPED]
+
+
+def _sub_groups(header: list[str]) -> dict[str, list[int]]:
+    groups: dict[str, list[int]] = {}
+    for index, name in enumerate(header):
+        if match := _SUB_COLUMN.match(name.strip()):
+            groups.setdefault(match.group(1) or match.group(2), []).append(index)
+    return groups
+
+
+def _is_option_group(body: list[list[str]], indexes: list[int]) -> bool:
+    """0/1 flags with at least one 0: a multi-select's options (a matrix row has 1..n ratings)."""
+    values = {row[i].strip() for row in body for i in indexes}
+    return values <= _OPTION_FLAGS and "0" in values
+
+
+def _first_index(header: list[str], names: tuple[str, ...]) -> int | None:
+    return next((header.index(name) for name in names if name in header), None)
+
+
+def _cell(row: list[str], header: list[str], name: str) -> str:
+    return row[header.index(name)] if name in header else ""
