@@ -1,16 +1,20 @@
 """dbt models as Dagster assets: one DbtProject, one @dbt_assets function, one translator."""
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
 
+from orchestration.manifest import DBT_PROJECT_DIR
 from orchestration.partitions import daily_partitions, dbt_build_args, single_run
 from orchestration.resources import Warehouse
-
-DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 # `dagster dev` re-parses on start; `make setup` / `cxlake run` prepare the manifest otherwise.

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
 from dagster_dbt import DbtCliResource
 
@@ -12,11 +9,9 @@ from assets.configuration import configuration_tables
 from assets.dbt import cxlake_dbt_models, dbt_project
 from assets.ingestion.assets import ingestion_assets
 from assets.publish import serving_copy
+from orchestration.manifest import DBT_EXECUTABLE
 from orchestration.partitions import daily_partitions
 from orchestration.resources import LandingZone, Warehouse
-
-# The dbt installed beside this Python, whether or not the venv is on PATH.
-DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 
 # Everything from landing files to the serving copy, for a day or a range of days in one run.
 daily_pipeline_job = define_asset_job(

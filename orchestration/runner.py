@@ -9,7 +9,7 @@ from pathlib import Path
 
 from dagster import DagsterInstance
 
-from orchestration.definitions import build_definitions
+from orchestration.manifest import prepare_dbt_manifest
 
 # Dagster's run tags for a single-run backfill over a partition range (public tag names).
 ASSET_PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
@@ -56,6 +56,9 @@ def run_pipeline(
     last = end.isoformat() if end else days[-1]
     if first > last:
         raise ValueError(f"start {first} is after end {last}")
+    prepare_dbt_manifest()
+    from orchestration.definitions import build_definitions  # reads the manifest on import
+
     definitions = build_definitions(landing_root=str(landing), warehouse_path=str(warehouse))
     job = definitions.resolve_job_def("daily_pipeline_job")
     if dagster_home is not None:

@@ -77,7 +77,9 @@ def build_ingestion_asset(source: Source):
                 asset_key=raw_asset_key(table.name),
                 check_name="load_audit_balances",
                 passed=not bad,
-                metadata={"unbalanced_files": MetadataValue.json([[str(v) for v in row] for row in bad[:20]])},
+                metadata={
+                    "unbalanced_files": MetadataValue.json([[str(v) for v in row] for row in bad[:20]])
+                },
             )
 
     return ingest

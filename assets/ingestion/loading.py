@@ -8,7 +8,7 @@ previous state untouched.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import resources
 
 import duckdb
@@ -49,7 +49,9 @@ class PartitionLoad:
 
     def add(self, table: RawTable, frame: pd.DataFrame) -> None:
         previous = self.frames.get(table.name)
-        self.frames[table.name] = frame if previous is None else pd.concat([previous, frame], ignore_index=True)
+        self.frames[table.name] = (
+            frame if previous is None else pd.concat([previous, frame], ignore_index=True)
+        )
 
 
 def ensure_raw_table(connection: duckdb.DuckDBPyConnection, table: RawTable) -> None:
@@ -69,7 +71,7 @@ def replace_partition(
     connection.execute(sql("create_load_audit"))
     for table in tables:
         ensure_raw_table(connection, table)
-    loaded_at = datetime.now(timezone.utc)
+    loaded_at = datetime.now(UTC)
     connection.begin()
     try:
         for table in tables:
@@ -87,12 +89,23 @@ def replace_partition(
                 "from delivered_rows"
             )
             connection.unregister("delivered_rows")
-        connection.execute("delete from dq.load_audit where source = ? and partition_date = ?", [source, load.day])
+        connection.execute(
+            "delete from dq.load_audit where source = ? and partition_date = ?", [source, load.day]
+        )
         for audit in load.audits:
             connection.execute(
                 "insert into dq.load_audit values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [source, load.day, audit.file, audit.raw_table, audit.rows_in, audit.rows_loaded,
-                 audit.rows_quarantined, audit.checksum, loaded_at],
+                [
+                    source,
+                    load.day,
+                    audit.file,
+                    audit.raw_table,
+                    audit.rows_in,
+                    audit.rows_loaded,
+                    audit.rows_quarantined,
+                    audit.checksum,
+                    loaded_at,
+                ],
             )
         connection.commit()
     except Exception:

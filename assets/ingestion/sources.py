@@ -39,7 +39,9 @@ def csv_file_frame(path: Path, table: rt.RawTable, name: str) -> tuple[pd.DataFr
     records = read_csv_records(path)
     missing = [c for c in table.columns if c not in records.header]
     if missing:
-        raise DeliveredFileError(path, f"missing column(s) {', '.join(missing)} (header: {', '.join(records.header)})")
+        raise DeliveredFileError(
+            path, f"missing column(s) {', '.join(missing)} (header: {', '.join(records.header)})"
+        )
     extra = [c for c in records.header if c not in table.columns]
     width = len(records.header)
     for row, line in zip(records.rows, records.lines, strict=True):
@@ -62,7 +64,9 @@ def csv_source_loader(files: dict[str, rt.RawTable]) -> Callable[[Path, Path, st
         for path in present:
             table = files.get(path.name)
             if table is None:
-                load.warnings.append(f"{_relative(path, landing_root)}: not a file this source delivers; left unread")
+                load.warnings.append(
+                    f"{_relative(path, landing_root)}: not a file this source delivers; left unread"
+                )
                 continue
             frame, audit, warnings = csv_file_frame(path, table, _relative(path, landing_root))
             load.add(table, frame)
@@ -89,11 +93,15 @@ def survey_loader(tool: str, responses: rt.RawTable, answers: rt.RawTable):
             export = read_survey(path, format=tool, survey_id=mapping.survey_id, timezone=mapping.timezone)
             response_frame = export.responses.assign(layout=export.layout, _source_file=name)
             response_frame = response_frame.rename(columns={"source_row": "_source_row"})
-            answer_frame = export.answers.rename(columns={"source_row": "_source_row"}).assign(_source_file=name)
+            answer_frame = export.answers.rename(columns={"source_row": "_source_row"}).assign(
+                _source_file=name
+            )
             load.add(responses, response_frame)
             load.add(answers, answer_frame)
             checksum = file_checksum(path.read_bytes())
-            load.audits.append(FileAudit(name, responses.name, len(response_frame), len(response_frame), checksum))
+            load.audits.append(
+                FileAudit(name, responses.name, len(response_frame), len(response_frame), checksum)
+            )
         return load
 
     return load
@@ -135,11 +143,15 @@ SOURCES: tuple[Source, ...] = (
         csv_source_loader({"stores.csv": rt.REFERENCE_STORES, "staff.csv": rt.REFERENCE_STAFF}),
         "Region, store and staff roster.",
     ),
-    Source("crm", (rt.CRM_CUSTOMERS,), csv_source_loader({"customers.csv": rt.CRM_CUSTOMERS}), "CRM customers."),
+    Source(
+        "crm", (rt.CRM_CUSTOMERS,), csv_source_loader({"customers.csv": rt.CRM_CUSTOMERS}), "CRM customers."
+    ),
     Source(
         "pos",
         (rt.POS_TRANSACTIONS, rt.POS_TRANSACTION_LINES),
-        csv_source_loader({"transactions.csv": rt.POS_TRANSACTIONS, "transaction_lines.csv": rt.POS_TRANSACTION_LINES}),
+        csv_source_loader(
+            {"transactions.csv": rt.POS_TRANSACTIONS, "transaction_lines.csv": rt.POS_TRANSACTION_LINES}
+        ),
         "POS transactions and their lines.",
     ),
     Source(

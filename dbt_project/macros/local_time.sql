@@ -17,3 +17,16 @@
 {% macro spark__to_local_timestamp(column) -%}
     from_utc_timestamp(to_timestamp({{ column }}), '{{ var("business_timezone") }}')
 {%- endmacro %}
+
+{#- ISO day of week: 1 = Monday .. 7 = Sunday. -#}
+{% macro day_of_week(column) -%}
+    {{ return(adapter.dispatch('day_of_week', 'cxlake')(column)) }}
+{%- endmacro %}
+
+{% macro default__day_of_week(column) -%}
+    extract(isodow from {{ column }})
+{%- endmacro %}
+
+{% macro spark__day_of_week(column) -%}
+    ((dayofweek({{ column }}) + 5) % 7 + 1)
+{%- endmacro %}

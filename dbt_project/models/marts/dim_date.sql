@@ -29,12 +29,12 @@ with spine as (
 final as (
     select
         cast(date_day as date) as date_day,
-        {{ dbt.date_part('year', 'date_day') }} as year_number,
-        {{ dbt.date_part('month', 'date_day') }} as month_of_year,
-        {{ dbt.date_part('dayofweek', 'date_day') }} as day_of_week,
+        extract(year from date_day) as year_number,
+        extract(month from date_day) as month_of_year,
+        {{ day_of_week('date_day') }} as day_of_week,
         cast({{ dbt.date_trunc('week', 'date_day') }} as date) as week_start_date,
         cast({{ dbt.date_trunc('month', 'date_day') }} as date) as month_start_date,
-        {{ dbt.date_part('dayofweek', 'date_day') }} in (0, 6) as is_weekend
+        {{ day_of_week('date_day') }} in (6, 7) as is_weekend
     from spine
 )
 
