@@ -76,7 +76,9 @@ def test_nps_from_raw_files_equals_the_mart(serving, demo_build):
 
 
 def test_ratings_are_long_form_with_only_journey_touchpoints(serving):
-    touchpoints = {r[0] for r in serving.execute("select distinct touchpoint_id from marts.fct_touchpoint_ratings")}
+    touchpoints = {
+        r[0] for r in serving.execute("select distinct touchpoint_id from marts.fct_touchpoint_ratings").fetchall()
+    }
     assert touchpoints <= {"taste", "speed", "staff", "environment", "value", "app", "delivery"}
     assert {"taste", "speed", "value"} <= touchpoints
     # in-store responses rate the environment, app ones never do
@@ -84,7 +86,7 @@ def test_ratings_are_long_form_with_only_journey_touchpoints(serving):
         r[0]
         for r in serving.execute(
             "select distinct channel from marts.fct_touchpoint_ratings where touchpoint_id = 'environment'"
-        )
+        ).fetchall()
     }
     assert environment_channels == {"in_store"}
 

@@ -1,0 +1,88 @@
+"""The planted truths: every parameter the analytics should recover, written to truth.json."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Planted:
+    # wait time (ready_at - ordered_at) above the threshold lowers speed/delivery CSAT and NPS
+    wait_threshold_minutes: float = 10.0
+    slow_store_wait_multiplier: float = 2.6
+    speed_csat_penalty: float = 1.6
+    delivery_csat_penalty: float = 1.0
+    nps_wait_penalty: float = 0.8
+    # NPS latent = intercept + sum(w_tp * (csat_tp - 3)) - wait penalty + N(0, nps_noise_sd), rounded, 0..10
+    nps_intercept: float = 6.4
+    nps_noise_sd: float = 1.0
+    driver_weights: dict[str, float] = field(
+        default_factory=lambda: {
+            "taste": 0.85,
+            "speed": 0.55,
+            "staff": 0.45,
+            "value": 0.40,
+            "delivery": 0.35,
+            "app": 0.30,
+            "environment": 0.20,
+        }
+    )
+    # CSAT_tp = round(csat_mean + offset_tp + store quality + respondent mood + N(0, csat_noise_sd)), 1..5
+    csat_mean: float = 3.85
+    csat_offsets: dict[str, float] = field(
+        default_factory=lambda: {
+            "taste": 0.15,
+            "speed": 0.0,
+            "staff": 0.1,
+            "value": -0.35,
+            "delivery": -0.1,
+            "app": 0.05,
+            "environment": 0.1,
+        }
+    )
+    mood_sd: float = 0.6
+    csat_noise_sd: float = 0.75
+    # surveys
+    invitation_rate: float = 0.12
+    response_rate: float = 0.35
+    # gaming store: its soliciting staff get most of their in-store invitees to answer 10 / all 5s
+    gaming_response_rate: float = 0.9
+    gaming_share: float = 0.8
+    gaming_delay_minutes: tuple[int, int] = (1, 5)
+    # detractors (NPS <= 6) buy less from the day after their response is submitted
+    detractor_max: int = 6
+    churn_purchase_rate_factor: float = 0.3
+    # quality-gate plants (shares of genuine responses)
+    speeder_share: float = 0.012
+    straight_liner_share: float = 0.015
+    duplicate_share: float = 0.01
+    # reviews: probability that a mentioned aspect is positive, per brand
+    review_positive: dict[str, dict[str, float]] = field(
+        default_factory=lambda: {
+            "栖云咖啡": {
+                "taste": 0.72,
+                "speed": 0.55,
+                "staff": 0.7,
+                "environment": 0.7,
+                "value": 0.35,
+                "delivery": 0.6,
+            },
+            "山野茶铺": {
+                "taste": 0.6,
+                "speed": 0.6,
+                "staff": 0.6,
+                "environment": 0.55,
+                "value": 0.88,
+                "delivery": 0.6,
+            },
+            "港湾咖啡": {
+                "taste": 0.62,
+                "speed": 0.5,
+                "staff": 0.6,
+                "environment": 0.65,
+                "value": 0.45,
+                "delivery": 0.55,
+            },
+        }
+    )
+    slow_store_review_speed_positive: float = 0.15

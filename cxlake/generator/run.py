@@ -1,0 +1,302 @@
+"""The demo data generator: a fictional coffee-and-tea chain (栖云咖啡) written as its tools export it.
+
+Output under ``out_dir`` (see docs/landing.md): ``reference/`` (first day only), ``crm/``, ``pos/``,
+``survey_invitations/``, ``qualtrics/`` (survey SV_cxlakeApp: app and delivery orders), ``wjx/``
+(survey wjx_instore: in-store QR), ``reviews/`` (dianping, meituan, xiaohongshu), one folder per day,
+plus ``truth.json``.
+
+Planted truths (parameters in :class:`~cxlake.generator.planted.Planted`, all written to
+truth.json under "planted"):
+
+- wait time: ready_at - ordered_at above ``wait_threshold_minutes`` lowers speed CSAT (delivery CSAT
+  for delivery orders) and NPS; one *slow store* has waits ``slow_store_wait_multiplier`` times longer.
+- driver weights: NPS = round(intercept + sum over the channel's touchpoints of w_tp * (CSAT_tp - 3)
+  - wait penalty + noise), clipped to 0..10; taste strongest, then speed, staff, value, delivery, app,
+  environment.
+- gaming store: two of its baristas ask in-store customers to answer on the spot, so most of their
+  responses are NPS 10 with every CSAT 5, submitted 1-5 minutes after the order (keys listed).
+- competitor on price: 山野茶铺 reviews are positive about value far more often than ours.
+- detractor churn: once a member's NPS <= 6 response is delivered, their purchase propensity is
+  multiplied by ``churn_purchase_rate_factor`` from the next day on.
+- quality-gate plants (response keys listed): Survey Preview / Survey Test rows, speeders,
+  straight-liners and same-day duplicate submissions.
+
+truth.json also holds "comments" (one label per non-empty survey comment: response_key
+"<survey_id>:<response_id>", aspects, sentiment; streamed) and "reviews" (the same per review).
+
+Mechanics: every random draw comes from ``default_rng(SeedSequence([seed, stream, day]))``, so the
+same seed and start give byte-identical files. The day loop writes each day's files and drops
+them; only the customers, the roster and at most two days of not-yet-submitted responses stay
+in memory (responses land in the partition of the day they are submitted, up to two days after
+the sale; those submitted after the last day are never delivered).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from cxlake.generator import rows
+from cxlake.generator.chain import BRAND, SCALES, Chain, build_chain
+from cxlake.generator.customers import COLUMNS as CUSTOMER_COLUMNS
+from cxlake.generator.customers import Customers, build_customers, crm_rows_for_day, upgrade_tiers
+from cxlake.generator.planted import Planted
+from cxlake.generator.pos import LINE_COLUMNS, TRANSACTION_COLUMNS, simulate_pos_day
+from cxlake.generator.responses import INVITATION_COLUMNS, WJX_ID, Response, ResponseFactory
+from cxlake.generator.reviews import ReviewFactory, page
+from cxlake.generator.survey_files import SURVEY_FILES
+from cxlake.generator.truth import TruthWriter
+
+_STREAMS = {
+    "chain": 1,
+    "customers": 2,
+    "crm": 3,
+    "pos": 4,
+    "surveys": 5,
+    "comments": 6,
+    "reviews": 7,
+    "review_text": 8,
+    "testers": 9,
+}
+_QUALITY_KINDS = {
+    "preview": "previews",
+    "test": "tests",
+    "speeder": "speeders",
+    "straight_liner": "straight_liners",
+}
+
+
+@dataclass
+class GenerationSummary:
+    out_dir: Path
+    files: dict[str, int] = field(default_factory=dict)  # per source
+    rows: dict[str, int] = field(default_factory=dict)  # data rows (reviews: posts) per source
+
+    def add(self, source: str, rows: int) -> None:
+        self.files[source] = self.files.get(source, 0) + 1
+        self.rows[source] = self.rows.get(source, 0) + rows
+
+
+def _rng(seed: int, stream: str, day: int = 0) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence([seed, _STREAMS[stream], day]))
+
+
+def _rnd(seed: int, stream: str, day: int = 0) -> random.Random:
+    return random.Random(int(np.random.SeedSequence([seed, _STREAMS[stream], day]).generate_state(1)[0]))
+
+
+class _Landing:
+    """Writes files under out_dir/<source>/<day>/ and counts them."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
+        self.summary = GenerationSummary(out_dir)
+
+    def folder(self, source: str, day: date) -> Path:
+        folder = self.out_dir / source / day.isoformat()
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def csv(self, source: str, day: date, name: str, header, data) -> None:
+        with (self.folder(source, day) / name).open("w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f, lineterminator="\r\n")
+            writer.writerow(header)
+            count = 0
+            for row in data:
+                writer.writerow(row)
+                count += 1
+        self.summary.add(source, count)
+
+    def json(self, source: str, day: date, name: str, content: dict, count: int) -> None:
+        text = json.dumps(content, ensure_ascii=False, indent=2) + "\n"
+        (self.folder(source, day) / name).write_text(text, encoding="utf-8", newline="\n")
+        self.summary.add(source, count)
+
+
+def generate(
+    out_dir,
+    scale: str = "small",
+    seed: int = 42,
+    start: date = date(2026, 1, 1),
+    days: int | None = None,
+    progress: bool = True,
+) -> GenerationSummary:
+    """Write the demo landing folders and truth.json for `days` days (default 90) from `start`."""
+    if scale not in SCALES:
+        raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
+    days = 90 if days is None else days
+    if days < 1:
+        raise ValueError("days must be at least 1")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    landing = _Landing(out)
+    planted = Planted()
+    chain = build_chain(_rng(seed, "chain"), SCALES[scale], start)
+    customers = build_customers(_rng(seed, "customers"), chain, SCALES[scale].customers, days)
+    run = _Run(seed, start, days, chain, customers, planted, landing, TruthWriter(out))
+    for i in tqdm(range(days), disable=not progress, desc="cxlake generate", unit="day"):
+        run.day(i, SCALES[scale].transactions_per_store_day)
+    run.finish(scale)
+    return landing.summary
+
+
+class _Run:
+    """The state carried from day to day: counters, pending responses, churned customers, truth lists."""
+
+    def __init__(
+        self,
+        seed: int,
+        start: date,
+        days: int,
+        chain: Chain,
+        customers: Customers,
+        planted: Planted,
+        landing: _Landing,
+        truth: TruthWriter,
+    ) -> None:
+        self.seed, self.start, self.days = seed, start, days
+        self.chain, self.customers, self.planted = chain, customers, planted
+        self.landing, self.truth = landing, truth
+        self.responses = ResponseFactory(chain, planted)
+        self.reviews = ReviewFactory(chain, planted)
+        self.pending: dict[int, list[Response]] = defaultdict(list)
+        self.churned = np.zeros(len(customers), dtype=bool)
+        self.next_transaction = 1
+        self.next_invitation = 1
+        self.wjx_serial = 0
+        self.quality: dict[str, list] = {name: [] for name in (*_QUALITY_KINDS.values(), "duplicates")}
+        self.gamed_keys: list[str] = []
+        self.review_truth: list[dict] = []
+
+    def day(self, i: int, per_store_day: float) -> None:
+        day, seed = self.start + timedelta(days=i), self.seed
+        if i == 0:
+            self.landing.csv("reference", day, "stores.csv", rows.STORE_COLUMNS, rows.store_rows(self.chain))
+            self.landing.csv("reference", day, "staff.csv", rows.STAFF_COLUMNS, rows.staff_rows(self.chain))
+        upgrade_tiers(_rng(seed, "crm", i), self.customers, i)
+        self.landing.csv(
+            "crm",
+            day,
+            "customers.csv",
+            CUSTOMER_COLUMNS,
+            crm_rows_for_day(self.customers, self.chain, self.start, i),
+        )
+        pos = simulate_pos_day(
+            _rng(seed, "pos", i),
+            self.chain,
+            self.customers,
+            self.planted,
+            i,
+            day.weekday(),
+            per_store_day,
+            self.next_transaction,
+        )
+        self.next_transaction += len(pos)
+        self.landing.csv(
+            "pos",
+            day,
+            "transactions.csv",
+            TRANSACTION_COLUMNS,
+            rows.transaction_rows(pos, self.chain, self.customers, day),
+        )
+        self.landing.csv("pos", day, "transaction_lines.csv", LINE_COLUMNS, rows.line_rows(pos))
+        surveys = self.responses.simulate(_rng(seed, "surveys", i), _rnd(seed, "comments", i), pos, day)
+        self.landing.csv(
+            "survey_invitations",
+            day,
+            "invitations.csv",
+            INVITATION_COLUMNS,
+            rows.invitation_rows(
+                pos,
+                self.chain,
+                self.customers,
+                day,
+                surveys.invited,
+                surveys.invited_at,
+                self.next_invitation,
+            ),
+        )
+        self.next_invitation += len(surveys.invited)
+        for response in surveys.responses:
+            submitted_day = (response.submitted.date() - self.start).days
+            if submitted_day < self.days:
+                self.pending[submitted_day].append(response)
+        self._deliver(i, day)
+        review_day = self.reviews.simulate(_rng(seed, "reviews", i), _rnd(seed, "review_text", i), pos, day)
+        for platform, posts in review_day.pages.items():
+            self.landing.json("reviews", day, f"{platform}.json", page(platform, day, posts), len(posts))
+        self.review_truth.extend(review_day.truth)
+
+    def _deliver(self, i: int, day: date) -> None:
+        """Write the responses submitted today, record their truth, then let today's detractors churn."""
+        testers = _rnd(self.seed, "testers", i)
+        delivered = self.pending.pop(i, [])
+        if i % 30 == 0:
+            delivered += self.responses.tester_rows(testers, day, "preview", 2)
+        if i % 30 == (1 if self.days > 1 else 0):
+            delivered += self.responses.tester_rows(testers, day, "test", 2)
+        delivered.sort(key=lambda r: (r.submitted, r.seq))
+        for survey_id, (source, write) in SURVEY_FILES.items():
+            batch = [r for r in delivered if r.survey_id == survey_id]
+            if survey_id == WJX_ID:
+                for r in batch:
+                    self.wjx_serial += 1
+                    r.response_id = str(self.wjx_serial)
+            path = self.landing.folder(source, day) / f"{survey_id}_{day.isoformat()}.csv"
+            self.landing.summary.add(source, write(path, batch, self.chain))
+        for r in delivered:
+            self._record(r)
+
+    def _record(self, r: Response) -> None:
+        if r.aspects is not None:
+            self.truth.add_comment(r.key, r.aspects, r.sentiment or "neutral")
+        if r.kind in _QUALITY_KINDS:
+            self.quality[_QUALITY_KINDS[r.kind]].append(r.key)
+        elif r.kind == "duplicate" and r.duplicate_of is not None:
+            self.quality["duplicates"].append({"response_key": r.key, "duplicate_of": r.duplicate_of.key})
+        elif r.kind == "gamed":
+            self.gamed_keys.append(r.key)
+        elif (
+            r.kind == "normal"
+            and r.customer >= 0
+            and r.nps <= self.planted.detractor_max
+            and not self.churned[r.customer]
+        ):
+            self.churned[r.customer] = True
+            self.customers.propensity[r.customer] *= self.planted.churn_purchase_rate_factor
+
+    def finish(self, scale: str) -> None:
+        p, chain = self.planted, self.chain
+        planted = asdict(p)
+        planted["slow_store_id"] = chain.store_ids[chain.slow_store]
+        planted["gaming_store_id"] = chain.store_ids[chain.gaming_store]
+        planted["gaming_staff_ids"] = sorted(chain.staff_ids[s] for s in chain.gaming_staff)
+        planted["gaming_response_keys"] = self.gamed_keys
+        planted["competitor_on_value"] = "山野茶铺"
+        planted["churned_customers"] = int(self.churned.sum())
+        planted["quality"] = self.quality
+        header = {
+            "generator": {
+                "scale": scale,
+                "seed": self.seed,
+                "start": self.start.isoformat(),
+                "days": self.days,
+            },
+            "brand": BRAND,
+            "counts": {
+                "files": self.landing.summary.files,
+                "rows": self.landing.summary.rows,
+                "comments": self.truth.comments,
+            },
+            "planted": planted,
+            "reviews": self.review_truth,
+        }
+        self.truth.finish(header)
