@@ -9,7 +9,6 @@ from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResul
 
 from cxlake.journey import load_touchpoints
 from cxlake.surveys.mapping import load_mappings, question_map_frame, value_map_frame
-from orchestration.partitions import daily_partitions, single_run
 from orchestration.resources import Warehouse
 
 GROUP = "configuration"
@@ -58,8 +57,6 @@ def configuration_frames() -> dict[str, pd.DataFrame]:
 @multi_asset(
     name="load_configuration",
     specs=[AssetSpec(AssetKey(["raw", name]), group_name=GROUP, kinds={"duckdb"}) for name in TABLES],
-    partitions_def=daily_partitions,
-    backfill_policy=single_run,
     description="Journey map and survey mappings from the repo, as raw tables.",
 )
 def configuration_tables(context: AssetExecutionContext, warehouse: Warehouse):

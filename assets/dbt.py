@@ -13,7 +13,7 @@ from dagster_dbt import (
 )
 
 from orchestration.manifest import DBT_PROJECT_DIR
-from orchestration.partitions import daily_partitions, dbt_build_args, single_run
+from orchestration.partitions import dbt_build_args, run_day_range
 from orchestration.resources import Warehouse
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -39,10 +39,7 @@ class CxlakeTranslator(DagsterDbtTranslator):
     manifest=dbt_project.manifest_path,
     project=dbt_project,
     dagster_dbt_translator=CxlakeTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
-    partitions_def=daily_partitions,
-    backfill_policy=single_run,
 )
 def cxlake_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
-    window = context.partition_time_window
-    args = dbt_build_args(window.start, window.end, str(warehouse.database))
+    args = dbt_build_args(run_day_range(context.run.tags), str(warehouse.database))
     yield from dbt.cli(args, context=context).stream()

@@ -3,7 +3,6 @@
 from dagster import AssetExecutionContext, MaterializeResult, asset
 
 from assets.dbt import cxlake_dbt_models
-from orchestration.partitions import daily_partitions, single_run
 from orchestration.resources import Warehouse
 
 
@@ -11,8 +10,6 @@ from orchestration.resources import Warehouse
     key=["serving", "published_copy"],
     group_name="publish",
     deps=list(cxlake_dbt_models.keys),
-    partitions_def=daily_partitions,
-    backfill_policy=single_run,
     kinds={"duckdb"},
     description="data/serving.duckdb: the warehouse copied after CHECKPOINT and renamed into place.",
 )

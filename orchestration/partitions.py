@@ -4,7 +4,7 @@ window into dbt arguments (tests call them directly)."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from collections.abc import Mapping
 
 from dagster import BackfillPolicy, DailyPartitionsDefinition
 
@@ -21,15 +21,32 @@ daily_partitions = DailyPartitionsDefinition(
 single_run = BackfillPolicy.single_run()
 
 
-def dbt_build_vars(window_start: datetime, window_end: datetime, warehouse_path: str) -> dict:
-    """The --vars of one `dbt build` over a partition window (end exclusive, as Dagster gives it)."""
-    return {
-        **dbt_vars(),
-        "warehouse_path": warehouse_path,
-        "min_date": window_start.date().isoformat(),
-        "max_date": window_end.date().isoformat(),
-    }
+# Dagster's run tags for a single-run backfill over a partition range (public tag names).
+PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
+PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
+PARTITION_TAG = "dagster/partition"
 
 
-def dbt_build_args(window_start: datetime, window_end: datetime, warehouse_path: str) -> list[str]:
-    return ["build", "--vars", json.dumps(dbt_build_vars(window_start, window_end, warehouse_path))]
+def run_day_range(tags: Mapping[str, str]) -> tuple[str, str] | None:
+    """The (first, last) day a run loads, inclusive, from its tags; None for an unpartitioned run.
+
+    The models downstream of the daily ingestion are not partitioned themselves (they rebuild
+    from raw in one `dbt build`), so they learn the run's days from the run, not from a window.
+    """
+    if PARTITION_RANGE_START_TAG in tags and PARTITION_RANGE_END_TAG in tags:
+        return tags[PARTITION_RANGE_START_TAG], tags[PARTITION_RANGE_END_TAG]
+    if PARTITION_TAG in tags:
+        return tags[PARTITION_TAG], tags[PARTITION_TAG]
+    return None
+
+
+def dbt_build_vars(day_range: tuple[str, str] | None, warehouse_path: str) -> dict:
+    """The --vars of one `dbt build`: metric definitions, the warehouse, the run's days."""
+    build_vars: dict = {**dbt_vars(), "warehouse_path": warehouse_path}
+    if day_range is not None:
+        build_vars["min_date"], build_vars["max_date"] = day_range
+    return build_vars
+
+
+def dbt_build_args(day_range: tuple[str, str] | None, warehouse_path: str) -> list[str]:
+    return ["build", "--vars", json.dumps(dbt_build_vars(day_range, warehouse_path))]

@@ -10,10 +10,7 @@ from pathlib import Path
 from dagster import DagsterInstance
 
 from orchestration.manifest import prepare_dbt_manifest
-
-# Dagster's run tags for a single-run backfill over a partition range (public tag names).
-ASSET_PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
-ASSET_PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
+from orchestration.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
 
 DAY_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -47,6 +44,7 @@ def run_pipeline(
     start: date | None = None,
     end: date | None = None,
     dagster_home: Path | None = None,
+    log_level: str = "WARNING",
 ) -> PipelineRun:
     """Materialize every asset for the days start..end (inclusive; default: all landed days)."""
     days = landed_days(landing)
@@ -69,7 +67,8 @@ def run_pipeline(
     with instance:
         result = job.execute_in_process(
             instance=instance,
-            tags={ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last},
+            tags={PARTITION_RANGE_START_TAG: first, PARTITION_RANGE_END_TAG: last},
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
             raise_on_error=False,
         )
     serving = warehouse.with_name("serving.duckdb")

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pytest
 import yaml
 
 from cxlake.metrics import dbt_vars
 from orchestration.manifest import DBT_PROJECT_DIR, prepare_dbt_manifest
-from orchestration.partitions import dbt_build_args, dbt_build_vars
+from orchestration.partitions import dbt_build_args, dbt_build_vars, run_day_range
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +49,8 @@ EXPECTED_MART_KEYS = {
 
 def test_definitions_hold_every_raw_table_mart_and_the_publish_step(defs):
     keys = {key.to_user_string() for key in defs.resolve_all_asset_keys()}
-    assert EXPECTED_RAW_KEYS <= keys
-    assert EXPECTED_MART_KEYS <= keys
+    assert keys >= EXPECTED_RAW_KEYS
+    assert keys >= EXPECTED_MART_KEYS
     assert "serving/published_copy" in keys
     # every staging model is keyed under the staging schema, one per raw delivered table at least
     assert len({k for k in keys if k.startswith("staging/stg_")}) >= 15
@@ -66,18 +64,41 @@ def test_one_job_runs_the_whole_pipeline(defs):
 
 def test_dbt_tests_become_asset_checks(defs):
     check_keys = {str(key) for key in defs.resolve_asset_graph().asset_check_keys}
-    assert any("fct_survey_responses" in k and "unique_fct_survey_responses_response_key" in k for k in check_keys)
+    assert any(
+        "fct_survey_responses" in k and "unique_fct_survey_responses_response_key" in k for k in check_keys
+    )
     assert any("load_audit_balances" in k and "pos_transactions" in k for k in check_keys)
 
 
-def test_dbt_vars_carry_the_partition_window_and_the_metric_definitions():
-    build_vars = dbt_build_vars(datetime(2026, 1, 1), datetime(2026, 1, 8), "/tmp/w.duckdb")
+@pytest.mark.parametrize(
+    ("tags", "expected"),
+    [
+        # a single-run backfill over a range: both ends, inclusive
+        (
+            {
+                "dagster/asset_partition_range_start": "2026-01-01",
+                "dagster/asset_partition_range_end": "2026-01-08",
+            },
+            ("2026-01-01", "2026-01-08"),
+        ),
+        # one partition launched from the UI
+        ({"dagster/partition": "2026-02-03"}, ("2026-02-03", "2026-02-03")),
+        # an unpartitioned run (only the models): no day range
+        ({}, None),
+    ],
+)
+def test_the_run_day_range_comes_from_the_run_tags(tags, expected):
+    assert run_day_range(tags) == expected
+
+
+def test_dbt_vars_carry_the_day_range_and_the_metric_definitions():
+    build_vars = dbt_build_vars(("2026-01-01", "2026-01-08"), "/tmp/w.duckdb")
     assert build_vars["min_date"] == "2026-01-01"
     assert build_vars["max_date"] == "2026-01-08"
     assert build_vars["warehouse_path"] == "/tmp/w.duckdb"
     assert build_vars["nps_promoter_min"] == 9 and build_vars["nps_detractor_max"] == 6
-    args = dbt_build_args(datetime(2026, 1, 1), datetime(2026, 1, 2), "/tmp/w.duckdb")
-    assert args[:2] == ["build", "--vars"]
+    assert "min_date" not in dbt_build_vars(None, "/tmp/w.duckdb")
+    assert dbt_build_args(None, "/tmp/w.duckdb")[:2] == ["build", "--vars"]
 
 
 def test_dbt_project_defaults_equal_the_one_metric_definition():
