@@ -68,7 +68,7 @@ def replace_partition(
     connection: duckdb.DuckDBPyConnection, source: str, tables: list[RawTable], load: PartitionLoad
 ) -> None:
     """Replace the source's rows of ``load.day`` in each of ``tables`` and its audit rows."""
-    connection.execute(sql("create_load_audit"))
+    connection.execute(sql("prepare_warehouse"))
     for table in tables:
         ensure_raw_table(connection, table)
     loaded_at = datetime.now(UTC)
@@ -118,5 +118,5 @@ def _cast(column: str) -> str:
 
 
 def unbalanced_audit_rows(connection: duckdb.DuckDBPyConnection, raw_table: str) -> list[tuple]:
-    connection.execute(sql("create_load_audit"))
+    connection.execute(sql("prepare_warehouse"))
     return connection.execute(sql("unbalanced_load_audit"), [raw_table]).fetchall()

@@ -20,7 +20,7 @@ def serving(demo_build):
 
 def test_every_schema_exists_as_named(serving):
     schemas = {row[0] for row in serving.execute("select schema_name from information_schema.schemata").fetchall()}
-    assert {"raw", "staging", "intermediate", "marts", "dq"} <= schemas
+    assert {"raw", "staging", "intermediate", "marts", "dq", "quarantine", "enrich"} <= schemas
 
 
 def test_transactions_in_the_mart_equal_the_delivered_rows(serving, demo_build):
