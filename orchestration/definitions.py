@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
+from dagster import (
+    AssetSelection,
+    Definitions,
+    build_schedule_from_partitioned_job,
+    define_asset_job,
+    in_process_executor,
+)
 from dagster_dbt import DbtCliResource
 
 from assets.configuration import configuration_tables
@@ -18,6 +24,9 @@ daily_pipeline_job = define_asset_job(
     "daily_pipeline_job", selection=AssetSelection.all(), partitions_def=daily_partitions
 )
 
+# Each morning, yesterday's deliveries (the latest complete business day) run end to end.
+daily_pipeline_schedule = build_schedule_from_partitioned_job(daily_pipeline_job, hour_of_day=6)
+
 
 def build_definitions(
     landing_root: str | None = None, warehouse_path: str | None = None, serving_path: str | None = None
@@ -26,6 +35,7 @@ def build_definitions(
     return Definitions(
         assets=[*ingestion_assets, configuration_tables, cxlake_dbt_models, serving_copy],
         jobs=[daily_pipeline_job],
+        schedules=[daily_pipeline_schedule],
         resources={
             "landing": LandingZone(root=landing_root),
             "warehouse": Warehouse(path=warehouse_path, serving_path=serving_path),

@@ -13,9 +13,7 @@ from cxlake.metrics import dbt_vars
 BUSINESS_TIMEZONE = "Asia/Shanghai"
 
 # The first day any deployment may load; later days appear as the calendar reaches them.
-daily_partitions = DailyPartitionsDefinition(
-    start_date="2024-01-01", timezone=BUSINESS_TIMEZONE, end_offset=1
-)
+daily_partitions = DailyPartitionsDefinition(start_date="2024-01-01", timezone=BUSINESS_TIMEZONE)
 
 # One ingestion pass per source and one `dbt build` per run, whatever the range.
 single_run = BackfillPolicy.single_run()

@@ -61,6 +61,7 @@ def run_pipeline(
     job = definitions.resolve_job_def("daily_pipeline_job")
     if dagster_home is not None:
         dagster_home.mkdir(parents=True, exist_ok=True)
+        (dagster_home / "dagster.yaml").touch()  # `dagster dev` with DAGSTER_HOME here shows these runs
         instance = DagsterInstance.local_temp(str(dagster_home))
     else:
         instance = DagsterInstance.ephemeral()

@@ -106,3 +106,10 @@ def test_dbt_project_defaults_equal_the_one_metric_definition():
     project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())
     for name, value in dbt_vars().items():
         assert project["vars"][name] == value, name
+
+
+def test_the_schedule_is_named_after_its_job_and_runs_each_morning(defs):
+    schedule = defs.resolve_schedule_def("daily_pipeline_job_schedule")
+    assert schedule.job_name == "daily_pipeline_job"
+    assert schedule.cron_schedule == "0 6 * * *"
+    assert schedule.execution_timezone == "Asia/Shanghai"
