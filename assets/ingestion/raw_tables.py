@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cxlake import landing
+
 LINEAGE_COLUMNS = ("_partition_date", "_source_file", "_source_row", "_loaded_at")
 
 
@@ -14,73 +16,17 @@ class RawTable:
     description: str
 
 
-REFERENCE_STORES = RawTable(
-    "reference_stores",
-    ("store_id", "store_name", "region_id", "region_name", "city", "opened_on"),
-    "Store roster as delivered.",
-)
-REFERENCE_STAFF = RawTable(
-    "reference_staff",
-    ("staff_id", "store_id", "staff_name", "role", "hired_on"),
-    "Staff roster as delivered.",
-)
+REFERENCE_STORES = RawTable("reference_stores", landing.STORES.columns, "Store roster as delivered.")
+REFERENCE_STAFF = RawTable("reference_staff", landing.STAFF.columns, "Staff roster as delivered.")
 CRM_CUSTOMERS = RawTable(
-    "crm_customers",
-    (
-        "customer_id",
-        "name",
-        "phone",
-        "email",
-        "member_tier",
-        "signup_date",
-        "city",
-        "home_store_id",
-        "updated_at",
-    ),
-    "CRM customers created or changed each day.",
+    "crm_customers", landing.CUSTOMERS.columns, "CRM customers created or changed each day."
 )
-POS_TRANSACTIONS = RawTable(
-    "pos_transactions",
-    (
-        "transaction_id",
-        "store_id",
-        "staff_id",
-        "customer_id",
-        "channel",
-        "ordered_at",
-        "ready_at",
-        "amount",
-        "refund_amount",
-        "is_remake",
-    ),
-    "POS transactions.",
-)
+POS_TRANSACTIONS = RawTable("pos_transactions", landing.TRANSACTIONS.columns, "POS transactions.")
 POS_TRANSACTION_LINES = RawTable(
-    "pos_transaction_lines",
-    (
-        "transaction_id",
-        "line_number",
-        "product_id",
-        "product_name",
-        "category",
-        "quantity",
-        "unit_price",
-        "line_amount",
-    ),
-    "POS transaction lines.",
+    "pos_transaction_lines", landing.TRANSACTION_LINES.columns, "POS transaction lines."
 )
 SURVEY_INVITATIONS = RawTable(
-    "survey_invitations",
-    (
-        "invitation_id",
-        "survey_id",
-        "transaction_id",
-        "customer_id",
-        "store_id",
-        "invite_channel",
-        "invited_at",
-    ),
-    "Survey invitations sent after transactions.",
+    "survey_invitations", landing.INVITATIONS.columns, "Survey invitations sent after transactions."
 )
 SURVEY_RESPONSE_COLUMNS = (
     "survey_id",

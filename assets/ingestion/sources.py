@@ -14,6 +14,7 @@ import pandas as pd
 
 from assets.ingestion import raw_tables as rt
 from assets.ingestion.loading import FileAudit, PartitionLoad
+from cxlake import landing
 from cxlake.delivered_files import DeliveredFileError, file_checksum, read_csv_records
 from cxlake.surveys.mapping import load_mappings, mapping_for_file
 from cxlake.surveys.readers import read_survey
@@ -140,24 +141,32 @@ SOURCES: tuple[Source, ...] = (
     Source(
         "reference",
         (rt.REFERENCE_STORES, rt.REFERENCE_STAFF),
-        csv_source_loader({"stores.csv": rt.REFERENCE_STORES, "staff.csv": rt.REFERENCE_STAFF}),
+        csv_source_loader(
+            {landing.STORES.file_name: rt.REFERENCE_STORES, landing.STAFF.file_name: rt.REFERENCE_STAFF}
+        ),
         "Region, store and staff roster.",
     ),
     Source(
-        "crm", (rt.CRM_CUSTOMERS,), csv_source_loader({"customers.csv": rt.CRM_CUSTOMERS}), "CRM customers."
+        "crm",
+        (rt.CRM_CUSTOMERS,),
+        csv_source_loader({landing.CUSTOMERS.file_name: rt.CRM_CUSTOMERS}),
+        "CRM customers.",
     ),
     Source(
         "pos",
         (rt.POS_TRANSACTIONS, rt.POS_TRANSACTION_LINES),
         csv_source_loader(
-            {"transactions.csv": rt.POS_TRANSACTIONS, "transaction_lines.csv": rt.POS_TRANSACTION_LINES}
+            {
+                landing.TRANSACTIONS.file_name: rt.POS_TRANSACTIONS,
+                landing.TRANSACTION_LINES.file_name: rt.POS_TRANSACTION_LINES,
+            }
         ),
         "POS transactions and their lines.",
     ),
     Source(
         "survey_invitations",
         (rt.SURVEY_INVITATIONS,),
-        csv_source_loader({"invitations.csv": rt.SURVEY_INVITATIONS}),
+        csv_source_loader({landing.INVITATIONS.file_name: rt.SURVEY_INVITATIONS}),
         "Survey invitations.",
     ),
     Source(

@@ -16,17 +16,6 @@ from cxlake.generator.chain import Chain
 from cxlake.generator.names import draw_name_codes, name_from_codes
 
 TIERS = ("basic", "silver", "gold", "black")
-COLUMNS = (
-    "customer_id",
-    "name",
-    "phone",
-    "email",
-    "member_tier",
-    "signup_date",
-    "city",
-    "home_store_id",
-    "updated_at",
-)
 _PHONE_PREFIXES = np.array([135, 136, 138, 139, 150, 151, 158, 177, 186, 187, 188, 199], dtype=np.int64)
 _EMAIL_WORDS = (
     "coffee",

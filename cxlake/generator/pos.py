@@ -19,28 +19,6 @@ CHANNEL_SHARE = (0.55, 0.30, 0.15)
 MEMBER_SHARE = np.array([0.45, 0.95, 0.75])  # by channel: overall about 65%
 MEDIAN_WAIT_SECONDS = np.array([240.0, 300.0, 420.0])
 OPEN_SECOND, CLOSE_SECOND = 7 * 3600, 22 * 3600
-TRANSACTION_COLUMNS = (
-    "transaction_id",
-    "store_id",
-    "staff_id",
-    "customer_id",
-    "channel",
-    "ordered_at",
-    "ready_at",
-    "amount",
-    "refund_amount",
-    "is_remake",
-)
-LINE_COLUMNS = (
-    "transaction_id",
-    "line_number",
-    "product_id",
-    "product_name",
-    "category",
-    "quantity",
-    "unit_price",
-    "line_amount",
-)
 _PRICES = np.array([p[3] for p in PRODUCTS])
 _CATEGORY = np.array([p[2] for p in PRODUCTS])
 _POPULARITY = np.array([p[4] for p in PRODUCTS]) / sum(p[4] for p in PRODUCTS)

@@ -25,15 +25,6 @@ QUALTRICS_ID, WJX_ID = "SV_cxlakeApp", "wjx_instore"
 TOUCHPOINTS = ("taste", "speed", "staff", "environment", "value", "app", "delivery")
 APPLIES = {ch: frozenset(tp.id for tp in touchpoints_for_channel(ch)) for ch in CHANNELS}
 INVITE_CHANNELS = ("receipt_qr", "app_push", "sms")
-INVITATION_COLUMNS = (
-    "invitation_id",
-    "survey_id",
-    "transaction_id",
-    "customer_id",
-    "store_id",
-    "invite_channel",
-    "invited_at",
-)
 _IP_FIRST_OCTETS = (
     36,
     39,

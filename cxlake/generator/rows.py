@@ -12,9 +12,6 @@ from cxlake.generator.customers import Customers
 from cxlake.generator.pos import CHANNELS, DayPos
 from cxlake.generator.responses import INVITE_CHANNELS, QUALTRICS_ID, WJX_ID
 
-STORE_COLUMNS = ("store_id", "store_name", "region_id", "region_name", "city", "opened_on")
-STAFF_COLUMNS = ("staff_id", "store_id", "staff_name", "role", "hired_on")
-
 
 def clock(day: str, seconds: np.ndarray) -> list[str]:
     """ISO timestamps with the +08:00 offset for seconds since local midnight (all within the day)."""

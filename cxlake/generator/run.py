@@ -44,13 +44,13 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from cxlake import landing
 from cxlake.generator import rows
 from cxlake.generator.chain import BRAND, SCALES, Chain, build_chain
-from cxlake.generator.customers import COLUMNS as CUSTOMER_COLUMNS
 from cxlake.generator.customers import Customers, build_customers, crm_rows_for_day, upgrade_tiers
 from cxlake.generator.planted import Planted
-from cxlake.generator.pos import LINE_COLUMNS, TRANSACTION_COLUMNS, simulate_pos_day
-from cxlake.generator.responses import INVITATION_COLUMNS, WJX_ID, Response, ResponseFactory
+from cxlake.generator.pos import simulate_pos_day
+from cxlake.generator.responses import WJX_ID, Response, ResponseFactory
 from cxlake.generator.reviews import ReviewFactory, page
 from cxlake.generator.survey_files import SURVEY_FILES
 from cxlake.generator.truth import TruthWriter
@@ -105,10 +105,11 @@ class _Landing:
         folder.mkdir(parents=True, exist_ok=True)
         return folder
 
-    def csv(self, source: str, day: date, name: str, header, data) -> None:
-        with (self.folder(source, day) / name).open("w", encoding="utf-8", newline="") as f:
+    def csv(self, delivered: landing.DeliveredCsv, day: date, data) -> None:
+        source = delivered.source
+        with (self.folder(source, day) / delivered.file_name).open("w", encoding="utf-8", newline="") as f:
             writer = csv.writer(f, lineterminator="\r\n")
-            writer.writerow(header)
+            writer.writerow(delivered.columns)
             count = 0
             for row in data:
                 writer.writerow(row)
@@ -179,14 +180,12 @@ class _Run:
     def day(self, i: int, per_store_day: float) -> None:
         day, seed = self.start + timedelta(days=i), self.seed
         if i == 0:
-            self.landing.csv("reference", day, "stores.csv", rows.STORE_COLUMNS, rows.store_rows(self.chain))
-            self.landing.csv("reference", day, "staff.csv", rows.STAFF_COLUMNS, rows.staff_rows(self.chain))
+            self.landing.csv(landing.STORES, day, rows.store_rows(self.chain))
+            self.landing.csv(landing.STAFF, day, rows.staff_rows(self.chain))
         upgrade_tiers(_rng(seed, "crm", i), self.customers, i)
         self.landing.csv(
-            "crm",
+            landing.CUSTOMERS,
             day,
-            "customers.csv",
-            CUSTOMER_COLUMNS,
             crm_rows_for_day(self.customers, self.chain, self.start, i),
         )
         pos = simulate_pos_day(
@@ -201,19 +200,15 @@ class _Run:
         )
         self.next_transaction += len(pos)
         self.landing.csv(
-            "pos",
+            landing.TRANSACTIONS,
             day,
-            "transactions.csv",
-            TRANSACTION_COLUMNS,
             rows.transaction_rows(pos, self.chain, self.customers, day),
         )
-        self.landing.csv("pos", day, "transaction_lines.csv", LINE_COLUMNS, rows.line_rows(pos))
+        self.landing.csv(landing.TRANSACTION_LINES, day, rows.line_rows(pos))
         surveys = self.responses.simulate(_rng(seed, "surveys", i), _rnd(seed, "comments", i), pos, day)
         self.landing.csv(
-            "survey_invitations",
+            landing.INVITATIONS,
             day,
-            "invitations.csv",
-            INVITATION_COLUMNS,
             rows.invitation_rows(
                 pos,
                 self.chain,
