@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from assets.ingestion.loading import replace_partition
+from assets.ingestion.loading import prepare_warehouse, replace_partition
 from assets.ingestion.sources import SOURCES
 from cxlake.generator import generate
 from orchestration.runner import run_pipeline
@@ -60,6 +60,7 @@ def cxlake_csv_ingestion(landing: Path, database: Path) -> tuple[float, int]:
         for source in SOURCES:
             if source.name not in {"crm", "pos", "survey_invitations"}:
                 continue
+            prepare_warehouse(connection, list(source.tables))
             for folder in sorted((landing / source.name).iterdir()):
                 load = source.load_partition(landing, folder, folder.name)
                 replace_partition(connection, source.name, list(source.tables), load)

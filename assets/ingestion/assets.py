@@ -11,7 +11,7 @@ from dagster import (
     multi_asset,
 )
 
-from assets.ingestion.loading import replace_partition, unbalanced_audit_rows
+from assets.ingestion.loading import prepare_warehouse, replace_partition, unbalanced_audit_rows
 from assets.ingestion.sources import SOURCES, Source
 from orchestration.partitions import daily_partitions, single_run
 from orchestration.resources import LandingZone, Warehouse
@@ -50,6 +50,7 @@ def build_ingestion_asset(source: Source):
         files_per_table = {t.name: 0 for t in source.tables}
         warnings: list[str] = []
         with warehouse.connect() as connection:
+            prepare_warehouse(connection, list(source.tables))
             for day in context.partition_keys:
                 load = source.load_partition(landing.path, landing.partition_dir(source.name, day), day)
                 replace_partition(connection, source.name, list(source.tables), load)

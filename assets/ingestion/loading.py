@@ -13,6 +13,7 @@ from importlib import resources
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from assets.ingestion.raw_tables import LINEAGE_COLUMNS, RawTable
 
@@ -54,9 +55,15 @@ class PartitionLoad:
         )
 
 
+def prepare_warehouse(connection: duckdb.DuckDBPyConnection, tables: list[RawTable]) -> None:
+    """Schemas, the load audit and the raw tables, created if missing (once per load, not per day)."""
+    connection.execute(sql("prepare_warehouse"))
+    for table in tables:
+        ensure_raw_table(connection, table)
+
+
 def ensure_raw_table(connection: duckdb.DuckDBPyConnection, table: RawTable) -> None:
     columns = ", ".join(f"{quoted(c)} varchar" for c in table.columns)
-    connection.execute("create schema if not exists raw")
     connection.execute(
         f"create table if not exists raw.{quoted(table.name)} ({columns}, "
         "_partition_date date not null, _source_file varchar not null, _source_row integer, "
@@ -67,10 +74,10 @@ def ensure_raw_table(connection: duckdb.DuckDBPyConnection, table: RawTable) -> 
 def replace_partition(
     connection: duckdb.DuckDBPyConnection, source: str, tables: list[RawTable], load: PartitionLoad
 ) -> None:
-    """Replace the source's rows of ``load.day`` in each of ``tables`` and its audit rows."""
-    connection.execute(sql("prepare_warehouse"))
-    for table in tables:
-        ensure_raw_table(connection, table)
+    """Replace the source's rows of ``load.day`` in each of ``tables`` and its audit rows.
+
+    Expects :func:`prepare_warehouse` to have run on this connection.
+    """
     loaded_at = datetime.now(UTC)
     connection.begin()
     try:
@@ -81,7 +88,8 @@ def replace_partition(
                 continue
             frame = frame.assign(_partition_date=load.day, _loaded_at=loaded_at)
             column_list = ", ".join(quoted(c) for c in (*table.columns, *LINEAGE_COLUMNS))
-            connection.register("delivered_rows", frame)
+            # via Arrow: DuckDB scans Arrow strings directly, pandas' would be copied to numpy first
+            connection.register("delivered_rows", pa.Table.from_pandas(frame, preserve_index=False))
             connection.execute(
                 f"insert into raw.{quoted(table.name)} ({column_list}) "
                 f"select {', '.join(_cast(c) for c in table.columns)}, "
@@ -118,5 +126,4 @@ def _cast(column: str) -> str:
 
 
 def unbalanced_audit_rows(connection: duckdb.DuckDBPyConnection, raw_table: str) -> list[tuple]:
-    connection.execute(sql("prepare_warehouse"))
     return connection.execute(sql("unbalanced_load_audit"), [raw_table]).fetchall()
