@@ -67,7 +67,14 @@ def run(
     end: Annotated[str | None, typer.Option(help="Last day, inclusive (default: last landed day).")] = None,
 ) -> None:
     """Load, check, model and publish a range of days as one Dagster run."""
+    import warnings
+
+    from dagster import BetaWarning, PreviewWarning
+
     from orchestration.runner import run_pipeline
+
+    warnings.filterwarnings("ignore", category=BetaWarning)  # the single-run backfill policy is beta
+    warnings.filterwarnings("ignore", category=PreviewWarning)
 
     paths = cxlake_paths()
     warehouse_path = (warehouse or paths.warehouse).resolve()
