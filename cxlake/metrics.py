@@ -13,6 +13,19 @@ from importlib import resources
 
 import yaml
 
+# How straight-lining (all CSAT items identical) affects is_countable; see config/metrics.yaml.
+STRAIGHT_LINER_MODES = ("with_speeding", "always", "never")
+
+
+@dataclass(frozen=True)
+class CountableRule:
+    """Which flagged survey responses still count in NPS / CSAT (dbt applies it: is_countable)."""
+
+    statuses: tuple[str, ...]
+    exclude_duplicates: bool
+    exclude_speeders: bool
+    straight_liners: str
+
 
 @dataclass(frozen=True)
 class MetricSettings:
@@ -21,6 +34,8 @@ class MetricSettings:
     confidence_z: float
     csat_top_box_min: int
     min_responses: int
+    speeder_ratio: float
+    countable: CountableRule
 
 
 @cache
@@ -32,17 +47,39 @@ def settings() -> MetricSettings:
         confidence_z=float(raw["nps"]["confidence_z"]),
         csat_top_box_min=int(raw["csat"]["top_box_min"]),
         min_responses=int(raw["min_responses"]),
+        speeder_ratio=float(raw["response_quality"]["speeder_ratio"]),
+        countable=_countable_rule(raw["countable"]),
     )
 
 
-def dbt_vars() -> dict[str, float | int]:
-    """The metric thresholds as dbt ``--vars`` (read by the macros in dbt_project/macros)."""
+def _countable_rule(raw: dict) -> CountableRule:
+    """Fail on a typo here, not later as a silently different NPS."""
+    if raw["straight_liners"] not in STRAIGHT_LINER_MODES:
+        raise ValueError(
+            f"countable.straight_liners must be one of {STRAIGHT_LINER_MODES}: {raw['straight_liners']!r}"
+        )
+    return CountableRule(
+        statuses=tuple(str(status) for status in raw["statuses"]),
+        exclude_duplicates=bool(raw["exclude_duplicates"]),
+        exclude_speeders=bool(raw["exclude_speeders"]),
+        straight_liners=str(raw["straight_liners"]),
+    )
+
+
+def dbt_vars() -> dict[str, float | int | bool | str | list[str]]:
+    """The metric thresholds and the countable rule as dbt ``--vars`` (read by dbt_project's
+    macros and models; lists travel as JSON lists)."""
     s = settings()
     return {
         "nps_promoter_min": s.promoter_min,
         "nps_detractor_max": s.detractor_max,
         "csat_top_box_min": s.csat_top_box_min,
         "min_responses": s.min_responses,
+        "speeder_ratio": s.speeder_ratio,
+        "countable_statuses": list(s.countable.statuses),
+        "countable_exclude_duplicates": s.countable.exclude_duplicates,
+        "countable_exclude_speeders": s.countable.exclude_speeders,
+        "countable_straight_liners": s.countable.straight_liners,
     }
 
 

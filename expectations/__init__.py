@@ -1,5 +1,6 @@
-"""Great Expectations suites, one per raw table, run as blocking Dagster asset checks.
+"""The quality gate: one Great Expectations suite per raw table, run as blocking asset checks.
 
-The quality gate (suites, quarantine, validation history) is built on the load audit that
-assets/ingestion already keeps: dq.load_audit with rows_in = rows_loaded + rows_quarantined.
+Row rules (a value out of range, a missing key, an unknown store) send the row to
+``quarantine.<raw_table>``; partition rules (unreadable file, volume band, too many rows
+quarantined) block the partition. Suites live in ``expectations/suites/``, one file per table.
 """

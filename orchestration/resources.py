@@ -47,6 +47,11 @@ class Warehouse(ConfigurableResource):
         return Path(self.path).resolve() if self.path else cxlake_paths().warehouse
 
     @property
+    def home(self) -> Path:
+        """The folder beside the warehouse: GX project (gx/) and app state live there too."""
+        return self.database.parent
+
+    @property
     def serving(self) -> Path:
         if self.serving_path:
             return Path(self.serving_path).resolve()

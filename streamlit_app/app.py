@@ -7,6 +7,9 @@ import streamlit as st
 
 st.set_page_config(page_title="cxlake", page_icon=":material/insights:", layout="wide")
 navigation = st.navigation(
-    [st.Page("pages/overview.py", title="Overview · 概览", icon=":material/speed:", default=True)]
+    [
+        st.Page("pages/overview.py", title="Overview · 概览", icon=":material/speed:", default=True),
+        st.Page("pages/data_quality.py", title="Data quality · 数据质量", icon=":material/rule:"),
+    ]
 )
 navigation.run()

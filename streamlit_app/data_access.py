@@ -19,6 +19,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
+from cxlake import quarantine
 from cxlake.metrics import NpsResult, nps_category, nps_from_counts
 from cxlake.paths import cxlake_paths
 
@@ -137,10 +138,10 @@ def _scope_condition(scope: Scope) -> tuple[str, list[object]]:
     return f"list_contains(?::varchar[], {_SCOPE_COLUMNS[scope.kind]})", [list(scope.ids)]
 
 
-def _where(scope: Scope, filters: Filters) -> tuple[str, list[object]]:
-    """Countable rows AND the user's scope AND the filters, for either fact table."""
+def _where(scope: Scope, filters: Filters, countable: bool = True) -> tuple[str, list[object]]:
+    """Countable (or, for the steward, non-countable) rows AND the user's scope AND the filters."""
     scope_sql, params = _scope_condition(scope)
-    conditions = ["is_countable", scope_sql]
+    conditions = ["is_countable" if countable else "not is_countable", scope_sql]
     if filters.date_from is not None:
         conditions.append("response_date >= ?")
         params.append(filters.date_from)
@@ -276,3 +277,153 @@ def csat_by_touchpoint(scope: Scope, filters: Filters) -> pd.DataFrame:
     rated = csat["n"] > 0
     csat["top2_share"] = (csat["top_box"] / csat["n"].where(rated)).astype("float64")
     return csat
+
+
+# --- Data quality: the steward's questions --------------------------------------------------------
+# Quality results and quarantined rows are raw, unscoped data (a bad row's store_id is itself suspect),
+# so only the "all" scope sees them; the condition is part of the SQL, so a narrower scope gets no rows.
+
+
+def _steward_condition(scope: Scope) -> tuple[str, list[object]]:
+    _scope_condition(scope)  # the same type check as every other question
+    return "?::boolean", [scope.kind == "all"]
+
+
+def _columns_of(schema: str, table: str) -> set[str]:
+    """The relation's columns, empty when the serving copy does not have it (yet)."""
+    return {
+        name
+        for (name,) in _rows(
+            "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
+            [schema, table],
+        )
+    }
+
+
+def _day_bounds(date_from: date | None, date_to: date | None) -> tuple[str, list[object]]:
+    return (
+        "(?::date is null or partition_date >= ?::date) and (?::date is null or partition_date <= ?::date)",
+        [date_from, date_from, date_to, date_to],
+    )
+
+
+def _with_dates(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """DuckDB dates arrive as timestamps; tables for people show them as dates."""
+    return frame.assign(**{column: frame[column].dt.date}) if not frame.empty else frame
+
+
+def _latest_runs(steward: str, days: str) -> str:
+    """Each raw table's latest validation per partition day (a re-run supersedes the earlier result)."""
+    return (
+        f"select * from dq.validation_runs where {steward} and {days} qualify row_number() over"
+        " (partition by raw_table, partition_date order by validated_at desc, run_id desc) = 1"
+    )
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def validation_grid(scope: Scope, date_from: date | None = None, date_to: date | None = None) -> pd.DataFrame:
+    """One row per source x partition day, from each raw table's latest validation of that day.
+
+    status is ``blocked`` (the gate stopped the load), ``failed`` (some expectation failed, bad rows
+    quarantined) or ``passed``; counts are summed over the source's raw tables.
+    """
+    columns = ["source", "partition_date", "status", "rows_in", "rows_loaded", "rows_quarantined"]
+    if not _columns_of("dq", "validation_runs"):
+        return pd.DataFrame(columns=columns)
+    steward, params = _steward_condition(scope)
+    days, day_params = _day_bounds(date_from, date_to)
+    grid = _frame(
+        f"with latest as ({_latest_runs(steward, days)})"
+        " select source, partition_date,"
+        " case when bool_or(blocked) then 'blocked' when bool_and(success) then 'passed' else 'failed' end"
+        " as status, sum(rows_in) as rows_in, sum(rows_loaded) as rows_loaded,"
+        " sum(rows_quarantined) as rows_quarantined"
+        " from latest group by source, partition_date order by partition_date, source",
+        [*params, *day_params],
+    )
+    return _with_dates(grid[columns], "partition_date")
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def failing_expectations(
+    scope: Scope, date_from: date | None = None, date_to: date | None = None
+) -> pd.DataFrame:
+    """Failed expectations of each raw table's latest validation per day, worst first, with samples."""
+    columns = [
+        "partition_date", "source", "raw_table", "expectation", "level", "severity",
+        "unexpected_count", "sample_values", "blocked", "block_reason",
+    ]  # fmt: skip
+    if not _columns_of("dq", "validation_runs") or not _columns_of("dq", "expectation_results"):
+        return pd.DataFrame(columns=columns)
+    steward, params = _steward_condition(scope)
+    days, day_params = _day_bounds(date_from, date_to)
+    failing = _frame(
+        f"with latest as ({_latest_runs(steward, days)})"
+        " select r.partition_date, r.source, r.raw_table, r.expectation, r.level, r.severity,"
+        " r.unexpected_count, r.sample_values, l.blocked, l.block_reason"
+        " from dq.expectation_results as r join latest as l"
+        " on l.run_id = r.run_id and l.raw_table = r.raw_table and l.partition_date = r.partition_date"
+        " where not r.success"
+        " order by r.partition_date desc, r.severity, r.unexpected_count desc, r.raw_table, r.expectation",
+        [*params, *day_params],
+    )
+    return _with_dates(failing[columns], "partition_date")
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def quarantine_volume(
+    scope: Scope, date_from: date | None = None, date_to: date | None = None
+) -> pd.DataFrame:
+    """Rows quarantined per partition day and source, from the load audit."""
+    columns = ["partition_date", "source", "rows_in", "rows_quarantined"]
+    if not _columns_of("dq", "load_audit"):
+        return pd.DataFrame(columns=columns)
+    steward, params = _steward_condition(scope)
+    days, day_params = _day_bounds(date_from, date_to)
+    volume = _frame(
+        "select partition_date, source, sum(rows_in) as rows_in, sum(rows_quarantined) as rows_quarantined"
+        f" from dq.load_audit where {steward} and {days}"
+        " group by partition_date, source order by partition_date, source",
+        [*params, *day_params],
+    )
+    return _with_dates(volume, "partition_date")
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def non_countable_responses(scope: Scope, filters: Filters) -> pd.DataFrame:
+    """Survey responses left out of every metric, with why (test, preview, duplicate, speeder...)."""
+    columns = [
+        "response_date", "survey_id", "response_id", "source_system", "store_id", "status",
+        "exclusion_reason",
+    ]  # fmt: skip
+    if "exclusion_reason" not in _columns_of("marts", "fct_survey_responses"):
+        return pd.DataFrame(columns=columns)
+    where, params = _where(scope, filters, countable=False)
+    excluded = _frame(
+        f"select {', '.join(columns)} from marts.fct_survey_responses where {where}"
+        " order by response_date desc, survey_id, response_id",
+        params,
+    )
+    return _with_dates(excluded, "response_date")
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def quarantine_tables(scope: Scope) -> tuple[str, ...]:
+    """The quarantine tables the serving copy has (allow-listed, in a fixed order); none outside "all"."""
+    if scope.kind != "all":
+        return ()
+    with _cursor() as cursor:
+        return quarantine.present_tables(cursor)
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def quarantined_rows(scope: Scope, table: str) -> pd.DataFrame:
+    """A table's quarantined rows as delivered with file, line and failed expectations.
+
+    ``table`` must be on the allow-list in :mod:`cxlake.quarantine`; anything else raises.
+    """
+    quarantine.checked_table(table)
+    if table not in quarantine_tables(scope):
+        return pd.DataFrame(columns=list(quarantine.LINEAGE_COLUMNS))
+    with _cursor() as cursor:
+        return quarantine.quarantined_rows(cursor, table)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
 import pytest
 
 from cxlake.metrics import (
+    _countable_rule,
     csat_top2_share,
+    dbt_vars,
     nps_adjusted_wald_interval,
     nps_category,
     nps_from_counts,
@@ -134,3 +137,22 @@ def test_adjusted_wald_interval_covers_the_true_nps_95_percent_of_the_time(n):
     worst = min(coverage, key=coverage.get)
     assert coverage[worst] >= 0.93, f"coverage {coverage[worst]:.3f} at promoters, detractors = {worst}"
     assert np.mean(list(coverage.values())) == pytest.approx(0.95, abs=0.01)
+
+
+def test_the_countable_rule_reaches_dbt_as_json_ready_vars():
+    """The pipeline json-dumps dbt_vars() into `dbt build --vars`; the rule must survive that."""
+    build_vars = dbt_vars()
+    assert build_vars["speeder_ratio"] == 0.3
+    assert build_vars["countable_statuses"] == ["ok", "offline"]
+    assert build_vars["countable_exclude_duplicates"] is True
+    assert build_vars["countable_exclude_speeders"] is True
+    assert build_vars["countable_straight_liners"] == "with_speeding"
+    assert json.loads(json.dumps(build_vars)) == build_vars
+
+
+@pytest.mark.parametrize("mode", ["sometimes", "With_Speeding", ""])
+def test_an_unknown_straight_liner_mode_is_refused(mode):
+    """A typo must fail loudly, not silently become a different NPS."""
+    raw = {"statuses": ["ok"], "exclude_duplicates": True, "exclude_speeders": True, "straight_liners": mode}
+    with pytest.raises(ValueError, match="straight_liners"):
+        _countable_rule(raw)

@@ -1,7 +1,13 @@
-"""The ingestion assets: one multi-asset per source, one asset key per raw table."""
+"""The ingestion assets: one multi-asset per source, one asset key per raw table, gated by GX."""
 
+import json
+from dataclasses import replace
+
+import duckdb
+import pandas as pd
 from dagster import (
     AssetCheckResult,
+    AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
@@ -11,10 +17,49 @@ from dagster import (
     multi_asset,
 )
 
-from assets.ingestion.loading import prepare_warehouse, replace_partition, unbalanced_audit_rows
+from assets.ingestion import raw_tables as rt
+from assets.ingestion.gate import (
+    DayVerdict,
+    ExpectationRecord,
+    audits_after_gate,
+    file_rule,
+    judge_table,
+    quarantine_share_rule,
+    volume_rule,
+)
+from assets.ingestion.loading import (
+    PartitionLoad,
+    TableValidation,
+    prepare_warehouse,
+    quoted,
+    record_validation,
+    replace_partition,
+    unbalanced_audit_rows,
+)
 from assets.ingestion.sources import SOURCES, Source
-from orchestration.partitions import daily_partitions, single_run
+from cxlake.app_state import AppState
+from cxlake.delivered_files import DeliveredFileError
+from cxlake.surveys.mapping import load_mappings
+from cxlake.surveys.readers import SurveyReadError
+from expectations.runner import GxRunner
+from expectations.settings import QualitySettings, quality_settings
+from expectations.suites import SUITES
+from expectations.suites.base import ERROR, WARN, RuleContext
+from orchestration.partitions import BUSINESS_TIMEZONE, daily_partitions, single_run
 from orchestration.resources import LandingZone, Warehouse
+
+ROSTER_TABLES = (rt.REFERENCE_STORES, rt.REFERENCE_STAFF)
+# Answers are judged through their response: they follow it into quarantine and back.
+ANSWERS_OF = {rt.QUALTRICS_RESPONSES.name: rt.QUALTRICS_ANSWERS, rt.WJX_RESPONSES.name: rt.WJX_ANSWERS}
+# Tables delivered steadily every day, whose volume is held to the band of the trailing days.
+VOLUME_CHECKED = {
+    "pos_transactions",
+    "pos_transaction_lines",
+    "survey_invitations",
+    "qualtrics_responses",
+    "wjx_responses",
+}
+MAX_LISTED = 20
 
 
 def raw_asset_key(table_name: str) -> AssetKey:
@@ -22,11 +67,19 @@ def raw_asset_key(table_name: str) -> AssetKey:
 
 
 def build_ingestion_asset(source: Source):
-    """Loads every partition of the run's range for one source, then checks nothing was lost."""
+    """Loads every partition of the run's range for one source through the quality gate."""
+    roster = [] if source.name == "reference" else [raw_asset_key(t.name) for t in ROSTER_TABLES]
     specs = [
-        AssetSpec(raw_asset_key(t.name), description=t.description, group_name=source.name, kinds={"duckdb"})
+        AssetSpec(
+            raw_asset_key(t.name),
+            description=t.description,
+            group_name=source.name,
+            kinds={"duckdb"},
+            deps=roster,
+        )
         for t in source.tables
     ]
+    gated = [t for t in source.tables if t.name in SUITES]
     check_specs = [
         AssetCheckSpec(
             "load_audit_balances",
@@ -35,6 +88,23 @@ def build_ingestion_asset(source: Source):
             description="rows_in = rows_loaded + rows_quarantined for every delivered file.",
         )
         for t in source.tables
+    ] + [
+        spec
+        for t in gated
+        for spec in (
+            AssetCheckSpec(
+                "quality_gate",
+                asset=raw_asset_key(t.name),
+                blocking=True,
+                description=f"GX suite raw.{t.name}: no partition blocked (unreadable file, volume "
+                "band, too many rows quarantined).",
+            ),
+            AssetCheckSpec(
+                "quality_warnings",
+                asset=raw_asset_key(t.name),
+                description=f"GX suite raw.{t.name}: warn-severity rules and quarantined rows.",
+            ),
+        )
     ]
 
     @multi_asset(
@@ -46,44 +116,215 @@ def build_ingestion_asset(source: Source):
         description=source.description,
     )
     def ingest(context: AssetExecutionContext, landing: LandingZone, warehouse: Warehouse):
-        rows_per_table = {t.name: 0 for t in source.tables}
-        files_per_table = {t.name: 0 for t in source.tables}
-        warnings: list[str] = []
+        settings = quality_settings()
+        runner = GxRunner(warehouse.home)  # the GX project: <home>/gx
+        app_state = AppState(warehouse.home / "app_state.sqlite")
+        days = list(context.partition_keys)
+        verdicts = {day: DayVerdict(day) for day in days}
+        loads: dict[str, PartitionLoad] = {}
         with warehouse.connect() as connection:
             prepare_warehouse(connection, list(source.tables))
-            for day in context.partition_keys:
-                load = source.load_partition(landing.path, landing.partition_dir(source.name, day), day)
-                replace_partition(connection, source.name, list(source.tables), load)
-                for table_name, frame in load.frames.items():
-                    rows_per_table[table_name] += len(frame)
-                for audit in load.audits:
-                    files_per_table[audit.raw_table] += 1
-                warnings.extend(load.warnings)
+            for day in days:
+                try:
+                    loads[day] = source.load_partition(
+                        landing.path, landing.partition_dir(source.name, day), day
+                    )
+                except (DeliveredFileError, SurveyReadError) as error:
+                    verdicts[day].blocked_reasons.append(str(error))
+                    verdicts[day].records += [file_rule(t.name, str(error)) for t in source.tables]
+            rules = rule_context(connection, loads)
+            for table in gated:
+                gate_table(connection, table, loads, verdicts, runner, rules, app_state)
+            totals = write_days(connection, context.run.run_id, source, days, loads, verdicts, settings)
             unbalanced = {t.name: unbalanced_audit_rows(connection, t.name) for t in source.tables}
-        for warning in warnings:
-            context.log.warning(warning)
-        for table in source.tables:
-            yield MaterializeResult(
-                asset_key=raw_asset_key(table.name),
-                metadata={
-                    "partitions": len(context.partition_keys),
-                    "rows_loaded": rows_per_table[table.name],
-                    "files": files_per_table[table.name],
-                    "warnings": MetadataValue.md("\n".join(f"- {w}" for w in warnings) or "none"),
-                },
-            )
-        for table in source.tables:
-            bad = unbalanced[table.name]
-            yield AssetCheckResult(
-                asset_key=raw_asset_key(table.name),
-                check_name="load_audit_balances",
-                passed=not bad,
-                metadata={
-                    "unbalanced_files": MetadataValue.json([[str(v) for v in row] for row in bad[:20]])
-                },
-            )
+        for load in loads.values():
+            for warning in load.warnings:
+                context.log.warning(warning)
+        yield from results(source, gated, days, verdicts, totals, unbalanced)
 
     return ingest
+
+
+def rule_context(connection: duckdb.DuckDBPyConnection, loads: dict[str, PartitionLoad]) -> RuleContext:
+    """The roster as loaded so far plus any roster delivered in this run, and the mapped surveys."""
+    stores = {
+        r[0] for r in connection.execute("select distinct store_id from raw.reference_stores").fetchall()
+    }
+    staff = {r[0] for r in connection.execute("select distinct staff_id from raw.reference_staff").fetchall()}
+    for load in loads.values():
+        if (frame := load.frames.get(rt.REFERENCE_STORES.name)) is not None:
+            stores |= set(frame["store_id"].dropna())
+        if (frame := load.frames.get(rt.REFERENCE_STAFF.name)) is not None:
+            staff |= set(frame["staff_id"].dropna())
+    return RuleContext(
+        store_ids=frozenset(stores),
+        staff_ids=frozenset(staff),
+        survey_ids=frozenset(m.survey_id for m in load_mappings()),
+        loaded_keys=frozenset(),
+        now=pd.Timestamp.now(tz="UTC"),
+        timezone=BUSINESS_TIMEZONE,
+        max_text_length=quality_settings().max_text_length,
+    )
+
+
+def keys_loaded_elsewhere(connection, table: rt.RawTable, days: list[str]) -> frozenset[str]:
+    """Record keys of this table already loaded from partitions outside this run."""
+    suite = SUITES[table.name]
+    if suite.record_key is None:
+        return frozenset()
+    outside_run = "not list_contains(?, cast(_partition_date as varchar))"
+    frame = connection.execute(f"select * from raw.{quoted(table.name)} where {outside_run}", [days]).df()
+    return frozenset(suite.keys(frame).dropna()) if len(frame) else frozenset()
+
+
+def gate_table(connection, table, loads, verdicts, runner, rules, app_state) -> None:
+    """Validate one table over the run's loaded days; move held-back rows (and their answers) aside."""
+    days = sorted(loads)
+    table_rules = replace(rules, loaded_keys=keys_loaded_elsewhere(connection, table, days))
+    frames = {day: loads[day].frames.get(table.name) for day in days}
+    loaded, held, records = judge_table(
+        SUITES[table.name], frames, runner, table_rules, app_state.latest_decisions(table.name)
+    )
+    for day in days:
+        load, verdict = loads[day], verdicts[day]
+        verdict.records += records[day]
+        if loaded[day] is None:
+            continue
+        held_rows = held.get(
+            day, pd.DataFrame(columns=["_source_file", "_source_row", "_failed_expectations"])
+        )
+        load.frames[table.name] = loaded[day]
+        verdict.quarantine[table.name] = held_rows
+        load.audits = audits_after_gate(load, table, loaded[day], held_rows)
+        if (answers_table := ANSWERS_OF.get(table.name)) and answers_table.name in load.frames:
+            answers = load.frames[answers_table.name]
+            reasons = (
+                dict(zip(held_rows["response_id"], held_rows["_failed_expectations"], strict=True))
+                if len(held_rows)
+                else {}
+            )
+            moved = answers["response_id"].isin(list(reasons))
+            load.frames[answers_table.name] = answers[~moved]
+            verdict.quarantine[answers_table.name] = answers[moved].assign(
+                _failed_expectations=answers.loc[moved, "response_id"].map(reasons)
+            )
+
+
+def write_days(connection, run_id, source, days, loads, verdicts, settings: QualitySettings) -> dict:
+    """Apply the partition rules day by day (in order: each day's volume history includes the
+    days before it) and write every unblocked day; record every day's verdict."""
+    totals = {t.name: {"loaded": 0, "quarantined": 0} for t in source.tables}
+    for day in sorted(days):
+        verdict, load = verdicts[day], loads.get(day)
+        validations = []
+        for table in source.tables:
+            rows_in = sum(a.rows_in for a in load.audits if a.raw_table == table.name) if load else 0
+            held = len(verdict.quarantine.get(table.name, ()))
+            if load is not None and table.name in SUITES:
+                partition_rules = [quarantine_share_rule(table.name, rows_in, held, settings)]
+                if table.name in VOLUME_CHECKED:
+                    partition_rules.append(
+                        volume_rule(
+                            table.name, rows_in, volume_history(connection, table, day, settings), settings
+                        )
+                    )
+                for record in filter(None, partition_rules):
+                    verdict.records.append(record)
+                    if not record.success and record.severity == ERROR:
+                        verdict.blocked_reasons.append(f"raw.{table.name} {day}: {record.samples[0]}")
+            validations.append((table, rows_in, held))
+        if load is not None and not verdict.blocked:
+            replace_partition(connection, source.name, list(source.tables), load, verdict.quarantine)
+        tables = []
+        for table, rows_in, held in validations:
+            loaded = 0 if verdict.blocked or load is None else len(load.frames.get(table.name, ()))
+            if not verdict.blocked:
+                totals[table.name]["loaded"] += loaded
+                totals[table.name]["quarantined"] += held
+            tables.append(
+                TableValidation(
+                    table.name,
+                    verdict.blocked,
+                    "; ".join(verdict.blocked_reasons) or None,
+                    rows_in,
+                    loaded,
+                    0 if verdict.blocked else held,
+                    not verdict.blocked
+                    and all(r.success for r in verdict.records if r.raw_table == table.name),
+                )
+            )
+        record_validation(connection, run_id, source.name, day, tables, [_row(r) for r in verdict.records])
+    return totals
+
+
+def volume_history(connection, table: rt.RawTable, day: str, settings: QualitySettings) -> list[int]:
+    rows = connection.execute(
+        "select partition_date, sum(rows_in) from dq.load_audit where raw_table = ? and partition_date < ? "
+        "group by partition_date order by partition_date desc limit ?",
+        [table.name, day, settings.volume_trailing_partitions],
+    ).fetchall()
+    return [int(r[1]) for r in rows]
+
+
+def _row(record: ExpectationRecord) -> tuple:
+    return (
+        record.raw_table,
+        record.expectation,
+        record.level,
+        record.severity,
+        record.success,
+        record.unexpected_count,
+        json.dumps(list(record.samples), ensure_ascii=False),
+    )
+
+
+def results(source, gated, days, verdicts, totals, unbalanced):
+    blocked = {day: v.blocked_reasons for day, v in verdicts.items() if v.blocked}
+    for table in source.tables:
+        yield MaterializeResult(
+            asset_key=raw_asset_key(table.name),
+            metadata={
+                "partitions": len(days),
+                "partitions_blocked": len(blocked),
+                "rows_loaded": totals[table.name]["loaded"],
+                "rows_quarantined": totals[table.name]["quarantined"],
+            },
+        )
+    for table in source.tables:
+        bad = unbalanced[table.name]
+        yield AssetCheckResult(
+            asset_key=raw_asset_key(table.name),
+            check_name="load_audit_balances",
+            passed=not bad,
+            metadata={
+                "unbalanced_files": MetadataValue.json([[str(v) for v in row] for row in bad[:MAX_LISTED]])
+            },
+        )
+    for table in gated:
+        records = [
+            r for v in verdicts.values() for r in v.records if r.raw_table == table.name and not r.success
+        ]
+        failing = sorted({f"{r.severity}: {r.expectation}" for r in records})[:MAX_LISTED]
+        yield AssetCheckResult(
+            asset_key=raw_asset_key(table.name),
+            check_name="quality_gate",
+            passed=not blocked,
+            severity=AssetCheckSeverity.ERROR,
+            metadata={
+                "blocked_partitions": MetadataValue.json(
+                    {d: r for d, r in sorted(blocked.items())[:MAX_LISTED]}
+                ),
+                "failed_expectations": MetadataValue.json(failing),
+            },
+        )
+        warned = sum(r.unexpected_count for r in records if r.severity == WARN)
+        yield AssetCheckResult(
+            asset_key=raw_asset_key(table.name),
+            check_name="quality_warnings",
+            passed=warned == 0 and totals[table.name]["quarantined"] == 0,
+            severity=AssetCheckSeverity.WARN,
+            metadata={"warned_rows": warned, "rows_quarantined": totals[table.name]["quarantined"]},
+        )
 
 
 ingestion_assets = [build_ingestion_asset(source) for source in SOURCES]

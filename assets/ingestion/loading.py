@@ -56,10 +56,11 @@ class PartitionLoad:
 
 
 def prepare_warehouse(connection: duckdb.DuckDBPyConnection, tables: list[RawTable]) -> None:
-    """Schemas, the load audit and the raw tables, created if missing (once per load, not per day)."""
+    """Schemas, dq tables, the raw and quarantine tables, created if missing (once per load)."""
     connection.execute(sql("prepare_warehouse"))
     for table in tables:
         ensure_raw_table(connection, table)
+        ensure_quarantine_table(connection, table)
 
 
 def ensure_raw_table(connection: duckdb.DuckDBPyConnection, table: RawTable) -> None:
@@ -71,10 +72,25 @@ def ensure_raw_table(connection: duckdb.DuckDBPyConnection, table: RawTable) -> 
     )
 
 
+def ensure_quarantine_table(connection: duckdb.DuckDBPyConnection, table: RawTable) -> None:
+    """quarantine.<raw table>: the row as delivered, where it came from, and every rule it broke."""
+    columns = ", ".join(f"{quoted(c)} varchar" for c in table.columns)
+    connection.execute(
+        f"create table if not exists quarantine.{quoted(table.name)} ({columns}, "
+        "_partition_date date not null, _source_file varchar not null, _source_row integer, "
+        "_failed_expectations varchar not null, _quarantined_at timestamptz not null)"
+    )
+
+
 def replace_partition(
-    connection: duckdb.DuckDBPyConnection, source: str, tables: list[RawTable], load: PartitionLoad
+    connection: duckdb.DuckDBPyConnection,
+    source: str,
+    tables: list[RawTable],
+    load: PartitionLoad,
+    quarantine: dict[str, pd.DataFrame] | None = None,
 ) -> None:
-    """Replace the source's rows of ``load.day`` in each of ``tables`` and its audit rows.
+    """Replace the source's rows of ``load.day`` in each of ``tables``, their quarantined rows and
+    the day's audit rows, all in one transaction.
 
     Expects :func:`prepare_warehouse` to have run on this connection.
     """
@@ -97,6 +113,8 @@ def replace_partition(
                 "from delivered_rows"
             )
             connection.unregister("delivered_rows")
+        for table in tables:
+            _replace_quarantined(connection, table, load.day, (quarantine or {}).get(table.name), loaded_at)
         connection.execute(
             "delete from dq.load_audit where source = ? and partition_date = ?", [source, load.day]
         )
@@ -121,9 +139,76 @@ def replace_partition(
         raise
 
 
+def _replace_quarantined(
+    connection: duckdb.DuckDBPyConnection, table: RawTable, day: str, frame: pd.DataFrame | None, at: datetime
+) -> None:
+    connection.execute(f"delete from quarantine.{quoted(table.name)} where _partition_date = ?", [day])
+    if frame is None or frame.empty:
+        return
+    frame = frame.assign(_partition_date=day, _quarantined_at=at)
+    column_list = ", ".join(quoted(c) for c in table.columns)
+    connection.register("held_rows", pa.Table.from_pandas(frame, preserve_index=False))
+    connection.execute(
+        f"insert into quarantine.{quoted(table.name)} ({column_list}, _partition_date, _source_file, "
+        "_source_row, _failed_expectations, _quarantined_at) "
+        f"select {', '.join(_cast(c) for c in table.columns)}, cast(_partition_date as date), _source_file, "
+        "cast(_source_row as integer), _failed_expectations, _quarantined_at from held_rows"
+    )
+    connection.unregister("held_rows")
+
+
 def _cast(column: str) -> str:
     return f"cast({quoted(column)} as varchar)"
 
 
 def unbalanced_audit_rows(connection: duckdb.DuckDBPyConnection, raw_table: str) -> list[tuple]:
     return connection.execute(sql("unbalanced_load_audit"), [raw_table]).fetchall()
+
+
+@dataclass(frozen=True)
+class TableValidation:
+    """A row of dq.validation_runs: one raw table's partition in one run."""
+
+    raw_table: str
+    blocked: bool
+    block_reason: str | None
+    rows_in: int
+    rows_loaded: int
+    rows_quarantined: int
+    success: bool
+
+
+def record_validation(
+    connection: duckdb.DuckDBPyConnection,
+    run_id: str,
+    source: str,
+    day: str,
+    tables: list[TableValidation],
+    expectation_rows: list[tuple],
+) -> None:
+    """Store a run's verdict on a partition (kept for every run: the steward's history)."""
+    validated_at = datetime.now(UTC)
+    connection.executemany(
+        "insert into dq.validation_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            [
+                run_id,
+                source,
+                t.raw_table,
+                day,
+                validated_at,
+                t.success,
+                t.blocked,
+                t.block_reason,
+                t.rows_in,
+                t.rows_loaded,
+                t.rows_quarantined,
+            ]
+            for t in tables
+        ],
+    )
+    if expectation_rows:
+        connection.executemany(
+            "insert into dq.expectation_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [[run_id, source, raw_table, day, *rest] for raw_table, *rest in expectation_rows],
+        )

@@ -16,7 +16,7 @@ from assets.ingestion import raw_tables as rt
 from assets.ingestion.loading import FileAudit, PartitionLoad
 from cxlake import landing
 from cxlake.delivered_files import DeliveredFileError, file_checksum, read_csv_records
-from cxlake.surveys.mapping import load_mappings, mapping_for_file
+from cxlake.surveys.mapping import load_mappings, mapping_for_file, score_answer
 from cxlake.surveys.readers import read_survey
 
 
@@ -92,11 +92,12 @@ def survey_loader(tool: str, responses: rt.RawTable, answers: rt.RawTable):
                 load.warnings.append(f"{name}: no survey mapping matches this file; left unread")
                 continue
             export = read_survey(path, format=tool, survey_id=mapping.survey_id, timezone=mapping.timezone)
-            response_frame = export.responses.assign(layout=export.layout, _source_file=name)
-            response_frame = response_frame.rename(columns={"source_row": "_source_row"})
             answer_frame = export.answers.rename(columns={"source_row": "_source_row"}).assign(
                 _source_file=name
             )
+            response_frame = export.responses.rename(columns={"source_row": "_source_row"})
+            response_frame = response_frame.assign(layout=export.layout, _source_file=name)
+            response_frame = with_scores(response_frame, answer_frame, mapping)
             load.add(responses, response_frame)
             load.add(answers, answer_frame)
             checksum = file_checksum(path.read_bytes())
@@ -106,6 +107,37 @@ def survey_loader(tool: str, responses: rt.RawTable, answers: rt.RawTable):
         return load
 
     return load
+
+
+def with_scores(responses: pd.DataFrame, answers: pd.DataFrame, mapping) -> pd.DataFrame:
+    """Per response, what the quality gate judges through the mapping: _nps_score, _csat_min,
+    _csat_max, _ces_score, _unscorable_answers, _store_id and _comment_length."""
+    roles = mapping.question_roles()
+    role = answers["question_id"].map(roles)
+    scored = answers.assign(_role=role)
+    scored = scored[scored["_role"].isin(["nps", "csat", "ces"])]
+    scores = [score_answer(a, r, mapping) for a, r in zip(scored["answer"], scored["_role"], strict=True)]
+    scored = scored.assign(_score=pd.array(scores, dtype="Float64"))
+    per_response = scored.groupby("response_id")
+    summary = pd.DataFrame(
+        {
+            "_nps_score": scored[scored["_role"] == "nps"].groupby("response_id")["_score"].max(),
+            "_csat_min": scored[scored["_role"] == "csat"].groupby("response_id")["_score"].min(),
+            "_csat_max": scored[scored["_role"] == "csat"].groupby("response_id")["_score"].max(),
+            "_ces_score": scored[scored["_role"] == "ces"].groupby("response_id")["_score"].max(),
+            "_unscorable_answers": per_response["_score"].apply(lambda s: int(s.isna().sum())),
+        }
+    )
+    texts = answers.assign(_role=role)
+    store = texts[texts["_role"] == "store_id"].groupby("response_id")["answer"].first().str.strip()
+    comment = texts[texts["_role"] == "comment"].groupby("response_id")["answer"].first()
+    result = responses.join(summary, on="response_id")
+    result["_unscorable_answers"] = result["_unscorable_answers"].fillna(0)
+    result["_store_id"] = result["response_id"].map(store)
+    if "store_id" in mapping.constants:
+        result["_store_id"] = result["_store_id"].fillna(mapping.constants["store_id"])
+    result["_comment_length"] = result["response_id"].map(comment).fillna("").str.len()
+    return result
 
 
 def load_reviews(landing_root: Path, folder: Path, day: str) -> PartitionLoad:
@@ -129,8 +161,8 @@ def load_reviews(landing_root: Path, folder: Path, day: str) -> PartitionLoad:
             row["_source_row"] = index  # position in the reviews list
             rows.append(row)
         frame = pd.DataFrame(rows, columns=[*rt.REVIEWS.columns, "_source_row"])
-        for column in rt.REVIEWS.columns:
-            frame[column] = frame[column].map(lambda v: None if v is None else str(v)).astype("string")
+        for column in rt.REVIEWS.columns:  # as delivered, as text; JSON null stays missing
+            frame[column] = frame[column].astype(object).where(frame[column].notna(), None).astype("string")
         frame["_source_file"] = name
         load.add(rt.REVIEWS, frame)
         load.audits.append(FileAudit(name, rt.REVIEWS.name, len(rows), len(frame), file_checksum(data)))

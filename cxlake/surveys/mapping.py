@@ -236,3 +236,15 @@ def _scores(answer: str, role: str, mapping: SurveyMapping) -> bool:
         return True
     low, high = SCORE_RANGES[role]
     return answer.strip().isdigit() and low <= int(answer) <= high
+
+
+def score_answer(answer: str, role: str, mapping: SurveyMapping) -> int | None:
+    """The score an answer stands for: its scale entry, else the answer as a whole number (which may
+    be out of range: the quality gate judges that); None when it is neither."""
+    text = answer.strip()
+    if text in mapping.scales.get(role, {}):
+        return mapping.scales[role][text]
+    try:
+        return int(text)
+    except ValueError:
+        return None

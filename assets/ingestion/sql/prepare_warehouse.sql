@@ -22,3 +22,32 @@ create table if not exists dq.load_audit (
     checksum varchar,
     loaded_at timestamptz not null
 );
+
+-- One row per run x raw table x partition: did the partition pass, and what came of its rows.
+create table if not exists dq.validation_runs (
+    run_id varchar not null,
+    source varchar not null,
+    raw_table varchar not null,
+    partition_date date not null,
+    validated_at timestamptz not null,
+    success boolean not null,
+    blocked boolean not null,
+    block_reason varchar,
+    rows_in bigint not null,
+    rows_loaded bigint not null,
+    rows_quarantined bigint not null
+);
+
+-- One row per run x raw table x partition x expectation (row rules, partition and file rules).
+create table if not exists dq.expectation_results (
+    run_id varchar not null,
+    source varchar not null,
+    raw_table varchar not null,
+    partition_date date not null,
+    expectation varchar not null,
+    level varchar not null,
+    severity varchar not null,
+    success boolean not null,
+    unexpected_count bigint not null,
+    sample_values varchar
+);

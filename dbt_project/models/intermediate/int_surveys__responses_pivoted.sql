@@ -32,6 +32,7 @@ pivoted as (
         responses.response_id,
         responses.source_system,
         responses.status,
+        responses.ip_address,
         responses.duration_in_seconds,
         responses.submitted_at,
         responses.started_at,

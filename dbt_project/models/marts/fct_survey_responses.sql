@@ -1,34 +1,83 @@
+{#- The countable rule (docs.md, is_countable) reads its settings from vars that the pipeline
+    fills from cxlake/config/metrics.yaml `countable:`. -#}
+{%- set statuses = countable_statuses() -%}
+{%- set straight_liners = countable_straight_liners() -%}
+{%- set exclude_duplicates = 'true' if bool_var('countable_exclude_duplicates') else 'false' -%}
+{%- set exclude_speeders = 'true' if bool_var('countable_exclude_speeders') else 'false' -%}
+{%- set straight_liners_always = 'true' if straight_liners == 'always' else 'false' -%}
+{%- set straight_liners_with_speeding = 'true' if straight_liners == 'with_speeding' else 'false' -%}
+
 with responses as (
-    select * from {{ ref('int_surveys__responses_pivoted') }}
+    select * from {{ ref('int_surveys__responses_flagged') }}
 ),
 
 stores as (
     select * from {{ ref('dim_store') }}
 ),
 
+-- Each reason the rule finds, as ",<code>" or "", in a fixed order: status, duplicate, pace.
+reasons as (
+    select
+        responses.*,
+        case
+            when responses.status in (
+                {%- for status in statuses %}'{{ status }}'{{ ", " if not loop.last }}{% endfor -%}
+            ) then ''
+            else {{ dbt.concat(["',status:'", "coalesce(responses.status, 'missing')"]) }}
+        end as status_reason,
+        case
+            when {{ exclude_duplicates }} and responses.is_duplicate then ',duplicate'
+            else ''
+        end as duplicate_reason,
+        case
+            when responses.is_straight_liner and (
+                {{ straight_liners_always }} or ({{ straight_liners_with_speeding }} and responses.is_speeder)
+            )
+                then case when responses.is_speeder then ',speeder+straight_liner' else ',straight_liner' end
+            when {{ exclude_speeders }} and responses.is_speeder then ',speeder'
+            else ''
+        end as pace_reason
+    from responses
+),
+
+exclusions as (
+    select
+        *,
+        {{ dbt.concat(["status_reason", "duplicate_reason", "pace_reason"]) }} as reason_list
+    from reasons
+),
+
 final as (
     select
-        responses.response_key,
-        responses.survey_id,
-        responses.response_id,
-        responses.source_system,
-        responses.submitted_at as responded_at,
-        cast(responses.submitted_at as date) as response_date,
-        responses.store_id,
+        exclusions.response_key,
+        exclusions.survey_id,
+        exclusions.response_id,
+        exclusions.source_system,
+        exclusions.submitted_at as responded_at,
+        cast(exclusions.submitted_at as date) as response_date,
+        exclusions.store_id,
         stores.region_id,
-        responses.channel,
-        responses.transaction_id,
-        responses.nps_score,
-        {{ nps_category('responses.nps_score') }} as nps_category,
-        responses.ces_score,
-        responses.comment,
-        responses.status,
-        responses.duration_in_seconds,
-        -- Countable = a real customer's response. The quality gate adds its flags to this rule.
-        responses.status = 'ok' as is_countable
-    from responses
+        exclusions.channel,
+        exclusions.transaction_id,
+        exclusions.nps_score,
+        {{ nps_category('exclusions.nps_score') }} as nps_category,
+        exclusions.ces_score,
+        exclusions.comment,
+        exclusions.status,
+        exclusions.duration_in_seconds,
+        exclusions.is_preview_or_test,
+        exclusions.is_speeder,
+        exclusions.is_straight_liner,
+        exclusions.is_duplicate,
+        exclusions.duplicate_of_response_key,
+        case
+            when exclusions.reason_list <> ''
+                then {{ dbt.right('exclusions.reason_list', dbt.length('exclusions.reason_list') ~ ' - 1') }}
+        end as exclusion_reason,
+        exclusions.reason_list = '' as is_countable
+    from exclusions
     left join stores
-        on responses.store_id = stores.store_id
+        on exclusions.store_id = stores.store_id
 )
 
 select * from final

@@ -1,0 +1,197 @@
+"""The quality gate between a day's delivered rows and raw.*: quarantine rows, block partitions.
+
+For each raw table with a suite, all the run's partitions are validated in one GX run. Then, day by
+day: rows failing an error-severity row rule go to quarantine (unless a steward released them, with
+their corrections applied); a day is blocked when a file could not be read, when more than the
+allowed share of its rows is quarantined, or when its volume leaves the band of the trailing days.
+Warn-severity failures are only reported.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from assets.ingestion.loading import FileAudit, PartitionLoad
+from assets.ingestion.raw_tables import RawTable
+from cxlake.app_state import QuarantineDecision
+from expectations.runner import ROW_ID, GxRunner, SuiteResult
+from expectations.settings import QualitySettings
+from expectations.suites.base import ERROR, RuleContext, TableSuite
+
+REJECTED = "rejected by a steward"
+
+
+@dataclass(frozen=True)
+class ExpectationRecord:
+    """A row of dq.expectation_results for one partition."""
+
+    raw_table: str
+    expectation: str
+    level: str
+    severity: str
+    success: bool
+    unexpected_count: int
+    samples: tuple[str, ...] = ()
+
+
+@dataclass
+class DayVerdict:
+    """What the gate decided for one partition of one source."""
+
+    day: str
+    blocked_reasons: list[str] = field(default_factory=list)
+    records: list[ExpectationRecord] = field(default_factory=list)
+    quarantine: dict[str, pd.DataFrame] = field(default_factory=dict)  # raw table -> rows held back
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.blocked_reasons)
+
+
+def apply_decisions(
+    frame: pd.DataFrame, decisions: dict[tuple[str, int], QuarantineDecision]
+) -> pd.DataFrame:
+    """Apply released rows' corrections; mark released and rejected rows."""
+    frame = frame.copy()
+    keys = list(zip(frame["_source_file"], frame["_source_row"].astype(int), strict=True))
+    chosen = [decisions.get(key) for key in keys]
+    frame["_released"] = [d is not None and d.decision == "release" for d in chosen]
+    frame["_rejected"] = [d is not None and d.decision == "reject" for d in chosen]
+    for position, decision in enumerate(chosen):
+        if decision is not None and decision.decision == "release":
+            for column, value in decision.corrections.items():
+                if column in frame.columns:
+                    frame.iat[position, frame.columns.get_loc(column)] = value
+    return frame
+
+
+def row_failures(result: SuiteResult) -> dict[int, list[str]]:
+    """_row_id -> the error-severity row rules it breaks."""
+    failures: dict[int, list[str]] = {}
+    for outcome in result.failures(ERROR):
+        for row_id in outcome.failing_row_ids:
+            failures.setdefault(row_id, []).append(outcome.expectation)
+    return failures
+
+
+def judge_table(
+    suite: TableSuite,
+    frames_by_day: dict[str, pd.DataFrame],
+    runner: GxRunner,
+    rules: RuleContext,
+    decisions: dict[tuple[str, int], QuarantineDecision],
+) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame], dict[str, list[ExpectationRecord]]]:
+    """Split each day's rows into (loaded, quarantined) and the per-day expectation records."""
+    days = [day for day, frame in frames_by_day.items() if frame is not None and len(frame)]
+    loaded: dict[str, pd.DataFrame] = {day: frames_by_day[day] for day in frames_by_day}
+    quarantined: dict[str, pd.DataFrame] = {}
+    records: dict[str, list[ExpectationRecord]] = {day: [] for day in frames_by_day}
+    if not days:
+        return loaded, quarantined, records
+    batch = pd.concat(
+        [apply_decisions(frames_by_day[day], decisions).assign(_partition_date=day) for day in days],
+        ignore_index=True,
+    )
+    batch[ROW_ID] = range(len(batch))
+    result = runner.validate(suite, batch, rules)
+    failures = row_failures(result)
+    failed = batch[ROW_ID].map(lambda row_id: failures.get(row_id, []))
+    held_back = (failed.map(bool) & ~batch["_released"]) | batch["_rejected"]
+    reasons = [
+        json.dumps(([REJECTED] if rejected else []) + rules_broken, ensure_ascii=False)
+        for rejected, rules_broken in zip(batch["_rejected"], failed, strict=True)
+    ]
+    batch["_failed_expectations"] = reasons
+    for day in days:
+        in_day = batch["_partition_date"] == day
+        keep = batch[in_day & ~held_back].drop(
+            columns=["_released", "_rejected", "_failed_expectations", ROW_ID]
+        )
+        hold = batch[in_day & held_back].drop(columns=["_released", "_rejected", ROW_ID])
+        loaded[day] = keep.drop(columns=["_partition_date"]).reset_index(drop=True)
+        quarantined[day] = hold.drop(columns=["_partition_date"]).reset_index(drop=True)
+        day_row_ids = set(batch.loc[in_day, ROW_ID])
+        for outcome in result.outcomes:
+            failing = [r for r in outcome.failing_row_ids if r in day_row_ids]
+            records[day].append(
+                ExpectationRecord(
+                    suite.raw_table,
+                    outcome.expectation,
+                    "row",
+                    outcome.severity,
+                    not failing,
+                    len(failing),
+                    _day_samples(batch, outcome, failing),
+                )
+            )
+    return loaded, quarantined, records
+
+
+def _day_samples(batch: pd.DataFrame, outcome, failing_row_ids: list[int]) -> tuple[str, ...]:
+    """Up to 20 offending rows as file:line, so a steward can open the delivery at the right place."""
+    if not failing_row_ids:
+        return ()
+    rows = batch.loc[batch[ROW_ID].isin(failing_row_ids[:20]), ["_source_file", "_source_row"]]
+    return tuple(f"{file}:{line}" for file, line in rows.itertuples(index=False))
+
+
+def quarantine_share_rule(
+    raw_table: str, rows_in: int, rows_quarantined: int, settings: QualitySettings
+) -> ExpectationRecord:
+    share = rows_quarantined / rows_in if rows_in else 0.0
+    return ExpectationRecord(
+        raw_table,
+        f"quarantined_share_at_most_{settings.max_quarantined_share:.0%}",
+        "partition",
+        ERROR,
+        share <= settings.max_quarantined_share,
+        rows_quarantined,
+        (f"{rows_quarantined} of {rows_in} rows ({share:.1%}) quarantined",),
+    )
+
+
+def volume_rule(
+    raw_table: str, rows_in: int, history: list[int], settings: QualitySettings
+) -> ExpectationRecord | None:
+    """Rows of the day against the median of the trailing partitions (None until enough history)."""
+    if len(history) < settings.volume_min_history:
+        return None
+    median = float(pd.Series(history).median())
+    low, high = settings.volume_min_ratio * median, settings.volume_max_ratio * median
+    return ExpectationRecord(
+        raw_table,
+        f"row_count_within_trailing_{settings.volume_trailing_partitions}_day_band",
+        "partition",
+        settings.volume_severity,
+        low <= rows_in <= high,
+        0 if low <= rows_in <= high else 1,
+        (f"{rows_in} rows; trailing median {median:.0f}, band {low:.0f}-{high:.0f}",),
+    )
+
+
+def file_rule(raw_table: str, reason: str) -> ExpectationRecord:
+    return ExpectationRecord(raw_table, "file_is_readable", "file", ERROR, False, 1, (reason,))
+
+
+def audits_after_gate(
+    load: PartitionLoad, table: RawTable, loaded: pd.DataFrame, quarantined: pd.DataFrame
+) -> list[FileAudit]:
+    """The table's audit rows with rows_loaded / rows_quarantined counted per file after the gate."""
+    loaded_per_file = loaded["_source_file"].value_counts() if len(loaded) else pd.Series(dtype=int)
+    held_per_file = quarantined["_source_file"].value_counts() if len(quarantined) else pd.Series(dtype=int)
+    return [
+        FileAudit(
+            audit.file,
+            audit.raw_table,
+            audit.rows_in,
+            int(loaded_per_file.get(audit.file, 0)),
+            audit.checksum,
+            int(held_per_file.get(audit.file, 0)),
+        )
+        if audit.raw_table == table.name
+        else audit
+        for audit in load.audits
+    ]

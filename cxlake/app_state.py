@@ -1,0 +1,186 @@
+"""State that must outlive warehouse rebuilds: the steward's quarantine decisions (SQLite).
+
+The warehouse can be rebuilt from landing/ at any time, so a human decision cannot live there. The
+decision log is append-only (triggers refuse UPDATE and DELETE): a steward changes their mind by
+recording a new decision, and the latest one per row is what the loader applies on the next run of
+that partition. Every decision carries who made it and when.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cxlake.paths import cxlake_paths
+
+DECISIONS = ("release", "reject")
+# Seconds a writer waits for another process's write to finish (the page and the CLI may both write).
+_BUSY_TIMEOUT_SECONDS = 10.0
+
+# Applied in order, each exactly once and each in one transaction; append steps, never edit one.
+MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
+    (
+        1,
+        (
+            """create table quarantine_decisions (
+                decision_id integer primary key autoincrement,
+                raw_table text not null,
+                source_file text not null,
+                source_row integer not null,
+                decision text not null check (decision in ('release', 'reject')),
+                corrections text not null default '{}',
+                reason text,
+                decided_by text not null check (length(trim(decided_by)) > 0),
+                decided_at text not null,
+                check (decision = 'release' or length(trim(coalesce(reason, ''))) > 0),
+                check (decision = 'release' or corrections = '{}')
+            )""",
+            """create index quarantine_decisions_by_row
+                on quarantine_decisions (raw_table, source_file, source_row)""",
+            """create trigger quarantine_decisions_no_update before update on quarantine_decisions
+                begin select raise(abort, 'quarantine decisions are append-only'); end""",
+            """create trigger quarantine_decisions_no_delete before delete on quarantine_decisions
+                begin select raise(abort, 'quarantine decisions are append-only'); end""",
+        ),
+    ),
+)
+
+
+class DecisionError(ValueError):
+    """A decision the log refuses: unknown kind, reject without a reason, corrections on a reject."""
+
+
+@dataclass(frozen=True)
+class QuarantineDecision:
+    """One steward decision about one quarantined row, identified by its file and line."""
+
+    raw_table: str
+    source_file: str
+    source_row: int
+    decision: str  # 'release' | 'reject'
+    corrections: dict[str, str] = field(hash=False)  # column -> corrected value (release only)
+    reason: str | None
+    decided_by: str
+    decided_at: str  # ISO-8601 UTC
+
+
+class AppState:
+    """The app-state database; each call opens its own connection, so threads and processes can share it."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = Path(path) if path is not None else cxlake_paths().app_state
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._migrate()
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        """A connection whose ``with`` block is one transaction (commit on success, rollback on error)."""
+        with closing(sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_SECONDS)) as connection, connection:
+            yield connection
+
+    def _migrate(self) -> None:
+        # Autocommit mode, so the explicit BEGIN IMMEDIATE below is the only transaction: it takes the
+        # write lock before checking what is applied, so two processes never run the same step.
+        with closing(
+            sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_SECONDS, isolation_level=None)
+        ) as connection:
+            connection.execute(
+                "create table if not exists schema_migrations (version integer primary key, applied_at text)"
+            )
+            for version, statements in MIGRATIONS:
+                connection.execute("begin immediate")
+                try:
+                    applied = connection.execute(
+                        "select count(*) from schema_migrations where version = ?", [version]
+                    ).fetchone()[0]
+                    if not applied:
+                        for statement in statements:
+                            connection.execute(statement)
+                        connection.execute("insert into schema_migrations values (?, ?)", [version, _now()])
+                except BaseException:
+                    connection.execute("rollback")
+                    raise
+                connection.execute("commit")
+
+    def record_decision(
+        self,
+        raw_table: str,
+        source_file: str,
+        source_row: int,
+        decision: str,
+        decided_by: str,
+        reason: str | None = None,
+        corrections: dict[str, str] | None = None,
+    ) -> QuarantineDecision:
+        """Append a decision and return it; the latest decision per row is the one that counts."""
+        corrections = dict(corrections or {})
+        reason = reason.strip() if reason and reason.strip() else None
+        if decision not in DECISIONS:
+            raise DecisionError(f"decision must be one of {DECISIONS}, got {decision!r}")
+        if not raw_table or not source_file:
+            raise DecisionError("a decision needs the raw table and the source file")
+        if not decided_by or not decided_by.strip():
+            raise DecisionError("a decision needs the name of who made it")
+        if decision == "reject" and reason is None:
+            raise DecisionError("a reject needs a reason")
+        if decision == "reject" and corrections:
+            raise DecisionError("only a release can carry corrections")
+        if any(str(column).startswith("_") for column in corrections):
+            raise DecisionError("corrections cannot change lineage columns (names starting with _)")
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in corrections.items()):
+            raise DecisionError("corrections map column names to text values (raw tables are all text)")
+        recorded = QuarantineDecision(
+            raw_table=raw_table,
+            source_file=source_file,
+            source_row=int(source_row),
+            decision=decision,
+            corrections=corrections,
+            reason=reason,
+            decided_by=decided_by.strip(),
+            decided_at=_now(),
+        )
+        with self._connect() as connection:
+            connection.execute(
+                "insert into quarantine_decisions (raw_table, source_file, source_row, decision,"
+                " corrections, reason, decided_by, decided_at) values (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    recorded.raw_table,
+                    recorded.source_file,
+                    recorded.source_row,
+                    recorded.decision,
+                    json.dumps(recorded.corrections, ensure_ascii=False, sort_keys=True),
+                    recorded.reason,
+                    recorded.decided_by,
+                    recorded.decided_at,
+                ],
+            )
+        return recorded
+
+    def latest_decisions(self, raw_table: str) -> dict[tuple[str, int], QuarantineDecision]:
+        """(source_file, source_row) -> the latest decision for that row of ``raw_table``."""
+        latest: dict[tuple[str, int], QuarantineDecision] = {}
+        for decision in self.decision_history(raw_table):
+            latest[(decision.source_file, decision.source_row)] = decision
+        return latest
+
+    def decision_history(self, raw_table: str | None = None) -> list[QuarantineDecision]:
+        """Every decision (for one raw table, or all), oldest first in the order they were recorded."""
+        sql = (
+            "select raw_table, source_file, source_row, decision, corrections, reason, decided_by,"
+            " decided_at from quarantine_decisions where ? is null or raw_table = ? order by decision_id"
+        )
+        with self._connect() as connection:
+            rows = connection.execute(sql, [raw_table, raw_table]).fetchall()
+        return [
+            QuarantineDecision(table, file, int(row), kind, json.loads(corrections), reason, by, at)
+            for table, file, row, kind, corrections, reason, by, at in rows
+        ]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")

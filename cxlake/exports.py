@@ -1,0 +1,56 @@
+"""Files made for people to open in Excel: text that a spreadsheet would run as a formula is defused.
+
+Quarantined rows are, by definition, data we did not trust; a delivered value such as
+``=HYPERLINK(...)`` or ``@SUM(...)`` must not become a live formula on a steward's machine (CSV/formula
+injection). Only text cells are touched, by prefixing a ``'``; numbers, dates and booleans keep their
+type, so a negative amount stays a number. Outputs meant for further processing keep values as they are.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+
+# What Excel, LibreOffice and Google Sheets treat as the start of a formula (OWASP's list).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _defuse(value: object) -> object:
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def excel_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells (and column names) cannot start a formula."""
+    safe = frame.copy()
+    for column in safe.columns:
+        series = safe[column]
+        if pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series):
+            safe[column] = series.astype(object).map(_defuse)
+    safe.columns = [_defuse(column) for column in safe.columns]
+    return safe
+
+
+def to_csv_bytes(frame: pd.DataFrame, *, excel_safe_cells: bool = True) -> bytes:
+    """UTF-8 CSV with a BOM, so Excel opens Chinese text correctly; defused unless told otherwise."""
+    data = excel_safe(frame) if excel_safe_cells else frame
+    return data.to_csv(index=False).encode("utf-8-sig")
+
+
+def to_xlsx_bytes(frame: pd.DataFrame, *, excel_safe_cells: bool = True, sheet_name: str = "data") -> bytes:
+    """An .xlsx workbook of one sheet; defused unless told otherwise."""
+    data = excel_safe(frame) if excel_safe_cells else frame
+    data = data.apply(_without_timezone)
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        data.to_excel(writer, index=False, sheet_name=sheet_name)
+    return buffer.getvalue()
+
+
+def _without_timezone(series: pd.Series) -> pd.Series:
+    """Excel has no time zones: timestamps are written in UTC (openpyxl refuses aware datetimes)."""
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        return series.dt.tz_convert("UTC").dt.tz_localize(None)
+    return series

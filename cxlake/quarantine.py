@@ -1,0 +1,247 @@
+"""The steward's view of quarantined rows: read them from the serving copy, record decisions in app state.
+
+Rows are read from the published serving copy (read-only), never from the warehouse, because the
+pipeline may hold the warehouse's single write lock. A decision is only recorded here; the loader
+applies the latest one when the row's partition is re-run, which is why every release says so.
+Table names reach SQL only after a check against the fixed allow-list below.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from cxlake.app_state import AppState, QuarantineDecision
+
+# The raw tables the quality gate may quarantine rows of (assets/ingestion/raw_tables.py).
+QUARANTINE_TABLES = (
+    "reference_stores",
+    "reference_staff",
+    "crm_customers",
+    "pos_transactions",
+    "pos_transaction_lines",
+    "survey_invitations",
+    "qualtrics_responses",
+    "wjx_responses",
+    "reviews",
+)
+# Added by the gate to the columns as delivered; a steward may not correct them.
+LINEAGE_COLUMNS = (
+    "_partition_date",
+    "_source_file",
+    "_source_row",
+    "_failed_expectations",
+    "_quarantined_at",
+)
+DECISION_COLUMNS = ("decision", "decided_by", "decided_at", "reason")
+
+
+class QuarantineError(ValueError):
+    """A request the steward can fix: unknown table, row not in quarantine, unknown column."""
+
+
+def checked_table(table: str) -> str:
+    """``table`` if it is on the allow-list, else a QuarantineError naming the valid ones."""
+    if table not in QUARANTINE_TABLES:
+        raise QuarantineError(f"unknown table {table!r}; expected one of {', '.join(QUARANTINE_TABLES)}")
+    return table
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _relation(table: str) -> str:
+    return f"quarantine.{_identifier(checked_table(table))}"
+
+
+def open_serving(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the serving copy, or a QuarantineError if nothing is published yet."""
+    if not path.is_file():
+        raise QuarantineError(f"no serving copy at {path}; run `cxlake run` first")
+    return duckdb.connect(str(path), read_only=True)
+
+
+def present_tables(connection: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
+    """The allow-listed quarantine tables the serving copy has (in allow-list order)."""
+    found = {
+        name
+        for (name,) in connection.execute(
+            "select table_name from information_schema.tables where table_schema = 'quarantine'"
+        ).fetchall()
+    }
+    return tuple(table for table in QUARANTINE_TABLES if table in found)
+
+
+def delivered_columns(connection: duckdb.DuckDBPyConnection, table: str) -> tuple[str, ...]:
+    """The table's columns as delivered (what a correction may change), in table order."""
+    columns = connection.execute(
+        "select column_name from information_schema.columns"
+        " where table_schema = 'quarantine' and table_name = ? order by ordinal_position",
+        [checked_table(table)],
+    ).fetchall()
+    return tuple(name for (name,) in columns if name not in LINEAGE_COLUMNS)
+
+
+def quarantined_rows(
+    connection: duckdb.DuckDBPyConnection, table: str, day: date | None = None
+) -> pd.DataFrame:
+    """Every quarantined row of ``table`` (of one partition day if given): lineage first, then as delivered.
+
+    A table the serving copy does not have yet reads as no rows.
+    """
+    if checked_table(table) not in present_tables(connection):
+        return pd.DataFrame(columns=list(LINEAGE_COLUMNS))
+    columns = ", ".join(
+        _identifier(name) for name in (*LINEAGE_COLUMNS, *delivered_columns(connection, table))
+    )
+    return connection.execute(
+        f"select {columns} from {_relation(table)} where ?::date is null or _partition_date = ?::date"
+        " order by _partition_date, _source_file, _source_row",
+        [day, day],
+    ).df()
+
+
+def quarantined_row(
+    connection: duckdb.DuckDBPyConnection, table: str, source_file: str, source_row: int
+) -> dict[str, object]:
+    """One quarantined row by file and line, or a QuarantineError if it is not in quarantine."""
+    rows = quarantined_rows(connection, table)
+    match = rows[(rows["_source_file"] == source_file) & (rows["_source_row"] == source_row)]
+    if match.empty:
+        raise QuarantineError(f"no row {source_file}:{source_row} in quarantine.{table}")
+    record = match.iloc[0].to_dict()
+    return {**record, "_partition_date": quarantined_day(record)}
+
+
+def quarantined_day(row: Mapping[str, object]) -> date:
+    """The row's partition day as a date (pandas hands DuckDB dates back as timestamps)."""
+    return pd.Timestamp(row["_partition_date"]).date()
+
+
+def failed_expectations(value: object) -> list[str]:
+    """The ``_failed_expectations`` JSON list as Python strings (empty when missing)."""
+    if not isinstance(value, str) or not value:
+        return []
+    return [str(item) for item in json.loads(value)]
+
+
+def with_latest_decisions(
+    rows: pd.DataFrame, decisions: Mapping[tuple[str, int], QuarantineDecision]
+) -> pd.DataFrame:
+    """``rows`` plus the latest decision per row (empty where undecided)."""
+    keys = zip(rows["_source_file"], rows["_source_row"], strict=True)
+    latest = [decisions.get((file, int(row))) for file, row in keys]
+    return rows.assign(
+        **{column: [getattr(d, column) if d else None for d in latest] for column in DECISION_COLUMNS}
+    )
+
+
+def review_rows(
+    connection: duckdb.DuckDBPyConnection, state: AppState, table: str | None = None, day: date | None = None
+) -> pd.DataFrame:
+    """Quarantined rows with their latest decision: one table with every column, or all tables' lineage."""
+    if table is not None:
+        return with_latest_decisions(quarantined_rows(connection, table, day), state.latest_decisions(table))
+    frames = [
+        with_latest_decisions(
+            quarantined_rows(connection, name, day)[list(LINEAGE_COLUMNS)], state.latest_decisions(name)
+        ).assign(raw_table=name)
+        for name in present_tables(connection)
+    ]
+    columns = ["raw_table", *LINEAGE_COLUMNS, *DECISION_COLUMNS]
+    frames = [frame for frame in frames if not frame.empty]
+    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+
+
+def parse_assignments(assignments: Iterable[str]) -> dict[str, str]:
+    """``["phone=138", "city=上海"]`` -> ``{"phone": "138", "city": "上海"}`` (split at the first ``=``)."""
+    parsed: dict[str, str] = {}
+    for assignment in assignments:
+        column, equals, value = assignment.partition("=")
+        if not equals or not column.strip():
+            raise QuarantineError(f"expected column=value, got {assignment!r}")
+        parsed[column.strip()] = value
+    return parsed
+
+
+def decide(
+    state: AppState,
+    connection: duckdb.DuckDBPyConnection,
+    *,
+    table: str,
+    source_file: str,
+    source_row: int,
+    decision: str,
+    decided_by: str,
+    reason: str | None = None,
+    corrections: Mapping[str, str] | None = None,
+) -> tuple[QuarantineDecision, date]:
+    """Check the row is in quarantine and the corrected columns are the table's, then record the decision.
+
+    Returns the decision and the row's partition day (the day to re-run for it to take effect).
+    """
+    row = quarantined_row(connection, table, source_file, source_row)
+    known = delivered_columns(connection, table)
+    unknown = sorted(set(corrections or {}) - set(known))
+    if unknown:
+        raise QuarantineError(
+            f"unknown column(s) {', '.join(unknown)} for {table}; columns are {', '.join(known)}"
+        )
+    try:
+        recorded = state.record_decision(
+            table,
+            source_file,
+            source_row,
+            decision,
+            decided_by,
+            reason=reason,
+            corrections=dict(corrections or {}),
+        )
+    except ValueError as error:
+        raise QuarantineError(str(error)) from error
+    return recorded, row["_partition_date"]
+
+
+def rerun_hint(day: date) -> str:
+    """What the steward must do for a decision to reach the warehouse."""
+    return (
+        f"takes effect when partition {day.isoformat()} is re-run:"
+        f" cxlake run --landing <folder> --start {day.isoformat()} --end {day.isoformat()}"
+    )
+
+
+def _text(value: object) -> str:
+    return "" if pd.isna(value) else str(value)
+
+
+def corrections_from_edit(delivered: Mapping[str, object], edited: Mapping[str, object]) -> dict[str, str]:
+    """The delivered columns whose edited value differs, as text (a cleared cell becomes ``""``)."""
+    return {
+        column: _text(value)
+        for column, value in edited.items()
+        if column in delivered and _text(value) != _text(delivered[column])
+    }
+
+
+def row_history(state: AppState, table: str, source_file: str, source_row: int) -> list[QuarantineDecision]:
+    """Every decision about one row, oldest first."""
+    return [
+        d for d in state.decision_history(table) if (d.source_file, d.source_row) == (source_file, source_row)
+    ]
+
+
+def decisions_frame(decisions: Iterable[QuarantineDecision]) -> pd.DataFrame:
+    """Decisions as a table, corrections as JSON text (for listings and exports)."""
+    columns = list(QuarantineDecision.__dataclass_fields__)
+    records = [
+        {**asdict(d), "corrections": json.dumps(d.corrections, ensure_ascii=False, sort_keys=True)}
+        for d in decisions
+    ]
+    return pd.DataFrame(records, columns=columns)

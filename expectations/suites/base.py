@@ -1,0 +1,108 @@
+"""What every suite is made of: derived columns to validate and the expectations over them.
+
+Raw rows are text as delivered; a suite first derives typed columns (a timestamp's local day, a
+number) so that GX can say "ordered_at is not inside the partition day" about the raw row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import great_expectations.expectations as gxe
+import pandas as pd
+
+ROW = "row"  # a failure quarantines the row
+ERROR, WARN = "error", "warn"  # error: quarantine (row rules) or block; warn: report only
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """What the rules need to know beyond the rows themselves."""
+
+    store_ids: frozenset[str]
+    staff_ids: frozenset[str]
+    survey_ids: frozenset[str]
+    loaded_keys: frozenset[str]  # record keys already loaded from other partitions
+    now: pd.Timestamp
+    timezone: str
+    max_text_length: int
+
+
+@dataclass(frozen=True)
+class TableSuite:
+    raw_table: str
+    derive: Callable[[pd.DataFrame, RuleContext], pd.DataFrame]
+    expectations: Callable[[RuleContext], list]
+    record_key: Callable[[pd.DataFrame], pd.Series] | None = None  # unique across partitions
+
+    def keys(self, frame: pd.DataFrame) -> pd.Series | None:
+        return None if self.record_key is None else self.record_key(frame)
+
+
+def rule(expectation, description: str, severity: str = ERROR):
+    """Tag an expectation with what a steward reads and how hard it bites."""
+    expectation.meta = {"level": ROW, "severity": severity, "rule": description}
+    return expectation
+
+
+def timestamp_checks(frame: pd.DataFrame, column: str, context: RuleContext, prefix: str) -> pd.DataFrame:
+    """<prefix>_ts (UTC), <prefix>_day_offset (local day minus partition day), <prefix>_in_future."""
+    parsed = pd.to_datetime(frame[column], errors="coerce", utc=True, format="ISO8601")
+    local_day = parsed.dt.tz_convert(context.timezone).dt.tz_localize(None).dt.normalize()
+    partition_day = pd.to_datetime(frame["_partition_date"])
+    return frame.assign(
+        **{
+            f"{prefix}_ts": parsed,
+            f"{prefix}_day_offset": (local_day - partition_day).dt.days,
+            f"{prefix}_in_future": parsed > context.now,
+        }
+    )
+
+
+def numbers(series: pd.Series) -> pd.Series:
+    return pd.to_numeric(series, errors="coerce")
+
+
+def text_length(series: pd.Series) -> pd.Series:
+    return series.fillna("").astype(str).str.len()
+
+
+def already_loaded(keys: pd.Series, context: RuleContext) -> pd.Series:
+    return keys.isin(context.loaded_keys)
+
+
+def not_null(column: str, description: str):
+    return rule(gxe.ExpectColumnValuesToNotBeNull(column=column), description)
+
+
+def in_set(column: str, values, description: str, severity: str = ERROR):
+    return rule(
+        gxe.ExpectColumnValuesToBeInSet(column=column, value_set=sorted(values)), description, severity
+    )
+
+
+def between(column: str, low, high, description: str, severity: str = ERROR):
+    return rule(
+        gxe.ExpectColumnValuesToBeBetween(column=column, min_value=low, max_value=high), description, severity
+    )
+
+
+def unique(column: str, description: str):
+    return rule(gxe.ExpectColumnValuesToBeUnique(column=column), description)
+
+
+def matches(column: str, regex: str, description: str, severity: str = ERROR):
+    return rule(gxe.ExpectColumnValuesToMatchRegex(column=column, regex=regex), description, severity)
+
+
+def is_false(column: str, description: str):
+    return rule(gxe.ExpectColumnValuesToBeInSet(column=column, value_set=[False]), description)
+
+
+def timestamp_rules(prefix: str, column: str) -> list:
+    return [
+        not_null(f"{prefix}_ts", f"{column} is a timestamp"),
+        between(f"{prefix}_day_offset", 0, 0, f"{column} falls on the partition's day"),
+        is_false(f"{prefix}_in_future", f"{column} is not in the future"),
+    ]

@@ -1,0 +1,46 @@
+"""raw.crm_customers: customers created or changed, one row per customer per delivery."""
+
+import pandas as pd
+
+from expectations.suites.base import (
+    WARN,
+    RuleContext,
+    TableSuite,
+    in_set,
+    matches,
+    not_null,
+    timestamp_checks,
+    unique,
+)
+
+TIERS = ("basic", "silver", "gold", "black")
+MAINLAND_MOBILE = r"^1[3-9]\d{9}$"
+EMAIL = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
+
+
+def derive(frame, context: RuleContext):
+    signup = pd.to_datetime(frame["signup_date"], errors="coerce", format="ISO8601")
+    frame = timestamp_checks(frame, "updated_at", context, "updated_at")
+    return frame.assign(
+        customer_in_partition=frame["customer_id"].fillna("") + "@" + frame["_partition_date"].astype(str),
+        signup_date_value=signup,
+        signed_up_after_delivery=signup > pd.to_datetime(frame["_partition_date"]),
+    )
+
+
+def expectations(context: RuleContext) -> list:
+    return [
+        not_null("customer_id", "customer_id is present"),
+        unique("customer_in_partition", "a customer appears once per delivery"),
+        in_set("member_tier", TIERS, "member_tier is basic, silver, gold or black"),
+        not_null("signup_date_value", "signup_date is a date"),
+        in_set("signed_up_after_delivery", [False], "signup_date is not after the delivery day"),
+        in_set("home_store_id", context.store_ids, "home_store_id is in the roster"),
+        # contact details: a malformed phone or e-mail is reported, the customer still loads
+        matches("phone", MAINLAND_MOBILE, "phone is an 11-digit mainland mobile number", WARN),
+        matches("email", EMAIL, "email looks like an address", WARN),
+        not_null("updated_at_ts", "updated_at is a timestamp"),
+    ]
+
+
+SUITE = TableSuite("crm_customers", derive, expectations)

@@ -1,0 +1,44 @@
+"""raw.pos_transaction_lines: one row per transaction line."""
+
+from expectations.suites.base import (
+    RuleContext,
+    TableSuite,
+    already_loaded,
+    between,
+    is_false,
+    not_null,
+    numbers,
+    unique,
+)
+
+
+def line_key(frame):
+    return frame["transaction_id"].fillna("") + "#" + frame["line_number"].fillna("")
+
+
+def derive(frame, context: RuleContext):
+    return frame.assign(
+        line_key=line_key(frame),
+        line_number_value=numbers(frame["line_number"]),
+        quantity_value=numbers(frame["quantity"]),
+        unit_price_value=numbers(frame["unit_price"]),
+        line_amount_value=numbers(frame["line_amount"]),
+        line_loaded_before=already_loaded(line_key(frame), context),
+    )
+
+
+def expectations(context: RuleContext) -> list:
+    return [
+        not_null("transaction_id", "transaction_id is present"),
+        unique("line_key", "transaction_id + line_number is unique"),
+        is_false("line_loaded_before", "the line was not loaded from another day"),
+        not_null("line_number_value", "line_number is a number"),
+        between("line_number_value", 1, 200, "line_number is 1-200"),
+        between("quantity_value", 1, 100, "quantity is 1-100"),
+        not_null("unit_price_value", "unit_price is a number"),
+        between("unit_price_value", 0, 1000, "unit_price is 0-1,000 CNY"),
+        between("line_amount_value", 0, 100_000, "line_amount is not negative"),
+    ]
+
+
+SUITE = TableSuite("pos_transaction_lines", derive, expectations, record_key=line_key)

@@ -1,0 +1,231 @@
+"""Data quality: what the gate found per source and day, and the steward's review of quarantined rows.
+
+Decisions are recorded in app state (they outlive warehouse rebuilds) and reach the warehouse when
+the row's partition is re-run; the page says so. Until sign-in exists, the steward types their name.
+"""
+
+import streamlit as st
+
+from cxlake import quarantine
+from cxlake.app_state import AppState, DecisionError
+from cxlake.exports import to_csv_bytes
+from streamlit_app import data_access, widgets
+
+LABELS = {
+    "en": {
+        "title": "Data quality",
+        "no_serving": "No published data yet. Run `cxlake run` or `make demo` first.",
+        "grid": "Quality gate by source and day",
+        "grid_help": "✅ passed · ⚠️ rows quarantined · ⛔ load blocked (latest validation of each day)",
+        "no_results": "No validation results yet.",
+        "failing": "Failing expectations",
+        "no_failing": "Every expectation passed.",
+        "volume": "Quarantined rows per day",
+        "no_volume": "Nothing quarantined yet.",
+        "excluded": "Survey responses left out of the metrics",
+        "no_excluded": "Every survey response counts.",
+        "browser": "Quarantined rows",
+        "table": "Raw table",
+        "no_quarantine": "No quarantined rows.",
+        "row": "Row to review",
+        "edit_help": "Correct cells in the row below before releasing it (optional).",
+        "steward": "Your name",
+        "reason": "Reason (required to reject)",
+        "release": "Release",
+        "reject": "Reject",
+        "released": "Released {file}:{row}. It is loaded when partition {day} is re-run: "
+        "`cxlake run --landing <folder> --start {day} --end {day}`.",
+        "rejected": "Rejected {file}:{row}; it stays quarantined.",
+        "refused": "Not recorded: {error}.",
+        "download": "Download rows (CSV)",
+        "history": "Decision history",
+        "no_history": "No decisions yet.",
+        "col_partition_date": "Day",
+        "col_source": "Source",
+        "col_raw_table": "Raw table",
+        "col_expectation": "Expectation",
+        "col_unexpected_count": "Failing rows",
+        "col_sample_values": "Sample values",
+        "col_file": "File",
+        "col_line": "Line",
+        "col_failed": "Failed expectations",
+        "col_decision": "Decision",
+        "col_exclusion_reason": "Reason left out",
+    },
+    "zh": {
+        "title": "数据质量",
+        "no_serving": "尚无已发布的数据。请先运行 `cxlake run` 或 `make demo`。",
+        "grid": "各数据源每日质量检查",
+        "grid_help": "✅ 通过 · ⚠️ 有隔离行 · ⛔ 加载被阻止（当天最近一次校验）",
+        "no_results": "尚无校验结果。",
+        "failing": "未通过的检查",
+        "no_failing": "所有检查均已通过。",
+        "volume": "每日隔离行数",
+        "no_volume": "尚无隔离数据。",
+        "excluded": "未计入指标的问卷答卷",
+        "no_excluded": "所有答卷均计入指标。",
+        "browser": "隔离数据",
+        "table": "原始表",
+        "no_quarantine": "没有隔离的数据行。",
+        "row": "待审核行",
+        "edit_help": "放行前可在下方直接修正单元格（可选）。",
+        "steward": "您的姓名",
+        "reason": "原因（驳回时必填）",
+        "release": "放行",
+        "reject": "驳回",
+        "released": "已放行 {file}:{row}。重新运行分区 {day} 后生效："
+        "`cxlake run --landing <folder> --start {day} --end {day}`。",
+        "rejected": "已驳回 {file}:{row}，该行保持隔离。",
+        "refused": "未记录：{error}。",
+        "download": "下载数据（CSV）",
+        "history": "审核记录",
+        "no_history": "尚无审核记录。",
+        "col_partition_date": "日期",
+        "col_source": "数据源",
+        "col_raw_table": "原始表",
+        "col_expectation": "检查项",
+        "col_unexpected_count": "未通过行数",
+        "col_sample_values": "示例值",
+        "col_file": "文件",
+        "col_line": "行号",
+        "col_failed": "未通过的检查",
+        "col_decision": "决定",
+        "col_exclusion_reason": "未计入原因",
+    },
+}
+STATUS_SYMBOLS = {"passed": "✅", "failed": "⚠️", "blocked": "⛔"}
+KEY_TABLE = "dq_table"
+KEY_ROW = "dq_row"
+KEY_STEWARD = "dq_steward"
+KEY_REASON = "dq_reason"
+KEY_OUTCOME = "dq_outcome"
+
+
+def column_labels(names: list[str]) -> dict[str, str]:
+    """Translated headers for the columns that have one; others keep their name."""
+    return {name: text.get(f"col_{name}", name) for name in names}
+
+
+def record_decision(decision: str, table: str, row: dict[str, object], editor_key: str) -> None:
+    """Button callback: runs before the rerun, so the listing below already shows the new decision."""
+    edits = st.session_state.get(editor_key) or {}
+    edited = (edits.get("edited_rows") or {}).get(0, {})
+    corrections = quarantine.corrections_from_edit(row, edited) if decision == "release" else None
+    try:
+        AppState().record_decision(
+            table,
+            str(row["_source_file"]),
+            int(row["_source_row"]),
+            decision,
+            st.session_state.get(KEY_STEWARD, ""),
+            reason=st.session_state.get(KEY_REASON) or None,
+            corrections=corrections,
+        )
+    except DecisionError as error:
+        st.session_state[KEY_OUTCOME] = ("error", text["refused"].format(error=error))
+        return
+    message = text["released" if decision == "release" else "rejected"].format(
+        file=row["_source_file"], row=row["_source_row"], day=row["_partition_date"]
+    )
+    st.session_state[KEY_OUTCOME] = ("success", message)
+
+
+language = widgets.language_picker()
+text = LABELS[language]
+st.title(text["title"])
+
+if not data_access.serving_copy_exists():
+    st.warning(text["no_serving"])
+    st.stop()
+
+scope = data_access.Scope.everything()  # until sign-in exists; the steward questions need "all"
+
+st.subheader(text["grid"])
+grid = data_access.validation_grid(scope)
+if grid.empty:
+    st.info(text["no_results"])
+else:
+    st.caption(text["grid_help"])
+    statuses = grid.pivot(index="partition_date", columns="source", values="status").sort_index(
+        ascending=False
+    )
+    st.dataframe(statuses.map(lambda status: STATUS_SYMBOLS.get(status, "")))
+
+st.subheader(text["failing"])
+failing = data_access.failing_expectations(scope)
+if failing.empty:
+    st.info(text["no_failing"])
+else:
+    st.dataframe(failing.rename(columns=column_labels(list(failing.columns))), hide_index=True)
+
+st.subheader(text["volume"])
+volume = data_access.quarantine_volume(scope)
+if volume["rows_quarantined"].sum() == 0:
+    st.info(text["no_volume"])
+else:
+    st.bar_chart(volume, x="partition_date", y="rows_quarantined", color="source")
+
+st.subheader(text["excluded"])
+excluded = data_access.non_countable_responses(scope, data_access.Filters())
+if excluded.empty:
+    st.info(text["no_excluded"])
+else:
+    st.dataframe(excluded.rename(columns=column_labels(list(excluded.columns))), hide_index=True)
+
+st.subheader(text["browser"])
+tables = data_access.quarantine_tables(scope)
+table = st.selectbox(text["table"], options=tables, key=KEY_TABLE) if tables else None
+rows = data_access.quarantined_rows(scope, table) if table else None
+state = AppState()
+if rows is None or rows.empty:
+    st.info(text["no_quarantine"])
+else:
+    listing = quarantine.with_latest_decisions(rows, state.latest_decisions(table))
+    shown = listing.assign(
+        failed=listing["_failed_expectations"].map(quarantine.failed_expectations).str.join(", ")
+    )
+    shown = shown.drop(columns=["_failed_expectations", "_quarantined_at"]).rename(
+        columns={"_partition_date": "partition_date", "_source_file": "file", "_source_row": "line"}
+    )
+    st.dataframe(shown.rename(columns=column_labels(list(shown.columns))), hide_index=True)
+    st.download_button(
+        text["download"],
+        data=to_csv_bytes(listing),  # a file for people: formula-like cells are defused
+        file_name=f"quarantine_{table}.csv",
+        mime="text/csv",
+        key="dq_download",
+    )
+
+    choice = st.selectbox(
+        text["row"],
+        options=range(len(rows)),
+        format_func=lambda i: f"{rows['_source_file'].iloc[i]}:{rows['_source_row'].iloc[i]}",
+        key=KEY_ROW,
+    )
+    row = rows.iloc[choice].to_dict()
+    row["_partition_date"] = quarantine.quarantined_day(row)
+    delivered = [column for column in rows.columns if column not in quarantine.LINEAGE_COLUMNS]
+    editor_key = f"dq_edit_{table}_{row['_source_file']}_{row['_source_row']}"
+    st.caption(text["edit_help"])
+    st.data_editor(rows.iloc[[choice]][delivered], key=editor_key, hide_index=True, num_rows="fixed")
+    name_column, reason_column = st.columns(2)
+    name_column.text_input(text["steward"], key=KEY_STEWARD)
+    reason_column.text_input(text["reason"], key=KEY_REASON)
+    release_column, reject_column = st.columns(2)
+    release_column.button(
+        text["release"], key="dq_release", on_click=record_decision, args=("release", table, row, editor_key)
+    )
+    reject_column.button(
+        text["reject"], key="dq_reject", on_click=record_decision, args=("reject", table, row, editor_key)
+    )
+    outcome = st.session_state.pop(KEY_OUTCOME, None)
+    if outcome is not None:
+        kind, message = outcome
+        (st.success if kind == "success" else st.error)(message)
+
+st.subheader(text["history"])
+history = quarantine.decisions_frame(state.decision_history())
+if history.empty:
+    st.info(text["no_history"])
+else:
+    st.dataframe(history.iloc[::-1], hide_index=True)

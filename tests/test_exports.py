@@ -1,0 +1,78 @@
+"""Exports for people: text a spreadsheet would run as a formula is defused; everything else is kept."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime, timedelta, timezone
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from cxlake.exports import excel_safe, to_csv_bytes, to_xlsx_bytes
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+8613800000000", "'+8613800000000"),  # a phone in international form is still text to Excel
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ('=HYPERLINK("http://evil","点我")', '\'=HYPERLINK("http://evil","点我")'),
+        ("上海 = 好", "上海 = 好"),  # only the first character matters
+        ("13800000000", "13800000000"),
+        ("", ""),
+    ],
+    ids=["equals", "plus", "minus", "at", "tab", "cr", "hyperlink", "inner-equals", "digits", "empty"],
+)
+def test_text_cells_that_start_a_formula_get_a_quote(value, expected):
+    frame = pd.DataFrame({"text": [value]})
+    assert excel_safe(frame)["text"].tolist() == [expected]
+
+
+def test_numbers_dates_missing_values_and_the_input_are_untouched():
+    frame = pd.DataFrame(
+        {
+            "amount": [-12.5, 3.0],
+            "count": [-1, 2],
+            "day": pd.to_datetime(["2026-01-05", "2026-01-06"]),
+            "text": pd.array(["-1", None], dtype="string"),
+            "mixed": ["=x", 5],
+        }
+    )
+    safe = excel_safe(frame)
+    assert safe["amount"].tolist() == [-12.5, 3.0]
+    assert safe["count"].tolist() == [-1, 2]
+    assert safe["day"].equals(frame["day"])
+    assert safe["text"].tolist()[0] == "'-1" and pd.isna(safe["text"].tolist()[1])
+    assert safe["mixed"].tolist() == ["'=x", 5]
+    assert frame["text"].tolist()[0] == "-1"  # a copy, not the caller's frame
+
+
+def test_column_names_are_defused_too():
+    assert excel_safe(pd.DataFrame({"=cmd": ["a"]})).columns.tolist() == ["'=cmd"]
+
+
+def test_csv_bytes_have_a_bom_and_can_keep_values_for_machines():
+    frame = pd.DataFrame({"name": ["王芳"], "phone": ["=1"]})
+    assert to_csv_bytes(frame) == "\ufeffname,phone\n王芳,'=1\n".encode()
+    assert to_csv_bytes(frame, excel_safe_cells=False).decode("utf-8-sig") == "name,phone\n王芳,=1\n"
+
+
+def test_xlsx_bytes_hold_text_not_formulas_and_keep_numbers_and_times():
+    shanghai = timezone(timedelta(hours=8))
+    frame = pd.DataFrame(
+        {
+            "phone": ["=1+1"],
+            "amount": [-12.5],
+            "at": pd.Series([datetime(2026, 1, 5, 20, 0, tzinfo=shanghai)]),
+        }
+    )
+    sheet = openpyxl.load_workbook(io.BytesIO(to_xlsx_bytes(frame))).active
+    phone, amount, at = (cell for cell in sheet[2])
+    assert (phone.value, phone.data_type) == ("'=1+1", "s")
+    assert amount.value == -12.5
+    assert at.value == datetime(2026, 1, 5, 12, 0)  # written in UTC: Excel has no time zones
