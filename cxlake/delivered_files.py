@@ -39,6 +39,9 @@ def file_checksum(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+NUL_STANDIN = "\ufffd"
+
+
 @dataclass(frozen=True)
 class CsvRecords:
     header: list[str]
@@ -46,12 +49,16 @@ class CsvRecords:
     lines: list[int]  # 1-based physical line where each row starts
     encoding: str
     checksum: str
+    problems: list[str | None]  # per row: why the record is malformed (field count, NUL), else None
 
 
 def read_csv_records(path: Path) -> CsvRecords:
     """All records of a delimited text file with a header row, keeping where each starts."""
     data = path.read_bytes()
     text, encoding = decode_text(data, path)
+    has_nul = "\x00" in text
+    if has_nul:  # the csv module refuses NUL; mark the records that carry one instead of failing the file
+        text = text.replace("\x00", NUL_STANDIN)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader)
@@ -70,4 +77,23 @@ def read_csv_records(path: Path) -> CsvRecords:
             next_line = reader.line_num + 1
     except csv.Error as error:
         raise DeliveredFileError(path, f"line {next_line}: {error}") from None
-    return CsvRecords([h.strip() for h in header], rows, lines, encoding, file_checksum(data))
+    header = [h.strip() for h in header]
+    problems = [_record_problem(row, len(header), has_nul) for row in rows]
+    return CsvRecords(header, rows, lines, encoding, file_checksum(data), problems)
+
+
+def _record_problem(row: list[str], width: int, has_nul: bool) -> str | None:
+    if len(row) != width:
+        return f"{len(row)} fields where the header has {width}"
+    if has_nul and any(NUL_STANDIN in value for value in row):
+        return "contains a NUL byte"
+    return None
+
+
+def delimiter_hint(header: list[str]) -> str:
+    """A hint for a header that came out as one field: the file likely uses another delimiter."""
+    if len(header) == 1:
+        for delimiter, name in ((";", "';'"), ("\t", "tab"), ("|", "'|'")):
+            if delimiter in header[0]:
+                return f"; the file seems to use {name} as delimiter, not ','"
+    return ""

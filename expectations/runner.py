@@ -15,7 +15,7 @@ import pandas as pd
 from great_expectations.checkpoint import UpdateDataDocsAction
 from great_expectations.data_context.types.base import ProgressBarsConfig
 
-from expectations.suites.base import RuleContext, TableSuite
+from expectations.suites.base import RECORD_PROBLEM, RuleContext, TableSuite, well_formed_record
 
 ROW_ID = "_row_id"
 MAX_SAMPLES = 20
@@ -60,7 +60,7 @@ class GxRunner:
         """Validate ``frame`` (raw columns + ``_row_id`` + ``_partition_date``) against ``suite``."""
         name = f"raw.{suite.raw_table}"
         expectation_suite = self.context.suites.add_or_update(
-            gx.ExpectationSuite(name=name, expectations=suite.expectations(rules))
+            gx.ExpectationSuite(name=name, expectations=[*suite.expectations(rules), well_formed_record()])
         )
         asset = next((a for a in self.source.assets if a.name == suite.raw_table), None)
         asset = asset or self.source.add_dataframe_asset(suite.raw_table)
@@ -77,6 +77,8 @@ class GxRunner:
                 result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_ID]},
             )
         )
+        if RECORD_PROBLEM not in frame.columns:
+            frame = frame.assign(**{RECORD_PROBLEM: pd.array([None] * len(frame), dtype="string")})
         # An empty field is a missing value to every rule (not_null catches required ones).
         derived = suite.derive(frame.mask(frame.eq("")), rules)
         result = checkpoint.run(batch_parameters={"dataframe": derived})

@@ -145,6 +145,28 @@ def build_ingestion_asset(source: Source):
     return ingest
 
 
+def repeated_delivery(connection: duckdb.DuckDBPyConnection, load: PartitionLoad) -> str | None:
+    """A file delivered twice (same bytes under two names, or already loaded for another day)
+    would double its rows: say which files, instead of quarantining every row as a duplicate."""
+    first_seen: dict[str, str] = {}
+    for audit in load.audits:
+        if audit.rows_in == 0:  # header-only files are alike by nature
+            continue
+        if audit.checksum in first_seen and first_seen[audit.checksum] != audit.file:
+            return f"{audit.file}: the same file as {first_seen[audit.checksum]}, delivered twice"
+        first_seen.setdefault(audit.checksum, audit.file)
+    if not first_seen:
+        return None
+    earlier = connection.execute(
+        "select checksum, file, partition_date from dq.load_audit "
+        "where list_contains(?, checksum) and partition_date <> ? and rows_in > 0 limit 1",
+        [list(first_seen), load.day],
+    ).fetchone()
+    if earlier:
+        return f"{first_seen[earlier[0]]}: the same file as {earlier[1]}, already loaded for {earlier[2]}"
+    return None
+
+
 def rule_context(connection: duckdb.DuckDBPyConnection, loads: dict[str, PartitionLoad]) -> RuleContext:
     """The roster as loaded so far plus any roster delivered in this run, and the mapped surveys."""
     stores = {

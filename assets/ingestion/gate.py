@@ -98,33 +98,38 @@ def judge_table(
     batch[ROW_ID] = range(len(batch))
     result = runner.validate(suite, batch, rules)
     failures = row_failures(result)
-    failed = batch[ROW_ID].map(lambda row_id: failures.get(row_id, []))
-    held_back = (failed.map(bool) & ~batch["_released"]) | batch["_rejected"]
-    reasons = [
-        json.dumps(([REJECTED] if rejected else []) + rules_broken, ensure_ascii=False)
-        for rejected, rules_broken in zip(batch["_rejected"], failed, strict=True)
+    failing = batch[ROW_ID].isin(list(failures))
+    held_back = (failing & ~batch["_released"]) | batch["_rejected"]
+    held = batch[held_back].copy()
+    held["_failed_expectations"] = [
+        json.dumps(([REJECTED] if rejected else []) + failures.get(row_id, []), ensure_ascii=False)
+        for rejected, row_id in zip(held["_rejected"], held[ROW_ID], strict=True)
     ]
-    batch["_failed_expectations"] = reasons
+    bookkeeping = ["_released", "_rejected", ROW_ID, "_partition_date"]
+    kept = batch[~held_back]
+    kept_by_day = dict(iter(kept.groupby("_partition_date", sort=False)))
+    held_by_day = dict(iter(held.groupby("_partition_date", sort=False)))
+    failing_by_day = {
+        day: set(part[ROW_ID]) for day, part in batch[failing].groupby("_partition_date", sort=False)
+    }
     for day in days:
-        in_day = batch["_partition_date"] == day
-        keep = batch[in_day & ~held_back].drop(
-            columns=["_released", "_rejected", "_failed_expectations", ROW_ID]
+        empty = batch.iloc[0:0]
+        loaded[day] = kept_by_day.get(day, empty).drop(columns=bookkeeping).reset_index(drop=True)
+        quarantined[day] = (
+            held_by_day.get(day, held.iloc[0:0]).drop(columns=bookkeeping).reset_index(drop=True)
         )
-        hold = batch[in_day & held_back].drop(columns=["_released", "_rejected", ROW_ID])
-        loaded[day] = keep.drop(columns=["_partition_date"]).reset_index(drop=True)
-        quarantined[day] = hold.drop(columns=["_partition_date"]).reset_index(drop=True)
-        day_row_ids = set(batch.loc[in_day, ROW_ID])
+        day_failing = failing_by_day.get(day, set())
         for outcome in result.outcomes:
-            failing = [r for r in outcome.failing_row_ids if r in day_row_ids]
+            in_day = [r for r in outcome.failing_row_ids if r in day_failing]
             records[day].append(
                 ExpectationRecord(
                     suite.raw_table,
                     outcome.expectation,
                     "row",
                     outcome.severity,
-                    not failing,
-                    len(failing),
-                    _day_samples(batch, outcome, failing),
+                    not in_day,
+                    len(in_day),
+                    _day_samples(batch, outcome, in_day),
                 )
             )
     return loaded, quarantined, records

@@ -188,10 +188,9 @@ def record_validation(
 ) -> None:
     """Store a run's verdict on a partition (kept for every run: the steward's history)."""
     validated_at = datetime.now(UTC)
-    connection.executemany(
-        "insert into dq.validation_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    runs = pd.DataFrame(
         [
-            [
+            (
                 run_id,
                 source,
                 t.raw_table,
@@ -203,12 +202,47 @@ def record_validation(
                 t.rows_in,
                 t.rows_loaded,
                 t.rows_quarantined,
-            ]
+            )
             for t in tables
         ],
+        columns=[
+            "run_id",
+            "source",
+            "raw_table",
+            "partition_date",
+            "validated_at",
+            "success",
+            "blocked",
+            "block_reason",
+            "rows_in",
+            "rows_loaded",
+            "rows_quarantined",
+        ],
     )
-    if expectation_rows:
-        connection.executemany(
-            "insert into dq.expectation_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [[run_id, source, raw_table, day, *rest] for raw_table, *rest in expectation_rows],
-        )
+    _append(connection, "dq.validation_runs", runs)
+    results = pd.DataFrame(
+        [(run_id, source, raw_table, day, *rest) for raw_table, *rest in expectation_rows],
+        columns=[
+            "run_id",
+            "source",
+            "raw_table",
+            "partition_date",
+            "expectation",
+            "level",
+            "severity",
+            "success",
+            "unexpected_count",
+            "sample_values",
+        ],
+    )
+    _append(connection, "dq.expectation_results", results)
+
+
+def _append(connection: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    """Insert a frame by column name (one statement, not a row at a time)."""
+    if frame.empty:
+        return
+    connection.register("new_rows", frame)
+    columns = ", ".join(frame.columns)
+    connection.execute(f"insert into {table} ({columns}) select {columns} from new_rows")
+    connection.unregister("new_rows")

@@ -15,7 +15,7 @@ import pandas as pd
 from assets.ingestion import raw_tables as rt
 from assets.ingestion.loading import FileAudit, PartitionLoad
 from cxlake import landing
-from cxlake.delivered_files import DeliveredFileError, file_checksum, read_csv_records
+from cxlake.delivered_files import DeliveredFileError, delimiter_hint, file_checksum, read_csv_records
 from cxlake.surveys.mapping import load_mappings, mapping_for_file, score_answer
 from cxlake.surveys.readers import read_survey
 
@@ -36,21 +36,29 @@ def _relative(path: Path, landing_root: Path) -> str:
 
 
 def csv_file_frame(path: Path, table: rt.RawTable, name: str) -> tuple[pd.DataFrame, FileAudit, list[str]]:
-    """One delivered CSV as the raw table's columns plus lineage, and its audit row."""
+    """One delivered CSV as the raw table's columns plus lineage, and its audit row.
+
+    A missing column fails the file; a malformed record (wrong field count, NUL byte) is kept,
+    fitted to the header and marked in ``_record_problem`` so the gate quarantines that row alone.
+    """
     records = read_csv_records(path)
     missing = [c for c in table.columns if c not in records.header]
     if missing:
         raise DeliveredFileError(
-            path, f"missing column(s) {', '.join(missing)} (header: {', '.join(records.header)})"
+            path,
+            f"missing column(s) {', '.join(missing)} (header: {', '.join(records.header)})"
+            + delimiter_hint(records.header),
         )
+    repeated = sorted({c for c in records.header if records.header.count(c) > 1})
+    if repeated:
+        raise DeliveredFileError(path, f"column(s) {', '.join(repeated)} appear more than once in the header")
     extra = [c for c in records.header if c not in table.columns]
     width = len(records.header)
-    for row, line in zip(records.rows, records.lines, strict=True):
-        if len(row) != width:
-            raise DeliveredFileError(path, f"line {line}: {len(row)} fields where the header has {width}")
-    frame = pd.DataFrame(records.rows, columns=records.header, dtype="string")[list(table.columns)]
+    fitted = [row[:width] + [None] * (width - len(row)) for row in records.rows]
+    frame = pd.DataFrame(fitted, columns=records.header, dtype="string")[list(table.columns)]
     frame["_source_file"] = name
     frame["_source_row"] = records.lines
+    frame["_record_problem"] = pd.array(records.problems, dtype="string")
     audit = FileAudit(name, table.name, len(records.rows), len(frame), records.checksum)
     warnings = [f"{name}: extra column(s) not loaded: {', '.join(extra)}"] if extra else []
     return frame, audit, warnings

@@ -13,6 +13,7 @@ import great_expectations.expectations as gxe
 import pandas as pd
 
 ROW = "row"  # a failure quarantines the row
+RECORD_PROBLEM = "_record_problem"  # set by the reader: wrong field count, NUL byte
 ERROR, WARN = "error", "warn"  # error: quarantine (row rules) or block; warn: report only
 
 
@@ -88,8 +89,17 @@ def between(column: str, low, high, description: str, severity: str = ERROR):
     )
 
 
-def unique(column: str, description: str):
-    return rule(gxe.ExpectColumnValuesToBeUnique(column=column), description)
+def repeated(keys: pd.Series) -> pd.Series:
+    """True for every occurrence of a key after its first (rows arrive in day, file, line order):
+    the first delivery of a record loads, a re-delivered copy is held back."""
+    return keys.duplicated(keep="first") & keys.notna()
+
+
+def well_formed_record():
+    return rule(
+        gxe.ExpectColumnValuesToBeNull(column=RECORD_PROBLEM),
+        "the record has as many fields as the header and no NUL byte",
+    )
 
 
 def matches(column: str, regex: str, description: str, severity: str = ERROR):

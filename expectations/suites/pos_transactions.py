@@ -9,9 +9,9 @@ from expectations.suites.base import (
     is_false,
     not_null,
     numbers,
+    repeated,
     timestamp_checks,
     timestamp_rules,
-    unique,
 )
 
 CHANNELS = ("in_store", "app", "delivery")
@@ -29,13 +29,14 @@ def derive(frame, context: RuleContext):
         amount_number=amount,
         refund_share=refund / amount.where(amount > 0),
         transaction_loaded_before=already_loaded(frame["transaction_id"], context),
+        transaction_id_repeated=repeated(frame["transaction_id"]),
     )
 
 
 def expectations(context: RuleContext) -> list:
     return [
         not_null("transaction_id", "transaction_id is present"),
-        unique("transaction_id", "transaction_id is unique"),
+        is_false("transaction_id_repeated", "transaction_id is unique (first kept)"),
         is_false("transaction_loaded_before", "transaction_id was not loaded from another day"),
         not_null("store_id", "store_id is present"),
         in_set("store_id", context.store_ids, "store_id is in the roster"),

@@ -9,10 +9,10 @@ from expectations.suites.base import (
     is_false,
     not_null,
     numbers,
+    repeated,
     text_length,
     timestamp_checks,
     timestamp_rules,
-    unique,
 )
 
 PLATFORMS = ("dianping", "meituan", "xiaohongshu")
@@ -25,7 +25,7 @@ def review_key(frame):
 def derive(frame, context: RuleContext):
     frame = timestamp_checks(frame, "posted_at", context, "posted_at")
     return frame.assign(
-        review_key=review_key(frame),
+        review_key_repeated=repeated(review_key(frame)),
         review_loaded_before=already_loaded(review_key(frame), context),
         rating_value=numbers(frame["rating"]),
         content_length=text_length(frame["content"]),
@@ -35,7 +35,7 @@ def derive(frame, context: RuleContext):
 def expectations(context: RuleContext) -> list:
     return [
         not_null("review_id", "review_id is present"),
-        unique("review_key", "platform + review_id is unique"),
+        is_false("review_key_repeated", "platform + review_id is unique (first kept)"),
         is_false("review_loaded_before", "the review was not loaded from another day"),
         in_set("platform", PLATFORMS, "platform is dianping, meituan or xiaohongshu"),
         not_null("brand", "brand is present"),

@@ -7,9 +7,9 @@ from expectations.suites.base import (
     in_set,
     is_false,
     not_null,
+    repeated,
     timestamp_checks,
     timestamp_rules,
-    unique,
 )
 
 INVITE_CHANNELS = ("sms", "app_push", "receipt_qr", "email")
@@ -17,13 +17,16 @@ INVITE_CHANNELS = ("sms", "app_push", "receipt_qr", "email")
 
 def derive(frame, context: RuleContext):
     frame = timestamp_checks(frame, "invited_at", context, "invited_at")
-    return frame.assign(invitation_loaded_before=already_loaded(frame["invitation_id"], context))
+    return frame.assign(
+        invitation_loaded_before=already_loaded(frame["invitation_id"], context),
+        invitation_id_repeated=repeated(frame["invitation_id"]),
+    )
 
 
 def expectations(context: RuleContext) -> list:
     return [
         not_null("invitation_id", "invitation_id is present"),
-        unique("invitation_id", "invitation_id is unique"),
+        is_false("invitation_id_repeated", "invitation_id is unique (first kept)"),
         is_false("invitation_loaded_before", "invitation_id was not loaded from another day"),
         not_null("transaction_id", "transaction_id is present"),
         in_set("survey_id", context.survey_ids, "survey_id has a survey mapping"),

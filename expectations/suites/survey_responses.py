@@ -13,9 +13,9 @@ from expectations.suites.base import (
     in_set,
     is_false,
     not_null,
+    repeated,
     timestamp_checks,
     timestamp_rules,
-    unique,
 )
 
 STATUSES = ("ok", "preview", "test", "imported", "spam", "offline")
@@ -28,7 +28,7 @@ def response_key(frame):
 def derive(frame, context: RuleContext):
     frame = timestamp_checks(frame, "submitted_at", context, "submitted_at")
     return frame.assign(
-        response_key=response_key(frame),
+        response_key_repeated=repeated(response_key(frame)),
         response_loaded_before=already_loaded(response_key(frame), context),
     )
 
@@ -36,7 +36,7 @@ def derive(frame, context: RuleContext):
 def expectations(context: RuleContext) -> list:
     return [
         not_null("response_id", "response_id is present"),
-        unique("response_key", "survey_id + response_id is unique"),
+        is_false("response_key_repeated", "survey_id + response_id is unique (first kept)"),
         is_false("response_loaded_before", "the response was not loaded from another day"),
         in_set("status", STATUSES, "status is ok, preview, test, imported, spam or offline"),
         *timestamp_rules("submitted_at", "submitted_at"),
