@@ -19,7 +19,8 @@ truth.json under "planted"):
 - detractor churn: once a member's NPS <= 6 response is delivered, their purchase propensity is
   multiplied by ``churn_purchase_rate_factor`` from the next day on.
 - quality-gate plants (response keys listed): Survey Preview / Survey Test rows, speeders,
-  straight-liners and same-day duplicate submissions.
+  straight-liners and same-day duplicate submissions; and "delivery_defects": on day 8 of every 30,
+  one POS row with an unknown store and one without an amount (file and line listed).
 
 truth.json also holds "comments" (one label per non-empty survey comment: response_key
 "<survey_id>:<response_id>", aspects, sentiment; streamed) and "reviews" (the same per review).
@@ -175,6 +176,7 @@ class _Run:
         self.wjx_serial = 0
         self.quality: dict[str, list] = {name: [] for name in (*_QUALITY_KINDS.values(), "duplicates")}
         self.gamed_keys: list[str] = []
+        self.delivery_defects: list[dict] = []
         self.review_truth: list[dict] = []
 
     def day(self, i: int, per_store_day: float) -> None:
@@ -202,7 +204,7 @@ class _Run:
         self.landing.csv(
             landing.TRANSACTIONS,
             day,
-            rows.transaction_rows(pos, self.chain, self.customers, day),
+            self._with_delivery_defects(rows.transaction_rows(pos, self.chain, self.customers, day), i, day),
         )
         self.landing.csv(landing.TRANSACTION_LINES, day, rows.line_rows(pos))
         surveys = self.responses.simulate(_rng(seed, "surveys", i), _rnd(seed, "comments", i), pos, day)
@@ -268,6 +270,24 @@ class _Run:
             self.churned[r.customer] = True
             self.customers.propensity[r.customer] *= self.planted.churn_purchase_rate_factor
 
+    def _with_delivery_defects(self, transactions, i: int, day: date):
+        """On day 8 of every 30, two POS rows arrive broken, as real deliveries sometimes do: the quality
+        gate must quarantine exactly these (file and line in truth.json) and load the rest."""
+        defects = {
+            2: ("store_id", "S999", "store_id S999 is not in the roster"),
+            4: ("amount", "", "amount is missing"),
+        }
+        for index, row in enumerate(transactions):
+            if i % 30 == 7 and index in defects:
+                column, value, problem = defects[index]
+                row = list(row)
+                row[landing.TRANSACTIONS.columns.index(column)] = value
+                line = index + 2  # after the header; POS fields never span lines
+                self.delivery_defects.append(
+                    {"file": f"pos/{day.isoformat()}/transactions.csv", "line": line, "problem": problem}
+                )
+            yield row
+
     def finish(self, scale: str) -> None:
         p, chain = self.planted, self.chain
         planted = asdict(p)
@@ -278,6 +298,7 @@ class _Run:
         planted["competitor_on_value"] = "山野茶铺"
         planted["churned_customers"] = int(self.churned.sum())
         planted["quality"] = self.quality
+        planted["delivery_defects"] = self.delivery_defects
         header = {
             "generator": {
                 "scale": scale,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 import pandas as pd
 import pytest
@@ -25,12 +27,22 @@ def test_every_schema_exists_as_named(serving):
     assert {"raw", "staging", "intermediate", "marts", "dq", "quarantine", "enrich"} <= schemas
 
 
-def test_transactions_in_the_mart_equal_the_delivered_rows(serving, demo_build):
+def test_transactions_in_the_mart_are_the_delivered_rows_less_the_quarantined(serving, demo_build):
     delivered = 0
     for path in demo_build.landing.glob("pos/*/transactions.csv"):
         delivered += len(pd.read_csv(path, dtype=str))
+    held = serving.execute("select count(*) from quarantine.pos_transactions").fetchone()[0]
     assert delivered > 1000
-    assert serving.execute("select count(*) from marts.fct_transactions").fetchone()[0] == delivered
+    assert serving.execute("select count(*) from marts.fct_transactions").fetchone()[0] == delivered - held
+
+
+def test_the_gate_quarantines_exactly_the_planted_delivery_defects(serving, demo_build):
+    truth = json.loads((demo_build.landing / "truth.json").read_text(encoding="utf-8"))
+    planted = {(d["file"], d["line"]) for d in truth["planted"]["delivery_defects"]}
+    assert planted  # the 10-day demo includes day 8
+    held = serving.execute("select _source_file, _source_row from quarantine.pos_transactions").fetchall()
+    held = set(held)
+    assert held == planted
 
 
 def test_load_audit_balances_and_counts_every_file(serving, demo_build):
