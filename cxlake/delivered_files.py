@@ -3,6 +3,7 @@ physical line each starts on (a quoted field may span lines, so record number !=
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
@@ -19,20 +20,41 @@ class DeliveredFileError(ValueError):
         self.reason = reason
 
 
-def decode_text(data: bytes, path: Path | str) -> tuple[str, str]:
-    """Decode with strict UTF-8 (BOM or not) first, then GB18030.
+class UndecodableText(ValueError):
+    """Bytes that are no text in any encoding we accept; the message says why, in one line."""
+
+
+def decode_bytes(data: bytes) -> str:
+    """Decode delivered text: a BOM decides (UTF-8, UTF-16); else strict UTF-8, then GB18030.
 
     Not the reverse: most UTF-8 Chinese text also decodes as GB18030 without error, into garbage.
-    Returns (text, encoding name).
     """
+    if data.startswith(codecs.BOM_UTF8):
+        try:
+            return data[len(codecs.BOM_UTF8) :].decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise UndecodableText(f"encoding: UTF-8 BOM but invalid UTF-8 at byte {err.start + 3}") from None
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise UndecodableText("encoding: UTF-16 BOM but invalid UTF-16") from None
     try:
-        return data.decode("utf-8-sig"), "utf-8"
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
     try:
-        return data.decode("gb18030"), "gb18030"
-    except UnicodeDecodeError as error:
-        raise DeliveredFileError(path, f"neither UTF-8 nor GB18030 text (byte {error.start})") from None
+        return data.decode("gb18030")
+    except UnicodeDecodeError as err:
+        raise UndecodableText(f"encoding: neither UTF-8 nor GB18030 (bad byte at {err.start})") from None
+
+
+def decode_text(data: bytes, path: Path | str) -> str:
+    """:func:`decode_bytes`, failing with the file's name."""
+    try:
+        return decode_bytes(data)
+    except UndecodableText as error:
+        raise DeliveredFileError(path, str(error)) from None
 
 
 def file_checksum(data: bytes) -> str:
@@ -40,6 +62,13 @@ def file_checksum(data: bytes) -> str:
 
 
 NUL_STANDIN = "\ufffd"
+# Python's csv refuses fields over 128 KiB; a delivery's long text is the gate's to judge, not a crash.
+MAX_FIELD_CHARS = 64 * 1024 * 1024
+
+
+def allow_long_fields() -> None:
+    if csv.field_size_limit() < MAX_FIELD_CHARS:
+        csv.field_size_limit(MAX_FIELD_CHARS)
 
 
 @dataclass(frozen=True)
@@ -47,7 +76,6 @@ class CsvRecords:
     header: list[str]
     rows: list[list[str]]
     lines: list[int]  # 1-based physical line where each row starts
-    encoding: str
     checksum: str
     problems: list[str | None]  # per row: why the record is malformed (field count, NUL), else None
 
@@ -55,10 +83,11 @@ class CsvRecords:
 def read_csv_records(path: Path) -> CsvRecords:
     """All records of a delimited text file with a header row, keeping where each starts."""
     data = path.read_bytes()
-    text, encoding = decode_text(data, path)
+    text = decode_text(data, path)
     has_nul = "\x00" in text
     if has_nul:  # the csv module refuses NUL; mark the records that carry one instead of failing the file
         text = text.replace("\x00", NUL_STANDIN)
+    allow_long_fields()
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader)
@@ -79,7 +108,7 @@ def read_csv_records(path: Path) -> CsvRecords:
         raise DeliveredFileError(path, f"line {next_line}: {error}") from None
     header = [h.strip() for h in header]
     problems = [_record_problem(row, len(header), has_nul) for row in rows]
-    return CsvRecords(header, rows, lines, encoding, file_checksum(data), problems)
+    return CsvRecords(header, rows, lines, file_checksum(data), problems)
 
 
 def _record_problem(row: list[str], width: int, has_nul: bool) -> str | None:

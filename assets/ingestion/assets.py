@@ -122,16 +122,20 @@ def build_ingestion_asset(source: Source):
         days = list(context.partition_keys)
         verdicts = {day: DayVerdict(day) for day in days}
         loads: dict[str, PartitionLoad] = {}
+        delivered_in_run: dict[str, tuple[str, str]] = {}  # checksum -> (file, day) of this run's loads
         with warehouse.connect() as connection:
             prepare_warehouse(connection, list(source.tables))
             for day in days:
                 try:
-                    loads[day] = source.load_partition(
-                        landing.path, landing.partition_dir(source.name, day), day
-                    )
+                    load = source.load_partition(landing.path, landing.partition_dir(source.name, day), day)
                 except (DeliveredFileError, SurveyReadError) as error:
                     verdicts[day].blocked_reasons.append(str(error))
                     verdicts[day].records += [file_rule(t.name, str(error)) for t in source.tables]
+                    continue
+                if repeat := repeated_delivery(connection, load, delivered_in_run):
+                    verdicts[day].blocked_reasons.append(repeat)
+                    verdicts[day].records += [file_rule(t.name, repeat) for t in source.tables]
+                loads[day] = load
             rules = rule_context(connection, loads)
             for table in gated:
                 gate_table(connection, table, loads, verdicts, runner, rules, app_state)
@@ -145,25 +149,32 @@ def build_ingestion_asset(source: Source):
     return ingest
 
 
-def repeated_delivery(connection: duckdb.DuckDBPyConnection, load: PartitionLoad) -> str | None:
-    """A file delivered twice (same bytes under two names, or already loaded for another day)
-    would double its rows: say which files, instead of quarantining every row as a duplicate."""
-    first_seen: dict[str, str] = {}
+def repeated_delivery(
+    connection: duckdb.DuckDBPyConnection, load: PartitionLoad, delivered_in_run: dict[str, tuple[str, str]]
+) -> str | None:
+    """A file delivered twice (same bytes under two names, on another day of this run, or already
+    loaded for another day) would double its rows: name both files instead of quarantining every
+    row as a duplicate. Header-only files are alike by nature and never count."""
+    mine: dict[str, str] = {}
     for audit in load.audits:
-        if audit.rows_in == 0:  # header-only files are alike by nature
+        if audit.rows_in == 0:
             continue
-        if audit.checksum in first_seen and first_seen[audit.checksum] != audit.file:
-            return f"{audit.file}: the same file as {first_seen[audit.checksum]}, delivered twice"
-        first_seen.setdefault(audit.checksum, audit.file)
-    if not first_seen:
+        if audit.checksum in mine and mine[audit.checksum] != audit.file:
+            return f"{audit.file}: the same file as {mine[audit.checksum]}, delivered twice"
+        if audit.checksum in delivered_in_run and delivered_in_run[audit.checksum][1] != load.day:
+            earlier_file, earlier_day = delivered_in_run[audit.checksum]
+            return f"{audit.file}: the same file as {earlier_file}, delivered for {earlier_day}"
+        mine.setdefault(audit.checksum, audit.file)
+    delivered_in_run.update({checksum: (file, load.day) for checksum, file in mine.items()})
+    if not mine:
         return None
     earlier = connection.execute(
         "select checksum, file, partition_date from dq.load_audit "
         "where list_contains(?, checksum) and partition_date <> ? and rows_in > 0 limit 1",
-        [list(first_seen), load.day],
+        [list(mine), load.day],
     ).fetchone()
     if earlier:
-        return f"{first_seen[earlier[0]]}: the same file as {earlier[1]}, already loaded for {earlier[2]}"
+        return f"{mine[earlier[0]]}: the same file as {earlier[1]}, already loaded for {earlier[2]}"
     return None
 
 

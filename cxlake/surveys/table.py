@@ -7,7 +7,6 @@ GB18030 without error, into garbage; the reverse order would silently corrupt UT
 
 from __future__ import annotations
 
-import codecs
 import csv
 import datetime as dt
 import io
@@ -15,6 +14,8 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 
 from python_calamine import CalamineError, CalamineWorkbook
+
+from cxlake.delivered_files import UndecodableText, allow_long_fields, decode_bytes
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy binary .xls
 ZIP_MAGIC = b"PK\x03\x04"  # .xlsx (a zip of XML parts)
@@ -49,29 +50,16 @@ def read_table(data: bytes) -> RawTable:
 
 
 def decode_text(data: bytes) -> str:
-    if data.startswith(codecs.BOM_UTF8):
-        try:
-            return data[len(codecs.BOM_UTF8) :].decode("utf-8")
-        except UnicodeDecodeError as err:
-            raise UnreadableExport(f"encoding: UTF-8 BOM but invalid UTF-8 at byte {err.start + 3}") from None
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            raise UnreadableExport("encoding: UTF-16 BOM but invalid UTF-16") from None
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError as err:
-        raise UnreadableExport(f"encoding: neither UTF-8 nor GB18030 (bad byte at {err.start})") from None
+        return decode_bytes(data)
+    except UndecodableText as error:
+        raise UnreadableExport(str(error)) from None
 
 
 def _read_csv(text: str) -> RawTable:
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
+    allow_long_fields()
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows: list[list[str]] = []
     lines: list[int] = []

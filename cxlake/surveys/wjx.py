@@ -52,6 +52,13 @@ def detect_layout(table: RawTable) -> str | None:
 def parse(table: RawTable, layout: str, zone: ZoneInfo) -> ParsedExport:
     header = [cell.strip() for cell in table.rows[0]]
     body = [row + [""] * (len(header) - len(row)) for row in table.rows[1:]]
+    unnamed = [i + 1 for i, name in enumerate(header) if not name and any(row[i].strip() for row in body)]
+    if unnamed:
+        columns = ", ".join(str(i) for i in unnamed[:5])
+        raise UnreadableExport(
+            f"column(s) {columns} hold answers but have no header (merged header cells? "
+            "download the answers with a single header row)"
+        )
     id_index = _first_index(header, _ID_COLUMNS)
     if id_index is None:
         raise UnreadableExport("unknown layout: 问卷星 header without a 序号 column")

@@ -1,0 +1,165 @@
+"""The bad-input catalogue: every broken delivery in tests/fixtures/bad_inputs/ meets the outcome
+written beside it (loads / quarantines rows / blocks with a message), and nothing is ever lost.
+
+Each case runs the shared roster and the case's source through the real ingestion assets into a
+fresh warehouse, then reads the verdict from dq.*, raw.* and quarantine.*.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+from dagster import materialize
+
+from assets.ingestion.assets import ingestion_assets
+from orchestration.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
+from orchestration.resources import LandingZone, Warehouse
+
+CATALOGUE = Path(__file__).parents[1] / "fixtures" / "bad_inputs"
+ROSTER = CATALOGUE / "_roster"
+CASES = sorted(p for p in CATALOGUE.iterdir() if (p / "expected.yaml").is_file())
+ANSWERS_OF = {"qualtrics_responses": "qualtrics_answers", "wjx_responses": "wjx_answers"}
+BLOCKING_CHECK_FAILED = "DagsterAssetCheckFailedError"  # the only way a blocked day may fail a run
+
+
+def ingest(source: str):
+    return next(a for a in ingestion_assets if a.node_def.name == f"ingest_{source}")
+
+
+class Verdict:
+    """What one run of a case left behind in its warehouse."""
+
+    def __init__(self, result, warehouse: Path):
+        self.result = result
+        self.connection = duckdb.connect(str(warehouse), read_only=True)
+
+    def rows(self, sql: str, params=()) -> list[tuple]:
+        return self.connection.execute(sql, list(params)).fetchall()
+
+    def count(self, schema: str, table: str, day: str | None = None) -> int:
+        where = " where _partition_date = ?" if day else ""
+        return self.rows(f'select count(*) from {schema}."{table}"{where}', [day] if day else [])[0][0]
+
+    def crashes(self) -> list[str]:
+        """Step failures that are not a blocking check doing its job (a traceback, not a verdict)."""
+        return [
+            f"{event.step_key}: {event.step_failure_data.error.message.splitlines()[0]}"
+            for event in self.result.all_events
+            if event.event_type_value == "STEP_FAILURE"
+            and event.step_failure_data.error.cls_name != BLOCKING_CHECK_FAILED
+        ]
+
+
+def run(source: str, landing: Path, warehouse: Path, first_day: str, last_day: str):
+    """One run of the roster and the case's source over the days [first_day, last_day]."""
+    return materialize(
+        [ingest("reference"), ingest(source)],
+        resources={"landing": LandingZone(root=str(landing)), "warehouse": Warehouse(path=str(warehouse))},
+        tags={PARTITION_RANGE_START_TAG: first_day, PARTITION_RANGE_END_TAG: last_day},
+        raise_on_error=False,
+    )
+
+
+@pytest.fixture(params=CASES, ids=[p.name for p in CASES])
+def case(request, tmp_path):
+    """(expected outcome, verdict) of one case run on a copy of its landing folder plus the roster."""
+    folder: Path = request.param
+    expected = yaml.safe_load((folder / "expected.yaml").read_text(encoding="utf-8"))
+    landing = tmp_path / "landing"
+    shutil.copytree(folder / "landing", landing)
+    shutil.copytree(ROSTER / "reference", landing / "reference")
+    warehouse = tmp_path / "warehouse.duckdb"
+    first_day = sorted(p.name for p in (ROSTER / "reference").iterdir())[0]
+    if until := expected.get("first_run_until"):  # an earlier daily run loaded the days before
+        earlier = run(expected["source"], landing, warehouse, first_day, until)
+        assert earlier.success, f"the earlier run up to {until} must load cleanly"
+        first_day = (dt.date.fromisoformat(until) + dt.timedelta(days=1)).isoformat()
+    verdict = Verdict(run(expected["source"], landing, warehouse, first_day, expected["day"]), warehouse)
+    yield expected, verdict
+    verdict.connection.close()
+
+
+def test_a_broken_delivery_meets_its_written_outcome(case):
+    expected, verdict = case
+    table, day = expected["table"], expected["day"]
+    assert verdict.crashes() == []
+    runs = verdict.rows(
+        "select blocked, block_reason, rows_in, rows_loaded, rows_quarantined from dq.validation_runs "
+        "where raw_table = ? and partition_date = ?",
+        [table, day],
+    )
+    assert len(runs) == 1, f"one verdict on raw.{table} {day}, got {runs}"
+    blocked, reason, *_ = runs[0]
+
+    if expected["outcome"] == "blocks":
+        assert blocked, f"expected a block, the day loaded: {runs[0]}"
+        assert "\n" not in reason and "Traceback" not in reason, reason
+        assert [m for m in expected["message"] if m not in reason] == [], reason
+        assert verdict.count("raw", table, day) == 0
+    else:
+        assert verdict.result.success and not blocked, f"blocked: {reason}"
+        held = verdict.rows(
+            f'select _source_file, _source_row, _failed_expectations from quarantine."{table}" '
+            "order by _source_file, _source_row"
+        )
+        assert_quarantined(held, expected.get("quarantined", []))
+        assert_answers_follow_their_response(verdict, table)
+    assert verdict.count("raw", table) == expected.get("rows_loaded", 0)
+    for value in expected.get("contains", []):
+        found = verdict.rows(
+            f'select count(*) from raw."{value.get("table", table)}" where "{value["column"]}" = ?',
+            [value["value"]],
+        )
+        assert found[0][0] >= 1, (
+            f"{value['value']!r} not in raw.{value.get('table', table)}.{value['column']}"
+        )
+    assert_load_audit_balances(verdict, table)
+
+
+def assert_quarantined(held: list[tuple], wanted: list[dict]) -> None:
+    """Exactly the expected rows are held, each at its line, in its file and for (at least) the
+    expected rule: a row may break others too (a cut-off record also lacks its amount)."""
+    assert [line for _, line, _ in held] == sorted(w["line"] for w in wanted), held
+    by_line = {line: (file, json.loads(rules)) for file, line, rules in held}
+    for want in wanted:
+        file, rules = by_line[want["line"]]
+        assert want.get("file", file) == file
+        assert want["rule"] in rules, (want, rules)
+
+
+def assert_answers_follow_their_response(verdict: Verdict, table: str) -> None:
+    """A quarantined survey response takes its answers along; none stay behind in raw."""
+    answers = ANSWERS_OF.get(table)
+    if answers is None:
+        return
+    held_ids = {r[0] for r in verdict.rows(f'select response_id from quarantine."{table}"')}
+    if not held_ids:
+        return
+    held_answers = {r[0] for r in verdict.rows(f'select distinct response_id from quarantine."{answers}"')}
+    assert held_ids <= held_answers
+    left = verdict.rows(
+        f'select count(*) from raw."{answers}" a join quarantine."{table}" q '
+        "on a.response_id = q.response_id and a._source_file = q._source_file"
+    )
+    assert left[0][0] == 0
+
+
+def assert_load_audit_balances(verdict: Verdict, table: str) -> None:
+    """rows_in = rows_loaded + rows_quarantined per file, and the audit agrees with the tables."""
+    unbalanced = verdict.rows(
+        "select file, raw_table, rows_in, rows_loaded, rows_quarantined from dq.load_audit "
+        "where rows_in <> rows_loaded + rows_quarantined"
+    )
+    assert unbalanced == []
+    loaded, held = verdict.rows(
+        "select coalesce(sum(rows_loaded), 0), coalesce(sum(rows_quarantined), 0) from dq.load_audit "
+        "where raw_table = ?",
+        [table],
+    )[0]
+    assert (loaded, held) == (verdict.count("raw", table), verdict.count("quarantine", table))
