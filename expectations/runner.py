@@ -30,6 +30,7 @@ class ExpectationOutcome:
     severity: str  # error | warn
     failing_row_ids: tuple[int, ...]
     samples: tuple[str, ...]
+    values: dict[int, str] = field(default_factory=dict)  # _row_id -> the offending value
 
 
 @dataclass
@@ -92,6 +93,11 @@ def _outcome(result) -> ExpectationOutcome:
     details = result.result or {}
     index_list = details.get("unexpected_index_list") or []
     row_ids = tuple(sorted({int(item[ROW_ID]) for item in index_list if isinstance(item, dict)}))
+    offending = {
+        int(item[ROW_ID]): json.dumps(item.get(column), ensure_ascii=False, default=str)
+        for item in index_list
+        if isinstance(item, dict) and column in item
+    }
     if result.exception_info and result.exception_info.get("raised_exception"):
         raise RuntimeError(f"{config.type}({column}): {result.exception_info.get('exception_message')}")
     values = details.get("partial_unexpected_list") or details.get("unexpected_list") or []
@@ -101,4 +107,5 @@ def _outcome(result) -> ExpectationOutcome:
         severity=(config.meta or {}).get("severity", "error"),
         failing_row_ids=row_ids,
         samples=tuple(json.dumps(v, ensure_ascii=False, default=str) for v in values[:MAX_SAMPLES]),
+        values=offending,
     )

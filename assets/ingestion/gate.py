@@ -136,11 +136,15 @@ def judge_table(
 
 
 def _day_samples(batch: pd.DataFrame, outcome, failing_row_ids: list[int]) -> tuple[str, ...]:
-    """Up to 20 offending rows as file:line, so a steward can open the delivery at the right place."""
+    """Up to 20 offending values with the file:line they came from, so a steward sees what was wrong
+    and can open the delivery at the right place."""
     if not failing_row_ids:
         return ()
-    rows = batch.loc[batch[ROW_ID].isin(failing_row_ids[:20]), ["_source_file", "_source_row"]]
-    return tuple(f"{file}:{line}" for file, line in rows.itertuples(index=False))
+    rows = batch.loc[batch[ROW_ID].isin(failing_row_ids[:20]), [ROW_ID, "_source_file", "_source_row"]]
+    return tuple(
+        f"{outcome.values.get(row_id, '?')} @ {file}:{line}"
+        for row_id, file, line in rows.itertuples(index=False)
+    )
 
 
 def quarantine_share_rule(

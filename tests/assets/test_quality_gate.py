@@ -93,7 +93,8 @@ def test_bad_rows_are_quarantined_with_file_line_and_rules_and_the_rest_loads(la
         "select expectation, unexpected_count, sample_values from dq.expectation_results "
         "where raw_table = 'pos_transactions' and not success order by expectation",
     )
-    assert ("expect_column_values_to_be_in_set(store_id)", 1, f'["pos/{DAY}/transactions.csv:2"]') in results
+    sample = f'["\\"S999\\" @ pos/{DAY}/transactions.csv:2"]'  # the value and where it came from
+    assert ("expect_column_values_to_be_in_set(store_id)", 1, sample) in results
 
 
 def test_a_day_with_too_many_bad_rows_is_blocked_and_keeps_its_previous_state(landing, tmp_path):
