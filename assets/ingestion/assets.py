@@ -245,49 +245,65 @@ def gate_table(connection, table, loads, verdicts, runner, rules, app_state) -> 
 
 def write_days(connection, run_id, source, days, loads, verdicts, settings: QualitySettings) -> dict:
     """Apply the partition rules day by day (in order: each day's volume history includes the
-    days before it) and write every unblocked day; record every day's verdict."""
+    days before it) and write every unblocked day; record every day's verdict. One transaction:
+    the run's days land together or not at all."""
     totals = {t.name: {"loaded": 0, "quarantined": 0} for t in source.tables}
-    for day in sorted(days):
-        verdict, load = verdicts[day], loads.get(day)
-        validations = []
-        for table in source.tables:
-            rows_in = sum(a.rows_in for a in load.audits if a.raw_table == table.name) if load else 0
-            held = len(verdict.quarantine.get(table.name, ()))
-            if load is not None and table.name in SUITES:
-                partition_rules = [quarantine_share_rule(table.name, rows_in, held, settings)]
-                if table.name in VOLUME_CHECKED:
-                    partition_rules.append(
-                        volume_rule(
-                            table.name, rows_in, volume_history(connection, table, day, settings), settings
-                        )
-                    )
-                for record in filter(None, partition_rules):
-                    verdict.records.append(record)
-                    if not record.success and record.severity == ERROR:
-                        verdict.blocked_reasons.append(f"raw.{table.name} {day}: {record.samples[0]}")
-            validations.append((table, rows_in, held))
-        if load is not None and not verdict.blocked:
-            replace_partition(connection, source.name, list(source.tables), load, verdict.quarantine)
-        tables = []
-        for table, rows_in, held in validations:
-            loaded = 0 if verdict.blocked or load is None else len(load.frames.get(table.name, ()))
-            if not verdict.blocked:
-                totals[table.name]["loaded"] += loaded
-                totals[table.name]["quarantined"] += held
-            tables.append(
-                TableValidation(
-                    table.name,
-                    verdict.blocked,
-                    "; ".join(verdict.blocked_reasons) or None,
-                    rows_in,
-                    loaded,
-                    0 if verdict.blocked else held,
-                    not verdict.blocked
-                    and all(r.success for r in verdict.records if r.raw_table == table.name),
-                )
+    recorded = []
+    connection.begin()
+    try:
+        for day in sorted(days):
+            recorded.append(
+                _write_day(connection, source, day, loads.get(day), verdicts[day], settings, totals)
             )
-        record_validation(connection, run_id, source.name, day, tables, [_row(r) for r in verdict.records])
+        record_validation(connection, run_id, source.name, recorded)
+        connection.commit()
+    except Exception:
+        connection.rollback()
+        raise
     return totals
+
+
+def _write_day(connection, source, day, load, verdict, settings, totals) -> tuple:
+    """One day: partition rules, then the write unless the day is blocked."""
+    validations = []
+    for table in source.tables:
+        rows_in = sum(a.rows_in for a in load.audits if a.raw_table == table.name) if load else 0
+        held = len(verdict.quarantine.get(table.name, ()))
+        if load is not None and table.name in SUITES:
+            partition_rules = [quarantine_share_rule(table.name, rows_in, held, settings)]
+            if table.name in VOLUME_CHECKED:
+                partition_rules.append(
+                    volume_rule(
+                        table.name, rows_in, volume_history(connection, table, day, settings), settings
+                    )
+                )
+            for record in filter(None, partition_rules):
+                verdict.records.append(record)
+                if not record.success and record.severity == ERROR:
+                    verdict.blocked_reasons.append(f"raw.{table.name} {day}: {record.samples[0]}")
+        validations.append((table, rows_in, held))
+    if load is not None and not verdict.blocked:
+        replace_partition(
+            connection, source.name, list(source.tables), load, verdict.quarantine, in_transaction=True
+        )
+    tables = []
+    for table, rows_in, held in validations:
+        loaded = 0 if verdict.blocked or load is None else len(load.frames.get(table.name, ()))
+        if not verdict.blocked:
+            totals[table.name]["loaded"] += loaded
+            totals[table.name]["quarantined"] += held
+        tables.append(
+            TableValidation(
+                table.name,
+                verdict.blocked,
+                "; ".join(verdict.blocked_reasons) or None,
+                rows_in,
+                loaded,
+                0 if verdict.blocked else held,
+                not verdict.blocked and all(r.success for r in verdict.records if r.raw_table == table.name),
+            )
+        )
+    return day, tables, [_row(r) for r in verdict.records]
 
 
 def volume_history(connection, table: rt.RawTable, day: str, settings: QualitySettings) -> list[int]:

@@ -88,14 +88,17 @@ def replace_partition(
     tables: list[RawTable],
     load: PartitionLoad,
     quarantine: dict[str, pd.DataFrame] | None = None,
+    in_transaction: bool = False,
 ) -> None:
     """Replace the source's rows of ``load.day`` in each of ``tables``, their quarantined rows and
     the day's audit rows, all in one transaction.
 
-    Expects :func:`prepare_warehouse` to have run on this connection.
+    Expects :func:`prepare_warehouse` to have run on this connection. With ``in_transaction`` the
+    caller holds the transaction (a run writes all its days in one).
     """
     loaded_at = datetime.now(UTC)
-    connection.begin()
+    if not in_transaction:
+        connection.begin()
     try:
         for table in tables:
             connection.execute(f"delete from raw.{quoted(table.name)} where _partition_date = ?", [load.day])
@@ -133,9 +136,11 @@ def replace_partition(
                     loaded_at,
                 ],
             )
-        connection.commit()
+        if not in_transaction:
+            connection.commit()
     except Exception:
-        connection.rollback()
+        if not in_transaction:
+            connection.rollback()
         raise
 
 
@@ -182,11 +187,10 @@ def record_validation(
     connection: duckdb.DuckDBPyConnection,
     run_id: str,
     source: str,
-    day: str,
-    tables: list[TableValidation],
-    expectation_rows: list[tuple],
+    verdicts: list[tuple[str, list[TableValidation], list[tuple]]],
 ) -> None:
-    """Store a run's verdict on a partition (kept for every run: the steward's history)."""
+    """Store a run's verdicts, (day, tables, expectation rows) per partition, in two inserts
+    (kept for every run: the steward's history)."""
     validated_at = datetime.now(UTC)
     runs = pd.DataFrame(
         [
@@ -203,6 +207,7 @@ def record_validation(
                 t.rows_loaded,
                 t.rows_quarantined,
             )
+            for day, tables, _ in verdicts
             for t in tables
         ],
         columns=[
@@ -221,7 +226,11 @@ def record_validation(
     )
     _append(connection, "dq.validation_runs", runs)
     results = pd.DataFrame(
-        [(run_id, source, raw_table, day, *rest) for raw_table, *rest in expectation_rows],
+        [
+            (run_id, source, raw_table, day, *rest)
+            for day, _, expectation_rows in verdicts
+            for raw_table, *rest in expectation_rows
+        ],
         columns=[
             "run_id",
             "source",
