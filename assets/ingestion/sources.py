@@ -161,20 +161,25 @@ def load_reviews(landing_root: Path, folder: Path, day: str) -> PartitionLoad:
             raise DeliveredFileError(path, f"not valid UTF-8 JSON ({error})") from None
         if not isinstance(page, dict) or not isinstance(page.get("reviews"), list):
             raise DeliveredFileError(path, 'expected an object with a "reviews" list')
-        rows = []
-        for index, review in enumerate(page["reviews"], start=1):
-            row = {c: review.get(c) for c in rt.REVIEWS.columns}
-            row["platform"] = row["platform"] or page.get("platform") or path.stem
-            row["fetched_at"] = row["fetched_at"] or page.get("fetched_at")
-            row["_source_row"] = index  # position in the reviews list
-            rows.append(row)
-        frame = pd.DataFrame(rows, columns=[*rt.REVIEWS.columns, "_source_row"])
-        for column in rt.REVIEWS.columns:  # as delivered, as text; JSON null stays missing
-            frame[column] = frame[column].astype(object).where(frame[column].notna(), None).astype("string")
+        defaults = {"platform": page.get("platform") or path.stem, "fetched_at": page.get("fetched_at")}
+        rows = [
+            [
+                _as_text(review.get(c) if review.get(c) is not None else defaults.get(c))
+                for c in rt.REVIEWS.columns
+            ]
+            for review in page["reviews"]
+        ]
+        frame = pd.DataFrame(rows, columns=list(rt.REVIEWS.columns), dtype="string")
+        frame["_source_row"] = range(1, len(rows) + 1)  # position in the reviews list
         frame["_source_file"] = name
         load.add(rt.REVIEWS, frame)
         load.audits.append(FileAudit(name, rt.REVIEWS.name, len(rows), len(frame), file_checksum(data)))
     return load
+
+
+def _as_text(value) -> str | None:
+    """A JSON value as delivered, as text (numbers too); null stays missing."""
+    return None if value is None else str(value)
 
 
 SOURCES: tuple[Source, ...] = (
