@@ -12,10 +12,32 @@ from cxlake.surveys.mapping import load_mappings, question_map_frame, value_map_
 from orchestration.resources import Warehouse
 
 GROUP = "configuration"
-TABLES = ("journey_touchpoints", "survey_questions", "survey_answer_scores", "survey_constants")
+TABLES = (
+    "journey_touchpoints",
+    "journey_measures",
+    "survey_questions",
+    "survey_answer_scores",
+    "survey_constants",
+)
+TOUCHPOINT_COLUMNS = [
+    "touchpoint_id",
+    "touchpoint_name_zh",
+    "touchpoint_name_en",
+    "stage_id",
+    "stage_name_zh",
+    "stage_name_en",
+    "stage_order",
+    "touchpoint_order",
+    "channels",
+    "operational_metric",
+    "survey_measure",
+    "pos_events",
+    "review_aspect_keywords",
+]
 
 
 def journey_touchpoints_frame() -> pd.DataFrame:
+    """One row per touchpoint; list-valued measures comma-joined (the raw tables are flat text)."""
     return pd.DataFrame(
         [
             {
@@ -29,9 +51,25 @@ def journey_touchpoints_frame() -> pd.DataFrame:
                 "touchpoint_order": tp.touchpoint_order,
                 "channels": ",".join(tp.channels),
                 "operational_metric": tp.operational_metric,
+                "survey_measure": tp.survey_measure,
+                "pos_events": ",".join(tp.pos_events),
+                "review_aspect_keywords": ",".join(tp.review_aspect_keywords),
             }
             for tp in load_touchpoints()
-        ]
+        ],
+        columns=TOUCHPOINT_COLUMNS,
+    )
+
+
+def journey_measures_frame() -> pd.DataFrame:
+    """One row per touchpoint x measure, so the marts join measures to touchpoints by kind."""
+    return pd.DataFrame(
+        [
+            {"touchpoint_id": tp.id, "measure_kind": kind, "measure_name": name, "measure_order": order}
+            for tp in load_touchpoints()
+            for order, (kind, name) in enumerate(tp.measures(), start=1)
+        ],
+        columns=["touchpoint_id", "measure_kind", "measure_name", "measure_order"],
     )
 
 
@@ -48,6 +86,7 @@ def configuration_frames() -> dict[str, pd.DataFrame]:
     mappings = load_mappings()
     return {
         "journey_touchpoints": journey_touchpoints_frame(),
+        "journey_measures": journey_measures_frame(),
         "survey_questions": question_map_frame(mappings),
         "survey_answer_scores": value_map_frame(mappings),
         "survey_constants": survey_constants_frame(mappings),

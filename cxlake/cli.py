@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -156,6 +157,53 @@ def serve(port: Annotated[int, typer.Option(help="Port of the explorer.")] = 850
     ]
     typer.echo(f"cxlake explorer: http://localhost:{port}")
     raise typer.Exit(subprocess.call(command, env=os.environ.copy()))
+
+
+def _dbt_docs_commands(warehouse: Path, port: int, target_path: Path | None) -> tuple[list[str], list[str]]:
+    """`dbt docs generate` and `dbt docs serve` against ``warehouse``, with the pipeline's --vars."""
+    from orchestration.manifest import DBT_EXECUTABLE, DBT_PROJECT_DIR
+    from orchestration.partitions import dbt_build_vars
+
+    common = [
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--vars",
+        json.dumps(dbt_build_vars(None, str(warehouse))),
+    ]
+    if target_path is not None:
+        common += ["--target-path", str(target_path)]
+    generate = [DBT_EXECUTABLE, "docs", "generate", *common]
+    serve = [DBT_EXECUTABLE, "docs", "serve", "--port", str(port), "--no-browser", *common]
+    return generate, serve
+
+
+@app.command()
+def docs(
+    port: Annotated[int, typer.Option(help="Port of the docs site.")] = 8080,
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve after building.")] = True,
+    warehouse: Annotated[
+        Path | None, typer.Option(help="Warehouse DuckDB file (default data/warehouse.duckdb).")
+    ] = None,
+    target_path: Annotated[
+        Path | None, typer.Option(help="Where dbt writes the site (default dbt_project/target).")
+    ] = None,
+) -> None:
+    """Build the dbt docs (lineage, column docs, the warehouse's catalog) and serve them."""
+    from orchestration.manifest import DBT_PROJECT_DIR
+
+    warehouse_path = (warehouse or cxlake_paths().warehouse).resolve()
+    if not warehouse_path.is_file():
+        _fail(f"no warehouse at {warehouse_path}; run `cxlake run` (or `make demo`) first")
+    target = target_path.resolve() if target_path else None
+    generate, serve_command = _dbt_docs_commands(warehouse_path, port, target)
+    if subprocess.call(generate) != 0:
+        _fail("dbt docs generate failed (see the dbt output above)")
+    typer.echo(f"dbt docs built: {(target or DBT_PROJECT_DIR / 'target') / 'index.html'}")
+    if serve:
+        typer.echo(f"dbt docs: http://localhost:{port}")
+        raise typer.Exit(subprocess.call(serve_command))
 
 
 quarantine_app = typer.Typer(

@@ -36,6 +36,9 @@ class MetricSettings:
     min_responses: int
     speeder_ratio: float
     countable: CountableRule
+    csat_scale: tuple[int, int] = (1, 5)
+    ces_scale: tuple[int, int] = (1, 7)
+    churn_days: int = 60
 
 
 @cache
@@ -49,7 +52,17 @@ def settings() -> MetricSettings:
         min_responses=int(raw["min_responses"]),
         speeder_ratio=float(raw["response_quality"]["speeder_ratio"]),
         countable=_countable_rule(raw["countable"]),
+        csat_scale=_scale(raw["csat"]["scale"]),
+        ces_scale=_scale(raw["ces"]["scale"]),
+        churn_days=int(raw["churn"]["days_without_purchase"]),
     )
+
+
+def _scale(raw: list) -> tuple[int, int]:
+    low, high = (int(value) for value in raw)
+    if low >= high:
+        raise ValueError(f"a scale runs from low to high: {raw!r}")
+    return low, high
 
 
 def _countable_rule(raw: dict) -> CountableRule:
@@ -80,6 +93,12 @@ def dbt_vars() -> dict[str, float | int | bool | str | list[str]]:
         "countable_exclude_duplicates": s.countable.exclude_duplicates,
         "countable_exclude_speeders": s.countable.exclude_speeders,
         "countable_straight_liners": s.countable.straight_liners,
+        "nps_confidence_z": s.confidence_z,
+        "csat_scale_min": s.csat_scale[0],
+        "csat_scale_max": s.csat_scale[1],
+        "ces_scale_min": s.ces_scale[0],
+        "ces_scale_max": s.ces_scale[1],
+        "churn_days": s.churn_days,
     }
 
 
@@ -168,3 +187,33 @@ def csat_top2_share(ratings) -> float | None:
     if not valid:
         return None
     return sum(1 for r in valid if r >= settings().csat_top_box_min) / len(valid)
+
+
+def _mean_in_scale(values, scale: tuple[int, int]) -> float | None:
+    valid = [v for v in values if not _is_missing(v) and scale[0] <= v <= scale[1]]
+    return sum(valid) / len(valid) if valid else None
+
+
+def csat_mean(ratings) -> float | None:
+    """Mean CSAT on the configured scale (1-5); None when there are none. Answers off the
+    scale (a mis-mapped "N/A" as 0) are ignored, as dbt's ``mean_in_scale`` macro does."""
+    return _mean_in_scale(ratings, settings().csat_scale)
+
+
+def ces_mean(scores) -> float | None:
+    """Customer Effort Score: mean of the 1-7 answers; None when there are none."""
+    return _mean_in_scale(scores, settings().ces_scale)
+
+
+def response_rate(responses: int, invitations: int) -> float | None:
+    """responses / invitations (0..1); None with no invitation, never a division by zero."""
+    if invitations <= 0:
+        return None
+    return responses / invitations
+
+
+def is_churned(days_since_last_purchase: int | None) -> bool | None:
+    """Churned = no purchase for ``churn.days_without_purchase`` days; None for a never-buyer."""
+    if _is_missing(days_since_last_purchase):
+        return None
+    return days_since_last_purchase >= settings().churn_days

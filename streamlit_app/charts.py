@@ -80,3 +80,53 @@ def csat_by_touchpoint_chart(csat: pd.DataFrame, name_column: str, labels: Mappi
             ],
         )
     )
+
+
+def emotion_curve_chart(stages: pd.DataFrame, name_column: str, labels: Mapping[str, str]) -> alt.Chart:
+    """Mean CSAT per stage as a line over the stages in journey order (the order of ``stages``),
+    on the fixed 1-5 scale so a dip reads the same for every selection."""
+    rated = stages[stages["ratings"] > 0]
+    return (
+        alt.Chart(rated)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X(
+                f"{name_column}:N",
+                title=labels["stage"],
+                sort=list(rated[name_column]),
+                axis=alt.Axis(labelAngle=0),
+            ),
+            y=alt.Y("mean_csat:Q", title=labels["mean_csat"], scale=alt.Scale(domain=[1, 5])),
+            tooltip=[
+                alt.Tooltip(f"{name_column}:N", title=labels["stage"]),
+                alt.Tooltip("mean_csat:Q", title=labels["mean_csat"], format=".2f"),
+                alt.Tooltip("ratings:Q", title=labels["ratings"], format=","),
+            ],
+        )
+    )
+
+
+def experience_vs_operations_chart(
+    stores: pd.DataFrame, measure_title: str, value_format: str, labels: Mapping[str, str]
+) -> alt.LayerChart:
+    """One labelled point per store: the operational measure (x) against the touchpoint's top-2-box
+    CSAT (y), so stores where waiting longer goes with lower satisfaction stand out."""
+    base = alt.Chart(stores).encode(
+        x=alt.X(
+            "operational_value:Q",
+            title=measure_title,
+            axis=alt.Axis(format=value_format),
+            scale=alt.Scale(zero=False),
+        ),
+        y=alt.Y("top2_share:Q", title=labels["csat"], axis=alt.Axis(format="%")),
+    )
+    points = base.mark_circle(size=80).encode(
+        tooltip=[
+            alt.Tooltip("store_name:N", title=labels["store"]),
+            alt.Tooltip("operational_value:Q", title=measure_title, format=value_format),
+            alt.Tooltip("top2_share:Q", title=labels["csat"], format=".1%"),
+            alt.Tooltip("n:Q", title=labels["ratings"], format=","),
+        ]
+    )
+    names = base.mark_text(align="left", dx=7).encode(text="store_name:N")
+    return points + names

@@ -20,7 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from cxlake import quarantine
-from cxlake.metrics import NpsResult, nps_category, nps_from_counts
+from cxlake.metrics import NpsResult, nps_category, nps_from_counts, settings
 from cxlake.paths import cxlake_paths
 
 # The pipeline publishes a few times a day; five minutes bounds how stale a cached answer can be.
@@ -140,13 +140,21 @@ def _scope_condition(scope: Scope) -> tuple[str, list[object]]:
 
 def _where(scope: Scope, filters: Filters, countable: bool = True) -> tuple[str, list[object]]:
     """Countable (or, for the steward, non-countable) rows AND the user's scope AND the filters."""
+    where, params = _scoped_filters(scope, filters, "response_date")
+    return f"{'is_countable' if countable else 'not is_countable'} and {where}", params
+
+
+def _scoped_filters(
+    scope: Scope, filters: Filters, date_column: Literal["response_date", "journey_date"]
+) -> tuple[str, list[object]]:
+    """The user's scope AND the sidebar filters, dates applied to ``date_column``."""
     scope_sql, params = _scope_condition(scope)
-    conditions = ["is_countable" if countable else "not is_countable", scope_sql]
+    conditions = [scope_sql]
     if filters.date_from is not None:
-        conditions.append("response_date >= ?")
+        conditions.append(f"{date_column} >= ?")
         params.append(filters.date_from)
     if filters.date_to is not None:
-        conditions.append("response_date <= ?")
+        conditions.append(f"{date_column} <= ?")
         params.append(filters.date_to)
     for column, values in (
         ("region_id", filters.region_ids),
@@ -277,6 +285,170 @@ def csat_by_touchpoint(scope: Scope, filters: Filters) -> pd.DataFrame:
     rated = csat["n"] > 0
     csat["top2_share"] = (csat["top_box"] / csat["n"].where(rated)).astype("float64")
     return csat
+
+
+# --- Journey: experience along the journey map, beside operations ---------------------------------
+# marts.fct_journeys has one csat_<touchpoint_id> column per journey-map touchpoint. UNPIVOT over
+# COLUMNS('^csat_') turns them into rows with constant SQL, so a touchpoint added to the map is read
+# with no code edit; marts.dim_touchpoint says which touchpoints and stages exist and in what order.
+# Dates here are journey (purchase) days: the ratings belong to the purchase they rate.
+
+# Operational measures the X+O view can put beside a touchpoint: a fct_journeys column and how it
+# rolls up over journeys (the median of a quantity, or the share of journeys with a flag).
+OPERATIONAL_MEASURES: dict[str, Literal["median", "share"]] = {
+    "wait_minutes": "median",
+    "amount": "median",
+    "is_refunded": "share",
+    "is_remake": "share",
+}
+# POS events a touchpoint may list in the journey map (dim_touchpoint.pos_events, comma-joined) and
+# the fct_journeys flag that measures each.
+POS_EVENT_MEASURES = {"refund": "is_refunded", "remake": "is_remake"}
+
+
+def _journey_ratings(scope: Scope, filters: Filters) -> tuple[str, list[object]]:
+    """CTEs ``journeys`` (in scope and filters) and ``ratings`` (one row per countable CSAT answer)."""
+    where, params = _scoped_filters(scope, filters, "journey_date")
+    return (
+        f"with journeys as (select * from marts.fct_journeys where {where}),"
+        " ratings as (select journey_id, store_id, nps_category,"
+        " substr(touchpoint_column, length('csat_') + 1) as touchpoint_id, csat"
+        " from (unpivot (select journey_id, store_id, nps_category, columns('^csat_') from journeys"
+        " where is_countable_response) on columns('^csat_') into name touchpoint_column value csat))",
+        params,
+    )
+
+
+def _configured_measures(operational_metric: object, pos_events: object) -> tuple[str, ...]:
+    """The journey map's operational metric, then its POS events' flags, as known measures only."""
+    events = pos_events.split(",") if isinstance(pos_events, str) else []
+    candidates = [operational_metric, *(POS_EVENT_MEASURES.get(event.strip()) for event in events)]
+    return tuple(dict.fromkeys(m for m in candidates if isinstance(m, str) and m in OPERATIONAL_MEASURES))
+
+
+def _with_top2_share(frame: pd.DataFrame) -> pd.DataFrame:
+    """Top-2-box share from the counts (missing, not 0, where nothing was rated)."""
+    rated = frame["n"] > 0
+    return frame.assign(top2_share=(frame["top_box"] / frame["n"].where(rated)).astype("float64"))
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def journey_touchpoints(scope: Scope, filters: Filters) -> pd.DataFrame:
+    """One row per touchpoint of marts.dim_touchpoint in journey order: its stage, ``measures`` (the
+    operational measures the journey map pairs with it) and CSAT counts n, top_box, mean_csat,
+    top2_share (0..1)."""
+    ratings, params = _journey_ratings(scope, filters)
+    touchpoints = _frame(
+        f"{ratings}, counts as (select touchpoint_id, count(*) as n,"
+        " count(*) filter (where csat >= ?) as top_box, avg(csat) as mean_csat"
+        " from ratings group by touchpoint_id)"
+        " select t.touchpoint_id, t.touchpoint_name_zh, t.touchpoint_name_en, t.stage_id,"
+        " t.stage_name_zh, t.stage_name_en, t.stage_order, t.touchpoint_order,"
+        " t.operational_metric, t.pos_events,"
+        " coalesce(c.n, 0) as n, coalesce(c.top_box, 0) as top_box, c.mean_csat"
+        " from marts.dim_touchpoint as t left join counts as c on c.touchpoint_id = t.touchpoint_id"
+        " order by t.stage_order, t.touchpoint_order",
+        [*params, settings().csat_top_box_min],
+    )
+    measures = [
+        _configured_measures(metric, events)
+        for metric, events in zip(touchpoints["operational_metric"], touchpoints["pos_events"], strict=True)
+    ]
+    return _with_top2_share(touchpoints.drop(columns=["operational_metric", "pos_events"])).assign(
+        measures=measures
+    )
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def journey_stages(scope: Scope, filters: Filters) -> pd.DataFrame:
+    """One row per stage with touchpoints, in journey order: ratings and mean_csat over its
+    touchpoints (the emotion curve), and the NPS with its interval of the journeys that rated it."""
+    ratings, params = _journey_ratings(scope, filters)
+    stages = _frame(
+        f"{ratings}, staged as (select t.stage_id, r.journey_id, r.nps_category, r.csat"
+        " from ratings as r join marts.dim_touchpoint as t on t.touchpoint_id = r.touchpoint_id),"
+        " experience as (select stage_id, count(*) as ratings, avg(csat) as mean_csat"
+        " from staged group by stage_id),"
+        f" respondents as (select distinct stage_id, journey_id, nps_category from staged),"
+        f" recommend as (select stage_id, {_NPS_COUNTS} from respondents group by stage_id),"
+        " stages as (select stage_id, any_value(stage_name_zh) as stage_name_zh,"
+        " any_value(stage_name_en) as stage_name_en, min(stage_order) as stage_order"
+        " from marts.dim_touchpoint group by stage_id)"
+        " select s.stage_id, s.stage_name_zh, s.stage_name_en, s.stage_order,"
+        " coalesce(e.ratings, 0) as ratings, e.mean_csat,"
+        " coalesce(n.promoters, 0) as promoters, coalesce(n.passives, 0) as passives,"
+        " coalesce(n.detractors, 0) as detractors"
+        " from stages as s left join experience as e on e.stage_id = s.stage_id"
+        " left join recommend as n on n.stage_id = s.stage_id order by s.stage_order",
+        params,
+    )
+    results = [
+        nps_from_counts(int(p), int(pa), int(d))
+        for p, pa, d in zip(stages["promoters"], stages["passives"], stages["detractors"], strict=True)
+    ]
+    return stages.assign(
+        n=[r.n for r in results],
+        nps=[r.nps for r in results],
+        ci_low=[r.ci_low for r in results],
+        ci_high=[r.ci_high for r in results],
+    )
+
+
+def _measure_sql(measure: str) -> tuple[str, str, str]:
+    """(n, value, p90) aggregates of an allow-listed measure; the column name is never user text."""
+    if measure not in OPERATIONAL_MEASURES:
+        raise ValueError(f"measure must be one of {tuple(OPERATIONAL_MEASURES)}, got {measure!r}")
+    if OPERATIONAL_MEASURES[measure] == "share":
+        return f"count({measure})", f"avg(cast({measure} as integer))", "cast(null as double)"
+    return f"count({measure})", f"median({measure})", f"quantile_cont({measure}, 0.9)"
+
+
+# A touchpoint's operations are those of the journeys in the channels where it exists (the delivery
+# touchpoint's wait is the delivery orders' wait); a touchpoint without channels applies to all.
+_IN_TOUCHPOINT_CHANNELS = (
+    "(t.channels is null or list_contains(string_split(t.channels, ','), journeys.channel))"
+)
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def touchpoint_operations(scope: Scope, filters: Filters) -> pd.DataFrame:
+    """One row per touchpoint (index touchpoint_id), one column per operational measure (median, or
+    share for a flag) over the journeys in scope in the touchpoint's channels."""
+    where, params = _scoped_filters(scope, filters, "journey_date")
+    values = ", ".join(f"{_measure_sql(measure)[1]} as {measure}" for measure in OPERATIONAL_MEASURES)
+    operations = _frame(
+        f"with journeys as (select * from marts.fct_journeys where {where})"
+        f" select t.touchpoint_id, {values} from marts.dim_touchpoint as t"
+        f" join journeys on {_IN_TOUCHPOINT_CHANNELS} group by t.touchpoint_id",
+        params,
+    )
+    return operations.set_index("touchpoint_id").astype("float64")
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def experience_vs_operations(
+    scope: Scope, filters: Filters, touchpoint_id: str, measure: str
+) -> pd.DataFrame:
+    """The X+O view: one row per store with journeys in scope (in the touchpoint's channels), the
+    touchpoint's CSAT counts (n, top_box,
+    mean_csat, top2_share) beside the operational measure (operational_n, _value, _p90)."""
+    count_sql, value_sql, p90_sql = _measure_sql(measure)
+    ratings, params = _journey_ratings(scope, filters)
+    stores = _frame(
+        f"{ratings}, experience as (select store_id, count(*) as n,"
+        " count(*) filter (where csat >= ?) as top_box, avg(csat) as mean_csat"
+        " from ratings where touchpoint_id = ? group by store_id),"
+        f" operations as (select journeys.store_id, {count_sql} as operational_n,"
+        f" {value_sql} as operational_value, {p90_sql} as operational_p90"
+        f" from journeys join marts.dim_touchpoint as t on t.touchpoint_id = ? and {_IN_TOUCHPOINT_CHANNELS}"
+        " group by journeys.store_id)"
+        " select o.store_id, s.store_name, coalesce(e.n, 0) as n, coalesce(e.top_box, 0) as top_box,"
+        " e.mean_csat, o.operational_n, o.operational_value, o.operational_p90"
+        " from operations as o join marts.dim_store as s on s.store_id = o.store_id"
+        " left join experience as e on e.store_id = o.store_id order by o.store_id",
+        [*params, settings().csat_top_box_min, touchpoint_id, touchpoint_id],
+    )
+    return _with_top2_share(stores)
 
 
 # --- Data quality: the steward's questions --------------------------------------------------------

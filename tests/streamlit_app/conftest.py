@@ -6,6 +6,10 @@ Countable NPS answers, by store (hand counts the tests rely on):
   S003 (region R02, delivery):  8 answers,  3 promoters, 1 passive,  4 detractors
   all: n = 40, 17 / 11 / 12, NPS 12.5
 Non-countable rows (test submissions, duplicates) would change every number if they leaked in.
+
+marts.fct_journeys has its own hand counts (see JOURNEYS below; the Journey page reads only it and
+marts.dim_touchpoint): S001 48 journeys, S002 12, S003 8; countable CSAT ratings speed 52,
+staff 40, value 60, app 12 (below the minimum of 30).
 """
 
 from __future__ import annotations
@@ -27,7 +31,9 @@ create table marts.dim_store (
 );
 create table marts.dim_touchpoint (
     touchpoint_id varchar, touchpoint_name_zh varchar, touchpoint_name_en varchar, stage_id varchar,
-    stage_name_zh varchar, stage_name_en varchar, stage_order int, touchpoint_order int
+    stage_name_zh varchar, stage_name_en varchar, stage_order int, touchpoint_order int,
+    channels varchar, operational_metric varchar, survey_measure varchar, pos_events varchar,
+    review_aspect_keywords varchar
 );
 create table marts.fct_survey_responses (
     response_key varchar, survey_id varchar, response_id varchar, source_system varchar,
@@ -40,6 +46,15 @@ create table marts.fct_touchpoint_ratings (
     is_top_box boolean, store_id varchar, region_id varchar, channel varchar, response_date date,
     is_countable boolean
 );
+create table marts.fct_journeys (
+    journey_id varchar, transaction_id varchar, customer_id varchar, store_id varchar, region_id varchar,
+    channel varchar, staff_id varchar, ordered_at timestamp, ready_at timestamp, journey_date date,
+    wait_minutes double, amount decimal(10, 2), refund_amount decimal(10, 2), is_refunded boolean,
+    is_remake boolean, response_key varchar, responded_at timestamp, nps_score int, nps_category varchar,
+    is_countable_response boolean, ces_score int, csat_app int, csat_value int, csat_speed int,
+    csat_staff int, review_key varchar, review_rating int, peak_low_csat int, peak_high_csat int,
+    end_csat int
+);
 """
 
 STORES = [
@@ -50,11 +65,15 @@ STORES = [
 
 # Inserted out of journey order on purpose: the page must sort by stage, then touchpoint order.
 TOUCHPOINTS = [
-    ("staff", "店员服务", "Staff", "fulfil", "等待取餐", "Fulfil", 3, 4),
-    ("app", "小程序/App", "App", "order", "下单", "Order", 2, 1),
-    ("speed", "出餐速度", "Speed", "fulfil", "等待取餐", "Fulfil", 3, 3),
-    ("value", "性价比", "Value", "order", "下单", "Order", 2, 2),
-]
+    ("staff", "店员服务", "Staff", "fulfil", "等待取餐", "Fulfil", 3, 4, "in_store,app", None, "csat", "",
+     "店员,服务"),
+    ("app", "小程序/App", "App", "order", "下单", "Order", 2, 1, "app,delivery", None, "csat", "",
+     "小程序,app"),
+    ("speed", "出餐速度", "Speed", "fulfil", "等待取餐", "Fulfil", 3, 3, "in_store,app", "wait_minutes",
+     "csat", "", "出餐,慢"),
+    ("value", "性价比", "Value", "order", "下单", "Order", 2, 2, "in_store,app,delivery", "amount", "csat",
+     "refund", "价格,贵"),
+]  # fmt: skip
 
 # store -> (region, channel, countable scores, non-countable scores)
 ANSWERS = {
@@ -77,6 +96,27 @@ RATINGS = [
     ("S003", 0, "value", 1, True),
     ("S003", 0, "value", 5, False),
 ]
+
+# store -> [(journeys, wait_minutes, amount, is_refunded, is_remake, survey)], survey =
+# (is_countable, nps, {touchpoint: csat}) or None when no survey followed the purchase.
+JOURNEYS = {
+    "S001": [
+        (30, 4.0, 30, False, False, (True, 10, {"speed": 5, "staff": 5, "value": 4})),
+        (10, 12.0, 30, False, True, (True, 5, {"speed": 2, "staff": 4, "value": 2})),
+        (3, 4.0, 30, False, False, (False, 0, {"speed": 1, "staff": 1, "value": 1})),
+        (5, 20.0, 30, False, False, None),
+    ],
+    "S002": [
+        (8, 6.0, 40, False, False, (True, 9, {"app": 4, "speed": 4, "value": 5})),
+        (4, 10.0, 40, True, False, (True, 7, {"app": 2, "speed": 3, "value": 3})),
+    ],
+    "S003": [
+        (5, 30.0, 50, False, False, (True, 9, {"value": 4})),
+        (3, 45.0, 50, True, False, (True, 2, {"value": 1})),
+    ],
+}
+# Journey order of the fixture's touchpoints, last first: the end experience is the last one rated.
+LAST_FIRST = ("staff", "speed", "value", "app")
 
 
 def _category(score: int | None) -> str | None:
@@ -115,13 +155,41 @@ def _rating_rows() -> list[tuple]:
     return rows
 
 
+def _journey_rows() -> list[tuple]:
+    rows = []
+    for store, patterns in JOURNEYS.items():
+        region, channel, _, _ = ANSWERS[store]
+        index = 0
+        for count, wait, amount, is_refunded, is_remake, survey in patterns:
+            for _ in range(count):
+                day = FIRST_DAY + timedelta(days=index % 10)
+                key = f"J{store}-{index:03d}"
+                ordered = datetime(day.year, day.month, day.day, 9, 0)
+                countable, nps, csat = survey or (None, None, {})
+                rated = [csat[tp] for tp in LAST_FIRST if tp in csat]
+                rows.append(
+                    (
+                        key, key, f"C{store}-{index:03d}", store, region, channel, f"{store}-E1",
+                        ordered, ordered + timedelta(minutes=wait), day, wait, amount,
+                        amount if is_refunded else 0, is_refunded, is_remake,
+                        f"R{key}" if survey else None, ordered + timedelta(hours=2) if survey else None,
+                        nps, _category(nps), countable, 5 if survey else None,
+                        csat.get("app"), csat.get("value"), csat.get("speed"), csat.get("staff"),
+                        None, None, min(rated, default=None), max(rated, default=None),
+                        rated[0] if rated else None,
+                    )
+                )  # fmt: skip
+                index += 1
+    return rows
+
+
 def write_serving_copy(path: Path, *, with_rows: bool = True) -> Path:
-    """Create a serving copy at ``path``: the four marts, filled with the rows above or left empty."""
+    """Create a serving copy at ``path``: the five marts, filled with the rows above or left empty."""
     with duckdb.connect(str(path)) as connection:
         connection.execute(SCHEMA)
         connection.executemany("insert into marts.dim_store values (?, ?, ?, ?, ?, ?)", STORES)
         connection.executemany(
-            "insert into marts.dim_touchpoint values (?, ?, ?, ?, ?, ?, ?, ?)", TOUCHPOINTS
+            f"insert into marts.dim_touchpoint values ({', '.join(['?'] * 13)})", TOUCHPOINTS
         )
         if with_rows:
             connection.executemany(
@@ -129,6 +197,9 @@ def write_serving_copy(path: Path, *, with_rows: bool = True) -> Path:
             )
             connection.executemany(
                 f"insert into marts.fct_touchpoint_ratings values ({', '.join(['?'] * 11)})", _rating_rows()
+            )
+            connection.executemany(
+                f"insert into marts.fct_journeys values ({', '.join(['?'] * 30)})", _journey_rows()
             )
     return path
 

@@ -13,7 +13,10 @@ final as (
         stage_order,
         touchpoint_order,
         channels,
-        operational_metric
+        operational_metric,
+        survey_measure,
+        pos_events,
+        review_aspect_keywords
     from touchpoints
 )
 

@@ -14,6 +14,9 @@ renamed as (
         stage_name_en,
         channels,
         operational_metric,
+        survey_measure,
+        pos_events,
+        review_aspect_keywords,
         -- numerics
         cast(stage_order as integer) as stage_order,
         cast(touchpoint_order as integer) as touchpoint_order

@@ -1,0 +1,222 @@
+"""Journey: the journey map with CSAT, NPS and volume per touchpoint, the emotion curve and the X+O view.
+
+Stages and touchpoints come from marts.dim_touchpoint, so a touchpoint added to the journey map shows
+up here without a code edit.
+"""
+
+import pandas as pd
+import streamlit as st
+
+from cxlake.metrics import nps_from_counts, settings
+from streamlit_app import charts, data_access, widgets
+
+LABELS = {
+    "en": {
+        "title": "Customer journey",
+        "no_serving": "No published data yet. Run `cxlake run` or `make demo` first.",
+        "no_data": "No data found",
+        "filters": "Filters",
+        "date_range": "Purchase dates",
+        "region": "Region",
+        "store": "Store",
+        "channel": "Channel",
+        "channel_in_store": "In store",
+        "channel_app": "App",
+        "channel_delivery": "Delivery",
+        "map_title": "Journey map: satisfaction (top-2-box) per touchpoint",
+        "stage_nps": "NPS of journeys rating this stage: {headline}",
+        "nps_headline": "NPS {nps:.1f} (95% CI {low:.1f} – {high:.1f}), n = {n:,}",
+        "stage_too_few": "Too few responses for a stage NPS (n = {n:,}; at least {min} needed).",
+        "card_detail": "Mean {mean:.2f} (1-5) · n = {n:,}",
+        "card_too_few": "Too few responses (n = {n:,}; at least {min} needed).",
+        "op_wait_minutes": "Median wait {value:.1f} min",
+        "op_amount": "Median spend ¥{value:.2f}",
+        "op_is_refunded": "Refunded {value:.1%}",
+        "op_is_remake": "Remade {value:.1%}",
+        "emotion_title": "Emotion curve: mean satisfaction by stage",
+        "emotion_too_few": "Too few ratings in every stage to draw the curve (at least {min} per stage).",
+        "stage": "Stage",
+        "ratings": "Ratings",
+        "mean_csat": "Mean CSAT (1-5)",
+        "csat": "CSAT (top-2-box)",
+        "xo_title": "Experience beside operations (X+O), by store",
+        "touchpoint": "Touchpoint",
+        "measure": "Operational measure",
+        "measure_wait_minutes": "Median wait (minutes)",
+        "measure_amount": "Median spend (¥)",
+        "measure_is_refunded": "Refund rate",
+        "measure_is_remake": "Remake rate",
+        "p90": "90th percentile",
+        "journeys": "Journeys",
+        "xo_too_few": "No store has enough ratings of this touchpoint to plot (at least {min} needed).",
+        "xo_few": "Too few responses to plot (fewer than {min}): {stores}.",
+    },
+    "zh": {
+        "title": "客户旅程",
+        "no_serving": "尚无已发布的数据。请先运行 `cxlake run` 或 `make demo`。",
+        "no_data": "未找到数据",
+        "filters": "筛选",
+        "date_range": "购买日期",
+        "region": "区域",
+        "store": "门店",
+        "channel": "渠道",
+        "channel_in_store": "到店",
+        "channel_app": "小程序/App",
+        "channel_delivery": "外卖",
+        "map_title": "旅程地图：各触点满意度（前两格占比）",
+        "stage_nps": "评价了本阶段的旅程的 NPS：{headline}",
+        "nps_headline": "NPS {nps:.1f}（95% 置信区间 {low:.1f} – {high:.1f}），n = {n:,}",
+        "stage_too_few": "样本过少，不报告阶段 NPS（n = {n:,}；至少需要 {min} 份）。",
+        "card_detail": "平均分 {mean:.2f}（1-5）· n = {n:,}",
+        "card_too_few": "样本过少（n = {n:,}；至少需要 {min} 份）。",
+        "op_wait_minutes": "等待时间中位数 {value:.1f} 分钟",
+        "op_amount": "消费金额中位数 ¥{value:.2f}",
+        "op_is_refunded": "退款率 {value:.1%}",
+        "op_is_remake": "重做率 {value:.1%}",
+        "emotion_title": "情绪曲线：各阶段平均满意度",
+        "emotion_too_few": "各阶段评分都过少，无法绘制曲线（每阶段至少需要 {min} 条）。",
+        "stage": "阶段",
+        "ratings": "评分数",
+        "mean_csat": "平均满意度（1-5）",
+        "csat": "满意度（前两格）",
+        "xo_title": "体验与运营对照（X+O），按门店",
+        "touchpoint": "触点",
+        "measure": "运营指标",
+        "measure_wait_minutes": "等待时间中位数（分钟）",
+        "measure_amount": "消费金额中位数（¥）",
+        "measure_is_refunded": "退款率",
+        "measure_is_remake": "重做率",
+        "p90": "第 90 百分位",
+        "journeys": "旅程数",
+        "xo_too_few": "没有门店的该触点评分达到绘图所需数量（至少 {min} 条）。",
+        "xo_few": "样本过少、未绘制（少于 {min} 条）：{stores}。",
+    },
+}
+# How each operational measure is written: d3 format for chart axes, printf format for the table.
+MEASURE_FORMATS = {
+    "wait_minutes": (".1f", "%.1f"),
+    "amount": (".2f", "¥%.2f"),
+    "is_refunded": (".0%", "percent"),
+    "is_remake": (".0%", "percent"),
+}
+
+language = widgets.language_picker()
+text = LABELS[language]
+st.title(text["title"])
+
+if not data_access.serving_copy_exists():
+    st.warning(text["no_serving"])
+    st.stop()
+
+scope = data_access.Scope.everything()  # until sign-in exists
+options = data_access.filter_options(scope)
+if options.date_min is None:
+    st.info(text["no_data"])
+    st.stop()
+
+filters = widgets.sidebar_filters(options, text)
+touchpoints = data_access.journey_touchpoints(scope, filters)
+if touchpoints["n"].sum() == 0:
+    st.info(text["no_data"])
+    st.stop()
+
+minimum = settings().min_responses
+touchpoint_name = f"touchpoint_name_{language}"
+stage_name = f"stage_name_{language}"
+stages = data_access.journey_stages(scope, filters)
+operations = data_access.touchpoint_operations(scope, filters)
+
+
+def stage_nps_line(stage: pd.Series) -> None:
+    """The stage's NPS with its interval, a too-few note, or nothing when no journey rated it."""
+    if stage["n"] == 0:
+        return
+    if stage["n"] < minimum:
+        st.caption(text["stage_too_few"].format(n=stage["n"], min=minimum))
+        return
+    result = nps_from_counts(int(stage["promoters"]), int(stage["passives"]), int(stage["detractors"]))
+    st.markdown(text["stage_nps"].format(headline=widgets.nps_headline_text(result, text)))
+
+
+def touchpoint_card(touchpoint: pd.Series) -> None:
+    """Top-2-box CSAT as the card's metric, its mean and volume, and the journey map's operational
+    measures for it (over the selection's journeys in its channels)."""
+    with st.container(border=True):
+        if touchpoint["n"] < minimum:
+            st.metric(touchpoint[touchpoint_name], "—")
+            st.caption(text["card_too_few"].format(n=touchpoint["n"], min=minimum))
+        else:
+            st.metric(touchpoint[touchpoint_name], f"{touchpoint['top2_share']:.1%}")
+            st.markdown(text["card_detail"].format(mean=touchpoint["mean_csat"], n=touchpoint["n"]))
+        for measure in touchpoint["measures"]:
+            value = operations[measure].get(touchpoint["touchpoint_id"])
+            if value is not None and not pd.isna(value):
+                st.caption(text[f"op_{measure}"].format(value=value))
+
+
+st.subheader(text["map_title"])
+for column, (_, stage) in zip(st.columns(len(stages)), stages.iterrows(), strict=True):
+    with column:
+        st.markdown(f"#### {stage[stage_name]}")
+        stage_nps_line(stage)
+        for _, touchpoint in touchpoints[touchpoints["stage_id"] == stage["stage_id"]].iterrows():
+            touchpoint_card(touchpoint)
+
+st.subheader(text["emotion_title"])
+curve = stages[stages["ratings"] >= minimum]
+if curve.empty:
+    st.info(text["emotion_too_few"].format(min=minimum))
+else:
+    st.altair_chart(charts.emotion_curve_chart(curve, stage_name, text), width="stretch")
+
+st.subheader(text["xo_title"])
+names = dict(zip(touchpoints["touchpoint_id"], touchpoints[touchpoint_name], strict=True))
+configured = {
+    row["touchpoint_id"]: row["measures"][0] for _, row in touchpoints.iterrows() if row["measures"]
+}
+picker_column, measure_column = st.columns(2)
+with picker_column:
+    touchpoint_id = st.selectbox(
+        text["touchpoint"],
+        options=list(names),
+        index=list(names).index(next(iter(configured), next(iter(names)))),
+        format_func=names.__getitem__,
+        key="xo_touchpoint",
+    )
+with measure_column:
+    measures = list(data_access.OPERATIONAL_MEASURES)
+    measure = st.selectbox(
+        text["measure"],
+        options=measures,
+        index=measures.index(configured.get(touchpoint_id, measures[0])),
+        format_func=lambda m: text[f"measure_{m}"],
+        key=f"xo_measure_{touchpoint_id}",  # each touchpoint starts from its own configured measure
+    )
+
+stores = data_access.experience_vs_operations(scope, filters, touchpoint_id, measure)
+enough = stores["n"] >= minimum
+chart_format, table_format = MEASURE_FORMATS[measure]
+if enough.any():
+    st.altair_chart(
+        charts.experience_vs_operations_chart(stores[enough], text[f"measure_{measure}"], chart_format, text),
+        width="stretch",
+    )
+else:
+    st.info(text["xo_too_few"].format(min=minimum))
+if not enough.all():
+    st.caption(text["xo_few"].format(min=minimum, stores=", ".join(stores.loc[~enough, "store_name"])))
+
+table = stores.assign(
+    top2_share=stores["top2_share"].where(enough), mean_csat=stores["mean_csat"].where(enough)
+)
+columns = {
+    "store_name": st.column_config.TextColumn(text["store"]),
+    "n": st.column_config.NumberColumn(text["ratings"]),
+    "top2_share": st.column_config.NumberColumn(text["csat"], format="percent"),
+    "mean_csat": st.column_config.NumberColumn(text["mean_csat"], format="%.2f"),
+    "operational_n": st.column_config.NumberColumn(text["journeys"]),
+    "operational_value": st.column_config.NumberColumn(text[f"measure_{measure}"], format=table_format),
+}
+if data_access.OPERATIONAL_MEASURES[measure] == "median":
+    columns["operational_p90"] = st.column_config.NumberColumn(text["p90"], format=table_format)
+st.dataframe(table[list(columns)], column_config=columns, hide_index=True)

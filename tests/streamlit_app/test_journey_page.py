@@ -1,0 +1,230 @@
+"""The Journey page and its data-access questions, on the conftest's marts.fct_journeys hand counts.
+
+Countable CSAT ratings (all stores): speed 52 (38 top-box), staff 40 (40), value 60 (43), app 12.
+Stage NPS counts the journeys that rated any touchpoint of the stage:
+  order (app, value): 60 journeys, 43 promoters / 4 passives / 13 detractors -> NPS 50.0
+  fulfil (speed, staff): 52 journeys, 38 / 4 / 10 -> NPS 53.8
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from cxlake.metrics import nps_from_counts
+from streamlit_app import data_access
+from streamlit_app.data_access import Filters, Scope
+
+PAGE = Path(__file__).resolve().parents[2] / "streamlit_app" / "pages" / "journey.py"
+EVERYTHING = Scope.everything()
+NO_FILTERS = Filters()
+
+
+def run_page() -> AppTest:
+    return AppTest.from_file(str(PAGE), default_timeout=30).run()
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {metric.label: metric.value for metric in at.metric}
+
+
+def texts(elements) -> list[str]:
+    return [element.value for element in elements]
+
+
+def test_the_journey_map_shows_csat_volume_and_stage_nps_from_the_fixture(serving_home):
+    at = run_page()
+    assert not at.exception
+    assert at.title[0].value == "Customer journey"
+    # Journey order from dim_touchpoint (inserted out of order); app has 12 ratings, below 30.
+    assert list(metrics(at).items()) == [
+        ("App", "—"),
+        ("Value", "71.7%"),  # 43 of 60
+        ("Speed", "73.1%"),  # 38 of 52
+        ("Staff", "100.0%"),
+    ]
+    markdown = texts(at.markdown)
+    assert markdown.index("#### Order") < markdown.index("#### Fulfil")
+    assert "NPS of journeys rating this stage: NPS 50.0 (95% CI 27.2 – 68.1), n = 60" in markdown
+    assert "NPS of journeys rating this stage: NPS 53.8 (95% CI 29.8 – 72.1), n = 52" in markdown
+    assert "Mean 4.12 (1-5) · n = 52" in markdown  # speed: 214 / 52
+    captions = texts(at.caption)
+    assert "Too few responses (n = 12; at least 30 needed)." in captions  # the app card
+    assert "Median wait 4.0 min" in captions  # speed's, over its channels' 60 journeys (not delivery)
+    assert "Median spend ¥30.00" in captions  # value's operational metric
+    assert "Refunded 10.3%" in captions  # value's POS event: 7 of 68 journeys refunded
+    assert len(at.get("vega_lite_chart")) == 2  # the emotion curve and the X+O scatter
+
+
+def test_the_emotion_curve_is_mean_csat_by_stage_in_journey_order(serving_home):
+    stages = data_access.journey_stages(EVERYTHING, NO_FILTERS)
+    assert stages["stage_id"].tolist() == ["order", "fulfil"]
+    assert stages["ratings"].tolist() == [72, 92]
+    assert stages["mean_csat"].tolist() == pytest.approx([255 / 72, 404 / 92])
+
+
+def test_stage_nps_rolls_up_counts_and_never_averages_store_nps(serving_home):
+    order = data_access.journey_stages(EVERYTHING, NO_FILTERS).set_index("stage_id").loc["order"]
+    expected = nps_from_counts(43, 4, 13)
+    assert (order["n"], order["nps"], order["ci_low"], order["ci_high"]) == pytest.approx(
+        (expected.n, expected.nps, expected.ci_low, expected.ci_high)
+    )
+    # The three stores' order-stage NPS are 50.0, 66.7 and 25.0; their mean (47.2) is not the NPS.
+    assert order["nps"] == pytest.approx(50.0)
+
+
+def test_non_countable_ratings_stay_out_of_every_number(serving_home):
+    # S001's three test submissions rated speed, staff and value 1 with an NPS of 0.
+    csat = data_access.journey_touchpoints(EVERYTHING, Filters(store_ids=("S001",))).set_index(
+        "touchpoint_id"
+    )
+    assert csat.loc[["speed", "staff", "value"], "n"].tolist() == [40, 40, 40]
+    assert csat.loc["staff", "top2_share"] == pytest.approx(1.0)
+
+
+NONE_RATED = {"app": 0, "value": 0, "speed": 0, "staff": 0}
+
+
+@pytest.mark.parametrize(
+    ("scope", "filters", "expected_n", "expected_stores"),
+    [
+        (Scope("store", ("S003",)), NO_FILTERS, {**NONE_RATED, "value": 8}, ["S003"]),
+        (
+            Scope("region", ("R01",)),
+            NO_FILTERS,
+            {"app": 12, "value": 52, "speed": 52, "staff": 40},
+            ["S001", "S002"],
+        ),
+        (EVERYTHING, Filters(channels=("app",)), {"app": 12, "value": 12, "speed": 12, "staff": 0}, ["S002"]),
+        # Each store's journeys cycle over 10 days; 01-05 holds its journeys 0, 10, 20...
+        (
+            EVERYTHING,
+            Filters(date_from=date(2026, 1, 5), date_to=date(2026, 1, 5)),
+            {"app": 2, "value": 7, "speed": 6, "staff": 4},
+            ["S001", "S002", "S003"],
+        ),
+        (Scope("region", ("R02",)), Filters(store_ids=("S001",)), NONE_RATED, []),  # a filter cannot widen
+        (Scope("store", ()), NO_FILTERS, NONE_RATED, []),  # an empty store scope sees nothing
+    ],
+    ids=["store-S003", "region-R01", "channel-app", "one-day", "scope-wins", "empty-scope"],
+)
+def test_journey_questions_stay_inside_the_scope_and_filters(
+    serving_home, scope, filters, expected_n, expected_stores
+):
+    csat = data_access.journey_touchpoints(scope, filters)
+    assert csat.set_index("touchpoint_id")["n"].to_dict() == expected_n
+    stores = data_access.experience_vs_operations(scope, filters, "value", "wait_minutes")
+    assert stores["store_id"].tolist() == expected_stores
+
+
+def test_a_sidebar_store_filter_narrows_the_page_to_too_few_responses(serving_home):
+    at = run_page()
+    at.multiselect(key="filter_stores").select("S002").run()
+    assert not at.exception
+    assert set(metrics(at).values()) == {"—"}  # 12 ratings at most
+    assert "Too few responses for a stage NPS (n = 12; at least 30 needed)." in texts(at.caption)
+    assert texts(at.info) == [
+        "Too few ratings in every stage to draw the curve (at least 30 per stage).",
+        "No store has enough ratings of this touchpoint to plot (at least 30 needed).",
+    ]
+
+
+def test_the_x_o_view_puts_median_wait_beside_speed_csat_per_store(serving_home):
+    at = run_page()
+    assert at.selectbox(key="xo_touchpoint").value == "value"  # the first touchpoint with a measure
+    at.selectbox(key="xo_touchpoint").select("speed").run()
+    assert not at.exception
+    assert at.selectbox(key="xo_measure_speed").value == "wait_minutes"  # from the journey map
+    table = at.dataframe[0].value.set_index("store_name")
+    # Speed exists in store and in the app, so S003 (delivery only) has no row.
+    assert table["n"].to_dict() == {"人民广场店": 40, "徐家汇店": 12}
+    assert table.loc["人民广场店", "top2_share"] == pytest.approx(0.75)
+    assert table.loc["徐家汇店", ["top2_share", "mean_csat"]].isna().all()  # below the minimum n
+    assert table["operational_value"].to_dict() == {"人民广场店": 4.0, "徐家汇店": 6.0}
+    assert table.loc["人民广场店", "operational_p90"] == pytest.approx(14.4)
+    assert "Too few responses to plot (fewer than 30): 徐家汇店." in texts(at.caption)
+
+
+def test_the_x_o_view_puts_refunds_beside_value(serving_home):
+    at = run_page()
+    at.selectbox(key="xo_measure_value").select("is_refunded").run()
+    assert not at.exception
+    table = at.dataframe[0].value.set_index("store_name")
+    assert table["operational_value"].to_dict() == pytest.approx(
+        {"人民广场店": 0.0, "徐家汇店": 4 / 12, "福田店": 3 / 8}
+    )
+    assert "operational_p90" not in table.columns  # a rate has no percentile
+
+
+def test_a_touchpoint_added_to_the_journey_map_appears_without_a_code_edit(serving_home):
+    # What a new touchpoint in journey_map.yaml produces: a dim_touchpoint row (here in a new stage)
+    # and a csat_<id> column in fct_journeys.
+    with duckdb.connect(str(serving_home / "serving.duckdb")) as connection:
+        connection.execute(
+            "insert into marts.dim_touchpoint values"
+            " ('taste', '口味', 'Taste', 'consume', '品尝', 'Consume', 4, 5,"
+            " 'in_store,app,delivery', null, 'csat',"
+            " 'remake,refund', '好喝')"
+        )
+        connection.execute("alter table marts.fct_journeys add column csat_taste integer")
+        connection.execute(
+            "update marts.fct_journeys set csat_taste = 4 where store_id = 'S001' and is_countable_response"
+        )
+    at = run_page()
+    assert not at.exception
+    assert metrics(at)["Taste"] == "100.0%"
+    assert "#### Consume" in texts(at.markdown)
+    assert "Mean 4.00 (1-5) · n = 40" in texts(at.markdown)
+    # Its POS events (remake, refund) become its operational measures, on the card and in X+O.
+    captions = texts(at.caption)
+    assert "Remade 14.7%" in captions  # 10 of 68 journeys
+    assert captions.count("Refunded 10.3%") == 2  # 7 of 68, on the value card and the taste card
+    at.selectbox(key="xo_touchpoint").select("taste").run()
+    assert not at.exception
+    assert at.selectbox(key="xo_measure_taste").value == "is_remake"
+    assert at.dataframe[0].value.set_index("store_name").loc[
+        "人民广场店", "operational_value"
+    ] == pytest.approx(10 / 48)
+
+
+def test_the_journey_page_speaks_chinese_when_asked(serving_home):
+    at = run_page()
+    at.selectbox(key="lang").select("zh").run()
+    assert not at.exception
+    assert at.title[0].value == "客户旅程"
+    assert metrics(at)["性价比"] == "71.7%"
+    assert "#### 等待取餐" in texts(at.markdown)
+    assert "评价了本阶段的旅程的 NPS：NPS 50.0（95% 置信区间 27.2 – 68.1），n = 60" in texts(at.markdown)
+
+
+def test_the_journey_page_without_data_says_no_data_found(empty_serving_home):
+    at = run_page()
+    assert not at.exception
+    assert texts(at.info) == ["No data found"]
+    assert len(at.metric) == 0
+
+
+def test_the_journey_page_before_the_first_publish_says_how_to_get_data(missing_serving_home):
+    at = run_page()
+    assert not at.exception
+    assert "cxlake run" in at.warning[0].value
+
+
+def test_the_readme_query_runs_on_the_marts_and_gives_the_hand_counts(serving_home):
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Query the marts") :]
+    sql = section[section.index("```sql") + len("```sql") : section.index("```", section.index("```sql") + 6)]
+    with duckdb.connect(str(serving_home / "serving.duckdb"), read_only=True) as connection:
+        rows = connection.execute(sql).fetchall()
+    assert [
+        (store, journeys, float(wait), responses, float(nps))
+        for store, journeys, wait, _, _, _, responses, nps in rows
+    ] == [
+        ("S003", 8, 30.0, 8, 25.0),
+        ("S001", 48, 4.0, 40, 50.0),  # S001's 3 test submissions and 5 unsurveyed journeys count as journeys
+        ("S002", 12, 6.0, 12, 66.7),
+    ]
