@@ -72,7 +72,7 @@ def case(request, tmp_path):
     folder: Path = request.param
     expected = yaml.safe_load((folder / "expected.yaml").read_text(encoding="utf-8"))
     landing = tmp_path / "landing"
-    shutil.copytree(folder / "landing", landing)
+    shutil.copytree(folder / "delivered", landing)
     shutil.copytree(ROSTER / "reference", landing / "reference")
     warehouse = tmp_path / "warehouse.duckdb"
     first_day = sorted(p.name for p in (ROSTER / "reference").iterdir())[0]
