@@ -34,6 +34,7 @@ EXPECTED_RAW_KEYS = {
     "raw/survey_questions",
     "raw/survey_answer_scores",
     "raw/survey_constants",
+    "raw/journey_measures",
 }
 
 EXPECTED_MART_KEYS = {
@@ -44,6 +45,12 @@ EXPECTED_MART_KEYS = {
     "marts/fct_transactions",
     "marts/fct_survey_responses",
     "marts/fct_touchpoint_ratings",
+    "marts/fct_journeys",
+    "marts/fct_journey_outcomes",
+    "marts/fct_touchpoint_daily",
+    "marts/fct_nps_daily",
+    "marts/fct_survey_funnel",
+    "marts/mart_customer_360",
 }
 
 
