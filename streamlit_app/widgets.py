@@ -7,12 +7,14 @@ Wording comes from the calling page's labels; only the language names live here.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 
 import streamlit as st
 
 from cxlake.metrics import NpsResult, settings
-from streamlit_app.data_access import FilterOptions, Filters
+from streamlit_app import data_access
+from streamlit_app.data_access import FilterOptions, Filters, Scope
 
 LANGUAGES = {"en": "English", "zh": "中文"}
 KEY_LANGUAGE = "lang"
@@ -20,6 +22,33 @@ KEY_DATES = "filter_dates"
 KEY_REGIONS = "filter_regions"
 KEY_STORES = "filter_stores"
 KEY_CHANNELS = "filter_channels"
+
+
+@dataclass(frozen=True)
+class PageContext:
+    language: str
+    text: Mapping[str, str]
+    scope: Scope
+    filters: Filters
+
+
+def filtered_page(labels: Mapping[str, Mapping[str, str]]) -> PageContext:
+    """The top of every filtered page: language, title, the user's scope and the sidebar filters.
+
+    Stops the page with the labels' ``no_serving`` / ``no_data`` message when there is nothing to show.
+    """
+    language = language_picker()
+    text = labels[language]
+    st.title(text["title"])
+    if not data_access.serving_copy_exists():
+        st.warning(text["no_serving"])
+        st.stop()
+    scope = Scope.everything()  # until sign-in exists
+    options = data_access.filter_options(scope)
+    if options.date_min is None:
+        st.info(text["no_data"])
+        st.stop()
+    return PageContext(language, text, scope, sidebar_filters(options, text))
 
 
 def language_picker() -> str:

@@ -79,21 +79,8 @@ LABELS = {
     },
 }
 
-language = widgets.language_picker()
-text = LABELS[language]
-st.title(text["title"])
-
-if not data_access.serving_copy_exists():
-    st.warning(text["no_serving"])
-    st.stop()
-
-scope = data_access.Scope.everything()  # until sign-in exists
-options = data_access.filter_options(scope)
-if options.date_min is None:
-    st.info(text["no_data"])
-    st.stop()
-
-filters = widgets.sidebar_filters(options, text)
+page = widgets.filtered_page(LABELS)
+language, text, scope, filters = page.language, page.text, page.scope, page.filters
 summary = data_access.nps_summary(scope, filters)
 if summary.n == 0:
     st.info(text["no_data"])
