@@ -31,8 +31,7 @@ from pathlib import Path
 import duckdb
 
 from cxlake.generator import generate
-from orchestration.manifest import DBT_EXECUTABLE, DBT_PROJECT_DIR
-from orchestration.partitions import dbt_build_vars
+from orchestration.manifest import dbt_command
 from orchestration.runner import run_pipeline
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -41,20 +40,7 @@ INCREMENTAL_FACTS = ("fct_journeys", "fct_journey_outcomes")
 
 def dbt(scratch: Path, warehouse: Path, *args: str, day: str | None = None) -> float:
     """Seconds one dbt command takes on ``warehouse`` (the pipeline's --vars, a scratch target)."""
-    command = [
-        DBT_EXECUTABLE,
-        *args,
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--profiles-dir",
-        str(DBT_PROJECT_DIR),
-        "--target-path",
-        str(scratch / "target"),
-        "--log-path",
-        str(scratch / "logs"),
-        "--vars",
-        json.dumps(dbt_build_vars((day, day) if day else None, str(warehouse))),
-    ]
+    command = dbt_command(*args, warehouse=warehouse, day_range=(day, day) if day else None, scratch=scratch)
     started = time.perf_counter()
     completed = subprocess.run(command, capture_output=True, text=True)
     elapsed = time.perf_counter() - started

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -161,21 +160,11 @@ def serve(port: Annotated[int, typer.Option(help="Port of the explorer.")] = 850
 
 def _dbt_docs_commands(warehouse: Path, port: int, target_path: Path | None) -> tuple[list[str], list[str]]:
     """`dbt docs generate` and `dbt docs serve` against ``warehouse``, with the pipeline's --vars."""
-    from orchestration.manifest import DBT_EXECUTABLE, DBT_PROJECT_DIR
-    from orchestration.partitions import dbt_build_vars
+    from orchestration.manifest import dbt_command
 
-    common = [
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--profiles-dir",
-        str(DBT_PROJECT_DIR),
-        "--vars",
-        json.dumps(dbt_build_vars(None, str(warehouse))),
-    ]
-    if target_path is not None:
-        common += ["--target-path", str(target_path)]
-    generate = [DBT_EXECUTABLE, "docs", "generate", *common]
-    serve = [DBT_EXECUTABLE, "docs", "serve", "--port", str(port), "--no-browser", *common]
+    options = ["--target-path", str(target_path)] if target_path is not None else []
+    generate = dbt_command("docs", "generate", *options, warehouse=warehouse)
+    serve = dbt_command("docs", "serve", "--port", str(port), "--no-browser", *options, warehouse=warehouse)
     return generate, serve
 
 

@@ -3,15 +3,13 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from orchestration.manifest import DBT_EXECUTABLE, DBT_PROJECT_DIR
-from orchestration.partitions import dbt_build_vars
+from orchestration.manifest import dbt_command
 
 RunDbt = Callable[..., subprocess.CompletedProcess]
 
@@ -22,20 +20,7 @@ def run_dbt(tmp_path_factory: pytest.TempPathFactory) -> RunDbt:
     scratch = tmp_path_factory.mktemp("dbt_scratch")
 
     def run(warehouse: Path, *args: str, day_range: tuple[str, str] | None = None, env=None):
-        command = [
-            DBT_EXECUTABLE,
-            *args,
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(scratch / "target"),
-            "--log-path",
-            str(scratch / "logs"),
-            "--vars",
-            json.dumps(dbt_build_vars(day_range, str(warehouse))),
-        ]
+        command = dbt_command(*args, warehouse=warehouse, day_range=day_range, scratch=scratch)
         completed = subprocess.run(command, capture_output=True, text=True, env=env)
         if completed.returncode != 0:
             raise AssertionError(f"dbt {' '.join(args)} failed:\n{completed.stdout[-6000:]}")

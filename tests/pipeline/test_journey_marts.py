@@ -13,8 +13,7 @@ import yaml
 
 from cxlake import metrics
 from cxlake.journey import JOURNEY_MAP_ENV, default_journey_map_path
-from orchestration.manifest import DBT_EXECUTABLE, DBT_PROJECT_DIR
-from orchestration.partitions import dbt_build_args
+from orchestration.manifest import dbt_command
 
 
 @pytest.fixture(scope="module")
@@ -211,20 +210,13 @@ def remapped(demo_build, tmp_path_factory, monkeypatch_module):
             connection.unregister("frame")
     # the pipeline's own `dbt build` arguments, on the scratch warehouse, with a scratch target
     completed = subprocess.run(
-        [
-            DBT_EXECUTABLE,
-            *dbt_build_args(None, str(warehouse)),
+        dbt_command(
+            "build",
             "--select",
             "stg_configuration__journey_touchpoints+",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(scratch / "target"),
-            "--log-path",
-            str(scratch / "logs"),
-        ],
+            warehouse=warehouse,
+            scratch=scratch,
+        ),
         capture_output=True,
         text=True,
     )
