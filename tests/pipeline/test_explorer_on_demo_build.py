@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from cxlake.metrics import nps_from_counts
 
-OVERVIEW = Path(__file__).resolve().parents[2] / "streamlit_app" / "pages" / "overview.py"
+OVERVIEW = Path(__file__).resolve().parents[2] / "streamlit_app" / "views" / "overview.py"
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from cxlake.landing import CUSTOMERS
 from streamlit_app import data_access
 from streamlit_app.data_access import Filters, Scope
 
-PAGE = Path(__file__).resolve().parents[2] / "streamlit_app" / "pages" / "data_quality.py"
+PAGE = Path(__file__).resolve().parents[2] / "streamlit_app" / "views" / "data_quality.py"
 EVERYTHING = Scope.everything()
 DAY_1, DAY_2 = date(2026, 1, 5), date(2026, 1, 6)
 AT = datetime(2026, 1, 5, 18, 0, tzinfo=UTC)

@@ -9,8 +9,8 @@ from streamlit.testing.v1 import AppTest
 
 APP_DIR = Path(__file__).resolve().parents[2] / "streamlit_app"
 ENTRY = APP_DIR / "app.py"
-OVERVIEW = APP_DIR / "pages" / "overview.py"
-PAGES = sorted((APP_DIR / "pages").glob("*.py"))
+OVERVIEW = APP_DIR / "views" / "overview.py"
+PAGES = sorted((APP_DIR / "views").glob("*.py"))
 TIMEOUT_SECONDS = 30
 
 

@@ -19,7 +19,7 @@ from cxlake.metrics import nps_from_counts
 from streamlit_app import data_access
 from streamlit_app.data_access import Filters, Scope
 
-PAGE = Path(__file__).resolve().parents[2] / "streamlit_app" / "pages" / "journey.py"
+PAGE = Path(__file__).resolve().parents[2] / "streamlit_app" / "views" / "journey.py"
 EVERYTHING = Scope.everything()
 NO_FILTERS = Filters()
 
