@@ -88,12 +88,30 @@ def run(
     except ValueError as error:
         _fail(str(error))
     if not outcome.success:
+        for reason in blocked_reasons(warehouse_path, outcome.run_id):
+            typer.echo(f"blocked: {reason}", err=True)
         _fail(
             f"run {outcome.run_id} failed for {outcome.first_day}..{outcome.last_day}; nothing was published"
         )
     typer.echo(
         f"run {outcome.run_id}: {outcome.first_day}..{outcome.last_day} ok, published {outcome.serving_path}"
     )
+
+
+def blocked_reasons(warehouse: Path, run_id: str) -> list[str]:
+    """The quality gate's one-line reasons for the days a run blocked (for the console)."""
+    import duckdb
+
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as connection:
+            rows = connection.execute(
+                "select distinct block_reason from dq.validation_runs "
+                "where run_id = ? and blocked order by 1",
+                [run_id],
+            ).fetchall()
+    except duckdb.Error:  # no gate verdicts (the run failed before any load)
+        return []
+    return [row[0] for row in rows if row[0]]
 
 
 @app.command("read-survey")
