@@ -16,6 +16,8 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
+from assets.ingestion.loading import prepare_warehouse
+from assets.ingestion.raw_tables import CRM_CUSTOMERS
 from cxlake.app_state import AppState
 from cxlake.cli import app
 from cxlake.landing import CUSTOMERS
@@ -31,16 +33,6 @@ CRM_ROWS = [
      "2026-01-05T10:00:00+08:00", "customers.csv", 12, '["expect_column_values_to_be_in_set:member_tier"]'),
 ]  # fmt: skip
 SCHEMA = """
-create schema dq;
-create schema quarantine;
-create table dq.validation_runs (run_id varchar, source varchar, raw_table varchar, partition_date date,
-    validated_at timestamptz, success boolean, blocked boolean, block_reason varchar, rows_in bigint,
-    rows_loaded bigint, rows_quarantined bigint);
-create table dq.expectation_results (run_id varchar, source varchar, raw_table varchar, partition_date date,
-    expectation varchar, level varchar, severity varchar, success boolean, unexpected_count bigint,
-    sample_values varchar);
-create table dq.load_audit (source varchar, partition_date date, file varchar, raw_table varchar,
-    rows_in bigint, rows_loaded bigint, rows_quarantined bigint, checksum varchar, loaded_at timestamptz);
 create table quarantine.pos_transactions (transaction_id varchar, store_id varchar, amount varchar,
     _partition_date date, _source_file varchar, _source_row integer, _failed_expectations varchar,
     _quarantined_at timestamptz);
@@ -50,12 +42,8 @@ create table quarantine.pos_transactions (transaction_id varchar, store_id varch
 def write_quarantine_copy(path: Path) -> Path:
     """A serving copy with the dq tables and quarantined rows of two raw tables."""
     with duckdb.connect(str(path)) as connection:
+        prepare_warehouse(connection, [CRM_CUSTOMERS])  # the pipeline's own dq and quarantine tables
         connection.execute(SCHEMA)
-        columns = ", ".join(f"{name} varchar" for name in CRM_COLUMNS)
-        connection.execute(
-            f"create table quarantine.crm_customers ({columns}, _partition_date date, _source_file varchar,"
-            " _source_row integer, _failed_expectations varchar, _quarantined_at timestamptz)"
-        )
         connection.executemany(
             f"insert into quarantine.crm_customers values ({', '.join(['?'] * 9)}, ?, ?, ?, ?, ?)",
             [(*row[:9], DAY, *row[9:], QUARANTINED_AT) for row in CRM_ROWS],

@@ -17,6 +17,8 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from assets.ingestion.loading import prepare_warehouse
+from assets.ingestion.raw_tables import CRM_CUSTOMERS
 from cxlake import quarantine
 from cxlake.app_state import AppState
 from cxlake.landing import CUSTOMERS
@@ -31,16 +33,6 @@ AT = datetime(2026, 1, 5, 18, 0, tzinfo=UTC)
 QUALITY_SCHEMA = """
 alter table marts.fct_survey_responses add column exclusion_reason varchar;
 update marts.fct_survey_responses set exclusion_reason = 'status:' || status where not is_countable;
-create schema dq;
-create schema quarantine;
-create table dq.validation_runs (run_id varchar, source varchar, raw_table varchar, partition_date date,
-    validated_at timestamptz, success boolean, blocked boolean, block_reason varchar, rows_in bigint,
-    rows_loaded bigint, rows_quarantined bigint);
-create table dq.expectation_results (run_id varchar, source varchar, raw_table varchar, partition_date date,
-    expectation varchar, level varchar, severity varchar, success boolean, unexpected_count bigint,
-    sample_values varchar);
-create table dq.load_audit (source varchar, partition_date date, file varchar, raw_table varchar,
-    rows_in bigint, rows_loaded bigint, rows_quarantined bigint, checksum varchar, loaded_at timestamptz);
 """
 RUNS = [
     ("r1", "crm", "crm_customers", DAY_1, AT, False, False, None, 20, 18, 2),
@@ -76,12 +68,8 @@ QUARANTINED = [
 def quality_home(serving_home: Path) -> Path:
     """The conftest's serving copy with the dq and quarantine tables of the docstring."""
     with duckdb.connect(str(serving_home / "serving.duckdb")) as connection:
+        prepare_warehouse(connection, [CRM_CUSTOMERS])  # the pipeline's own dq and quarantine tables
         connection.execute(QUALITY_SCHEMA)
-        columns = ", ".join(f"{name} varchar" for name in CUSTOMERS.columns)
-        connection.execute(
-            f"create table quarantine.crm_customers ({columns}, _partition_date date, _source_file varchar,"
-            " _source_row integer, _failed_expectations varchar, _quarantined_at timestamptz)"
-        )
         for table, rows in [
             ("dq.validation_runs", RUNS),
             ("dq.expectation_results", RESULTS),
