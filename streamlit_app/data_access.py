@@ -20,14 +20,13 @@ import pandas as pd
 import streamlit as st
 
 from cxlake import quarantine
+from cxlake.access.roles import Scope, scope_condition
 from cxlake.metrics import NpsResult, nps_category, nps_from_counts, settings
 from cxlake.paths import cxlake_paths
 
 # The pipeline publishes a few times a day; five minutes bounds how stale a cached answer can be.
 CACHE_TTL_SECONDS = 300
 TREND_GRAINS = ("day", "week", "month")
-SCOPE_KINDS = ("all", "region", "store")
-_SCOPE_COLUMNS = {"region": "region_id", "store": "store_id"}
 _NPS_COUNTS = """
     count(*) filter (where nps_category = 'promoter') as promoters,
     count(*) filter (where nps_category = 'passive') as passives,
@@ -36,29 +35,6 @@ _NPS_COUNTS = """
 
 class ServingCopyMissing(FileNotFoundError):
     """The pipeline has not published the serving copy yet."""
-
-
-@dataclass(frozen=True)
-class Scope:
-    """The rows a user may see: everything, some regions or some stores.
-
-    Unlike a filter, an empty ``ids`` for a region or store scope means *nothing*, so a half-built
-    scope fails closed.
-    """
-
-    kind: Literal["all", "region", "store"]
-    ids: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        if self.kind not in SCOPE_KINDS:
-            raise ValueError(f"unknown scope kind {self.kind!r}; expected one of {SCOPE_KINDS}")
-        if not isinstance(self.ids, tuple):
-            raise TypeError("Scope.ids must be a tuple, so the scope stays hashable and immutable")
-
-    @classmethod
-    def everything(cls) -> Scope:
-        """The scope of every page until sign-in exists."""
-        return cls("all")
 
 
 @dataclass(frozen=True)
@@ -131,11 +107,7 @@ def _cursor() -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def _scope_condition(scope: Scope) -> tuple[str, list[object]]:
-    if not isinstance(scope, Scope):
-        raise TypeError(f"a Scope is required, got {type(scope).__name__}")
-    if scope.kind == "all":
-        return "true", []
-    return f"list_contains(?::varchar[], {_SCOPE_COLUMNS[scope.kind]})", [list(scope.ids)]
+    return scope_condition(scope)
 
 
 def _where(scope: Scope, filters: Filters, countable: bool = True) -> tuple[str, list[object]]:
