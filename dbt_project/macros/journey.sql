@@ -55,3 +55,19 @@
         1 = 1
     {%- endif -%}
 {%- endmacro %}
+
+{#- One value for the parts of the journey map a daily fact depends on (which touchpoints, their
+    channels, operational metric and POS events): an incremental fact whose rows carry another
+    value recomputes every day. An aggregate over a dim_touchpoint relation. -#}
+{% macro journey_map_checksum(touchpoints) -%}
+    {{ dbt.hash(dbt.listagg(
+        dbt.concat([
+            touchpoints ~ ".touchpoint_id", "'|'",
+            "coalesce(" ~ touchpoints ~ ".channels, '')", "'|'",
+            "coalesce(" ~ touchpoints ~ ".operational_metric, '')", "'|'",
+            "coalesce(" ~ touchpoints ~ ".pos_events, '')"
+        ]),
+        "';'",
+        "order by " ~ touchpoints ~ ".touchpoint_id"
+    )) }}
+{%- endmacro %}

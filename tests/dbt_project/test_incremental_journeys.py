@@ -1,4 +1,4 @@
-"""fct_journeys and fct_journey_outcomes built day by day over 5 days equal a full refresh.
+"""The incremental facts built day by day over 5 days equal a full refresh.
 
 The fixture is the first 5 delivery days of the seeded demo's raw tables, fed to a scratch
 warehouse one partition at a time, as daily runs would. Survey responses there arrive up to two
@@ -14,8 +14,15 @@ import duckdb
 import pytest
 
 DAYS = [(date(2026, 3, 2) + timedelta(days=offset)).isoformat() for offset in range(5)]
-MODELS = ("+fct_journeys", "+fct_journey_outcomes")
-COMPARED = ("fct_journeys", "fct_journey_outcomes")
+COMPARED = (
+    "fct_transactions",
+    "fct_journeys",
+    "fct_journey_outcomes",
+    "fct_nps_daily",
+    "fct_touchpoint_daily",
+    "fct_survey_funnel",
+)
+MODELS = tuple(f"+{table}" for table in COMPARED)
 
 
 def _raw_tables(connection: duckdb.DuckDBPyConnection) -> list[tuple[str, bool]]:
@@ -58,7 +65,7 @@ def _copy_raw(source: Path, target: Path, through_day: str | None, only_day: str
 
 def _snapshot(warehouse: Path, table: str) -> list[tuple]:
     with duckdb.connect(str(warehouse), read_only=True) as connection:
-        return connection.execute(f"select * from marts.{table} order by journey_id").fetchall()
+        return connection.execute(f"select * from marts.{table} order by all").fetchall()
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +103,7 @@ def test_the_fixture_holds_late_surveys_for_earlier_orders(builds):
 def test_day_by_day_incremental_builds_equal_a_full_refresh(builds, table):
     incremental, full = builds
     expected = _snapshot(full, table)
-    assert len(expected) > 1000
+    assert len(expected) > 100
     assert _snapshot(incremental, table) == expected
 
 
@@ -123,3 +130,28 @@ def test_a_run_rewrites_only_the_journeys_its_days_touched(builds, demo_raw, run
         journeys = connection.execute("select count(*) from marts.fct_journeys").fetchone()[0]
     assert kept == -1
     assert journeys > 1000
+
+
+def test_a_moved_operational_measure_reaches_old_days(builds, run_dbt):
+    """The journey map moves the speed touchpoint's operational metric from wait time to spend: an
+    incremental run of the last day alone recomputes every day of fct_touchpoint_daily, and equals
+    a full refresh with the new map."""
+    incremental, full = builds
+    for warehouse in (incremental, full):
+        with duckdb.connect(str(warehouse)) as connection:
+            moved = connection.execute(
+                "update raw.journey_touchpoints set operational_metric = 'amount'"
+                " where touchpoint_id = 'speed' returning touchpoint_id"
+            ).fetchall()
+            connection.execute(
+                "update raw.journey_measures set measure_name = 'amount'"
+                " where touchpoint_id = 'speed' and measure_kind = 'operational'"
+            )
+        assert moved == [("speed",)]
+    selection = ("+fct_touchpoint_daily",)
+    run_dbt(incremental, "run", "--select", *selection, day_range=(DAYS[-1], DAYS[-1]))
+    run_dbt(full, "run", "--select", *selection, "--full-refresh")
+    expected = _snapshot(full, "fct_touchpoint_daily")
+    speed_metrics = {row[8] for row in expected if row[0] == "speed"}
+    assert speed_metrics == {"amount"}
+    assert _snapshot(incremental, "fct_touchpoint_daily") == expected

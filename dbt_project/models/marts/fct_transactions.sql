@@ -1,10 +1,47 @@
-with transactions as (
+{{ config(
+    materialized='incremental',
+    unique_key='transaction_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='sync_all_columns',
+) }}
+{#- One row per transaction, from its latest delivery. Incremental: a run re-processes only the
+    transactions whose header or lines were delivered in the run's days. -#}
+with delivered_transactions as (
     select * from {{ ref('stg_pos__transactions') }}
 ),
 
-lines as (
+delivered_lines as (
     select * from {{ ref('stg_pos__transaction_lines') }}
 ),
+{% if is_incremental() %}
+changed_transactions as (
+    select transaction_id from delivered_transactions where {{ in_run_window('delivered_on') }}
+    union
+    select transaction_id from delivered_lines where {{ in_run_window('delivered_on') }}
+),
+
+transactions as (
+    select delivered_transactions.*
+    from delivered_transactions
+    inner join changed_transactions
+        on delivered_transactions.transaction_id = changed_transactions.transaction_id
+),
+
+lines as (
+    select delivered_lines.*
+    from delivered_lines
+    inner join changed_transactions
+        on delivered_lines.transaction_id = changed_transactions.transaction_id
+),
+{% else %}
+transactions as (
+    select * from delivered_transactions
+),
+
+lines as (
+    select * from delivered_lines
+),
+{% endif %}
 
 stores as (
     select * from {{ ref('dim_store') }}
