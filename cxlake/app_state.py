@@ -1,4 +1,6 @@
-"""State that must outlive warehouse rebuilds: the steward's quarantine decisions (SQLite).
+"""State that must outlive warehouse rebuilds (SQLite): the steward's quarantine decisions, and the
+explorer's accounts, sessions and audit log (their tables are migration step 2, their code is in
+:mod:`cxlake.access`).
 
 The warehouse can be rebuilt from landing/ at any time, so a human decision cannot live there. The
 decision log is append-only (triggers refuse UPDATE and DELETE): a steward changes their mind by
@@ -48,6 +50,45 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
                 begin select raise(abort, 'quarantine decisions are append-only'); end""",
         ),
     ),
+    (
+        2,
+        (
+            # Accounts of the explorer (cxlake.access.accounts): a row changes (password, lockout,
+            # disabled), so the who-did-what history lives in audit_log, not here.
+            """create table accounts (
+                name text primary key collate nocase check (length(trim(name)) > 0),
+                role text not null,
+                scope_id text,
+                password_hash text not null,
+                disabled integer not null default 0 check (disabled in (0, 1)),
+                created_at text not null,
+                failed_count integer not null default 0,
+                failing_since text,
+                locked_until text
+            )""",
+            # Only a hash of each token: a copy of this file does not let anyone sign in.
+            """create table sessions (
+                token_sha256 text primary key,
+                name text not null references accounts (name),
+                created_at text not null,
+                expires_at text not null,
+                last_seen_at text not null
+            )""",
+            "create index sessions_by_name on sessions (name)",
+            """create table audit_log (
+                event_id integer primary key autoincrement,
+                at text not null,
+                actor text not null check (length(trim(actor)) > 0),
+                action text not null check (length(trim(action)) > 0),
+                detail text not null default '{}'
+            )""",
+            "create index audit_log_by_actor on audit_log (actor, event_id)",
+            """create trigger audit_log_no_update before update on audit_log
+                begin select raise(abort, 'the audit log is append-only'); end""",
+            """create trigger audit_log_no_delete before delete on audit_log
+                begin select raise(abort, 'the audit log is append-only'); end""",
+        ),
+    ),
 )
 
 
@@ -78,7 +119,7 @@ class AppState:
         self._migrate()
 
     @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[sqlite3.Connection]:
         """A connection whose ``with`` block is one transaction (commit on success, rollback on error)."""
         with closing(sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_SECONDS)) as connection, connection:
             yield connection
@@ -144,7 +185,7 @@ class AppState:
             decided_by=decided_by.strip(),
             decided_at=_now(),
         )
-        with self._connect() as connection:
+        with self.transaction() as connection:
             connection.execute(
                 "insert into quarantine_decisions (raw_table, source_file, source_row, decision,"
                 " corrections, reason, decided_by, decided_at) values (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -174,7 +215,7 @@ class AppState:
             "select raw_table, source_file, source_row, decision, corrections, reason, decided_by,"
             " decided_at from quarantine_decisions where ? is null or raw_table = ? order by decision_id"
         )
-        with self._connect() as connection:
+        with self.transaction() as connection:
             rows = connection.execute(sql, [raw_table, raw_table]).fetchall()
         return [
             QuarantineDecision(table, file, int(row), kind, json.loads(corrections), reason, by, at)

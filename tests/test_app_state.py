@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cxlake.app_state import AppState, DecisionError, QuarantineDecision
+from cxlake.app_state import MIGRATIONS, AppState, DecisionError, QuarantineDecision
 
 
 @pytest.fixture
@@ -113,7 +113,8 @@ def test_decisions_survive_a_rebuilt_warehouse_and_a_reopened_store(tmp_path):
         (3, "negative amount")
     ]
     with sqlite3.connect(reopened.path) as connection:
-        assert connection.execute("select version from schema_migrations").fetchall() == [(1,)]
+        applied = connection.execute("select version from schema_migrations order by version").fetchall()
+        assert applied == [(version,) for version, _ in MIGRATIONS]
 
 
 def test_the_default_path_is_read_from_cxlake_home_when_called(tmp_path, monkeypatch):
