@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from cxlake.access.sql_cli import sql_command
+from cxlake.access.users_cli import users_app
 from cxlake.paths import cxlake_paths
 
 if TYPE_CHECKING:
@@ -377,6 +379,9 @@ def quarantine_history(
     history = AppState(cxlake_paths().app_state).decision_history(table)
     _print_csv(quarantine.decisions_frame(history), excel_safe)
 
+
+app.add_typer(users_app, name="users")
+app.command("sql")(sql_command)
 
 if __name__ == "__main__":
     app()

@@ -1,0 +1,283 @@
+"""The analysts' SQL box: one SELECT over the marts, as the user may see them, in a throwaway DuckDB.
+
+DuckDB has no grants, so the rights are built, not granted: each query gets a fresh in-memory
+database that attaches the serving copy read-only and defines one view per mart (PII masked, scope
+applied). The statement is checked on duckdb's own parse tree before it runs: exactly one SELECT,
+every table it names a view of ours or one of its CTEs, no table function outside a short
+allow-list. File access is then switched off and the configuration locked, so a read that slipped
+past the check still fails. A row cap and a time limit keep one query from holding the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from cxlake.access.roles import Principal, column_sql, scope_condition
+
+# Alias of the attached serving copy; the check refuses every catalog-qualified name, so users
+# cannot name it, and the underscore keeps it apart from any schema a user might guess.
+SERVING_ALIAS = "_serving"
+# The one schema of the serving copy the SQL box exposes (raw, staging, dq, quarantine... are not).
+EXPOSED_SCHEMA = "marts"
+# Schemas a user may write before an exposed view's name: none, the default one, or `marts.`.
+_USER_SCHEMAS = ("", "main", EXPOSED_SCHEMA)
+# Table functions that only generate values and cannot reach a file or the catalog.
+ALLOWED_TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})
+
+# Applied after the views exist, in this order: the lock comes last so nothing can undo the rest.
+_LOCKDOWN = (
+    "set enable_external_access = false",
+    "set autoinstall_known_extensions = false",
+    "set autoload_known_extensions = false",
+    # The Python client would otherwise resolve an unknown table name to a DataFrame in scope.
+    "set python_enable_replacements = false",
+    "set lock_configuration = true",
+)
+
+
+class QueryRefused(ValueError):
+    """The query did not run to the end: refused by the checks, stopped at the time limit, or failed."""
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """At most ``row_cap`` rows of a query's result; ``truncated`` says whether more rows existed."""
+
+    frame: pd.DataFrame
+    truncated: bool
+    row_cap: int
+    elapsed_seconds: float
+
+
+def run_query(
+    principal: Principal,
+    sql: str,
+    serving: Path,
+    *,
+    row_cap: int = 10_000,
+    time_limit_seconds: float = 30.0,
+) -> QueryResult:
+    """Run one SELECT with ``principal``'s rights over the marts of ``serving``."""
+    _require_sql_page(principal)
+    if row_cap < 1:
+        raise ValueError(f"row_cap must be at least 1, got {row_cap}")
+    with _sandbox(principal, serving) as (connection, exposed):
+        check_statement(sql, frozenset(exposed))
+        return _execute(connection, sql, row_cap, time_limit_seconds)
+
+
+def exposed_relations(principal: Principal, serving: Path) -> dict[str, list[str]]:
+    """View name -> column names, as ``principal`` can query them (for the page's schema browser)."""
+    _require_sql_page(principal)
+    with _sandbox(principal, serving) as (_, exposed):
+        return exposed
+
+
+def create_user_views(
+    connection: duckdb.DuckDBPyConnection, principal: Principal, catalog: str = SERVING_ALIAS
+) -> dict[str, list[str]]:
+    """Define one masked, scoped view per mart of ``catalog``, in ``main`` and ``marts`` of ``connection``.
+
+    Does not check that the principal may use the SQL page, so tests can build the views of any role.
+    """
+    tables = _mart_columns(connection, catalog)
+    connection.execute(f"create schema if not exists {EXPOSED_SCHEMA}")
+    for table, columns in tables.items():
+        connection.execute(
+            f"create view main.{_ident(table)} as {_view_select(principal, catalog, table, columns)}"
+        )
+        connection.execute(
+            f"create view {EXPOSED_SCHEMA}.{_ident(table)} as select * from main.{_ident(table)}"
+        )
+    return tables
+
+
+def check_statement(sql: str, exposed: frozenset[str]) -> None:
+    """Refuse anything but one SELECT that reads only the ``exposed`` views and its own CTEs."""
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as error:
+        raise QueryRefused(f"refused: {_first_line(error)}") from None
+    if len(statements) != 1:
+        raise QueryRefused(f"refused: exactly one statement is allowed, got {len(statements)}")
+    if statements[0].type != duckdb.StatementType.SELECT:
+        raise QueryRefused(f"refused: only SELECT is allowed, got {statements[0].type.name}")
+    with closing(duckdb.connect()) as scratch:
+        tree = json.loads(scratch.execute("select json_serialize_sql(?)", [sql]).fetchone()[0])
+    if tree.get("error"):
+        # PRAGMA and PIVOT parse as SELECT but cannot be serialized; unchecked means refused.
+        raise QueryRefused(f"refused: statement cannot be checked ({tree.get('error_message', '')})")
+    _walk(tree["statements"], frozenset(), frozenset(name.lower() for name in exposed))
+
+
+def _walk(node: object, ctes: frozenset[str], exposed: frozenset[str]) -> None:
+    """Check every table reference and function call under ``node``; ``ctes`` are the names in scope."""
+    if isinstance(node, list):
+        for item in node:
+            _walk(item, ctes, exposed)
+        return
+    if not isinstance(node, dict):
+        return
+    if "cte_map" in node:
+        ctes = _walk_ctes(node["cte_map"]["map"], ctes, exposed)
+    if "class" in node:  # an expression
+        if node["class"] == "FUNCTION" and (node.get("catalog") or node.get("schema") not in ("", "main")):
+            raise QueryRefused(f"refused: function {_qualified(node, 'catalog', 'schema', 'function_name')}")
+    else:
+        _check_table_ref(node, ctes, exposed)
+    for key, value in node.items():
+        if key != "cte_map":
+            _walk(value, ctes, exposed)
+
+
+def _walk_ctes(entries: list[dict], outer: frozenset[str], exposed: frozenset[str]) -> frozenset[str]:
+    """Check each CTE body with the names defined before it (and its own, if recursive) in scope."""
+    visible = set(outer)
+    for entry in entries:
+        name = entry["key"].lower()
+        body = entry["value"]["query"]
+        recursive = body.get("node", {}).get("type") == "RECURSIVE_CTE_NODE"
+        _walk(body, frozenset(visible | {name}) if recursive else frozenset(visible), exposed)
+        visible.add(name)
+    return frozenset(visible)
+
+
+def _check_table_ref(node: dict, ctes: frozenset[str], exposed: frozenset[str]) -> None:
+    kind = node.get("type")
+    if kind == "BASE_TABLE":
+        name = node["table_name"].lower()
+        schema = node["schema_name"].lower()
+        if node["catalog_name"] or schema not in _USER_SCHEMAS:
+            raise QueryRefused(
+                f"refused: table {_qualified(node, 'catalog_name', 'schema_name', 'table_name')}"
+            )
+        if name in exposed or (not schema and name in ctes):
+            return
+        raise QueryRefused(
+            f"refused: table {_qualified(node, 'catalog_name', 'schema_name', 'table_name')}"
+            " is not one of the exposed marts"
+        )
+    if kind == "TABLE_FUNCTION":
+        function = node["function"]
+        name = str(function.get("function_name", "")).lower()
+        if function.get("catalog") or function.get("schema") or name not in ALLOWED_TABLE_FUNCTIONS:
+            raise QueryRefused(
+                f"refused: table function {_qualified(function, 'catalog', 'schema', 'function_name')}"
+            )
+    if kind == "SHOW_REF" and node.get("query") is None:
+        # DESCRIBE/SUMMARIZE of a query is walked like any query; SHOW <name> lists the catalog.
+        raise QueryRefused("refused: SHOW lists the catalog; use DESCRIBE <view>")
+
+
+def _qualified(node: dict, *keys: str) -> str:
+    return ".".join(str(node[key]) for key in keys if node.get(key))
+
+
+def _require_sql_page(principal: Principal) -> None:
+    if not principal.may_open("sql"):
+        raise QueryRefused(f"refused: role {principal.role} has no SQL access")
+
+
+@contextmanager
+def _sandbox(
+    principal: Principal, serving: Path
+) -> Iterator[tuple[duckdb.DuckDBPyConnection, dict[str, list[str]]]]:
+    """A fresh in-memory DuckDB holding only the user's views, locked down, closed on exit."""
+    serving = Path(serving)
+    if not serving.is_file():
+        raise QueryRefused(f"no serving copy at {serving}; run `cxlake run` first")
+    with closing(duckdb.connect(":memory:")) as connection:
+        # ATTACH takes no bound parameters; the path is ours (settings), still quoted as a literal.
+        connection.execute(f"attach {_literal(str(serving))} as {SERVING_ALIAS} (read_only)")
+        exposed = create_user_views(connection, principal)
+        for statement in _LOCKDOWN:
+            connection.execute(statement)
+        yield connection, exposed
+
+
+def _execute(
+    connection: duckdb.DuckDBPyConnection, sql: str, row_cap: int, time_limit_seconds: float
+) -> QueryResult:
+    """Fetch up to ``row_cap`` + 1 rows (to learn whether there were more), interrupting at the limit."""
+    expired = threading.Event()
+
+    def stop() -> None:
+        expired.set()
+        connection.interrupt()
+
+    timer = threading.Timer(time_limit_seconds, stop)
+    started = time.monotonic()
+    timer.start()
+    try:
+        frame = connection.sql(sql).limit(row_cap + 1).df()
+    except duckdb.Error as error:
+        if expired.is_set():
+            raise QueryRefused(f"stopped after {time_limit_seconds:g} s (the time limit)") from None
+        raise QueryRefused(f"failed: {_first_line(error)}") from None
+    finally:
+        timer.cancel()
+    elapsed = time.monotonic() - started
+    truncated = len(frame) > row_cap
+    return QueryResult(frame.head(row_cap), truncated, row_cap, elapsed)
+
+
+def _mart_columns(connection: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, list[str]]:
+    rows = connection.execute(
+        "select table_name, column_name from duckdb_columns()"
+        " where database_name = ? and schema_name = ? order by table_name, column_index",
+        [catalog, EXPOSED_SCHEMA],
+    ).fetchall()
+    tables: dict[str, list[str]] = {}
+    for table, column in rows:
+        tables.setdefault(table, []).append(column)
+    return tables
+
+
+def _view_select(principal: Principal, catalog: str, table: str, columns: list[str]) -> str:
+    """The SELECT behind one user view: every column masked as the role needs, rows of the scope only."""
+    select_list = ", ".join(_column_expression(column, principal.sees_pii) for column in columns)
+    condition, parameters = scope_condition(principal.scope, frozenset(columns))
+    source = f"{_ident(catalog)}.{EXPOSED_SCHEMA}.{_ident(table)}"
+    return f"select {select_list} from {source} where {_inline(condition, parameters)}"
+
+
+def _column_expression(column: str, sees_pii: bool) -> str:
+    expression = column_sql(column, sees_pii)
+    return _ident(column) if expression == column else expression
+
+
+def _inline(condition: str, parameters: list[object]) -> str:
+    """``condition`` with its ``?`` replaced by literals: a view cannot hold bound parameters."""
+    parts = condition.split("?")
+    if len(parts) != len(parameters) + 1:
+        raise ValueError(f"condition {condition!r} does not match {len(parameters)} parameter(s)")
+    inlined = parts[0]
+    for parameter, rest in zip(parameters, parts[1:], strict=True):
+        inlined += _literal(parameter) + rest
+    return inlined
+
+
+def _literal(value: object) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_literal(item) for item in value) + "]"
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    raise TypeError(f"cannot inline a {type(value).__name__} into a view")
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
