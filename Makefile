@@ -10,6 +10,9 @@ demo: setup ## generate the demo data, run the whole pipeline, serve the explore
 	$(BIN)/cxlake generate --scale small --seed 42 --start 2026-01-01 --days 90 --out $(CXLAKE_HOME)/landing
 	$(BIN)/cxlake run --landing $(CXLAKE_HOME)/landing
 	@echo ""
+	@echo "Demo accounts (new passwords each time; sign in with one of these):"
+	$(BIN)/cxlake users demo
+	@echo ""
 	@echo "Explorer:   http://localhost:8501"
 	@echo "Dagster UI: make dagster-ui   (then http://localhost:3000)"
 	$(BIN)/cxlake serve --port 8501

@@ -3,16 +3,69 @@
 Pages live in ``views/``, each a thin script over :mod:`streamlit_app.data_access`. Not in
 ``pages/``: Streamlit would also register that folder's files, and a deep link to a page would
 show them as a second, unnamed navigation.
+
+Signed out, every page's address shows the sign-in form, so a shared link (``/journey?store=S001``)
+still leads to its page after signing in. Signed in, the navigation lists the pages the user's role
+opens; the other pages stay registered but hidden, so their addresses say "not available".
 """
 
 import streamlit as st
 
-st.set_page_config(page_title="cxlake", page_icon=":material/insights:", layout="wide")
-navigation = st.navigation(
-    [
-        st.Page("views/overview.py", title="Overview · 概览", icon=":material/speed:", default=True),
-        st.Page("views/journey.py", title="Journey · 旅程", icon=":material/route:"),
-        st.Page("views/data_quality.py", title="Data quality · 数据质量", icon=":material/rule:"),
-    ]
+from streamlit_app import session, widgets
+
+ICONS = {
+    "overview": ":material/speed:",
+    "leaderboard": ":material/leaderboard:",
+    "feedback": ":material/forum:",
+    "journey": ":material/route:",
+    "voice": ":material/record_voice_over:",
+    "sql": ":material/terminal:",
+    "data_quality": ":material/rule:",
+    "admin": ":material/manage_accounts:",
+}
+
+
+def sign_in_page() -> None:
+    """The only page while nobody is signed in, whatever the address."""
+    language = widgets.language_picker()
+    text = widgets.COMMON_LABELS[language]
+    st.title(text["sign_in_title"])
+    session.sign_in_form(text)
+
+
+st.set_page_config(
+    page_title="cxlake", page_icon=":material/insights:", layout="wide", initial_sidebar_state="auto"
 )
-navigation.run()
+text = widgets.COMMON_LABELS[widgets.current_language()]
+principal = session.current_principal()
+if principal is None:
+    pages = [
+        st.Page(
+            sign_in_page, title=text["sign_in"], icon=":material/login:", url_path="sign_in", default=True
+        )
+    ]
+    pages += [
+        st.Page(sign_in_page, title=text["sign_in"], url_path=key, visibility="hidden")
+        for key in session.existing_pages()
+    ]
+    st.navigation(pages, position="hidden").run()
+else:
+    allowed = session.open_pages(principal)
+    page = st.navigation(
+        [
+            st.Page(
+                f"views/{key}.py",
+                title=text[f"page_{key}"],
+                icon=ICONS[key],
+                url_path=key,
+                default=bool(allowed) and key == allowed[0],
+                visibility="visible" if key in allowed else "hidden",
+            )
+            for key in session.existing_pages()
+        ]
+    )
+    widgets.account_box(principal)
+    if page.visibility == "hidden":  # a page outside the role, reached by its address
+        st.error(text["not_available"])
+        st.stop()
+    page.run()

@@ -20,7 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from cxlake import quarantine
-from cxlake.access.roles import Scope, scope_condition
+from cxlake.access.roles import PII_COLUMNS, Scope, column_sql, scope_condition
 from cxlake.metrics import NpsResult, nps_category, nps_from_counts, settings
 from cxlake.paths import cxlake_paths
 
@@ -571,3 +571,74 @@ def quarantined_rows(scope: Scope, table: str) -> pd.DataFrame:
         return pd.DataFrame(columns=list(quarantine.LINEAGE_COLUMNS))
     with _cursor() as cursor:
         return quarantine.quarantined_rows(cursor, table)
+
+
+# --- Leaderboard and feedback: stores compared, customers heard ------------------------------------
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def store_leaderboard(scope: Scope, filters: Filters) -> pd.DataFrame:
+    """One row per store in scope with countable NPS answers: store_id, store_name, region_name,
+    promoters, passives, detractors, n, nps, ci_low, ci_high, rank, too_few.
+
+    rank 1 is the best NPS and ties share a rank; a store with fewer than ``min_responses`` answers
+    is ``too_few`` with no rank (its NPS is noise) and is listed after the ranked ones.
+    """
+    where, params = _where(scope, filters)
+    stores = _frame(
+        f"with counts as (select store_id, {_NPS_COUNTS} from marts.fct_survey_responses"
+        f" where {where} and nps_category is not null group by store_id)"
+        " select c.store_id, s.store_name, s.region_name, c.promoters, c.passives, c.detractors"
+        " from counts as c left join marts.dim_store as s on s.store_id = c.store_id",
+        params,
+    )
+    results = [
+        nps_from_counts(int(p), int(pa), int(d))
+        for p, pa, d in zip(stores["promoters"], stores["passives"], stores["detractors"], strict=True)
+    ]
+    stores = stores.assign(
+        n=pd.Series([r.n for r in results], index=stores.index, dtype="int64"),
+        nps=pd.Series([r.nps for r in results], index=stores.index, dtype="float64"),
+        ci_low=pd.Series([r.ci_low for r in results], index=stores.index, dtype="float64"),
+        ci_high=pd.Series([r.ci_high for r in results], index=stores.index, dtype="float64"),
+    )
+    too_few = stores["n"] < settings().min_responses
+    rank = stores["nps"].where(~too_few).rank(method="min", ascending=False)
+    ranked = stores.assign(rank=rank.astype("Int64"), too_few=too_few)
+    return ranked.sort_values(
+        ["too_few", "nps", "store_id"], ascending=[True, False, True], ignore_index=True
+    )
+
+
+# The feedback list's columns; the three PII columns go through roles.column_sql, so a user who may
+# not see personal data gets them masked by DuckDB and the unmasked values never reach pandas.
+FEEDBACK_COLUMNS = (
+    "responded_at", "store", "channel", "nps_score", "nps_category", "comment",
+    "customer_name", "phone", "email",
+)  # fmt: skip
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def recent_feedback(
+    scope: Scope, filters: Filters, sees_pii: bool, limit: int = 500, detractors_only: bool = False
+) -> pd.DataFrame:
+    """The newest ``limit`` countable responses in scope (``FEEDBACK_COLUMNS``), with the customer
+    behind each (through their transaction), masked unless ``sees_pii``; detractors only if asked."""
+    where, params = _where(scope, filters)
+    if detractors_only:
+        where += " and nps_category = 'detractor'"
+    pii = ", ".join(column_sql(column, sees_pii) for column in PII_COLUMNS)
+    feedback = _frame(
+        f"with responses as (select * from marts.fct_survey_responses where {where}"
+        " order by responded_at desc, response_key limit ?),"
+        f" customers as (select t.transaction_id, {pii} from marts.fct_transactions as t"
+        " join marts.dim_customer as c on c.customer_id = t.customer_id"
+        " where t.transaction_id in (select transaction_id from responses))"
+        " select r.responded_at, coalesce(s.store_name, r.store_id) as store, r.channel, r.nps_score,"
+        " r.nps_category, r.comment, u.customer_name, u.phone, u.email"
+        " from responses as r left join marts.dim_store as s on s.store_id = r.store_id"
+        " left join customers as u on u.transaction_id = r.transaction_id"
+        " order by r.responded_at desc, r.response_key",
+        [*params, limit],
+    )
+    return feedback[list(FEEDBACK_COLUMNS)]

@@ -1,19 +1,24 @@
-"""Sidebar widgets and headline formatting shared by the pages.
+"""The frame every page shares: language, the signed-in user and their page rights, sidebar
+filters (also from the URL), download buttons and headline formatting.
 
-Widgets carry fixed keys, so their values survive reruns and tests can set them by key.
-Wording comes from the calling page's labels; only the language names live here.
+Widgets carry fixed keys, so their values survive reruns and tests can set them by key. Shared
+words live in COMMON_LABELS; a page's own labels are merged over them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
+import pandas as pd
 import streamlit as st
 
+from cxlake.access.audit import AuditLog
+from cxlake.access.roles import Principal
+from cxlake.exports import to_csv_bytes, to_xlsx_bytes
 from cxlake.metrics import NpsResult, settings
-from streamlit_app import data_access
+from streamlit_app import data_access, session
 from streamlit_app.data_access import FilterOptions, Filters, Scope
 
 LANGUAGES = {"en": "English", "zh": "中文"}
@@ -22,6 +27,98 @@ KEY_DATES = "filter_dates"
 KEY_REGIONS = "filter_regions"
 KEY_STORES = "filter_stores"
 KEY_CHANNELS = "filter_channels"
+# Query-string names a link may carry (?region=R01&store=S001&channel=app&from=2026-01-01&to=...).
+URL_REGION, URL_STORE, URL_CHANNEL, URL_FROM, URL_TO = "region", "store", "channel", "from", "to"
+# File format -> (builder, MIME type). Both builders defuse formula-like text (cxlake.exports).
+EXPORT_FORMATS: dict[str, tuple[Callable[[pd.DataFrame], bytes], str]] = {
+    "csv": (to_csv_bytes, "text/csv"),
+    "xlsx": (to_xlsx_bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+}
+
+COMMON_LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "no_serving": "No published data yet. Run `cxlake run` or `make demo` first.",
+        "no_data": "No data found",
+        "filters": "Filters",
+        "date_range": "Date range",
+        "region": "Region",
+        "store": "Store",
+        "channel": "Channel",
+        "channel_in_store": "In store",
+        "channel_app": "App",
+        "channel_delivery": "Delivery",
+        "download_csv": "Download CSV",
+        "download_xlsx": "Download Excel",
+        "show_data": "Show data",
+        "not_available": "This page is not available for your role.",
+        "signed_in_as": "Signed in as **{name}** · {role} · {scope}",
+        "sign_out": "Sign out",
+        "sign_in_title": "Sign in to cxlake",
+        "sign_in": "Sign in",
+        "user_name": "User name",
+        "password": "Password",
+        "sign_in_failed": "Sign-in refused: {error}.",
+        "session_expired": "Your session has ended. Please sign in again.",
+        "scope_all": "all stores",
+        "scope_region": "region {id}",
+        "scope_store": "store {id}",
+        "role_admin": "Administrator",
+        "role_cx_director": "CX director",
+        "role_regional_manager": "Regional manager",
+        "role_store_manager": "Store manager",
+        "role_analyst": "Analyst",
+        "role_steward": "Data steward",
+        "page_overview": "Overview",
+        "page_leaderboard": "Store leaderboard",
+        "page_feedback": "Feedback",
+        "page_journey": "Journey",
+        "page_voice": "Voice of customer",
+        "page_sql": "SQL",
+        "page_data_quality": "Data quality",
+        "page_admin": "Admin",
+    },
+    "zh": {
+        "no_serving": "尚无已发布的数据。请先运行 `cxlake run` 或 `make demo`。",
+        "no_data": "未找到数据",
+        "filters": "筛选",
+        "date_range": "日期范围",
+        "region": "区域",
+        "store": "门店",
+        "channel": "渠道",
+        "channel_in_store": "到店",
+        "channel_app": "小程序/App",
+        "channel_delivery": "外卖",
+        "download_csv": "下载 CSV",
+        "download_xlsx": "下载 Excel",
+        "show_data": "查看数据",
+        "not_available": "您的角色无法访问此页面。",
+        "signed_in_as": "当前用户 **{name}** · {role} · {scope}",
+        "sign_out": "退出登录",
+        "sign_in_title": "登录 cxlake",
+        "sign_in": "登录",
+        "user_name": "用户名",
+        "password": "密码",
+        "sign_in_failed": "登录失败：{error}。",
+        "session_expired": "您的会话已结束，请重新登录。",
+        "scope_all": "全部门店",
+        "scope_region": "区域 {id}",
+        "scope_store": "门店 {id}",
+        "role_admin": "管理员",
+        "role_cx_director": "客户体验总监",
+        "role_regional_manager": "区域经理",
+        "role_store_manager": "店长",
+        "role_analyst": "分析师",
+        "role_steward": "数据管理员",
+        "page_overview": "概览",
+        "page_leaderboard": "门店排行",
+        "page_feedback": "客户反馈",
+        "page_journey": "客户旅程",
+        "page_voice": "客户之声",
+        "page_sql": "SQL 查询",
+        "page_data_quality": "数据质量",
+        "page_admin": "系统管理",
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -30,32 +127,144 @@ class PageContext:
     text: Mapping[str, str]
     scope: Scope
     filters: Filters
+    principal: Principal
 
 
-def filtered_page(labels: Mapping[str, Mapping[str, str]]) -> PageContext:
-    """The top of every filtered page: language, title, the user's scope and the sidebar filters.
+def current_language() -> str:
+    """The language picked so far (English before any pick), without drawing the picker."""
+    picked = st.session_state.get(KEY_LANGUAGE)
+    return picked if picked in LANGUAGES else "en"
 
-    Stops the page with the labels' ``no_serving`` / ``no_data`` message when there is nothing to show.
-    """
-    language = language_picker()
-    text = labels[language]
-    st.title(text["title"])
-    if not data_access.serving_copy_exists():
-        st.warning(text["no_serving"])
-        st.stop()
-    scope = Scope.everything()  # until sign-in exists
-    options = data_access.filter_options(scope)
-    if options.date_min is None:
-        st.info(text["no_data"])
-        st.stop()
-    return PageContext(language, text, scope, sidebar_filters(options, text))
+
+def page_text(labels: Mapping[str, Mapping[str, str]], language: str) -> dict[str, str]:
+    """The shared words with the page's own labels over them."""
+    return {**COMMON_LABELS[language], **labels.get(language, {})}
 
 
 def language_picker() -> str:
     """The UI language code; English unless the user picks Chinese."""
+    if KEY_LANGUAGE in st.session_state:
+        # Streamlit forgets a widget's value on a run that does not draw it (a page switch);
+        # writing it back makes the pick survive moving between pages.
+        st.session_state[KEY_LANGUAGE] = st.session_state[KEY_LANGUAGE]
     return st.sidebar.selectbox(
         "Language / 语言", options=list(LANGUAGES), format_func=LANGUAGES.__getitem__, key=KEY_LANGUAGE
     )
+
+
+def require_page(page_key: str) -> Principal:
+    """The signed-in user if their role opens ``page_key``; else the sign-in form or "not available",
+    and the page stops. Navigation lists only allowed pages; this guards deep links and direct runs."""
+    principal = _signed_in()
+    if not principal.may_open(page_key):
+        st.error(COMMON_LABELS[current_language()]["not_available"])
+        st.stop()
+    return principal
+
+
+def page_header(
+    labels: Mapping[str, Mapping[str, str]], page_key: str
+) -> tuple[str, dict[str, str], Principal]:
+    """The top of a page without filters (SQL, admin): language, words and the user allowed here."""
+    language = language_picker()
+    principal = require_page(page_key)
+    text = page_text(labels, language)
+    st.title(text["title"])
+    return language, text, principal
+
+
+def filtered_page(labels: Mapping[str, Mapping[str, str]], page_key: str | None = None) -> PageContext:
+    """The top of every filtered page: language, title, the user's scope and the sidebar filters.
+
+    ``page_key`` checks the role may open the page (pages that call :func:`require_page` themselves
+    may leave it out; a signed-in user is required either way). Stops the page with ``no_serving`` /
+    ``no_data`` when there is nothing to show.
+    """
+    language = language_picker()
+    principal = require_page(page_key) if page_key else _signed_in()
+    text = page_text(labels, language)
+    st.title(text["title"])
+    if not data_access.serving_copy_exists():
+        st.warning(text["no_serving"])
+        st.stop()
+    scope = principal.scope
+    options = data_access.filter_options(scope)
+    if options.date_min is None:
+        st.info(text["no_data"])
+        st.stop()
+    preset_filters_from_url(options)
+    return PageContext(language, text, scope, sidebar_filters(options, text), principal)
+
+
+def _signed_in() -> Principal:
+    """The signed-in user, whatever the page; the sign-in form and a stop otherwise."""
+    principal = session.current_principal()
+    if principal is None:
+        text = COMMON_LABELS[current_language()]
+        st.title(text["sign_in_title"])
+        session.sign_in_form(text)
+        st.stop()
+    return principal
+
+
+def scope_text(principal: Principal, text: Mapping[str, str]) -> str:
+    """ "all stores", "region R01" or "store S001", in the page's language."""
+    scope = principal.scope
+    return text[f"scope_{scope.kind}"].format(id=", ".join(scope.ids))
+
+
+def account_box(principal: Principal) -> None:
+    """Sidebar: who is signed in, with which role and scope, and the sign-out button."""
+    text = COMMON_LABELS[current_language()]
+    st.sidebar.markdown(
+        text["signed_in_as"].format(
+            name=principal.name, role=text[f"role_{principal.role}"], scope=scope_text(principal, text)
+        )
+    )
+    st.sidebar.button(text["sign_out"], key="sign_out", on_click=session.sign_out)
+
+
+def _url_values(name: str) -> list[str]:
+    """Every value of one query parameter, repeated (?store=a&store=b) or comma-joined (?store=a,b)."""
+    return [
+        part.strip() for value in st.query_params.get_all(name) for part in value.split(",") if part.strip()
+    ]
+
+
+def _url_date(name: str) -> date | None:
+    values = _url_values(name)
+    try:
+        return date.fromisoformat(values[0]) if values else None
+    except ValueError:
+        return None
+
+
+def preset_filters_from_url(options: FilterOptions) -> None:
+    """Start the filters from the link's query string, keeping only values the scope offers.
+
+    A value outside the options (another store, SQL text) is dropped silently; the data access
+    applies the scope anyway. Filters the user already set in this session are left alone.
+    """
+    if KEY_REGIONS not in st.session_state:
+        st.session_state[KEY_REGIONS] = [
+            r for r in dict.fromkeys(_url_values(URL_REGION)) if r in options.regions
+        ]
+    if KEY_STORES not in st.session_state:
+        regions = st.session_state[KEY_REGIONS]
+        st.session_state[KEY_STORES] = [
+            store
+            for store in dict.fromkeys(_url_values(URL_STORE))
+            if store in options.store_regions and (not regions or options.store_regions[store] in regions)
+        ]
+    if KEY_CHANNELS not in st.session_state:
+        st.session_state[KEY_CHANNELS] = [
+            c for c in dict.fromkeys(_url_values(URL_CHANNEL)) if c in options.channels
+        ]
+    if KEY_DATES not in st.session_state:
+        low, high = options.date_min, options.date_max
+        first = min(max(_url_date(URL_FROM) or low, low), high)
+        last = max(min(_url_date(URL_TO) or high, high), low)
+        st.session_state[KEY_DATES] = (first, last) if first <= last else (low, high)
 
 
 def _date_bounds(picked: object) -> tuple[date | None, date | None]:
@@ -71,15 +280,15 @@ def _date_bounds(picked: object) -> tuple[date | None, date | None]:
 
 
 def sidebar_filters(options: FilterOptions, labels: Mapping[str, str]) -> Filters:
-    """Date range, region, store and channel pickers; the stores offered follow the regions picked."""
+    """Date range, region, store and channel pickers; the stores offered follow the regions picked.
+
+    Their starting values are in session state (see :func:`preset_filters_from_url`), so the
+    widgets take no ``value``/``default`` of their own.
+    """
     sidebar = st.sidebar
     sidebar.header(labels["filters"])
     picked_dates = sidebar.date_input(
-        labels["date_range"],
-        value=(options.date_min, options.date_max),
-        min_value=options.date_min,
-        max_value=options.date_max,
-        key=KEY_DATES,
+        labels["date_range"], min_value=options.date_min, max_value=options.date_max, key=KEY_DATES
     )
     regions = sidebar.multiselect(
         labels["region"],
@@ -103,6 +312,39 @@ def sidebar_filters(options: FilterOptions, labels: Mapping[str, str]) -> Filter
     )
     date_from, date_to = _date_bounds(picked_dates)
     return Filters(date_from, date_to, tuple(regions), tuple(stores), tuple(channels))
+
+
+def export_bytes(frame: pd.DataFrame, file_format: str) -> bytes:
+    """The file a download button serves: formula-safe CSV (with BOM) or XLSX."""
+    build, _ = EXPORT_FORMATS[file_format]
+    return build(frame)
+
+
+def record_export(actor: str, page_key: str, table: str, rows: int, file_format: str) -> None:
+    """Download callback: every export is in the audit log, so an admin can answer "who took this?"."""
+    AuditLog().record(
+        actor, "export", {"page": page_key, "table": table, "rows": rows, "format": file_format}
+    )
+
+
+def download_buttons(frame: pd.DataFrame, file_stem: str, page_key: str) -> None:
+    """CSV and Excel buttons for ``frame`` (already limited to the user's scope by the data access)."""
+    principal = session.current_principal()
+    if principal is None:
+        return
+    text = COMMON_LABELS[current_language()]
+    with st.container(horizontal=True):
+        for file_format, (_, mime) in EXPORT_FORMATS.items():
+            st.download_button(
+                text[f"download_{file_format}"],
+                data=export_bytes(frame, file_format),
+                file_name=f"{file_stem}.{file_format}",
+                mime=mime,
+                key=f"download_{page_key}_{file_stem}_{file_format}",
+                on_click=record_export,
+                args=(principal.name, page_key, file_stem, len(frame), file_format),
+                icon=":material/download:",
+            )
 
 
 def nps_headline_text(result: NpsResult, labels: Mapping[str, str]) -> str:

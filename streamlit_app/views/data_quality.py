@@ -1,20 +1,18 @@
 """Data quality: what the gate found per source and day, and the steward's review of quarantined rows.
 
 Decisions are recorded in app state (they outlive warehouse rebuilds) and reach the warehouse when
-the row's partition is re-run; the page says so. Until sign-in exists, the steward types their name.
+the row's partition is re-run; the page says so. Each decision carries the signed-in user's name.
 """
 
 import streamlit as st
 
 from cxlake import quarantine
 from cxlake.app_state import AppState, DecisionError
-from cxlake.exports import to_csv_bytes
-from streamlit_app import data_access, widgets
+from streamlit_app import data_access, session, widgets
 
 LABELS = {
     "en": {
         "title": "Data quality",
-        "no_serving": "No published data yet. Run `cxlake run` or `make demo` first.",
         "grid": "Quality gate by source and day",
         "grid_help": "✅ passed · ⚠️ rows quarantined · ⛔ load blocked (latest validation of each day)",
         "no_results": "No validation results yet.",
@@ -29,7 +27,6 @@ LABELS = {
         "no_quarantine": "No quarantined rows.",
         "row": "Row to review",
         "edit_help": "Correct cells in the row below before releasing it (optional).",
-        "steward": "Your name",
         "reason": "Reason (required to reject)",
         "release": "Release",
         "reject": "Reject",
@@ -37,7 +34,6 @@ LABELS = {
         "`cxlake run --landing <folder> --start {day} --end {day}`.",
         "rejected": "Rejected {file}:{row}; it stays quarantined.",
         "refused": "Not recorded: {error}.",
-        "download": "Download rows (CSV)",
         "history": "Decision history",
         "no_history": "No decisions yet.",
         "col_partition_date": "Day",
@@ -54,7 +50,6 @@ LABELS = {
     },
     "zh": {
         "title": "数据质量",
-        "no_serving": "尚无已发布的数据。请先运行 `cxlake run` 或 `make demo`。",
         "grid": "各数据源每日质量检查",
         "grid_help": "✅ 通过 · ⚠️ 有隔离行 · ⛔ 加载被阻止（当天最近一次校验）",
         "no_results": "尚无校验结果。",
@@ -69,7 +64,6 @@ LABELS = {
         "no_quarantine": "没有隔离的数据行。",
         "row": "待审核行",
         "edit_help": "放行前可在下方直接修正单元格（可选）。",
-        "steward": "您的姓名",
         "reason": "原因（驳回时必填）",
         "release": "放行",
         "reject": "驳回",
@@ -77,7 +71,6 @@ LABELS = {
         "`cxlake run --landing <folder> --start {day} --end {day}`。",
         "rejected": "已驳回 {file}:{row}，该行保持隔离。",
         "refused": "未记录：{error}。",
-        "download": "下载数据（CSV）",
         "history": "审核记录",
         "no_history": "尚无审核记录。",
         "col_partition_date": "日期",
@@ -96,7 +89,6 @@ LABELS = {
 STATUS_SYMBOLS = {"passed": "✅", "failed": "⚠️", "blocked": "⛔"}
 KEY_TABLE = "dq_table"
 KEY_ROW = "dq_row"
-KEY_STEWARD = "dq_steward"
 KEY_REASON = "dq_reason"
 KEY_OUTCOME = "dq_outcome"
 
@@ -107,7 +99,14 @@ def column_labels(names: list[str]) -> dict[str, str]:
 
 
 def record_decision(decision: str, table: str, row: dict[str, object], editor_key: str) -> None:
-    """Button callback: runs before the rerun, so the listing below already shows the new decision."""
+    """Button callback: runs before the rerun, so the listing below already shows the new decision.
+
+    The steward is whoever is signed in at the click (their session may have ended since the page was drawn).
+    """
+    steward = session.acting_as("data_quality")
+    if steward is None:
+        st.session_state[KEY_OUTCOME] = ("error", text["not_available"])
+        return
     edits = st.session_state.get(editor_key) or {}
     edited = (edits.get("edited_rows") or {}).get(0, {})
     corrections = quarantine.corrections_from_edit(row, edited) if decision == "release" else None
@@ -117,7 +116,7 @@ def record_decision(decision: str, table: str, row: dict[str, object], editor_ke
             str(row["_source_file"]),
             int(row["_source_row"]),
             decision,
-            st.session_state.get(KEY_STEWARD, ""),
+            steward.name,
             reason=st.session_state.get(KEY_REASON) or None,
             corrections=corrections,
         )
@@ -130,15 +129,12 @@ def record_decision(decision: str, table: str, row: dict[str, object], editor_ke
     st.session_state[KEY_OUTCOME] = ("success", message)
 
 
-language = widgets.language_picker()
-text = LABELS[language]
-st.title(text["title"])
-
+language, text, principal = widgets.page_header(LABELS, "data_quality")
 if not data_access.serving_copy_exists():
     st.warning(text["no_serving"])
     st.stop()
 
-scope = data_access.Scope.everything()  # until sign-in exists; the steward questions need "all"
+scope = principal.scope  # every role with this page sees "all"; a narrower scope would see nothing
 
 st.subheader(text["grid"])
 grid = data_access.validation_grid(scope)
@@ -150,6 +146,7 @@ else:
         ascending=False
     )
     st.dataframe(statuses.map(lambda status: STATUS_SYMBOLS.get(status, "")))
+    widgets.download_buttons(grid, "validation_grid", "data_quality")
 
 st.subheader(text["failing"])
 failing = data_access.failing_expectations(scope)
@@ -157,6 +154,7 @@ if failing.empty:
     st.info(text["no_failing"])
 else:
     st.dataframe(failing.rename(columns=column_labels(list(failing.columns))), hide_index=True)
+    widgets.download_buttons(failing, "failing_expectations", "data_quality")
 
 st.subheader(text["volume"])
 volume = data_access.quarantine_volume(scope)
@@ -171,6 +169,7 @@ if excluded.empty:
     st.info(text["no_excluded"])
 else:
     st.dataframe(excluded.rename(columns=column_labels(list(excluded.columns))), hide_index=True)
+    widgets.download_buttons(excluded, "excluded_responses", "data_quality")
 
 st.subheader(text["browser"])
 tables = data_access.quarantine_tables(scope)
@@ -188,13 +187,7 @@ else:
         columns={"_partition_date": "partition_date", "_source_file": "file", "_source_row": "line"}
     )
     st.dataframe(shown.rename(columns=column_labels(list(shown.columns))), hide_index=True)
-    st.download_button(
-        text["download"],
-        data=to_csv_bytes(listing),  # a file for people: formula-like cells are defused
-        file_name=f"quarantine_{table}.csv",
-        mime="text/csv",
-        key="dq_download",
-    )
+    widgets.download_buttons(listing, f"quarantine_{table}", "data_quality")  # formula-like cells defused
 
     choice = st.selectbox(
         text["row"],
@@ -208,15 +201,19 @@ else:
     editor_key = f"dq_edit_{table}_{row['_source_file']}_{row['_source_row']}"
     st.caption(text["edit_help"])
     st.data_editor(rows.iloc[[choice]][delivered], key=editor_key, hide_index=True, num_rows="fixed")
-    name_column, reason_column = st.columns(2)
-    name_column.text_input(text["steward"], key=KEY_STEWARD)
-    reason_column.text_input(text["reason"], key=KEY_REASON)
+    st.text_input(text["reason"], key=KEY_REASON)
     release_column, reject_column = st.columns(2)
     release_column.button(
-        text["release"], key="dq_release", on_click=record_decision, args=("release", table, row, editor_key)
+        text["release"],
+        key="dq_release",
+        on_click=record_decision,
+        args=("release", table, row, editor_key),
     )
     reject_column.button(
-        text["reject"], key="dq_reject", on_click=record_decision, args=("reject", table, row, editor_key)
+        text["reject"],
+        key="dq_reject",
+        on_click=record_decision,
+        args=("reject", table, row, editor_key),
     )
     outcome = st.session_state.pop(KEY_OUTCOME, None)
     if outcome is not None:
@@ -229,3 +226,4 @@ if history.empty:
     st.info(text["no_history"])
 else:
     st.dataframe(history.iloc[::-1], hide_index=True)
+    widgets.download_buttons(history.iloc[::-1], "quarantine_decisions", "data_quality")

@@ -13,16 +13,7 @@ from streamlit_app import charts, data_access, widgets
 LABELS = {
     "en": {
         "title": "Customer journey",
-        "no_serving": "No published data yet. Run `cxlake run` or `make demo` first.",
-        "no_data": "No data found",
-        "filters": "Filters",
         "date_range": "Purchase dates",
-        "region": "Region",
-        "store": "Store",
-        "channel": "Channel",
-        "channel_in_store": "In store",
-        "channel_app": "App",
-        "channel_delivery": "Delivery",
         "map_title": "Journey map: satisfaction (top-2-box) per touchpoint",
         "stage_nps": "NPS of journeys rating this stage: {headline}",
         "nps_headline": "NPS {nps:.1f} (95% CI {low:.1f} – {high:.1f}), n = {n:,}",
@@ -50,19 +41,11 @@ LABELS = {
         "journeys": "Journeys",
         "xo_too_few": "No store has enough ratings of this touchpoint to plot (at least {min} needed).",
         "xo_few": "Too few responses to plot (fewer than {min}): {stores}.",
+        "map_data": "Journey map data",
     },
     "zh": {
         "title": "客户旅程",
-        "no_serving": "尚无已发布的数据。请先运行 `cxlake run` 或 `make demo`。",
-        "no_data": "未找到数据",
-        "filters": "筛选",
         "date_range": "购买日期",
-        "region": "区域",
-        "store": "门店",
-        "channel": "渠道",
-        "channel_in_store": "到店",
-        "channel_app": "小程序/App",
-        "channel_delivery": "外卖",
         "map_title": "旅程地图：各触点满意度（前两格占比）",
         "stage_nps": "评价了本阶段的旅程的 NPS：{headline}",
         "nps_headline": "NPS {nps:.1f}（95% 置信区间 {low:.1f} – {high:.1f}），n = {n:,}",
@@ -90,6 +73,7 @@ LABELS = {
         "journeys": "旅程数",
         "xo_too_few": "没有门店的该触点评分达到绘图所需数量（至少 {min} 条）。",
         "xo_few": "样本过少、未绘制（少于 {min} 条）：{stores}。",
+        "map_data": "旅程地图数据",
     },
 }
 # How each operational measure is written: d3 format for chart axes, printf format for the table.
@@ -100,7 +84,7 @@ MEASURE_FORMATS = {
     "is_remake": (".0%", "percent"),
 }
 
-page = widgets.filtered_page(LABELS)
+page = widgets.filtered_page(LABELS, "journey")
 language, text, scope, filters = page.language, page.text, page.scope, page.filters
 touchpoints = data_access.journey_touchpoints(scope, filters)
 if touchpoints["n"].sum() == 0:
@@ -207,3 +191,11 @@ columns = {
 if data_access.OPERATIONAL_MEASURES[measure] == "median":
     columns["operational_p90"] = st.column_config.NumberColumn(text["p90"], format=table_format)
 st.dataframe(table[list(columns)], column_config=columns, hide_index=True)
+widgets.download_buttons(
+    table[["store_id", *columns]], f"experience_vs_operations_{touchpoint_id}_{measure}", "journey"
+)
+
+with st.expander(text["map_data"]):
+    map_columns = ["stage_id", stage_name, "touchpoint_id", touchpoint_name, "n", "top2_share", "mean_csat"]
+    st.dataframe(touchpoints[map_columns], hide_index=True)
+    widgets.download_buttons(touchpoints[map_columns], "journey_map", "journey")

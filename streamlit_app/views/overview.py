@@ -1,5 +1,6 @@
 """Overview: NPS with its interval, its trend, the 0-10 score spread and CSAT along the journey."""
 
+import pandas as pd
 import streamlit as st
 
 from streamlit_app import charts, data_access, widgets
@@ -7,16 +8,6 @@ from streamlit_app import charts, data_access, widgets
 LABELS = {
     "en": {
         "title": "Overview",
-        "no_serving": "No published data yet. Run `cxlake run` or `make demo` first.",
-        "no_data": "No data found",
-        "filters": "Filters",
-        "date_range": "Date range",
-        "region": "Region",
-        "store": "Store",
-        "channel": "Channel",
-        "channel_in_store": "In store",
-        "channel_app": "App",
-        "channel_delivery": "Delivery",
         "nps": "NPS",
         "nps_headline": "NPS {nps:.1f} (95% CI {low:.1f} – {high:.1f}), n = {n:,}",
         "too_few": "Too few responses to report an NPS (n = {n:,}; at least {min} needed).",
@@ -43,16 +34,6 @@ LABELS = {
     },
     "zh": {
         "title": "概览",
-        "no_serving": "尚无已发布的数据。请先运行 `cxlake run` 或 `make demo`。",
-        "no_data": "未找到数据",
-        "filters": "筛选",
-        "date_range": "日期范围",
-        "region": "区域",
-        "store": "门店",
-        "channel": "渠道",
-        "channel_in_store": "到店",
-        "channel_app": "小程序/App",
-        "channel_delivery": "外卖",
         "nps": "NPS",
         "nps_headline": "NPS {nps:.1f}（95% 置信区间 {low:.1f} – {high:.1f}），n = {n:,}",
         "too_few": "样本过少，不报告 NPS（n = {n:,}；至少需要 {min} 份）。",
@@ -79,7 +60,16 @@ LABELS = {
     },
 }
 
-page = widgets.filtered_page(LABELS)
+
+def show_data(frame: pd.DataFrame, file_stem: str) -> None:
+    """The numbers behind a chart, folded away (phones stay short), with their downloads."""
+    with st.expander(text["show_data"]):
+        headers = {column: text[column] for column in frame.columns if column in text}
+        st.dataframe(frame, hide_index=True, column_config=headers)
+        widgets.download_buttons(frame, file_stem, "overview")
+
+
+page = widgets.filtered_page(LABELS, "overview")
 language, text, scope, filters = page.language, page.text, page.scope, page.filters
 summary = data_access.nps_summary(scope, filters)
 if summary.n == 0:
@@ -101,10 +91,15 @@ with trend_column:
     )
     trend = data_access.nps_trend(scope, filters, grain)
     st.altair_chart(charts.nps_trend_chart(trend, text), width="stretch")
+    show_data(
+        trend[["period", "nps", "ci_low", "ci_high", "n"]].rename(columns={"n": "responses"}),
+        f"nps_trend_{grain}",
+    )
 with distribution_column:
     st.subheader(text["distribution"])
     distribution = data_access.score_distribution(scope, filters)
     st.altair_chart(charts.score_histogram(distribution, text), width="stretch")
+    show_data(distribution, "score_distribution")
 
 st.subheader(text["csat_title"])
 csat = data_access.csat_by_touchpoint(scope, filters)
@@ -113,3 +108,9 @@ if csat["n"].sum() == 0:
 else:
     name_column = "touchpoint_name_zh" if language == "zh" else "touchpoint_name_en"
     st.altair_chart(charts.csat_by_touchpoint_chart(csat, name_column, text), width="stretch")
+    show_data(
+        csat[["touchpoint_id", name_column, "n", "top2_share", "mean_csat"]].rename(
+            columns={name_column: "touchpoint", "top2_share": "csat"}
+        ),
+        "csat_by_touchpoint",
+    )

@@ -10,16 +10,27 @@ Non-countable rows (test submissions, duplicates) would change every number if t
 marts.fct_journeys has its own hand counts (see JOURNEYS below; the Journey page reads only it and
 marts.dim_touchpoint): S001 48 journeys, S002 12, S003 8; countable CSAT ratings speed 52,
 staff 40, value 60, app 12 (below the minimum of 30).
+
+Who answered: every S001 and S002 response has a transaction (marts.fct_transactions, id T<key>) of a
+member in marts.dim_customer (see _customer); S003's delivery-platform orders have no member, so
+its responses have no customer.
 """
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
 import pytest
 import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from cxlake.access.accounts import Accounts
+from cxlake.app_state import AppState
+from streamlit_app.session import KEY_TOKEN
 
 SHANGHAI = timezone(timedelta(hours=8))
 FIRST_DAY = date(2026, 1, 5)
@@ -45,6 +56,16 @@ create table marts.fct_touchpoint_ratings (
     response_key varchar, survey_id varchar, response_id varchar, touchpoint_id varchar, csat_score int,
     is_top_box boolean, store_id varchar, region_id varchar, channel varchar, response_date date,
     is_countable boolean
+);
+create table marts.dim_customer (
+    customer_id varchar, home_store_id varchar, customer_name varchar, phone varchar, email varchar,
+    member_tier varchar, city varchar, signed_up_on date, updated_at timestamp
+);
+create table marts.fct_transactions (
+    transaction_id varchar, store_id varchar, region_id varchar, staff_id varchar, customer_id varchar,
+    channel varchar, ordered_at timestamp, ready_at timestamp, transaction_date date, wait_minutes double,
+    amount decimal(10, 2), refund_amount decimal(10, 2), is_refunded boolean, is_remake boolean,
+    count_lines int, count_items int
 );
 create table marts.fct_journeys (
     journey_id varchar, transaction_id varchar, customer_id varchar, store_id varchar, region_id varchar,
@@ -143,6 +164,46 @@ def _response_rows() -> list[tuple]:
     return rows
 
 
+# Stores whose survey responses come from members' transactions (S003's delivery orders do not).
+MEMBER_STORES = ("S001", "S002")
+# A store's number in member ids and phone numbers: S001 -> 01.
+STORES_BY_ID = {store[0]: position + 1 for position, store in enumerate(STORES)}
+
+
+def _customer(store: str, index: int) -> tuple[str, str, str, str]:
+    """(customer_id, name, phone, email) of the member behind a store's response ``index``."""
+    number = f"{STORES_BY_ID[store]:02d}{index:03d}"
+    return f"C{store}-{index:03d}", f"顾客{number}", f"138000{number}", f"member{number}@example.com"
+
+
+def _customer_rows() -> list[tuple]:
+    rows = []
+    for store in MEMBER_STORES:
+        _, _, countable, not_countable = ANSWERS[store]
+        for index in range(len(countable) + len(not_countable)):
+            customer_id, name, phone, email = _customer(store, index)
+            rows.append(
+                (customer_id, store, name, phone, email, "basic", "上海", FIRST_DAY, datetime(2026, 1, 1, 9))
+            )
+    return rows
+
+
+def _transaction_rows() -> list[tuple]:
+    rows = []
+    for store in MEMBER_STORES:
+        region, channel, countable, not_countable = ANSWERS[store]
+        for index in range(len(countable) + len(not_countable)):
+            day = FIRST_DAY + timedelta(days=index % 10)
+            ordered = datetime(day.year, day.month, day.day, 11, 0)
+            rows.append(
+                (
+                    f"T{store}-{index:03d}", store, region, f"{store}-E1", _customer(store, index)[0],
+                    channel, ordered, ordered + timedelta(minutes=5), day, 5.0, 30, 0, False, False, 1, 1,
+                )
+            )  # fmt: skip
+    return rows
+
+
 def _rating_rows() -> list[tuple]:
     rows = []
     for store, index, touchpoint, csat, is_countable in RATINGS:
@@ -184,12 +245,15 @@ def _journey_rows() -> list[tuple]:
 
 
 def write_serving_copy(path: Path, *, with_rows: bool = True) -> Path:
-    """Create a serving copy at ``path``: the five marts, filled with the rows above or left empty."""
+    """Create a serving copy at ``path``: the seven marts, filled with the rows above or left empty."""
     with duckdb.connect(str(path)) as connection:
         connection.execute(SCHEMA)
         connection.executemany("insert into marts.dim_store values (?, ?, ?, ?, ?, ?)", STORES)
         connection.executemany(
             f"insert into marts.dim_touchpoint values ({', '.join(['?'] * 13)})", TOUCHPOINTS
+        )
+        connection.executemany(
+            f"insert into marts.dim_customer values ({', '.join(['?'] * 9)})", _customer_rows()
         )
         if with_rows:
             connection.executemany(
@@ -200,6 +264,9 @@ def write_serving_copy(path: Path, *, with_rows: bool = True) -> Path:
             )
             connection.executemany(
                 f"insert into marts.fct_journeys values ({', '.join(['?'] * 30)})", _journey_rows()
+            )
+            connection.executemany(
+                f"insert into marts.fct_transactions values ({', '.join(['?'] * 16)})", _transaction_rows()
             )
     return path
 
@@ -235,3 +302,52 @@ def missing_serving_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     """CXLAKE_HOME before the pipeline has published anything."""
     monkeypatch.setenv("CXLAKE_HOME", str(tmp_path))
     return tmp_path
+
+
+# One account per role (role -> account name, scope id), the scope ids being the fixture's own:
+# store_s001 sees n = 20 on the overview, region_r01 n = 32, everyone with scope "all" n = 40.
+PASSWORD = "correct horse battery staple"
+ACCOUNTS = {
+    "admin": ("admin", None),
+    "cx_director": ("director", None),
+    "regional_manager": ("region_r01", "R01"),
+    "store_manager": ("store_s001", "S001"),
+    "analyst": ("analyst", None),
+    "steward": ("steward.li", None),
+}
+
+
+@pytest.fixture(scope="session")
+def accounts_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An app-state file holding ACCOUNTS, hashed once per test run (argon2 is slow on purpose)."""
+    path = tmp_path_factory.mktemp("accounts") / "app_state.sqlite"
+    accounts = Accounts(AppState(path))
+    for role, (name, scope_id) in ACCOUNTS.items():
+        accounts.add(name, role, PASSWORD, scope_id)
+    return path
+
+
+@pytest.fixture
+def accounts_home(tmp_path: Path, accounts_template: Path) -> Path:
+    """tmp_path (the home the *_serving_home fixtures point CXLAKE_HOME at) with ACCOUNTS in its app state."""
+    shutil.copyfile(accounts_template, tmp_path / "app_state.sqlite")
+    return tmp_path
+
+
+@pytest.fixture
+def sign_in_as(accounts_home: Path) -> Callable[[AppTest, str], AppTest]:
+    """``sign_in_as(at, role)``: presets the AppTest's session with a fresh sign-in of that role's account."""
+
+    def sign_in(at: AppTest, role: str) -> AppTest:
+        name, _ = ACCOUNTS[role]
+        session = Accounts(AppState(accounts_home / "app_state.sqlite")).sign_in(name, PASSWORD)
+        at.session_state[KEY_TOKEN] = session.token
+        return at
+
+    return sign_in
+
+
+@pytest.fixture
+def account_password() -> str:
+    """The password of every account in ACCOUNTS (test modules cannot import the conftest)."""
+    return PASSWORD

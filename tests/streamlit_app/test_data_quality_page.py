@@ -80,8 +80,10 @@ def quality_home(serving_home: Path) -> Path:
     return serving_home
 
 
-def run_page() -> AppTest:
-    return AppTest.from_file(str(PAGE), default_timeout=30).run()
+@pytest.fixture
+def run_page(sign_in_as):
+    """Runs the page signed in as the data steward steward.li, whose name each decision carries."""
+    return lambda: sign_in_as(AppTest.from_file(str(PAGE), default_timeout=30), "steward").run()
 
 
 def test_the_grid_uses_each_days_latest_validation(quality_home):
@@ -148,7 +150,7 @@ def test_corrections_are_the_changed_delivered_cells(edited, expected):
     assert quarantine.corrections_from_edit(delivered, edited) == expected
 
 
-def test_the_page_shows_grid_failures_volume_exclusions_and_quarantined_rows(quality_home):
+def test_the_page_shows_grid_failures_volume_exclusions_and_quarantined_rows(quality_home, run_page):
     at = run_page()
     assert not at.exception
     assert at.title[0].value == "Data quality"
@@ -165,10 +167,9 @@ def test_the_page_shows_grid_failures_volume_exclusions_and_quarantined_rows(qua
     assert [info.value for info in at.info] == ["No decisions yet."]
 
 
-def test_a_release_through_the_page_is_recorded_and_shown(quality_home):
+def test_a_release_through_the_page_is_recorded_and_shown(quality_home, run_page):
     at = run_page()
     at.selectbox(key="dq_row").set_value(1).run()  # the buttons act on the row picked in the last run
-    at.text_input(key="dq_steward").input("steward.li")
     at.button(key="dq_release").click().run()
     assert not at.exception
     (decision,) = AppState(quality_home / "app_state.sqlite").decision_history()
@@ -187,7 +188,7 @@ def test_a_release_through_the_page_is_recorded_and_shown(quality_home):
     ]
 
 
-def test_a_cell_corrected_in_the_editable_row_is_released_with_the_correction(quality_home):
+def test_a_cell_corrected_in_the_editable_row_is_released_with_the_correction(quality_home, run_page):
     at = run_page()
     at.selectbox(key="dq_row").set_value(1).run()
     # What the browser's data editor reports after the steward changes member_tier in the shown row.
@@ -196,16 +197,14 @@ def test_a_cell_corrected_in_the_editable_row_is_released_with_the_correction(qu
         "added_rows": [],
         "deleted_rows": [],
     }
-    at.text_input(key="dq_steward").input("steward.li")
     at.button(key="dq_release").click().run()
     assert not at.exception
     (decision,) = AppState(quality_home / "app_state.sqlite").decision_history()
     assert (decision.source_row, decision.corrections) == (12, {"member_tier": "gold"})  # city unchanged
 
 
-def test_a_reject_without_a_reason_is_refused_on_the_page(quality_home):
+def test_a_reject_without_a_reason_is_refused_on_the_page(quality_home, run_page):
     at = run_page()
-    at.text_input(key="dq_steward").input("steward.li")
     at.button(key="dq_reject").click().run()
     assert not at.exception
     assert "reject needs a reason" in at.error[0].value
@@ -217,7 +216,7 @@ def test_a_reject_without_a_reason_is_refused_on_the_page(quality_home):
     assert (decision.source_row, decision.decision, decision.reason) == (8, "reject", "fake phone number")
 
 
-def test_the_page_without_quality_tables_says_so(serving_home):
+def test_the_page_without_quality_tables_says_so(serving_home, run_page):
     at = run_page()
     assert not at.exception
     assert "No validation results yet." in [info.value for info in at.info]

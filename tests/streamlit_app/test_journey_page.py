@@ -24,8 +24,10 @@ EVERYTHING = Scope.everything()
 NO_FILTERS = Filters()
 
 
-def run_page() -> AppTest:
-    return AppTest.from_file(str(PAGE), default_timeout=30).run()
+@pytest.fixture
+def run_page(sign_in_as):
+    """Runs the page signed in as the CX director, who sees every store."""
+    return lambda: sign_in_as(AppTest.from_file(str(PAGE), default_timeout=30), "cx_director").run()
 
 
 def metrics(at: AppTest) -> dict[str, str]:
@@ -36,7 +38,7 @@ def texts(elements) -> list[str]:
     return [element.value for element in elements]
 
 
-def test_the_journey_map_shows_csat_volume_and_stage_nps_from_the_fixture(serving_home):
+def test_the_journey_map_shows_csat_volume_and_stage_nps_from_the_fixture(serving_home, run_page):
     at = run_page()
     assert not at.exception
     assert at.title[0].value == "Customer journey"
@@ -121,7 +123,7 @@ def test_journey_questions_stay_inside_the_scope_and_filters(
     assert stores["store_id"].tolist() == expected_stores
 
 
-def test_a_sidebar_store_filter_narrows_the_page_to_too_few_responses(serving_home):
+def test_a_sidebar_store_filter_narrows_the_page_to_too_few_responses(serving_home, run_page):
     at = run_page()
     at.multiselect(key="filter_stores").select("S002").run()
     assert not at.exception
@@ -133,7 +135,7 @@ def test_a_sidebar_store_filter_narrows_the_page_to_too_few_responses(serving_ho
     ]
 
 
-def test_the_x_o_view_puts_median_wait_beside_speed_csat_per_store(serving_home):
+def test_the_x_o_view_puts_median_wait_beside_speed_csat_per_store(serving_home, run_page):
     at = run_page()
     assert at.selectbox(key="xo_touchpoint").value == "value"  # the first touchpoint with a measure
     at.selectbox(key="xo_touchpoint").select("speed").run()
@@ -149,7 +151,7 @@ def test_the_x_o_view_puts_median_wait_beside_speed_csat_per_store(serving_home)
     assert "Too few responses to plot (fewer than 30): 徐家汇店." in texts(at.caption)
 
 
-def test_the_x_o_view_puts_refunds_beside_value(serving_home):
+def test_the_x_o_view_puts_refunds_beside_value(serving_home, run_page):
     at = run_page()
     at.selectbox(key="xo_measure_value").select("is_refunded").run()
     assert not at.exception
@@ -160,7 +162,7 @@ def test_the_x_o_view_puts_refunds_beside_value(serving_home):
     assert "operational_p90" not in table.columns  # a rate has no percentile
 
 
-def test_a_touchpoint_added_to_the_journey_map_appears_without_a_code_edit(serving_home):
+def test_a_touchpoint_added_to_the_journey_map_appears_without_a_code_edit(serving_home, run_page):
     # What a new touchpoint in journey_map.yaml produces: a dim_touchpoint row (here in a new stage)
     # and a csat_<id> column in fct_journeys.
     with duckdb.connect(str(serving_home / "serving.duckdb")) as connection:
@@ -191,7 +193,7 @@ def test_a_touchpoint_added_to_the_journey_map_appears_without_a_code_edit(servi
     ] == pytest.approx(10 / 48)
 
 
-def test_the_journey_page_speaks_chinese_when_asked(serving_home):
+def test_the_journey_page_speaks_chinese_when_asked(serving_home, run_page):
     at = run_page()
     at.selectbox(key="lang").select("zh").run()
     assert not at.exception
@@ -201,14 +203,14 @@ def test_the_journey_page_speaks_chinese_when_asked(serving_home):
     assert "评价了本阶段的旅程的 NPS：NPS 50.0（95% 置信区间 27.2 – 68.1），n = 60" in texts(at.markdown)
 
 
-def test_the_journey_page_without_data_says_no_data_found(empty_serving_home):
+def test_the_journey_page_without_data_says_no_data_found(empty_serving_home, run_page):
     at = run_page()
     assert not at.exception
     assert texts(at.info) == ["No data found"]
     assert len(at.metric) == 0
 
 
-def test_the_journey_page_before_the_first_publish_says_how_to_get_data(missing_serving_home):
+def test_the_journey_page_before_the_first_publish_says_how_to_get_data(missing_serving_home, run_page):
     at = run_page()
     assert not at.exception
     assert "cxlake run" in at.warning[0].value

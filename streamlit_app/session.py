@@ -1,0 +1,89 @@
+"""Sign-in glue between Streamlit's session and :mod:`cxlake.access.accounts`.
+
+The browser session keeps only the token; who it belongs to is asked of the app-state store on
+every run, so an expired, idle or disabled session ends at the next click, not at the next sign-in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import streamlit as st
+
+from cxlake.access.accounts import Accounts, SignInError
+from cxlake.access.roles import PAGES, Principal
+
+KEY_TOKEN = "auth_token"
+KEY_ENDED = "auth_ended"  # set when a token stopped working, so the form can say why it is back
+KEY_ERROR = "auth_error"
+KEY_NAME = "sign_in_name"
+KEY_PASSWORD = "sign_in_password"
+VIEWS = Path(__file__).resolve().parent / "views"
+
+
+def current_principal() -> Principal | None:
+    """The signed-in user, or None; a token that stopped working is dropped and remembered as ended."""
+    token = st.session_state.get(KEY_TOKEN)
+    if not token:
+        return None
+    principal = Accounts().principal(token)
+    if principal is None:
+        del st.session_state[KEY_TOKEN]
+        st.session_state[KEY_ENDED] = True
+    return principal
+
+
+def acting_as(page_key: str) -> Principal | None:
+    """Who is acting in a widget callback, checked again at the click: the session may have ended,
+    or the account been disabled, since the page was drawn."""
+    principal = current_principal()
+    return principal if principal is not None and principal.may_open(page_key) else None
+
+
+def existing_pages() -> tuple[str, ...]:
+    """Page keys in ROLES order whose ``views/<key>.py`` exists (pages still being written are left out)."""
+    return tuple(key for key in PAGES if (VIEWS / f"{key}.py").is_file())
+
+
+def open_pages(principal: Principal) -> tuple[str, ...]:
+    """The pages the navigation lists for ``principal``, in ROLES order."""
+    return tuple(key for key in existing_pages() if principal.may_open(key))
+
+
+def _submit(text: Mapping[str, str]) -> None:
+    """Form callback: runs before the rerun, so that rerun already shows the user's pages."""
+    name = st.session_state.get(KEY_NAME, "")
+    password = st.session_state.pop(KEY_PASSWORD, "")  # never kept past this call
+    try:
+        session = Accounts().sign_in(name, password)
+    except SignInError as error:
+        st.session_state[KEY_ERROR] = text["sign_in_failed"].format(error=error)
+        return
+    st.session_state[KEY_TOKEN] = session.token
+    st.session_state.pop(KEY_ENDED, None)
+    st.session_state.pop(KEY_ERROR, None)
+
+
+def sign_in_form(text: Mapping[str, str]) -> None:
+    """Name and password; a note when the previous session ended, the refusal when one failed.
+
+    Accounts.sign_in audits every attempt, so nothing is recorded here.
+    """
+    if st.session_state.get(KEY_ENDED):
+        st.info(text["session_expired"])
+    error = st.session_state.pop(KEY_ERROR, None)
+    if error:
+        st.error(error)
+    with st.form("sign_in"):
+        st.text_input(text["user_name"], key=KEY_NAME, autocomplete="username")
+        st.text_input(text["password"], type="password", key=KEY_PASSWORD, autocomplete="current-password")
+        st.form_submit_button(text["sign_in"], type="primary", on_click=_submit, args=(text,))
+
+
+def sign_out() -> None:
+    """Button callback: ends the session in the store too, so the token is dead even if copied."""
+    token = st.session_state.pop(KEY_TOKEN, None)
+    st.session_state.pop(KEY_ENDED, None)
+    if token:
+        Accounts().sign_out(token)

@@ -1,0 +1,64 @@
+"""Recent feedback: what customers just said, so a store manager can call the unhappy ones back.
+
+Names, phones and e-mails are masked by the data layer for roles that do not follow up with
+customers; the table and its downloads are the same masked frame.
+"""
+
+import streamlit as st
+
+from streamlit_app import data_access, widgets
+
+# The newest answers are the ones worth a call; older ones are in the exports of the marts.
+FEEDBACK_LIMIT = 500
+
+LABELS = {
+    "en": {
+        "title": "Recent feedback",
+        "detractors_only": "Detractors only",
+        "shown": "The newest {n:,} responses (at most {limit:,}).",
+        "masked": "Customer names, phones and e-mails are masked for your role.",
+        "responded_at": "Answered at",
+        "store": "Store",
+        "channel": "Channel",
+        "nps_score": "Score (0-10)",
+        "nps_category": "Category",
+        "comment": "Comment",
+        "customer_name": "Customer",
+        "phone": "Phone",
+        "email": "E-mail",
+    },
+    "zh": {
+        "title": "最新反馈",
+        "detractors_only": "仅看贬损者",
+        "shown": "最新 {n:,} 条答卷（最多 {limit:,} 条）。",
+        "masked": "按您的角色，顾客姓名、电话和邮箱已脱敏。",
+        "responded_at": "作答时间",
+        "store": "门店",
+        "channel": "渠道",
+        "nps_score": "评分（0-10）",
+        "nps_category": "类别",
+        "comment": "留言",
+        "customer_name": "顾客",
+        "phone": "电话",
+        "email": "邮箱",
+    },
+}
+
+page = widgets.filtered_page(LABELS, "feedback")
+text = page.text
+sees_pii = page.principal.sees_pii
+detractors_only = st.toggle(text["detractors_only"], key="feedback_detractors_only")
+feedback = data_access.recent_feedback(page.scope, page.filters, sees_pii, FEEDBACK_LIMIT, detractors_only)
+if feedback.empty:
+    st.info(text["no_data"])
+    st.stop()
+
+st.caption(text["shown"].format(n=len(feedback), limit=FEEDBACK_LIMIT))
+if not sees_pii:
+    st.caption(text["masked"])
+st.dataframe(
+    feedback,
+    hide_index=True,
+    column_config={column: text[column] for column in data_access.FEEDBACK_COLUMNS},
+)
+widgets.download_buttons(feedback, "feedback", "feedback")

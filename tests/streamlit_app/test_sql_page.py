@@ -1,0 +1,125 @@
+"""The SQL page: analysts query the marts through the sandbox, masked and audited; other roles
+cannot open it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from cxlake.access.accounts import Accounts
+from cxlake.access.audit import AuditLog
+from cxlake.app_state import AppState
+from streamlit_app.session import KEY_TOKEN
+
+PAGE = Path(__file__).resolve().parents[2] / "streamlit_app" / "views" / "sql.py"
+PASSWORD = "a long test password"
+
+
+def signed_in_page(home: Path, role: str, scope_id: str | None = None) -> AppTest:
+    """The page run by a fresh ``role`` account signed in through the app-state store under ``home``."""
+    accounts = Accounts(AppState(home / "app_state.sqlite"))  # the store the page finds via CXLAKE_HOME
+    accounts.add(role, role, PASSWORD, scope_id)
+    at = AppTest.from_file(str(PAGE), default_timeout=30)
+    at.session_state[KEY_TOKEN] = accounts.sign_in(role, PASSWORD).token
+    return at.run()
+
+
+def run_sql(at: AppTest, sql: str) -> AppTest:
+    at.text_area(key="sql_text").input(sql)
+    return at.button(key="sql_run").click().run()
+
+
+def sql_events(home: Path) -> list[tuple[str, str, dict[str, object]]]:
+    """(actor, action, detail) of the SQL page's audit rows, oldest first."""
+    events = AuditLog(AppState(home / "app_state.sqlite")).events()
+    return [(e.actor, e.action, e.detail) for e in reversed(events) if e.action.startswith("sql_")]
+
+
+def test_an_analyst_runs_a_query_and_sees_the_table(serving_home):
+    at = signed_in_page(serving_home, "analyst")
+    sql = "select store_id, store_name from dim_store order by store_id"
+    at = run_sql(at, sql)
+
+    assert not at.exception
+    assert at.title[0].value == "SQL"
+    table = at.dataframe[0].value
+    assert table.to_dict("list") == {
+        "store_id": ["S001", "S002", "S003"],
+        "store_name": ["人民广场店", "徐家汇店", "福田店"],
+    }
+    assert at.caption[-1].value.startswith("3 rows in ")
+    assert [button.proto.label for button in at.get("download_button")] == ["Download CSV", "Download Excel"]
+    assert sql_events(serving_home) == [("analyst", "sql_query", {"sql": sql, "rows": 3, "truncated": False})]
+
+
+def test_the_result_stays_when_the_page_reruns(serving_home):
+    at = run_sql(signed_in_page(serving_home, "analyst"), "select count(*) as n from fct_survey_responses")
+    at.run()
+
+    assert at.dataframe[0].value["n"].tolist() == [45]  # the sandbox shows all rows, countable or not
+    assert len(sql_events(serving_home)) == 1  # a rerun does not run (or audit) the query again
+
+
+@pytest.mark.parametrize("role", ["analyst", "cx_director"])
+def test_phone_numbers_come_back_masked(serving_home, role):
+    at = run_sql(signed_in_page(serving_home, role), "select phone from dim_customer order by phone")
+
+    assert not at.exception
+    phones = at.dataframe[0].value["phone"]
+    assert len(phones) == 36  # one member per S001 (23) and S002 (13) response
+    assert phones.str.fullmatch(r"\*{7}\d{4}").all()
+    assert phones.iloc[0] == "*******1000"  # 13800001000, S001's first member
+
+
+@pytest.mark.parametrize(
+    ("sql", "reason"),
+    [
+        ("drop table dim_store", "only SELECT is allowed"),
+        ("select * from read_csv('/etc/passwd')", "table function read_csv"),
+        ("select * from raw.crm_customers", "table raw.crm_customers"),
+    ],
+    ids=["ddl", "file-read", "raw-schema"],
+)
+def test_a_forbidden_statement_shows_the_refusal_and_is_audited(serving_home, sql, reason):
+    at = run_sql(signed_in_page(serving_home, "analyst"), sql)
+
+    assert not at.exception
+    (error,) = at.error
+    assert error.value.startswith("Query not run: refused: ")
+    assert reason in error.value
+    assert len(at.dataframe) == 0
+    ((actor, action, detail),) = sql_events(serving_home)
+    assert (actor, action, detail["sql"]) == ("analyst", "sql_refused", sql)
+    assert reason in str(detail["reason"])
+
+
+def test_a_result_over_the_row_cap_is_cut_and_says_so(serving_home):
+    at = run_sql(signed_in_page(serving_home, "analyst"), "select * from range(10005)")
+
+    assert not at.exception
+    assert len(at.dataframe[0].value) == 10_000
+    assert "Only the first 10,000 rows" in at.warning[0].value
+    assert sql_events(serving_home)[0][2]["truncated"] is True
+
+
+def test_the_schema_browser_lists_the_exposed_marts(serving_home):
+    at = signed_in_page(serving_home, "analyst")
+
+    assert not at.exception
+    listed = [markdown.value for markdown in at.expander[0].markdown]
+    assert (
+        "**dim_customer**: customer_id, home_store_id, customer_name, phone, email, member_tier,"
+        in " ".join(listed)
+    )
+    assert len(listed) == 7  # the fixture's seven marts
+
+
+@pytest.mark.parametrize(("role", "scope_id"), [("store_manager", "S001"), ("regional_manager", "R01")])
+def test_managers_cannot_open_the_sql_page(serving_home, role, scope_id):
+    at = signed_in_page(serving_home, role, scope_id)
+
+    assert not at.exception
+    assert [error.value for error in at.error] == ["This page is not available for your role."]
+    assert len(at.text_area) == 0
