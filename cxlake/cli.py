@@ -173,6 +173,9 @@ def serve(port: Annotated[int, typer.Option(help="Port of the explorer.")] = 850
         "true",
         "--browser.gatherUsageStats",
         "false",
+        # Users of the explorer get no "Deploy" button or developer menu.
+        "--client.toolbarMode",
+        "viewer",
     ]
     typer.echo(f"cxlake explorer: http://localhost:{port}")
     raise typer.Exit(subprocess.call(command, env=os.environ.copy()))

@@ -38,6 +38,7 @@ st.set_page_config(
 )
 text = widgets.COMMON_LABELS[widgets.current_language()]
 principal = session.current_principal()
+session.sync_cookie()
 if principal is None:
     pages = [
         st.Page(

@@ -334,35 +334,58 @@ def journey_touchpoints(scope: Scope, filters: Filters) -> pd.DataFrame:
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def journey_stages(scope: Scope, filters: Filters) -> pd.DataFrame:
     """One row per stage with touchpoints, in journey order: ratings and mean_csat over its
-    touchpoints (the emotion curve), and the NPS with its interval of the journeys that rated it."""
+    touchpoints (the emotion curve), and NPS counts with interval of the journeys that rated it.
+
+    Every survey rates touchpoints of several stages, so the NPS of "journeys that rated the stage"
+    barely differs between stages. What tells stages apart is the loyalty a stage costs when it
+    disappoints: the same counts are split into journeys satisfied with every touchpoint of the
+    stage they rated (top-2-box) and journeys that were not (columns ``*_satisfied`` and
+    ``*_unsatisfied``: promoters, passives, detractors, n, nps, ci_low, ci_high).
+    """
     ratings, params = _journey_ratings(scope, filters)
     stages = _frame(
         f"{ratings}, staged as (select t.stage_id, r.journey_id, r.nps_category, r.csat"
         " from ratings as r join marts.dim_touchpoint as t on t.touchpoint_id = r.touchpoint_id),"
         " experience as (select stage_id, count(*) as ratings, avg(csat) as mean_csat"
         " from staged group by stage_id),"
-        f" respondents as (select distinct stage_id, journey_id, nps_category from staged),"
-        f" recommend as (select stage_id, {_NPS_COUNTS} from respondents group by stage_id),"
+        " respondents as (select stage_id, journey_id, any_value(nps_category) as nps_category,"
+        " bool_and(csat >= ?) as satisfied from staged group by stage_id, journey_id),"
+        f" recommend as (select stage_id, {_NPS_COUNTS},"
+        f" {_nps_counts_where('satisfied', '_satisfied')},"
+        f" {_nps_counts_where('not satisfied', '_unsatisfied')}"
+        " from respondents group by stage_id),"
         " stages as (select stage_id, any_value(stage_name_zh) as stage_name_zh,"
         " any_value(stage_name_en) as stage_name_en, min(stage_order) as stage_order"
         " from marts.dim_touchpoint group by stage_id)"
         " select s.stage_id, s.stage_name_zh, s.stage_name_en, s.stage_order,"
-        " coalesce(e.ratings, 0) as ratings, e.mean_csat,"
-        " coalesce(n.promoters, 0) as promoters, coalesce(n.passives, 0) as passives,"
-        " coalesce(n.detractors, 0) as detractors"
+        " coalesce(e.ratings, 0) as ratings, e.mean_csat, n.* exclude (stage_id)"
         " from stages as s left join experience as e on e.stage_id = s.stage_id"
         " left join recommend as n on n.stage_id = s.stage_id order by s.stage_order",
-        params,
+        [*params, settings().csat_top_box_min],
     )
-    results = [
-        nps_from_counts(int(p), int(pa), int(d))
-        for p, pa, d in zip(stages["promoters"], stages["passives"], stages["detractors"], strict=True)
-    ]
-    return stages.assign(
-        n=[r.n for r in results],
-        nps=[r.nps for r in results],
-        ci_low=[r.ci_low for r in results],
-        ci_high=[r.ci_high for r in results],
+    for suffix in ("", "_satisfied", "_unsatisfied"):
+        counts = [f"{kind}{suffix}" for kind in ("promoters", "passives", "detractors")]
+        stages[counts] = stages[counts].fillna(0).astype("int64")
+        results = [nps_from_counts(*map(int, row)) for row in stages[counts].itertuples(index=False)]
+        stages[f"n{suffix}"] = [r.n for r in results]
+        stages[f"nps{suffix}"] = [r.nps for r in results]
+        stages[f"ci_low{suffix}"] = [r.ci_low for r in results]
+        stages[f"ci_high{suffix}"] = [r.ci_high for r in results]
+    return stages
+
+
+_NPS_CATEGORIES = (("promoter", "promoters"), ("passive", "passives"), ("detractor", "detractors"))
+
+
+def _nps_counts_where(condition: str, suffix: str) -> str:
+    """Promoter / passive / detractor counts of the rows meeting a constant SQL condition."""
+    return ", ".join(
+        f"count(*) filter (where nps_category = '{category}' and {condition}) as {plural}{suffix}"
+        for category, plural in (
+            ("promoter", "promoters"),
+            ("passive", "passives"),
+            ("detractor", "detractors"),
+        )
     )
 
 

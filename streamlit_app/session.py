@@ -2,6 +2,11 @@
 
 The browser session keeps only the token; who it belongs to is asked of the app-state store on
 every run, so an expired, idle or disabled session ends at the next click, not at the next sign-in.
+
+The token also goes into a cookie (SameSite=Strict, for the session's lifetime), because a
+Streamlit session ends with the browser tab: without it a reload, a second tab or a shared link
+would ask the user to sign in again. Streamlit can read cookies but not set them, so a small
+script sets and clears it. Signing out ends the session in the store, so a copied cookie is dead.
 """
 
 from __future__ import annotations
@@ -19,19 +24,55 @@ KEY_ENDED = "auth_ended"  # set when a token stopped working, so the form can sa
 KEY_ERROR = "auth_error"
 KEY_NAME = "sign_in_name"
 KEY_PASSWORD = "sign_in_password"
+KEY_COOKIE_PENDING = "auth_cookie_pending"  # "set" after a sign-in, "clear" after a sign-out
+COOKIE = "cxlake_session"
 VIEWS = Path(__file__).resolve().parent / "views"
+
+
+def _cookie_token() -> str | None:
+    """The token of an earlier tab of this browser, unless this tab has just signed out."""
+    if st.session_state.get(KEY_COOKIE_PENDING) == "clear":
+        return None
+    return st.context.cookies.get(COOKIE) or None
 
 
 def current_principal() -> Principal | None:
     """The signed-in user, or None; a token that stopped working is dropped and remembered as ended."""
-    token = st.session_state.get(KEY_TOKEN)
+    token = st.session_state.get(KEY_TOKEN) or _cookie_token()
     if not token:
         return None
     principal = Accounts().principal(token)
     if principal is None:
-        del st.session_state[KEY_TOKEN]
+        st.session_state.pop(KEY_TOKEN, None)
         st.session_state[KEY_ENDED] = True
+        st.session_state[KEY_COOKIE_PENDING] = "clear"
+        return None
+    st.session_state[KEY_TOKEN] = token
     return principal
+
+
+def sync_cookie() -> None:
+    """Set the cookie after a sign-in, clear it after a sign-out or an ended session (once each)."""
+    pending = st.session_state.get(KEY_COOKIE_PENDING)
+    if pending == "set" and st.session_state.get(KEY_TOKEN):
+        token = st.session_state[KEY_TOKEN]
+        seconds = int(Accounts().session_length.total_seconds())
+        _write_cookie(f"{token}; Max-Age={seconds}")
+        del st.session_state[KEY_COOKIE_PENDING]
+    elif pending == "clear" and st.context.cookies.get(COOKIE):
+        _write_cookie("; Max-Age=0")
+
+
+def _write_cookie(value_and_age: str) -> None:
+    # The token is URL-safe base64 (no ';' or quotes), so it needs no escaping inside the string.
+    st.html(
+        "<script>document.cookie = '"
+        + COOKIE
+        + "=' + '"
+        + value_and_age
+        + "; Path=/; SameSite=Strict' + (location.protocol === 'https:' ? '; Secure' : '');</script>",
+        unsafe_allow_javascript=True,
+    )
 
 
 def acting_as(page_key: str) -> Principal | None:
@@ -61,6 +102,7 @@ def _submit(text: Mapping[str, str]) -> None:
         st.session_state[KEY_ERROR] = text["sign_in_failed"].format(error=error)
         return
     st.session_state[KEY_TOKEN] = session.token
+    st.session_state[KEY_COOKIE_PENDING] = "set"
     st.session_state.pop(KEY_ENDED, None)
     st.session_state.pop(KEY_ERROR, None)
 
@@ -85,5 +127,6 @@ def sign_out() -> None:
     """Button callback: ends the session in the store too, so the token is dead even if copied."""
     token = st.session_state.pop(KEY_TOKEN, None)
     st.session_state.pop(KEY_ENDED, None)
+    st.session_state[KEY_COOKIE_PENDING] = "clear"
     if token:
         Accounts().sign_out(token)

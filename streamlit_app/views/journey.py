@@ -15,9 +15,12 @@ LABELS = {
         "title": "Customer journey",
         "date_range": "Purchase dates",
         "map_title": "Journey map: satisfaction (top-2-box) per touchpoint",
-        "stage_nps": "NPS of journeys rating this stage: {headline}",
+        "stage_nps_satisfied": "Satisfied with this stage: {headline}",
+        "stage_nps_unsatisfied": "Not satisfied with it: {headline}",
+        "stage_group_satisfied": "Satisfied with this stage",
+        "stage_group_unsatisfied": "Not satisfied with it",
         "nps_headline": "NPS {nps:.1f} (95% CI {low:.1f} – {high:.1f}), n = {n:,}",
-        "stage_too_few": "Too few responses for a stage NPS (n = {n:,}; at least {min} needed).",
+        "stage_too_few": "{group}: too few responses for an NPS (n = {n:,}; at least {min} needed).",
         "card_detail": "Mean {mean:.2f} (1-5) · n = {n:,}",
         "card_too_few": "Too few responses (n = {n:,}; at least {min} needed).",
         "op_wait_minutes": "Median wait {value:.1f} min",
@@ -47,9 +50,12 @@ LABELS = {
         "title": "客户旅程",
         "date_range": "购买日期",
         "map_title": "旅程地图：各触点满意度（前两格占比）",
-        "stage_nps": "评价了本阶段的旅程的 NPS：{headline}",
+        "stage_nps_satisfied": "对本阶段满意：{headline}",
+        "stage_nps_unsatisfied": "对本阶段不满意：{headline}",
+        "stage_group_satisfied": "对本阶段满意",
+        "stage_group_unsatisfied": "对本阶段不满意",
         "nps_headline": "NPS {nps:.1f}（95% 置信区间 {low:.1f} – {high:.1f}），n = {n:,}",
-        "stage_too_few": "样本过少，不报告阶段 NPS（n = {n:,}；至少需要 {min} 份）。",
+        "stage_too_few": "{group}：样本过少，不报告 NPS（n = {n:,}；至少需要 {min} 份）。",
         "card_detail": "平均分 {mean:.2f}（1-5）· n = {n:,}",
         "card_too_few": "样本过少（n = {n:,}；至少需要 {min} 份）。",
         "op_wait_minutes": "等待时间中位数 {value:.1f} 分钟",
@@ -99,14 +105,18 @@ operations = data_access.touchpoint_operations(scope, filters)
 
 
 def stage_nps_line(stage: pd.Series) -> None:
-    """The stage's NPS with its interval, a too-few note, or nothing when no journey rated it."""
-    if stage["n"] == 0:
-        return
-    if stage["n"] < minimum:
-        st.caption(text["stage_too_few"].format(n=stage["n"], min=minimum))
-        return
-    result = nps_from_counts(int(stage["promoters"]), int(stage["passives"]), int(stage["detractors"]))
-    st.markdown(text["stage_nps"].format(headline=widgets.nps_headline_text(result, text)))
+    """NPS of the journeys satisfied with the stage beside that of those it disappointed (the gap is
+    what the stage costs in loyalty), each with its interval or a too-few note."""
+    for group in ("satisfied", "unsatisfied"):
+        n = int(stage[f"n_{group}"])
+        if n == 0:
+            continue
+        if n < minimum:
+            st.caption(text["stage_too_few"].format(group=text[f"stage_group_{group}"], n=n, min=minimum))
+            continue
+        counts = (int(stage[f"{kind}_{group}"]) for kind in ("promoters", "passives", "detractors"))
+        result = nps_from_counts(*counts)
+        st.markdown(text[f"stage_nps_{group}"].format(headline=widgets.nps_headline_text(result, text)))
 
 
 def touchpoint_card(touchpoint: pd.Series) -> None:
