@@ -130,6 +130,7 @@ def test_a_run_rewrites_only_the_journeys_its_days_touched(builds, demo_raw, run
         journeys = connection.execute("select count(*) from marts.fct_journeys").fetchone()[0]
     assert kept == -1
     assert journeys > 1000
+    run_dbt(incremental, "run", "--select", "fct_journeys", day_range=(DAYS[0], DAYS[0]))  # rewrite it
 
 
 def test_a_moved_operational_measure_reaches_old_days(builds, run_dbt):
@@ -155,3 +156,59 @@ def test_a_moved_operational_measure_reaches_old_days(builds, run_dbt):
     speed_metrics = {row[8] for row in expected if row[0] == "speed"}
     assert speed_metrics == {"amount"}
     assert _snapshot(incremental, "fct_touchpoint_daily") == expected
+
+
+def _take_back_on_redelivery(warehouse: Path, transaction_id: str, survey: tuple[str, str, str]) -> None:
+    """What a corrected redelivery of the last day does to raw: one transaction and one late survey
+    response (for an earlier day's purchase) are no longer in it."""
+    source_system, survey_id, response_id = survey
+    with duckdb.connect(str(warehouse)) as connection:
+        for table in ("pos_transactions", "pos_transaction_lines"):
+            deleted = connection.execute(
+                f"delete from raw.{table} where transaction_id = ? and _partition_date = ? returning 1",
+                [transaction_id, DAYS[-1]],
+            ).fetchall()
+            assert deleted
+        for table in (f"{source_system}_responses", f"{source_system}_answers"):
+            deleted = connection.execute(
+                f"delete from raw.{table} where survey_id = ? and response_id = ? and _partition_date = ?"
+                " returning 1",
+                [survey_id, response_id, DAYS[-1]],
+            ).fetchall()
+            assert deleted
+
+
+def test_a_redelivery_that_takes_rows_back_equals_a_full_refresh(builds, run_dbt):
+    """A transaction and a late survey response vanish from the last day's redelivery: the
+    incremental facts drop the transaction and the earlier journey's survey, as a full refresh does."""
+    incremental, full = builds
+    with duckdb.connect(str(full), read_only=True) as connection:
+        (transaction_id,) = connection.execute(
+            f"""
+            select transaction_id from marts.fct_journeys
+            where journey_date = '{DAYS[-1]}' and response_key is null and review_key is null
+            order by transaction_id limit 1
+            """
+        ).fetchone()
+        survey = connection.execute(
+            f"""
+            select responses.source_system, responses.survey_id, responses.response_id
+            from marts.fct_journeys as journeys
+            inner join intermediate.int_surveys__responses_unioned as responses
+                on journeys.response_key = responses.response_key
+            where journeys.journey_date < '{DAYS[-1]}' and responses.delivered_on = '{DAYS[-1]}'
+            order by responses.response_key limit 1
+            """
+        ).fetchone()
+    assert survey is not None
+    for warehouse in (incremental, full):
+        _take_back_on_redelivery(warehouse, transaction_id, survey)
+    run_dbt(incremental, "run", "--select", *MODELS, day_range=(DAYS[-1], DAYS[-1]))
+    run_dbt(full, "run", "--select", *MODELS, "--full-refresh")
+    for table in COMPARED:
+        assert _snapshot(incremental, table) == _snapshot(full, table), table
+    with duckdb.connect(str(incremental), read_only=True) as connection:
+        gone = connection.execute(
+            "select count(*) from marts.fct_journeys where journey_id = ?", [transaction_id]
+        ).fetchone()[0]
+    assert gone == 0

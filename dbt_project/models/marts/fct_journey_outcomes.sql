@@ -2,6 +2,7 @@
     materialized='incremental',
     unique_key='journey_id',
     incremental_strategy='delete+insert',
+    post_hook="delete from {{ this }} where not exists (select 1 from {{ ref('fct_journeys') }} as j where j.journey_id = {{ this }}.journey_id)",
 ) }}
 {#- One row per journey: did the customer buy again within 30 / 90 days? NULL until the window
     has closed (the last day with data, as_of_date, is 30 / 90 days past the journey) and for

@@ -3,11 +3,13 @@
     unique_key='journey_id',
     incremental_strategy='delete+insert',
     on_schema_change='sync_all_columns',
+    post_hook="delete from {{ this }} where not exists (select 1 from {{ ref('fct_transactions') }} as t where t.transaction_id = {{ this }}.journey_id)",
 ) }}
 {#- One row per purchase journey: a transaction and what followed it. Incremental: a run
     re-processes the journeys whose transaction, survey response or linked review was delivered
     in the run's days (so a late survey lands in its old journey), plus those whose response's
-    countable verdict changed since they were written. -#}
+    countable verdict changed since they were written, or whose survey or review a redelivery
+    took back; a journey whose transaction a redelivery took back is deleted (post-hook). -#}
 {%- set touchpoint_ids = journey_touchpoint_ids() -%}
 
 with transactions as (
@@ -63,6 +65,19 @@ changed_journeys as (
     inner join responses
         on written.response_key = responses.response_key
     where written.is_countable_response <> responses.is_countable
+    union
+    -- a redelivery that no longer holds the survey or review the journey was written with
+    select written.journey_id
+    from written
+    left join responses
+        on written.response_key = responses.response_key
+    where written.response_key is not null and responses.response_key is null
+    union
+    select written.journey_id
+    from written
+    left join delivered_reviews
+        on written.review_key = delivered_reviews.review_key
+    where written.review_key is not null and delivered_reviews.review_key is null
 ),
 
 journey_transactions as (

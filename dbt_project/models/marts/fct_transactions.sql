@@ -3,9 +3,11 @@
     unique_key='transaction_id',
     incremental_strategy='delete+insert',
     on_schema_change='sync_all_columns',
+    post_hook="delete from {{ this }} where not exists (select 1 from {{ ref('stg_pos__transactions') }} as s where s.transaction_id = {{ this }}.transaction_id)",
 ) }}
 {#- One row per transaction, from its latest delivery. Incremental: a run re-processes only the
-    transactions whose header or lines were delivered in the run's days. -#}
+    transactions whose header or lines were delivered in the run's days; a transaction that a
+    redelivery of its day no longer holds is deleted (post-hook), as a full refresh would. -#}
 with delivered_transactions as (
     select * from {{ ref('stg_pos__transactions') }}
 ),
