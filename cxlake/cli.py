@@ -15,6 +15,8 @@ import typer
 from cxlake.access.sql_cli import sql_command
 from cxlake.access.users_cli import users_app
 from cxlake.paths import cxlake_paths
+from cxlake.text.scoring_cli import score_reviews_command
+from cxlake.text.training import train_sentiment_command
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -385,6 +387,8 @@ def quarantine_history(
 
 app.add_typer(users_app, name="users")
 app.command("sql")(sql_command)
+app.command("train-sentiment")(train_sentiment_command)
+app.command("score-reviews")(score_reviews_command)
 
 if __name__ == "__main__":
     app()

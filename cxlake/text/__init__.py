@@ -1,0 +1,1 @@
+"""Chinese review text: normalisation, segmentation and the shipped sentiment model."""

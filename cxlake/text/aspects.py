@@ -1,0 +1,239 @@
+"""Aspect tagging: which journey touchpoints a review talks about, and how it feels about each.
+
+Each clause of a review (split on punctuation and on contrast words such as 但是, so that
+好吃但是太慢了 is two clauses) is tied to touchpoints by the journey map's
+``review_aspect_keywords``, and every touchpoint it names gets that clause's polarity:
+
+1. a polarity-word rule: the domain words below, each flipped by a negation just before it
+   (不/没/没有/别/无/未/非, 没有想象中…; two negations cancel; 不太/不够/不怎么 are weak), summed;
+2. where the clause has no polarity word, the sentiment model's probability of the clause,
+   neutral inside :data:`NEUTRAL_BAND`.
+
+Matching is on characters, not jieba tokens: jieba keeps 太慢 and 中慢 whole, which would hide
+the 慢 a lexicon looks for. Keywords and polarity words are matched longest first, and the
+shadow words below (快递 for 快, 出差 for 差) are matched only to be skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from cxlake.journey import Touchpoint, load_touchpoints
+from cxlake.text.normalise import sentences
+
+POSITIVE, NEGATIVE, NEUTRAL = "positive", "negative", "neutral"
+NEUTRAL_BAND = (0.35, 0.65)  # model probabilities read as "no feeling" for a clause without polarity words
+NEGATION_WINDOW = 4  # characters before a polarity word searched for a negation
+Fallback = Callable[[list[str]], np.ndarray]
+
+# Domain polarity words (weight > 0 positive, < 0 negative, 0 = an explicit "so-so").
+_POSITIVE_WORDS = (
+    "好 好吃 好喝 美味 可口 不错 满意 赞 棒 给力 喜欢 推荐 快 及时 准时 干净 整洁 安静 舒适 舒服 宽敞 "
+    "热情 周到 耐心 礼貌 友好 亲切 便宜 实惠 划算 超值 物有所值 物超所值 公道 合理 新鲜 鲜嫩 入味 热乎 "
+    "好评 完美 优秀 一流 到位 精致 丰富 清爽 方便 快捷 高效 效率高 优雅 漂亮 温馨 贴心 专业 量大 量足 "
+    "量多 惬意 大赞 点赞 超赞 放心 值得 香 凉快 愉快 没的说 没得说 没话说 无可挑剔 无敌 美 负责 "
+    "很大 挺大 超大"
+)
+_NEGATIVE_WORDS = (
+    "差 差点 难吃 难喝 不好 糟糕 垃圾 失望 慢 晚 迟 迟到 超时 久 好久 贵 坑 脏 乱 吵 噪音 冷漠 恶劣 "
+    "无语 凉 冰凉 洒 撒 漏 破 烂 咸 腻 油腻 硬 太少 偏少 量少 量小 太小 很小 偏小 好小 旧 陈旧 破旧 "
+    "老化 坏 臭 异味 恶心 馊 发霉 变质 蟑螂 头发 投诉 差评 退款 不值 上当 欺骗 气愤 郁闷 生气 不满 "
+    "麻烦 问题 有待 不敢恭维 一塌糊涂 粗糙 闪退 催 焦 糊 坨 粗鲁 敷衍 爱理不理 骗 快点 太辣 遗憾 "
+    "不舒服 折腾 难受 后悔 醉了 苦 挤 不行 欠佳 湿 萧条 油 太重 不合 丢 偏高 过于简单 不怎么样 有毛用 "
+    "就更好了 就好了 少 有点小 较小 小了 不大"
+)
+_NEUTRAL_WORDS = "一般 一般般 还行 还可以 凑合 中规中矩 马马虎虎 还好"
+# Matched so that the words inside them are not: 快递 is no 快, 出差 no 差, 不好意思 no 不好.
+_SHADOW_WORDS = (
+    "快递 快餐 尽快 赶快 快乐 出差 差不多 贵宾 凉皮 凉面 晚上 晚餐 晚饭 今晚 傍晚 好像 好多 好几 只好 "
+    "正好 刚好 最好 好在 好处 不好意思 慢慢 臭豆腐 香港 香菇 等等 等级 一等 网速 网络速度 下水 菜单 点菜 "
+    "质量 小时候 问题不大 没问题 硬件 凉快 凉菜 愉快 依旧 仍旧 差价 持久 久违 永久 贵州 宝贵 "
+    "快要 快被 快一个 快一小时 快两个 香锅 香肠 香菜 香蕉 中等 上等 起床 辛苦 多少 至少 美元 美国 "
+    "油条 加油 丢失"
+)
+POLARITY: dict[str, float] = {
+    **dict.fromkeys(_POSITIVE_WORDS.split(), 1.0),
+    **dict.fromkeys(_NEGATIVE_WORDS.split(), -1.0),
+    **dict.fromkeys(_NEUTRAL_WORDS.split(), 0.0),
+    "没问题": 1.0,
+    "问题不大": 1.0,
+}
+_SHADOWS = frozenset(_SHADOW_WORDS.split())
+
+# Clause breaks beyond normalise.sentences: contrast words, and the "." "…" "~" and spaces that
+# reviews use as full stops (a "." between digits is a decimal point).
+_CONTRAST = re.compile(r"但是|可是|不过|然而|只是|(?<!不)但|(?<!\d)\.|\.(?!\d)|…|~|\s+")
+# Words with a negation character that negate nothing; blanked before negations are counted.
+_NOT_NEGATING = re.compile(
+    r"不得不|不仅|不但|不管|不论|无论|不停|无比|非常|未来|不一定|差不多|特别|别的|别人|区别|分别|级别|没想到|无法"
+)
+_WEAK_NEGATION = re.compile(r"不太|不够|不怎么|不是很|不算|不大|没那么|不是太")
+_NEGATION = re.compile(r"没有|不|没|别|无|未|非|毫无")
+_BELOW_EXPECTATION = re.compile(r"没有?(?:想象|想像|预想|预期|传说|说的)中的?$")
+
+
+def _alternation(words: Sequence[str]) -> re.Pattern[str]:
+    """One pattern matching any of ``words``, longest first, so 不好意思 wins over 不好."""
+    return re.compile("|".join(re.escape(w) for w in sorted(set(words), key=lambda w: (-len(w), w))))
+
+
+@dataclass(frozen=True)
+class AspectLexicon:
+    """The journey map's keywords as one pattern, and each keyword's touchpoints (map order)."""
+
+    order: tuple[str, ...]
+    touchpoints_of: dict[str, tuple[str, ...]]
+    pattern: re.Pattern[str]
+
+
+@lru_cache(maxsize=8)
+def aspect_lexicon(touchpoints: tuple[Touchpoint, ...]) -> AspectLexicon:
+    """Built once per journey map version; keywords are matched case-insensitively."""
+    owners: dict[str, list[str]] = {}
+    for tp in touchpoints:
+        for keyword in tp.review_aspect_keywords:
+            ids = owners.setdefault(keyword.lower(), [])
+            if tp.id not in ids:
+                ids.append(tp.id)
+    shadows = [w for w in _SHADOWS if w not in owners]
+    return AspectLexicon(
+        order=tuple(tp.id for tp in touchpoints),
+        touchpoints_of={word: tuple(ids) for word, ids in owners.items()},
+        pattern=_alternation([*owners, *shadows]),
+    )
+
+
+_POLARITY_PATTERN = _alternation([*POLARITY, *(_SHADOWS - set(POLARITY))])
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A clause that names touchpoints; ``score`` is None when it has no polarity word."""
+
+    touchpoints: tuple[str, ...]
+    score: float | None
+    clause: str
+
+
+def clauses(text: str) -> list[str]:
+    """Normalised sentences, each split again at contrast words (好吃但是太慢了 -> 好吃 / 太慢了)."""
+    pieces: list[str] = []
+    for sentence in sentences(text):
+        pieces += [p for p in _CONTRAST.split(sentence.lower()) if p.strip()]
+    return pieces
+
+
+def _negation_factor(blanked: str, start: int, floor: int) -> float:
+    """-1 for a negation just before ``start`` (-0.5 if weak), +1 for none or a double negation."""
+    window = blanked[max(floor, start - NEGATION_WINDOW - 2) : start]
+    if _BELOW_EXPECTATION.search(window):  # 没有想象中慢: the expectation is what is negated
+        return -1.0
+    window = window[-NEGATION_WINDOW:]
+    weak = len(_WEAK_NEGATION.findall(window))
+    strong = len(_NEGATION.findall(_WEAK_NEGATION.sub("#", window)))
+    if (weak + strong) % 2 == 0:
+        return 1.0
+    return -0.5 if weak else -1.0
+
+
+def clause_polarity(clause: str) -> float | None:
+    """Sum of the clause's polarity words after negation; None when it has none."""
+    blanked = _NOT_NEGATING.sub(lambda m: "#" * len(m.group()), clause)
+    matches = [m for m in _POLARITY_PATTERN.finditer(clause) if m.group() in POLARITY]
+    total: float | None = None
+    previous_end = 0
+    for index, match in enumerate(matches):
+        word = match.group()
+        following = matches[index + 1] if index + 1 < len(matches) else None
+        if word == "好" and following is not None and following.start() == match.end():
+            previous_end = match.end()  # 好难吃, 好贵: here 好 is a degree adverb
+            continue
+        score = POLARITY[word] * _negation_factor(blanked, match.start(), previous_end)
+        total = (total or 0.0) + score
+        previous_end = match.end()
+    return total
+
+
+def mentions(text: str, lexicon: AspectLexicon) -> list[Mention]:
+    """Each clause that names at least one touchpoint, with its rule-based score."""
+    found: list[Mention] = []
+    for clause in clauses(text):
+        ids: list[str] = []
+        for match in lexicon.pattern.finditer(clause):
+            for tp in lexicon.touchpoints_of.get(match.group(), ()):
+                if tp not in ids:
+                    ids.append(tp)
+        if ids:
+            found.append(Mention(tuple(ids), clause_polarity(clause), clause))
+    return found
+
+
+def _label(score: float) -> str:
+    return POSITIVE if score > 0 else NEGATIVE if score < 0 else NEUTRAL
+
+
+def _label_probability(probability: float) -> str:
+    low, high = NEUTRAL_BAND
+    return NEGATIVE if probability < low else POSITIVE if probability > high else NEUTRAL
+
+
+def _combine(labels: list[str]) -> str:
+    """Several clauses on one touchpoint: the majority feeling; a tie between feelings reads negative
+    (a complaint next to a compliment is what CX follows up), no feeling at all reads neutral."""
+    balance = labels.count(POSITIVE) - labels.count(NEGATIVE)
+    if balance:
+        return POSITIVE if balance > 0 else NEGATIVE
+    return NEGATIVE if NEGATIVE in labels else NEUTRAL
+
+
+def _default_fallback(texts: list[str]) -> np.ndarray:
+    from cxlake.text.sentiment import load_model
+
+    return load_model().predict_proba(texts)
+
+
+def tag_many(
+    texts: Sequence[str],
+    touchpoints: Sequence[Touchpoint] | None = None,
+    fallback: Fallback | None = None,
+) -> list[dict[str, str]]:
+    """:func:`tag_aspects` for many texts, with one model call for all clauses that need it.
+
+    ``fallback`` maps clauses to P(positive); default: the shipped sentiment model.
+    """
+    lexicon = aspect_lexicon(tuple(touchpoints if touchpoints is not None else load_touchpoints()))
+    found = [mentions(text or "", lexicon) for text in texts]
+    undecided = [m.clause for ms in found for m in ms if m.score is None]
+    probabilities = iter((fallback or _default_fallback)(undecided) if undecided else ())
+    tagged: list[dict[str, str]] = []
+    for ms in found:
+        labels: dict[str, list[str]] = {}
+        for m in ms:
+            label = _label(m.score) if m.score is not None else _label_probability(float(next(probabilities)))
+            for tp in m.touchpoints:
+                labels.setdefault(tp, []).append(label)
+        tagged.append({tp: _combine(labels[tp]) for tp in lexicon.order if tp in labels})
+    return tagged
+
+
+def tag_aspects(
+    text: str, touchpoints: Sequence[Touchpoint] | None = None, fallback: Fallback | None = None
+) -> dict[str, str]:
+    """Touchpoint id -> positive / negative / neutral for each touchpoint ``text`` names, in map order."""
+    return tag_many([text], touchpoints, fallback)[0]
+
+
+def format_aspects(tags: dict[str, str]) -> str:
+    """``taste:positive;speed:negative`` (the order of ``tags``, which is the map's)."""
+    return ";".join(f"{tp}:{label}" for tp, label in tags.items())
+
+
+def parse_aspects(value: str) -> dict[str, str]:
+    """The inverse of :func:`format_aspects`; empty string -> {}."""
+    pairs = (item.split(":", 1) for item in value.split(";") if item.strip())
+    return {tp.strip(): label.strip() for tp, label in pairs}

@@ -1,0 +1,157 @@
+"""Keywords of a group of reviews (a store, a touchpoint, a week): TF-IDF, TextRank and trends.
+
+Pure functions over texts and counts; the pipeline decides the grouping. Both extractors run
+jieba.analyse over the domain segmentation (:func:`cxlake.text.segment.tokens`: domain
+dictionary, normalised text, stopwords removed), and both keep every content word, not only
+nouns: in reviews the adjectives (好吃, 难喝) are the point. As in jieba.analyse, one-character
+words are not keywords. The IDF comes from the reviews themselves (:func:`build_idf`), since
+jieba's shipped IDF was counted on news text.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from functools import lru_cache
+
+import pandas as pd
+
+from cxlake.text.segment import STOPWORDS, tokens
+
+_ANY_WORD = "x"  # the part-of-speech tag our words carry; TextRank keeps only this tag
+_BOUNDARY = "boundary"
+
+
+class _Pair:
+    """What jieba.analyse.TextRank reads from a tokenizer: a word and its part-of-speech flag."""
+
+    __slots__ = ("word", "flag")
+
+    def __init__(self, word: str, flag: str = _ANY_WORD) -> None:
+        self.word = word
+        self.flag = flag
+
+
+class _DomainTokenizer:
+    """Gives jieba.analyse our segmentation instead of jieba's global tokenizer.
+
+    For TextRank (``pairs``) each line is one review, followed by a window's worth of boundary
+    pairs that TextRank skips, so no co-occurrence edge joins the end of one review to the next.
+    """
+
+    def __init__(self, pairs: bool, span: int = 5) -> None:
+        self.pairs = pairs
+        self.span = span
+
+    def cut(self, sentence: str) -> Iterator:
+        if not self.pairs:
+            return iter(tokens(sentence))
+        pairs: list[_Pair] = []
+        for line in sentence.split("\n"):
+            pairs += [_Pair(w) for w in tokens(line)]
+            pairs += [_Pair("", _BOUNDARY)] * (self.span - 1)
+        return iter(pairs)
+
+
+@lru_cache(maxsize=1)
+def _analyse():
+    """jieba.analyse, imported when first used: its import loads jieba's news IDF and POS tagger
+    (about 1.5 s), which per-row scoring does not need."""
+    import jieba.analyse
+
+    return jieba.analyse
+
+
+@lru_cache(maxsize=1)
+def _review_tfidf() -> type:
+    class ReviewTFIDF(_analyse().TFIDF):
+        """jieba.analyse.TFIDF with our IDF and segmentation (its own __init__ reads the news IDF)."""
+
+        def __init__(self, idf: Mapping[str, float]) -> None:  # no super(): it would load the news IDF
+            self.tokenizer = _DomainTokenizer(pairs=False)
+            self.stop_words = set(STOPWORDS)
+            self.idf_freq = dict(idf)
+            self.median_idf = median_idf(idf)
+
+    return ReviewTFIDF
+
+
+def is_keyword(word: str) -> bool:
+    """jieba.analyse's rule: two characters or more, not a stopword."""
+    return len(word.strip()) >= 2 and word.lower() not in STOPWORDS
+
+
+def build_idf_from_tokens(documents: Iterable[Sequence[str]]) -> dict[str, float]:
+    """Smoothed IDF, log((1 + n) / (1 + df)) + 1, over already segmented documents."""
+    frequency: Counter[str] = Counter()
+    count = 0
+    for words in documents:
+        count += 1
+        frequency.update(set(words))
+    return {word: math.log((1 + count) / (1 + df)) + 1.0 for word, df in frequency.items()}
+
+
+def build_idf(texts: Iterable[str]) -> dict[str, float]:
+    """IDF of each word over ``texts`` (one document per text)."""
+    return build_idf_from_tokens(tokens(text) for text in texts)
+
+
+def top_tfidf(words: Sequence[str], idf: Mapping[str, float], top_k: int, default_idf: float) -> list[str]:
+    """The ``top_k`` keywords of one segmented text, ranked as jieba.analyse.TFIDF ranks them
+    (count x IDF, first seen first on ties); a word missing from ``idf`` gets ``default_idf``."""
+    counts = Counter(w for w in words if is_keyword(w))
+    ranked = sorted(counts, key=lambda w: counts[w] * idf.get(w, default_idf), reverse=True)
+    return ranked[:top_k]
+
+
+def median_idf(idf: Mapping[str, float]) -> float:
+    """jieba.analyse's default for unseen words (the upper median, as jieba computes it)."""
+    return sorted(idf.values())[len(idf) // 2] if idf else 1.0
+
+
+def tfidf_keywords(texts: Iterable[str], idf: Mapping[str, float], top_k: int = 20) -> list[str]:
+    """Top TF-IDF keywords of a group of reviews (jieba.analyse.TFIDF with ``idf`` and our segmentation)."""
+    return _review_tfidf()(idf).extract_tags("\n".join(texts), topK=top_k)
+
+
+def textrank_keywords(texts: Iterable[str], top_k: int = 20) -> list[str]:
+    """Top TextRank keywords of a group of reviews (jieba.analyse.TextRank over our segmentation);
+    words co-occur only within one review."""
+    extractor = _analyse().TextRank()
+    extractor.tokenizer = extractor.postokenizer = _DomainTokenizer(pairs=True, span=extractor.span)
+    extractor.stop_words = set(STOPWORDS)
+    return extractor.textrank("\n".join(texts), topK=top_k, allowPOS=(_ANY_WORD,))
+
+
+def keyword_counts(texts: Iterable[str]) -> Counter[str]:
+    """How many reviews use each keyword (a review counts once per word): :func:`trending`'s input."""
+    counts: Counter[str] = Counter()
+    for text in texts:
+        counts.update({w for w in tokens(text) if is_keyword(w)})
+    return counts
+
+
+def trending(
+    current_counts: Mapping[str, int], previous_counts: Mapping[str, int], min_count: int = 3
+) -> pd.DataFrame:
+    """Keywords used more this period than the previous one, most lifted first.
+
+    ``lift`` compares each word's share of all keyword uses in the two periods, add-one smoothed
+    so that a new word has a finite lift and a busier week does not lift every word. Words
+    used fewer than ``min_count`` times this period are left out (one angry review is no trend).
+    """
+    current_total = sum(current_counts.values())
+    previous_total = sum(previous_counts.values())
+    vocabulary = len(set(current_counts) | set(previous_counts)) or 1
+    rows = []
+    for word, current in current_counts.items():
+        if current < min_count:
+            continue
+        previous = previous_counts.get(word, 0)
+        share_now = (current + 1) / (current_total + vocabulary)
+        share_before = (previous + 1) / (previous_total + vocabulary)
+        rows.append((word, current, previous, share_now / share_before))
+    frame = pd.DataFrame(rows, columns=["keyword", "current", "previous", "lift"])
+    frame = frame.astype({"keyword": "string", "current": "int64", "previous": "int64", "lift": "float64"})
+    return frame.sort_values(["lift", "keyword"], ascending=[False, True], ignore_index=True)

@@ -1,0 +1,165 @@
+"""Score any table of review texts: sentiment, keywords and aspects per row, on every core.
+
+Each text is segmented once: the sentiment model's own preparation (normalised clauses, jieba
+tokens) also gives the row's keyword tokens; aspects are matched on characters (see
+:mod:`cxlake.text.aspects`). Big inputs go to a fork-based process pool in chunks, in order;
+what the workers need (model, tokenizer, lexicon) is loaded once in the parent before forking,
+so each worker starts warm and nothing is pickled but texts and results.
+"""
+
+from __future__ import annotations
+
+import io
+import multiprocessing
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cxlake.delivered_files import decode_text
+from cxlake.journey import Touchpoint, load_touchpoints
+from cxlake.text.aspects import format_aspects, tag_many
+from cxlake.text.keywords import build_idf_from_tokens, median_idf, top_tfidf
+from cxlake.text.segment import STOPWORDS
+from cxlake.text.sentiment import SentimentModel, features, label, load_model, prepare, shift_threshold
+
+SCORE_COLUMNS = ("sentiment_score", "sentiment_label", "keywords", "aspects")
+POOL_MIN_ROWS = 2_000  # below this a pool costs more than it saves
+CHUNK_ROWS = 2_000
+TOP_KEYWORDS = 5
+_NEGATED = "¬"  # sentiment.prepare's mark on negated tokens
+_CLAUSE_END = "|"  # and its clause separator
+
+
+class ScoringError(ValueError):
+    """An input that cannot be scored; the message names the file and the reason, in one line."""
+
+
+@dataclass(frozen=True)
+class _Job:
+    model: SentimentModel
+    touchpoints: tuple[Touchpoint, ...]
+
+
+@dataclass(frozen=True)
+class _Scored:
+    """One row's results before keywords, which need the IDF of the whole input."""
+
+    probability: float | None
+    tokens: list[str]
+    aspects: str
+
+
+_JOB: _Job | None = None  # set in the parent before forking; the workers inherit it
+
+
+def _probabilities(model: SentimentModel, prepared) -> np.ndarray:
+    """``model.predict_proba`` on an existing preparation, so the texts are not segmented twice."""
+    raw = model.parts["classifier"].predict_proba(features(model.parts, prepared))[:, 1]
+    return shift_threshold(raw, model.parts["threshold"])
+
+
+def _keyword_tokens(marked: str) -> list[str]:
+    return [
+        w.removeprefix(_NEGATED) for w in marked.split(" ") if w and w != _CLAUSE_END and w not in STOPWORDS
+    ]
+
+
+def _score_chunk(texts: Sequence[str]) -> list[_Scored]:
+    """Score one chunk with the job the process was forked with; empty texts get empty results."""
+    assert _JOB is not None, "the scoring job is set before any chunk is scored"
+    present = [i for i, text in enumerate(texts) if text.strip()]
+    written = [texts[i] for i in present]
+    results = [_Scored(None, [], "")] * len(texts)
+    if not written:
+        return results
+    prepared = prepare(written)
+    probabilities = _probabilities(_JOB.model, prepared)
+    tags = tag_many(written, _JOB.touchpoints, _JOB.model.predict_proba)
+    for index, marked, probability, tagged in zip(present, prepared.words, probabilities, tags, strict=True):
+        results[index] = _Scored(float(probability), _keyword_tokens(marked), format_aspects(tagged))
+    return results
+
+
+def default_workers() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def score_texts(
+    texts: Sequence[str],
+    model: SentimentModel | None = None,
+    touchpoints: Sequence[Touchpoint] | None = None,
+    workers: int | None = None,
+) -> pd.DataFrame:
+    """The four score columns for ``texts``, one row each, in order (all strings; blank for empty text).
+
+    Keywords are each row's top TF-IDF words against the IDF of ``texts`` themselves.
+    """
+    global _JOB
+    _JOB = _Job(model or load_model(), tuple(touchpoints if touchpoints is not None else load_touchpoints()))
+    texts = list(texts)
+    workers = workers or default_workers()
+    try:
+        if len(texts) < POOL_MIN_ROWS or workers < 2:
+            scored = _score_chunk(texts)
+        else:
+            _score_chunk(["预热 warm-up"])  # tokenizer, converter and lexicon loaded once, before the fork
+            chunks = [texts[i : i + CHUNK_ROWS] for i in range(0, len(texts), CHUNK_ROWS)]
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                scored = [row for chunk in pool.imap(_score_chunk, chunks) for row in chunk]
+    finally:
+        _JOB = None
+    idf = build_idf_from_tokens(row.tokens for row in scored if row.probability is not None)
+    unseen = median_idf(idf)
+    return pd.DataFrame(
+        {
+            "sentiment_score": ["" if r.probability is None else f"{r.probability:.4f}" for r in scored],
+            "sentiment_label": ["" if r.probability is None else label(r.probability) for r in scored],
+            "keywords": [" ".join(top_tfidf(r.tokens, idf, TOP_KEYWORDS, unseen)) for r in scored],
+            "aspects": [r.aspects for r in scored],
+        },
+        dtype="string",
+    )
+
+
+def score_frame(frame: pd.DataFrame, text_column: str, **options) -> pd.DataFrame:
+    """``frame`` with the score columns appended (replaced if it already has them), rows in order."""
+    if text_column not in frame.columns:
+        raise ScoringError(f"no column {text_column!r}; columns: {', '.join(map(str, frame.columns))}")
+    scores = score_texts(frame[text_column].fillna("").astype(str).tolist(), **options)
+    scores.index = frame.index
+    out = frame.copy()
+    for column in SCORE_COLUMNS:
+        out[column] = scores[column]
+    return out
+
+
+def read_text_csv(path: Path) -> pd.DataFrame:
+    """Every column as text, exactly as written (UTF-8, UTF-8 with BOM, UTF-16 or GB18030, detected)."""
+    text = decode_text(path.read_bytes(), path)
+    try:
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        raise ScoringError(f"{path}: {' '.join(str(error).split())}") from None
+
+
+def score_file(input_path: Path, text_column: str, out_path: Path, encoding: str = "utf-8", **options) -> int:
+    """Score ``input_path`` into ``out_path`` (written in ``encoding``); returns the number of rows."""
+    frame = read_text_csv(input_path)
+    try:
+        scored = score_frame(frame, text_column, **options)
+    except ScoringError as error:
+        raise ScoringError(f"{input_path}: {error}") from None
+    data = scored.to_csv(index=False, lineterminator="\n")
+    try:
+        encoded = data.encode(encoding)
+    except LookupError:
+        raise ScoringError(f"unknown output encoding {encoding!r}") from None
+    except UnicodeEncodeError as error:
+        raise ScoringError(f"{out_path}: {encoding} cannot encode {error.object[error.start]!r}") from None
+    out_path.write_bytes(encoded)
+    return len(scored)

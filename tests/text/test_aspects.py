@@ -1,0 +1,122 @@
+"""Aspect tagging: touchpoints named by the journey map's lexicon, each with the feeling of its clause."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cxlake.journey import Touchpoint, load_touchpoints
+from cxlake.text.aspects import clause_polarity, format_aspects, parse_aspects, tag_aspects, tag_many
+
+
+def _model_says(probability: float):
+    """A stand-in for the sentiment model's clause probability, so each case pins one rule."""
+    return lambda clauses: np.full(len(clauses), probability)
+
+
+UNSURE = _model_says(0.5)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # the issue's cases
+        ("不好吃", "taste:negative"),
+        ("好吃", "taste:positive"),
+        ("没有想象中慢", "speed:positive"),  # the expectation is negated, not the speed
+        ("不慢", "speed:positive"),
+        ("慢", "speed:negative"),
+        ("太贵了", "value:negative"),
+        ("好吃但是太慢了", "speed:negative;taste:positive"),  # the review's overall feeling is mixed
+        ("服务态度很好", "staff:positive"),
+        ("环境一般", "environment:neutral"),  # 一般 is a word of its own: so-so, neither way
+        # negation variants
+        ("不太好吃", "taste:negative"),  # a weak negation is still a negation
+        ("味道不是很好", "taste:negative"),
+        ("没有不好吃的", "taste:positive"),  # double negation
+        ("不得不说咖啡很好喝", "taste:positive"),  # 不得不 negates nothing
+        ("特别好吃", "taste:positive"),  # the 别 in 特别 is no 别
+        ("好吃不贵", "value:positive;taste:positive"),  # each word its own negation
+        ("又慢又不好吃", "speed:negative;taste:negative"),
+        ("好难吃", "taste:negative"),  # 好 as a degree adverb is no praise
+        # words hiding inside other words
+        ("快递员很给力", "delivery:positive"),  # 快递 is no 快
+        ("出差住的，房间干净", "environment:positive"),  # 出差 is no 差
+        ("今天天气不错", ""),  # no touchpoint named
+    ],
+)
+def test_each_clause_gives_its_touchpoints_its_feeling(text, expected):
+    assert format_aspects(tag_aspects(text, fallback=UNSURE)) == expected
+
+
+def test_the_aspects_come_in_journey_map_order_not_text_order():
+    tags = tag_aspects("环境很好，咖啡好喝，价格便宜，出餐很快，店员热情，小程序好用", fallback=UNSURE)
+    order = [tp.id for tp in load_touchpoints()]
+    assert list(tags) == [tp for tp in order if tp in tags]
+    assert list(tags) == ["app", "value", "speed", "staff", "taste", "environment"]
+
+
+def test_a_clause_without_polarity_words_takes_the_models_feeling_outside_the_neutral_band():
+    assert tag_aspects("咖啡", fallback=_model_says(0.9)) == {"taste": "positive"}
+    assert tag_aspects("咖啡", fallback=_model_says(0.1)) == {"taste": "negative"}
+    assert tag_aspects("咖啡", fallback=_model_says(0.5)) == {"taste": "neutral"}
+
+
+def test_the_model_is_asked_only_about_clauses_without_polarity_words():
+    asked: list[str] = []
+
+    def fallback(clauses: list[str]) -> np.ndarray:
+        asked.extend(clauses)
+        return np.full(len(clauses), 0.9)
+
+    tagged = tag_many(["咖啡很好喝，外卖", "服务员"], fallback=fallback)
+    assert asked == ["外卖", "服务员"]
+    assert tagged == [{"delivery": "positive", "taste": "positive"}, {"staff": "positive"}]
+
+
+def test_two_clauses_on_one_touchpoint_with_opposite_feelings_read_negative():
+    # a complaint next to a compliment is what gets followed up
+    assert tag_aspects("咖啡好喝，咖啡太苦", fallback=UNSURE) == {"taste": "negative"}
+    assert tag_aspects("咖啡好喝，咖啡香，咖啡太苦", fallback=UNSURE) == {"taste": "positive"}
+
+
+def test_a_touchpoint_added_to_a_custom_journey_map_is_tagged_without_code_change():
+    door = Touchpoint(
+        id="parking",
+        name_zh="停车",
+        name_en="Parking",
+        stage_id="arrive",
+        stage_name_zh="到店",
+        stage_name_en="Arrive",
+        stage_order=0,
+        touchpoint_order=0,
+        channels=("in_store",),
+        operational_metric=None,
+        review_aspect_keywords=("停车", "车位"),
+    )
+    touchpoints = (door, *load_touchpoints())
+    assert tag_aspects("停车很麻烦，咖啡不错", touchpoints, fallback=UNSURE) == {
+        "parking": "negative",
+        "taste": "positive",
+    }
+    assert tag_aspects("停车很麻烦", fallback=UNSURE) == {}  # the packaged map has no parking
+
+
+def test_traditional_characters_and_full_width_text_are_normalised_first():
+    assert tag_aspects("服務態度很好！ＡＰＰ閃退", fallback=UNSURE) == {
+        "app": "negative",
+        "staff": "positive",
+    }
+
+
+def test_clause_polarity_is_none_without_polarity_words():
+    assert clause_polarity("咖啡") is None
+    assert clause_polarity("不太好吃") == -0.5
+    assert clause_polarity("一般") == 0.0
+
+
+def test_format_and_parse_are_inverse():
+    tags = {"taste": "positive", "speed": "negative"}
+    assert format_aspects(tags) == "taste:positive;speed:negative"
+    assert parse_aspects(format_aspects(tags)) == tags
+    assert parse_aspects("") == {}

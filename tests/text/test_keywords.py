@@ -1,0 +1,85 @@
+"""Keywords of a group of reviews: an IDF from the reviews themselves, TF-IDF, TextRank, trends."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from cxlake.text.keywords import (
+    build_idf,
+    keyword_counts,
+    median_idf,
+    textrank_keywords,
+    tfidf_keywords,
+    top_tfidf,
+    trending,
+)
+from cxlake.text.segment import tokens
+
+REVIEWS = [
+    "咖啡很好喝，服务态度很好",
+    "咖啡太苦了，出餐速度太慢",
+    "奶茶好喝，咖啡一般",
+    "外卖送达很快，包装很好",
+]
+
+
+def test_the_idf_is_counted_on_the_reviews_themselves():
+    idf = build_idf(REVIEWS)
+    # 咖啡 is in 3 of 4 reviews, 奶茶 in one: smoothed log((1 + n) / (1 + df)) + 1
+    assert idf["咖啡"] == pytest.approx(math.log(5 / 4) + 1)
+    assert idf["奶茶"] == pytest.approx(math.log(5 / 2) + 1)
+    assert idf["奶茶"] > idf["咖啡"]
+
+
+def test_tfidf_keywords_rank_frequent_and_rare_words_first_and_skip_stopwords_and_single_characters():
+    idf = build_idf(REVIEWS)
+    keywords = tfidf_keywords(REVIEWS, idf, top_k=3)
+    assert keywords[0] == "咖啡"  # three uses outweigh a rarer word's higher IDF
+    assert all(len(word) >= 2 for word in tfidf_keywords(REVIEWS, idf, top_k=50))
+    assert "的" not in tfidf_keywords(["咖啡的味道的确不错的"], idf, top_k=50)
+
+
+def test_one_rows_keywords_match_jieba_analyse_on_the_same_text():
+    # score-reviews ranks each row's tokens itself; it must agree with the group extractor
+    idf = build_idf(REVIEWS)
+    for text in REVIEWS:
+        assert top_tfidf(tokens(text), idf, 5, median_idf(idf)) == tfidf_keywords([text], idf, top_k=5)
+
+
+def test_textrank_ranks_the_best_connected_word_first():
+    texts = ["咖啡好喝，咖啡香浓", "咖啡好喝", "外卖包装很好"] * 3
+    assert textrank_keywords(texts, top_k=1) == ["咖啡"]
+    assert set(textrank_keywords(texts, top_k=10)) == {"咖啡", "好喝", "香浓", "外卖", "包装"}
+
+
+def test_textrank_links_words_within_one_review_only():
+    # two one-word reviews: no co-occurrence at all, so no keyword; joined, they would link
+    assert textrank_keywords(["咖啡", "外卖"], top_k=5) == []
+    assert set(textrank_keywords(["咖啡外卖"], top_k=5)) == {"咖啡", "外卖"}
+    assert textrank_keywords([], top_k=5) == []
+
+
+def test_trending_lifts_words_that_grew_and_drops_rare_ones():
+    current = {"排队": 12, "咖啡": 20, "闪退": 2}
+    previous = {"排队": 2, "咖啡": 20, "好喝": 8}
+    frame = trending(current, previous, min_count=3)
+    assert list(frame.columns) == ["keyword", "current", "previous", "lift"]
+    assert frame["keyword"].tolist() == ["排队", "咖啡"]  # 闪退 is below min_count
+    assert frame.loc[0, ["current", "previous"]].tolist() == [12, 2]
+    assert frame.loc[0, "lift"] > 1 > frame.loc[1, "lift"] * 0.9
+    empty = trending({}, previous)
+    assert empty.empty and list(empty.columns) == ["keyword", "current", "previous", "lift"]
+
+
+def test_a_new_word_gets_a_finite_lift():
+    frame = trending({"新品": 5}, {"咖啡": 5}, min_count=1)
+    assert frame.loc[0, "previous"] == 0 and math.isfinite(frame.loc[0, "lift"]) and frame.loc[0, "lift"] > 1
+
+
+def test_keyword_counts_count_each_review_once_per_word():
+    counts = keyword_counts(["咖啡咖啡咖啡", "咖啡好喝"])
+    assert counts["咖啡"] == 2 and counts["好喝"] == 1
+    assert isinstance(trending(counts, {}, min_count=1), pd.DataFrame)
