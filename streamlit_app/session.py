@@ -33,7 +33,8 @@ def _cookie_token() -> str | None:
     """The token of an earlier tab of this browser, unless this tab has just signed out."""
     if st.session_state.get(KEY_COOKIE_PENDING) == "clear":
         return None
-    return st.context.cookies.get(COOKIE) or None
+    token = st.context.cookies.get(COOKIE)
+    return token if isinstance(token, str) and token else None  # AppTest has no real cookies
 
 
 def current_principal() -> Principal | None:
@@ -59,7 +60,7 @@ def sync_cookie() -> None:
         seconds = int(Accounts().session_length.total_seconds())
         _write_cookie(f"{token}; Max-Age={seconds}")
         del st.session_state[KEY_COOKIE_PENDING]
-    elif pending == "clear" and st.context.cookies.get(COOKIE):
+    elif pending == "clear" and isinstance(st.context.cookies.get(COOKIE), str):
         _write_cookie("; Max-Age=0")
 
 
@@ -95,7 +96,8 @@ def open_pages(principal: Principal) -> tuple[str, ...]:
 def _submit(text: Mapping[str, str]) -> None:
     """Form callback: runs before the rerun, so that rerun already shows the user's pages."""
     name = st.session_state.get(KEY_NAME, "")
-    password = st.session_state.pop(KEY_PASSWORD, "")  # never kept past this call
+    password = st.session_state.get(KEY_PASSWORD, "")
+    st.session_state[KEY_PASSWORD] = ""  # never kept past this call, nor left in the field
     try:
         session = Accounts().sign_in(name, password)
     except SignInError as error:

@@ -1,0 +1,158 @@
+"""The explorer in a real browser: sign-in, scoped numbers, the leaderboard and a phone screen.
+
+The server is a real `streamlit run` on a copy of the demo build (tests/browser/conftest.py); the
+expected numbers come straight from that copy with DuckDB and cxlake.metrics, so a scope leak or a
+different roll-up in the page shows up as a wrong number. Screenshots of every step land in
+test-results/browser/<test name>/.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+from playwright.sync_api import Browser, Page
+
+from cxlake.metrics import NpsResult, nps_from_counts, settings
+
+TIMEOUT_MS = 30_000
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+METRIC_VALUE = '[data-testid="stMetricValue"]'
+IDLE_APP = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+# Elements whose code loads lazily show a skeleton first; Vega draws a chart after its data arrives.
+ALL_DRAWN = """() =>
+    document.querySelectorAll('[data-testid="stSkeleton"]').length === 0
+    && Array.from(document.querySelectorAll('[data-testid="stVegaLiteChart"]'))
+        .every((chart) => chart.querySelector('canvas, svg'))"""
+
+
+def expected_nps(serving: Path, store_id: str | None = None) -> NpsResult:
+    """The NPS of every countable response (of one store, if given): the Overview's default range."""
+    with duckdb.connect(str(serving), read_only=True) as connection:
+        promoters, passives, detractors = connection.execute(
+            """
+            select count(*) filter (where nps_score >= 9),
+                   count(*) filter (where nps_score between 7 and 8),
+                   count(*) filter (where nps_score <= 6)
+            from marts.fct_survey_responses
+            where is_countable and (cast(? as varchar) is null or store_id = ?)
+            """,
+            [store_id, store_id],
+        ).fetchone()
+    return nps_from_counts(promoters, passives, detractors)
+
+
+def store_name(serving: Path, store_id: str) -> str:
+    with duckdb.connect(str(serving), read_only=True) as connection:
+        return connection.execute(
+            "select store_name from marts.dim_store where store_id = ?", [store_id]
+        ).fetchone()[0]
+
+
+@contextmanager
+def new_page(chromium: Browser, viewport: dict[str, int] = DESKTOP) -> Iterator[Page]:
+    """A fresh browser context per user, so no Streamlit session is shared between sign-ins."""
+    context = chromium.new_context(viewport=viewport, accept_downloads=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def wait_until_drawn(page: Page) -> None:
+    """The script has finished (Streamlit marks its root element) and every element is drawn."""
+    page.locator(IDLE_APP).wait_for()
+    page.wait_for_function(ALL_DRAWN, timeout=TIMEOUT_MS)
+
+
+def sign_in(page: Page, url: str, name: str, password: str) -> None:
+    page.goto(url)
+    page.get_by_label("User name").fill(name)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def shown_nps(page: Page) -> str:
+    """The Overview's headline NPS as displayed (one decimal), once the page has drawn it."""
+    metric = page.locator(METRIC_VALUE).first
+    metric.wait_for()
+    wait_until_drawn(page)
+    return metric.inner_text().strip()
+
+
+def test_director_and_store_manager_each_see_the_nps_of_their_scope(
+    chromium: Browser, explorer_url: str, explorer_home, screenshots: Path
+):
+    everything = expected_nps(explorer_home.serving)
+    one_store = expected_nps(explorer_home.serving, explorer_home.store_id)
+    # The store must clear the minimum sample, or its page shows "—" and compares nothing.
+    assert one_store.n >= settings().min_responses
+    assert 0 < one_store.n < everything.n
+    assert f"{one_store.nps:.1f}" != f"{everything.nps:.1f}"  # else the scopes could not be told apart
+
+    director, manager = explorer_home.director, explorer_home.store_manager
+    shown = {}
+    for step, name in enumerate((director, manager), start=1):
+        with new_page(chromium) as page:
+            sign_in(page, explorer_url, name, explorer_home.password)
+            shown[name] = shown_nps(page)
+            page.get_by_text(f"n = {(everything if name == director else one_store).n:,}").wait_for()
+            page.screenshot(path=screenshots / f"{step}_{name}_overview.png", full_page=True)
+
+    assert shown == {director: f"{everything.nps:.1f}", manager: f"{one_store.nps:.1f}"}
+
+
+def test_store_manager_leaderboard_lists_only_their_store(
+    chromium: Browser, explorer_url: str, explorer_home, screenshots: Path
+):
+    with new_page(chromium) as page:
+        sign_in(page, explorer_url, explorer_home.store_manager, explorer_home.password)
+        shown_nps(page)
+        page.screenshot(path=screenshots / "1_overview.png", full_page=True)
+
+        page.locator('[data-testid="stSidebarNavLink"]', has_text="Store leaderboard").click()
+        page.get_by_role("heading", name="Store leaderboard").wait_for()
+        download_button = page.get_by_role("button", name="Download CSV")
+        download_button.wait_for()
+        wait_until_drawn(page)
+        page.screenshot(path=screenshots / "2_leaderboard.png", full_page=True)
+
+        # The table is drawn on a canvas; its CSV download is the same rows as text.
+        with page.expect_download() as download:
+            download_button.click()
+        board = pd.read_csv(download.value.path(), encoding="utf-8-sig")
+
+    expected = expected_nps(explorer_home.serving, explorer_home.store_id)
+    assert board["store_name"].tolist() == [store_name(explorer_home.serving, explorer_home.store_id)]
+    assert board["n"].tolist() == [expected.n]
+
+
+def test_wrong_password_is_refused_with_the_reason(
+    chromium: Browser, explorer_url: str, explorer_home, screenshots: Path
+):
+    with new_page(chromium) as page:
+        sign_in(page, explorer_url, explorer_home.director, "not the password at all")
+        page.get_by_text("Sign-in refused: wrong name or password.").wait_for()
+        wait_until_drawn(page)
+        page.screenshot(path=screenshots / "1_refused.png", full_page=True)
+        assert page.locator(METRIC_VALUE).count() == 0
+        assert page.get_by_label("User name").is_visible()
+
+
+def test_store_manager_overview_on_a_phone_screen(
+    chromium: Browser, explorer_url: str, explorer_home, screenshots: Path
+):
+    expected = expected_nps(explorer_home.serving, explorer_home.store_id)
+    with new_page(chromium, PHONE) as page:
+        sign_in(page, explorer_url, explorer_home.store_manager, explorer_home.password)
+        shown = shown_nps(page)
+        page.screenshot(path=screenshots / "1_phone_overview.png", full_page=True)
+        metric_box = page.locator(METRIC_VALUE).first.bounding_box()
+
+    assert shown == f"{expected.nps:.1f}"
+    assert metric_box is not None and metric_box["x"] + metric_box["width"] <= PHONE["width"]
