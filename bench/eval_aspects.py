@@ -12,7 +12,7 @@ for three ways of giving a detected aspect its feeling:
   cxlake            the tagger as shipped: polarity-word rule with negation, model fallback per clause
   rule only         the same rule, clauses without a polarity word read as neutral (no model)
   review sentiment  every aspect gets the whole review's model label (what aspect-blind scoring says)
-Appends a section to bench/RESULTS.md.
+Replaces its section of bench/RESULTS.md.
 
     python bench/eval_aspects.py [--data ../shared/data/reviews]
 """
@@ -28,12 +28,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+from eval_sentiment import load_line, replace_section  # bench/ is on sys.path when run as a script
 
 from cxlake.text.aspects import NEUTRAL_BAND, parse_aspects, tag_many
 from cxlake.text.sentiment import label, load_model
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "RESULTS.md"
+HEADING = "## Aspect tagging against hand labels"
 LABELS = ROOT / "tests" / "fixtures" / "text" / "aspect_labels.csv"
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "reviews"
 
@@ -97,8 +98,8 @@ def main() -> None:
         "review sentiment": review_sentiment(texts, shipped),
     }
     lines = [
-        f"\n## Aspect tagging against hand labels ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
-        f"Machine: {platform.machine()}, Python {platform.python_version()}; "
+        f"{HEADING} ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
+        f"Machine: {platform.machine()}, Python {platform.python_version()}, load average {load_line()}; "
         f"sentiment model {load_model().version}; neutral band {NEUTRAL_BAND}.",
         f"Labels: {LABELS.relative_to(ROOT)}, {len(labelled)} real reviews read and labelled by hand.",
         "",
@@ -124,10 +125,7 @@ def main() -> None:
     ]
     report = "\n".join(lines) + "\n"
     print(report)
-    if not RESULTS.exists():
-        RESULTS.write_text("# Benchmark results\n", encoding="utf-8")
-    with RESULTS.open("a", encoding="utf-8") as results:
-        results.write(report)
+    replace_section(HEADING, report)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from functools import lru_cache
 import numpy as np
 
 from cxlake.journey import Touchpoint, load_touchpoints
-from cxlake.text.normalise import sentences
+from cxlake.text.normalise import normalise, split_sentences
 
 POSITIVE, NEGATIVE, NEUTRAL = "positive", "negative", "neutral"
 NEUTRAL_BAND = (0.35, 0.65)  # model probabilities read as "no feeling" for a clause without polarity words
@@ -122,8 +122,13 @@ class Mention:
 
 def clauses(text: str) -> list[str]:
     """Normalised sentences, each split again at contrast words (好吃但是太慢了 -> 好吃 / 太慢了)."""
+    return _clauses_of_normalised(normalise(text))
+
+
+def _clauses_of_normalised(normalised: str) -> list[str]:
+    # normalise folds line breaks into spaces, and spaces end a clause here, so lines stay apart
     pieces: list[str] = []
-    for sentence in sentences(text):
+    for sentence in split_sentences(normalised):
         pieces += [p for p in _CONTRAST.split(sentence.lower()) if p.strip()]
     return pieces
 
@@ -161,8 +166,14 @@ def clause_polarity(clause: str) -> float | None:
 
 def mentions(text: str, lexicon: AspectLexicon) -> list[Mention]:
     """Each clause that names at least one touchpoint, with its rule-based score."""
+    return _mentions_of_normalised(normalise(text), lexicon)
+
+
+def _mentions_of_normalised(normalised: str, lexicon: AspectLexicon) -> list[Mention]:
     found: list[Mention] = []
-    for clause in clauses(text):
+    if not lexicon.pattern.search(normalised.lower()):
+        return found  # most of the work is per clause; a text naming no touchpoint needs none of it
+    for clause in _clauses_of_normalised(normalised):
         ids: list[str] = []
         for match in lexicon.pattern.finditer(clause):
             for tp in lexicon.touchpoints_of.get(match.group(), ()):
@@ -206,15 +217,30 @@ def tag_many(
 
     ``fallback`` maps clauses to P(positive); default: the shipped sentiment model.
     """
+    return tag_normalised([normalise(text or "") for text in texts], touchpoints, fallback)
+
+
+def tag_normalised(
+    normalised: Sequence[str],
+    touchpoints: Sequence[Touchpoint] | None = None,
+    fallback: Fallback | None = None,
+) -> list[dict[str, str]]:
+    """:func:`tag_many` for texts already through :func:`cxlake.text.normalise.normalise`, so a
+    pipeline that has normalised them for the sentiment model does not do it twice."""
     lexicon = aspect_lexicon(tuple(touchpoints if touchpoints is not None else load_touchpoints()))
-    found = [mentions(text or "", lexicon) for text in texts]
-    undecided = [m.clause for ms in found for m in ms if m.score is None]
-    probabilities = iter((fallback or _default_fallback)(undecided) if undecided else ())
+    found = [_mentions_of_normalised(text, lexicon) for text in normalised]
+    # each distinct clause scored once: short clauses (味道还行, 送餐) repeat across reviews
+    undecided = list(dict.fromkeys(m.clause for ms in found for m in ms if m.score is None))
+    scored = (fallback or _default_fallback)(undecided) if undecided else ()
+    probability_of = dict(zip(undecided, scored, strict=True))
     tagged: list[dict[str, str]] = []
     for ms in found:
         labels: dict[str, list[str]] = {}
         for m in ms:
-            label = _label(m.score) if m.score is not None else _label_probability(float(next(probabilities)))
+            if m.score is None:
+                label = _label_probability(float(probability_of[m.clause]))
+            else:
+                label = _label(m.score)
             for tp in m.touchpoints:
                 labels.setdefault(tp, []).append(label)
         tagged.append({tp: _combine(labels[tp]) for tp in lexicon.order if tp in labels})

@@ -53,10 +53,9 @@ def sentences(text: str) -> list[str]:
     """Clauses of a review: split on newlines and 。！？!?；;，, after normalising; empty pieces dropped."""
     if not text:
         return []
-    pieces: list[str] = []
-    for line in _LINES.split(text):
-        for piece in _SENTENCE_BREAK.split(normalise(line)):
-            piece = piece.strip()
-            if piece:
-                pieces.append(piece)
-    return pieces
+    return [piece for line in _LINES.split(text) for piece in split_sentences(normalise(line))]
+
+
+def split_sentences(normalised: str) -> list[str]:
+    """Clauses of text that is already :func:`normalise`-d (one line): split on 。！？!?；;，,."""
+    return [piece for piece in (p.strip() for p in _SENTENCE_BREAK.split(normalised)) if piece]

@@ -16,22 +16,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from cxlake.delivered_files import decode_text
 from cxlake.journey import Touchpoint, load_touchpoints
-from cxlake.text.aspects import format_aspects, tag_many
+from cxlake.text.aspects import format_aspects, tag_normalised
 from cxlake.text.keywords import build_idf_from_tokens, median_idf, top_tfidf
 from cxlake.text.segment import STOPWORDS
-from cxlake.text.sentiment import SentimentModel, features, label, load_model, prepare, shift_threshold
+from cxlake.text.sentiment import SentimentModel, label, load_model, prepare
 
 SCORE_COLUMNS = ("sentiment_score", "sentiment_label", "keywords", "aspects")
 POOL_MIN_ROWS = 2_000  # below this a pool costs more than it saves
 CHUNK_ROWS = 2_000
 TOP_KEYWORDS = 5
-_NEGATED = "¬"  # sentiment.prepare's mark on negated tokens
-_CLAUSE_END = "|"  # and its clause separator
 
 
 class ScoringError(ValueError):
@@ -56,18 +53,6 @@ class _Scored:
 _JOB: _Job | None = None  # set in the parent before forking; the workers inherit it
 
 
-def _probabilities(model: SentimentModel, prepared) -> np.ndarray:
-    """``model.predict_proba`` on an existing preparation, so the texts are not segmented twice."""
-    raw = model.parts["classifier"].predict_proba(features(model.parts, prepared))[:, 1]
-    return shift_threshold(raw, model.parts["threshold"])
-
-
-def _keyword_tokens(marked: str) -> list[str]:
-    return [
-        w.removeprefix(_NEGATED) for w in marked.split(" ") if w and w != _CLAUSE_END and w not in STOPWORDS
-    ]
-
-
 def _score_chunk(texts: Sequence[str]) -> list[_Scored]:
     """Score one chunk with the job the process was forked with; empty texts get empty results."""
     assert _JOB is not None, "the scoring job is set before any chunk is scored"
@@ -77,10 +62,11 @@ def _score_chunk(texts: Sequence[str]) -> list[_Scored]:
     if not written:
         return results
     prepared = prepare(written)
-    probabilities = _probabilities(_JOB.model, prepared)
-    tags = tag_many(written, _JOB.touchpoints, _JOB.model.predict_proba)
-    for index, marked, probability, tagged in zip(present, prepared.words, probabilities, tags, strict=True):
-        results[index] = _Scored(float(probability), _keyword_tokens(marked), format_aspects(tagged))
+    probabilities = _JOB.model.predict_prepared(prepared)
+    tags = tag_normalised(prepared.normalised, _JOB.touchpoints, _JOB.model.predict_proba)
+    for index, tokens, probability, tagged in zip(present, prepared.tokens, probabilities, tags, strict=True):
+        keywords = [token for token in tokens if token not in STOPWORDS]
+        results[index] = _Scored(float(probability), keywords, format_aspects(tagged))
     return results
 
 

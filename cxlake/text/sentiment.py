@@ -3,8 +3,10 @@
 The model file is a joblib dict of fitted scikit-learn parts plus a JSON metadata file beside it
 (version, scikit-learn version, training-data checksums, evaluation metrics). Pickles are only
 safe to load with the scikit-learn minor version that wrote them, so :func:`load_model` refuses
-any other. Features (see :func:`features`) are built here, not inside a pickled pipeline, so each
-text is normalised and segmented once for every feature family.
+any other. The model is an ensemble of separately calibrated parts (word LR, pivot-word LR, HowNet
+score LR; see cxlake.text.training) whose probabilities are averaged. Each text is normalised and
+segmented once, by :func:`prepare`, for every part; callers that need the tokens too (keywords)
+use :meth:`SentimentModel.predict_prepared` on the same :class:`Prepared`.
 """
 
 from __future__ import annotations
@@ -19,10 +21,10 @@ from pathlib import Path
 
 import joblib
 import numpy as np
-import scipy.sparse as sp
 import sklearn
 
-from cxlake.text.segment import DEGREE_WORDS, NEGATIONS, clause_tokens
+from cxlake.text.normalise import normalise
+from cxlake.text.segment import DEGREE_WORDS, NEGATIONS, split_clauses
 
 MODEL_NAME = "sentiment.joblib"
 NEGATION_SCOPE = 3  # tokens after a negation word that are read as negated
@@ -44,68 +46,118 @@ def hownet_lexicon() -> tuple[frozenset[str], frozenset[str]]:
     return lists[0], lists[1]
 
 
+SEGMENT_HMM = False  # jieba without its HMM: a third faster, and the model is trained on the same cut
+LEXICON_COLUMNS = ("positive", "negative", "last_positive", "last_negative")
+
+
+@lru_cache(maxsize=1)
+def pivot_words() -> frozenset[str]:
+    """Words that carry feeling in any service domain: HowNet's, the aspect tagger's polarity words,
+    negations and degree adverbs. Topic nouns (房间, 外卖) are left out: their priors do not transfer."""
+    from cxlake.text.aspects import POLARITY
+
+    positive, negative = hownet_lexicon()
+    return positive | negative | frozenset(POLARITY) | NEGATIONS | frozenset(DEGREE_WORDS)
+
+
 @dataclass
 class Prepared:
-    """One segmentation of each text, shared by every feature family."""
+    """One segmentation of each text, shared by every feature family and by keyword extraction."""
 
-    words: list[str] = field(default_factory=list)  # negation-marked tokens joined by spaces
+    normalised: list[str] = field(default_factory=list)  # each text through normalise()
+    tokens: list[list[str]] = field(default_factory=list)  # plain tokens, punctuation gone, in order
+    words: list[str] = field(default_factory=list)  # negation-marked tokens, "|" ends a clause
+    pivots: list[str] = field(default_factory=list)  # the sentiment-bearing subset of ``words``
     chars: list[str] = field(default_factory=list)  # normalised clauses joined by spaces
-    lexicon: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))
+    lexicon: np.ndarray = field(default_factory=lambda: np.zeros((0, len(LEXICON_COLUMNS))))
+
+    def subset(self, index: Sequence[int]) -> Prepared:
+        """The rows at ``index`` (cross-validation folds)."""
+        return Prepared(
+            normalised=[self.normalised[i] for i in index],
+            tokens=[self.tokens[i] for i in index],
+            words=[self.words[i] for i in index],
+            pivots=[self.pivots[i] for i in index],
+            chars=[self.chars[i] for i in index],
+            lexicon=self.lexicon[np.asarray(index, dtype=int)],
+        )
+
+
+def _read_clause(clause: list[str], marked: list[str], pivots: list[str]) -> tuple[float, float]:
+    """Mark negated tokens, collect pivots, and return the clause's HowNet positive and negative scores
+    (each word weighted by the degree adverb before it, its polarity flipped by a negation)."""
+    positive, negative = hownet_lexicon()
+    pivot = pivot_words()
+    score_pos = score_neg = 0.0
+    negated_left = 0
+    degree = 1.0
+    for token in clause:
+        if token in NEGATIONS:
+            negated_left = NEGATION_SCOPE
+            marked.append(token)
+            pivots.append(token)
+            continue
+        if token in DEGREE_WORDS:
+            degree = DEGREE_WORDS[token]
+            marked.append(token)
+            pivots.append(token)
+            continue
+        polarity = (token in positive) - (token in negative)
+        if negated_left:
+            token = _NEGATED + token
+            polarity = -polarity
+            negated_left -= 1
+        marked.append(token)
+        if polarity or token.removeprefix(_NEGATED) in pivot:
+            pivots.append(token)
+        if polarity > 0:
+            score_pos += degree
+        elif polarity < 0:
+            score_neg += degree
+        if polarity:
+            degree = 1.0
+    marked.append("|")
+    return score_pos, score_neg
 
 
 def prepare(texts: Sequence[str]) -> Prepared:
-    """Segment each text once: marked words, character text, HowNet counts with negation and degree.
+    """Normalise and segment each text once (one jieba call per text), then read it clause by clause.
 
-    Lexicon columns: positive score, negative score, their difference, and log(1 + tokens).
+    Lexicon columns (:data:`LEXICON_COLUMNS`): HowNet positive and negative scores of the text and
+    of its last clause (the verdict often comes last). No length column: how long reviews run
+    depends on the domain, not on the feeling.
     """
-    positive, negative = hownet_lexicon()
-    words, chars = [], []
-    lexicon = np.zeros((len(texts), 4))
+    prepared = Prepared(lexicon=np.zeros((len(texts), len(LEXICON_COLUMNS))))
     for row, text in enumerate(texts):
+        normalised = normalise(text or "")
+        clauses = split_clauses(normalised, hmm=SEGMENT_HMM)
         marked: list[str] = []
-        clauses = clause_tokens(text or "")
-        score_pos = score_neg = 0.0
-        count = 0
+        pivots: list[str] = []
+        plain: list[str] = []
+        score_pos = score_neg = last_pos = last_neg = 0.0
         for clause in clauses:
-            negated_left = 0
-            degree = 1.0
-            for token in clause:
-                count += 1
-                if token in NEGATIONS:
-                    negated_left = NEGATION_SCOPE
-                    marked.append(token)
-                    continue
-                if token in DEGREE_WORDS:
-                    degree = DEGREE_WORDS[token]
-                    marked.append(token)
-                    continue
-                polarity = (token in positive) - (token in negative)
-                if negated_left:
-                    marked.append(_NEGATED + token)
-                    polarity = -polarity
-                    negated_left -= 1
-                else:
-                    marked.append(token)
-                if polarity > 0:
-                    score_pos += degree
-                elif polarity < 0:
-                    score_neg += degree
-                if polarity:
-                    degree = 1.0
-            marked.append("|")
-        words.append(" ".join(marked))
-        chars.append(" ".join("".join(clause) for clause in clauses))
-        lexicon[row] = (score_pos, score_neg, score_pos - score_neg, np.log1p(count))
-    return Prepared(words=words, chars=chars, lexicon=lexicon)
+            plain += clause
+            last_pos, last_neg = _read_clause(clause, marked, pivots)
+            score_pos += last_pos
+            score_neg += last_neg
+        prepared.normalised.append(normalised)
+        prepared.tokens.append(plain)
+        prepared.words.append(" ".join(marked))
+        prepared.pivots.append(" ".join(pivots))
+        prepared.chars.append(" ".join("".join(clause) for clause in clauses))
+        prepared.lexicon[row] = (score_pos, score_neg, last_pos, last_neg)
+    return prepared
 
 
-def features(parts: dict, prepared: Prepared) -> sp.csr_matrix:
-    """The classifier's input: word TF-IDF, character TF-IDF and scaled lexicon columns side by side."""
-    blocks = [parts["words"].transform(prepared.words), parts["chars"].transform(prepared.chars)]
-    blocks.append(
-        sp.csr_matrix(parts["lexicon_scaler"].transform(prepared.lexicon) * parts["lexicon_weight"])
-    )
-    return sp.hstack(blocks, format="csr")
+def family_input(prepared: Prepared, family: str):
+    """What one feature family's pipeline reads: a list of strings, or the lexicon matrix."""
+    return getattr(prepared, family)
+
+
+def part_probability(part: dict, prepared: Prepared) -> np.ndarray:
+    """One calibrated part: its pipeline's decision value through its Platt scaling."""
+    decision = part["pipeline"].decision_function(family_input(prepared, part["family"]))
+    return part["platt"].predict_proba(decision.reshape(-1, 1))[:, 1]
 
 
 def shift_threshold(probability: np.ndarray, threshold: float) -> np.ndarray:
@@ -126,13 +178,17 @@ class SentimentModel:
     def version(self) -> str:
         return self.metadata["version"]
 
+    def predict_prepared(self, prepared: Prepared) -> np.ndarray:
+        """Probability of positive for texts already through :func:`prepare`: the mean of the
+        calibrated parts, moved so the training-time cut lands on 0.5."""
+        if not prepared.tokens:
+            return np.zeros(0)
+        probability = np.mean([part_probability(part, prepared) for part in self.parts["parts"]], axis=0)
+        return shift_threshold(probability, self.parts["threshold"])
+
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Probability of positive for each text, 0..1 (0.5 is the decision threshold)."""
-        if len(texts) == 0:
-            return np.zeros(0)
-        matrix = features(self.parts, prepare(list(texts)))
-        raw = self.parts["classifier"].predict_proba(matrix)[:, 1]
-        return shift_threshold(raw, self.parts["threshold"])
+        return self.predict_prepared(prepare(list(texts)))
 
 
 def default_model_path() -> Path:

@@ -21,6 +21,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MaxAbsScaler
 
 from cxlake.text.normalise import normalise
@@ -28,10 +29,9 @@ from cxlake.text.sentiment import (
     MODEL_NAME,
     Prepared,
     SentimentModel,
-    features,
+    family_input,
     metadata_path,
     prepare,
-    shift_threshold,
 )
 
 CORPORA = {"waimai": "waimai_10k.csv", "hotel": "ChnSentiCorp_htl_all.csv"}
@@ -40,17 +40,19 @@ SEED = 20240601
 
 @dataclass(frozen=True)
 class Config:
-    """Feature and classifier settings; ``c_grid`` is searched by cross-validation on the source.
+    """Which calibrated parts make the ensemble, their vocabulary caps, and the C searched per part.
 
-    ``tune_threshold`` picks the cut from out-of-fold source predictions; it is off because a cut
-    tuned on the source learns the source's class balance back (hotel->waimai lost 0.07 macro-F1
-    with it), while balanced class weights with a 0.5 cut carry no prior across domains.
+    Each part's C is chosen by cross-validated macro-F1 on the source only. ``tune_threshold`` picks
+    the ensemble's cut from out-of-fold source predictions; it is off because a cut tuned on the
+    source learns the source's class balance back, while balanced class weights and a 0.5 cut carry
+    no prior across domains (the corpora's positive shares are 1/3 and 2/3).
     """
 
-    word_features: int = 10_000
+    families: tuple[str, ...] = ("words", "pivots", "lexicon")
+    word_features: int = 20_000
+    pivot_features: int = 5_000
     char_features: int = 10_000
-    lexicon_weight: float = 1.0
-    c_grid: tuple[float, ...] = (0.5, 1.0, 2.0)
+    c_grid: tuple[float, ...] = (0.25, 1.0, 4.0)
     folds: int = 3
     tune_threshold: bool = False
 
@@ -85,47 +87,68 @@ def read_corpus(path: Path, name: str | None = None, limit: int | None = None) -
     )
 
 
-def _subset(prepared: Prepared, index: np.ndarray) -> Prepared:
-    return Prepared(
-        words=[prepared.words[i] for i in index],
-        chars=[prepared.chars[i] for i in index],
-        lexicon=prepared.lexicon[index],
-    )
-
-
-def _fit_features(prepared: Prepared, config: Config) -> dict:
-    """Vectorizers (vocabulary capped) and the lexicon scaler, fitted on the training side."""
-    return {
-        "words": TfidfVectorizer(
-            analyzer="word",
-            token_pattern=r"[^ ]+",
-            ngram_range=(1, 2),
-            min_df=2,
-            max_features=config.word_features,
-            sublinear_tf=True,
-            dtype=np.float32,
-        ).fit(prepared.words),
-        "chars": TfidfVectorizer(
+def _vectorizer(family: str, config: Config) -> TfidfVectorizer:
+    """Word and pivot families read space-joined tokens (unigrams and bigrams); chars read clauses."""
+    if family == "chars":
+        return TfidfVectorizer(
             analyzer="char",
             ngram_range=(1, 3),
             min_df=2,
             max_features=config.char_features,
             sublinear_tf=True,
             dtype=np.float32,
-        ).fit(prepared.chars),
-        "lexicon_scaler": MaxAbsScaler().fit(prepared.lexicon),
-        "lexicon_weight": config.lexicon_weight,
-        "threshold": 0.5,
+        )
+    cap = config.word_features if family == "words" else config.pivot_features
+    return TfidfVectorizer(
+        analyzer="word",
+        token_pattern=r"[^ ]+",
+        ngram_range=(1, 2),
+        min_df=2,
+        max_features=cap,
+        sublinear_tf=True,
+        dtype=np.float32,
+    )
+
+
+def _pipeline(family: str, config: Config, c: float) -> Pipeline:
+    # balanced: learn no class prior from the source, so none is carried to the target. The lexicon
+    # part has no intercept either: a text without HowNet words is no evidence, so it scores 0.
+    lexicon = family == "lexicon"
+    classifier = LogisticRegression(
+        C=c, class_weight="balanced", fit_intercept=not lexicon, max_iter=2000, solver="liblinear"
+    )
+    first = MaxAbsScaler() if lexicon else _vectorizer(family, config)
+    return Pipeline([("features", first), ("classifier", classifier)])
+
+
+def _fit_part(family: str, prepared: Prepared, labels: np.ndarray, config: Config) -> tuple[dict, dict]:
+    """One part: C by out-of-fold macro-F1 on the source, Platt scaling fitted on the same out-of-fold
+    decision values, then the pipeline refitted on all of the source."""
+    inputs = family_input(prepared, family)
+    folds = StratifiedKFold(n_splits=config.folds, shuffle=True, random_state=SEED)
+    out_of_fold = {c: np.zeros(len(labels)) for c in config.c_grid}
+    for train, test in folds.split(np.zeros(len(labels)), labels):
+        train_in, test_in = (
+            family_input(prepared.subset(train), family),
+            family_input(prepared.subset(test), family),
+        )
+        for c in config.c_grid:
+            fitted = _pipeline(family, config, c).fit(train_in, labels[train])
+            out_of_fold[c][test] = fitted.decision_function(test_in)
+    cv_f1 = {c: f1_score(labels, (d >= 0).astype(int), average="macro") for c, d in out_of_fold.items()}
+    c_best = max(cv_f1, key=cv_f1.get)
+    # Platt scaling without an intercept: it makes the parts' confidences comparable before they are
+    # averaged, but keeps each part's balanced cut at 0 (an intercept would learn the source's prior)
+    platt = LogisticRegression(class_weight="balanced", fit_intercept=False)
+    platt.fit(out_of_fold[c_best].reshape(-1, 1), labels)
+    part = {
+        "family": family,
+        "pipeline": _pipeline(family, config, c_best).fit(inputs, labels),
+        "platt": platt,
     }
-
-
-def _classifier(c: float) -> LogisticRegression:
-    # balanced: the corpora's positive shares differ (1/3 vs 2/3), so learn no prior from the source
-    return LogisticRegression(C=c, class_weight="balanced", max_iter=2000, solver="liblinear")
-
-
-def _raw_proba(parts: dict, prepared: Prepared) -> np.ndarray:
-    return parts["classifier"].predict_proba(features(parts, prepared))[:, 1]
+    chosen = {"C": c_best, "cv_macro_f1": {str(c): round(f, 4) for c, f in cv_f1.items()}}
+    calibrated = platt.predict_proba(out_of_fold[c_best].reshape(-1, 1))[:, 1]
+    return part, chosen | {"calibrated_oof": calibrated}
 
 
 def best_threshold(labels: np.ndarray, probability: np.ndarray) -> float:
@@ -138,30 +161,25 @@ def best_threshold(labels: np.ndarray, probability: np.ndarray) -> float:
 def fit_model(
     texts: list[str], labels: np.ndarray, config: Config = Config(), prepared: Prepared | None = None
 ) -> tuple[dict, dict]:
-    """Fit on one side only: C and the threshold by stratified CV there, then refit on all of it.
+    """Fit every part of the ensemble on one side only (see :func:`_fit_part`).
 
-    Returns the fitted parts and what was chosen (with the out-of-fold macro-F1 per C).
+    Returns the fitted parts and what was chosen: each part's C with its out-of-fold macro-F1, and
+    the ensemble's out-of-fold macro-F1 on the source.
     """
     prepared = prepared or prepare(texts)
-    folds = StratifiedKFold(n_splits=config.folds, shuffle=True, random_state=SEED)
-    out_of_fold = {c: np.zeros(len(texts)) for c in config.c_grid}
-    for train, test in folds.split(np.zeros(len(labels)), labels):
-        parts = _fit_features(_subset(prepared, train), config)
-        x_train, x_test = features(parts, _subset(prepared, train)), features(parts, _subset(prepared, test))
-        for c in config.c_grid:
-            out_of_fold[c][test] = _classifier(c).fit(x_train, labels[train]).predict_proba(x_test)[:, 1]
-    cv_f1 = {c: f1_score(labels, (p >= 0.5).astype(int), average="macro") for c, p in out_of_fold.items()}
-    c_best = max(cv_f1, key=cv_f1.get)
-    threshold = best_threshold(labels, out_of_fold[c_best]) if config.tune_threshold else 0.5
-    parts = _fit_features(prepared, config)
-    parts["classifier"] = _classifier(c_best).fit(features(parts, prepared), labels)
-    parts["threshold"] = threshold
-    chosen = {
-        "C": c_best,
-        "threshold": threshold,
-        "cv_macro_f1": {str(c): round(f, 4) for c, f in cv_f1.items()},
-    }
-    return parts, chosen
+    parts, chosen, calibrated = [], {}, []
+    for family in config.families:
+        part, picked = _fit_part(family, prepared, labels, config)
+        parts.append(part)
+        calibrated.append(picked.pop("calibrated_oof"))
+        chosen[family] = picked
+    ensemble = np.mean(calibrated, axis=0)
+    threshold = best_threshold(labels, ensemble) if config.tune_threshold else 0.5
+    chosen["threshold"] = threshold
+    chosen["ensemble_cv_macro_f1"] = round(
+        float(f1_score(labels, (ensemble >= threshold).astype(int), average="macro")), 4
+    )
+    return {"parts": parts, "threshold": threshold}, chosen
 
 
 def scores(labels: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
@@ -172,8 +190,8 @@ def scores(labels: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
 
 
 def predict(parts: dict, prepared: Prepared) -> np.ndarray:
-    """Positive probability after the training-time threshold shift (0.5 cut)."""
-    return shift_threshold(_raw_proba(parts, prepared), parts["threshold"])
+    """Positive probability of the fitted ensemble (0.5 cut)."""
+    return SentimentModel(parts=parts, metadata={}).predict_prepared(prepared)
 
 
 def save_model(parts: dict, metadata: dict, out: Path) -> Path:
@@ -184,18 +202,25 @@ def save_model(parts: dict, metadata: dict, out: Path) -> Path:
     return out
 
 
+def model_version(trained: datetime, data_sha256: list[str], config: dict, chosen: dict) -> str:
+    """``sentiment-<day>-<hash>``: the hash covers the training data, the configuration and what
+    cross-validation chose, so a model trained differently never shares a version (the pipeline
+    rescores every text when the version changes)."""
+    identity = json.dumps([data_sha256, config, chosen, sklearn.__version__], sort_keys=True, default=str)
+    return f"sentiment-{trained:%Y%m%d}-{hashlib.sha256(identity.encode()).hexdigest()[:8]}"
+
+
 def build_metadata(corpora: list[Corpus], chosen: dict, config: Config, evaluation: dict | None) -> dict:
     """Version, scikit-learn version, data checksums, rows and the evaluation that justified the choice."""
-    combined = hashlib.sha256("".join(c.sha256 for c in corpora).encode()).hexdigest()
-    today = datetime.now(UTC).strftime("%Y%m%d")
+    config_fields = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(config).items()}
     return {
-        "version": f"sentiment-{today}-{combined[:8]}",
+        "version": model_version(datetime.now(UTC), [c.sha256 for c in corpora], config_fields, chosen),
         "sklearn_version": sklearn.__version__,
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "training_data": {
             c.name: {"sha256": c.sha256, "rows_read": c.rows_read, "rows_used": len(c.texts)} for c in corpora
         },
-        "config": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(config).items()},
+        "config": config_fields,
         "chosen": chosen,
         "evaluation": evaluation,
     }
@@ -265,44 +290,56 @@ def bootstrap_difference(
     return intervals
 
 
-def cross_domain(corpora: dict[str, Corpus], config: Config = Config(), draws: int = 1000) -> dict:
-    """Both directions (fit on one corpus, score all of the other) for ours and the two baselines."""
-    directions, labels, ours, plain = [], [], [], []
-    result: dict = {"directions": {}}
+BASELINES = ("tfidf_char_lr", "lexicon_hownet")
+
+
+def cross_domain(
+    corpora: dict[str, Corpus],
+    config: Config = Config(),
+    draws: int = 1000,
+    prepared: dict[str, Prepared] | None = None,
+    baselines: bool = True,
+) -> dict:
+    """Both directions (fit on one corpus, score all of the other) for ours and the two baselines,
+    with a paired bootstrap of ours minus each baseline (``draws=0`` or ``baselines=False`` skip it)."""
     names = list(corpora)
-    prepared = {name: prepare(corpus.texts) for name, corpus in corpora.items()}
+    prepared = prepared or {name: prepare(corpus.texts) for name, corpus in corpora.items()}
+    directions, labels = [], []
+    predicted: dict[str, list[np.ndarray]] = {"ours": [], **{b: [] for b in BASELINES if baselines}}
+    result: dict = {"directions": {}}
     for source, target in ((names[0], names[1]), (names[1], names[0])):
         train, test = corpora[source], corpora[target]
         parts, chosen = fit_model(train.texts, train.labels, config, prepared[source])
-        predicted = {
-            "ours": (predict(parts, prepared[target]) >= 0.5).astype(int),
-            "tfidf_char_lr": tfidf_baseline(train, test),
-            "lexicon_hownet": lexicon_baseline(prepared[target]),
-        }
+        these = {"ours": (predict(parts, prepared[target]) >= 0.5).astype(int)}
+        if baselines:
+            these["tfidf_char_lr"] = tfidf_baseline(train, test)
+            these["lexicon_hownet"] = lexicon_baseline(prepared[target])
         key = f"{source}->{target}"
         directions.append(key)
         labels.append(test.labels)
-        ours.append(predicted["ours"])
-        plain.append(predicted["tfidf_char_lr"])
+        for method, values in these.items():
+            predicted[method].append(values)
         result["directions"][key] = {
             "test_rows": len(test.texts),
             "test_positive_share": round(float(test.labels.mean()), 4),
             "source_positive_share": round(float(train.labels.mean()), 4),
             "chosen": chosen,
-            "methods": {name: scores(test.labels, p) for name, p in predicted.items()},
+            "methods": {name: scores(test.labels, p) for name, p in these.items()},
         }
     result["mean"] = {
         method: {
             metric: float(np.mean([d["methods"][method][metric] for d in result["directions"].values()]))
             for metric in ("macro_f1", "accuracy")
         }
-        for method in ("ours", "tfidf_char_lr", "lexicon_hownet")
+        for method in predicted
     }
-    intervals = bootstrap_difference(labels, ours, plain, draws)
-    result["bootstrap_ours_minus_tfidf_macro_f1_95ci"] = {
-        **{directions[int(k)]: v for k, v in intervals.items() if k != "mean"},
-        "mean": intervals["mean"],
-    }
+    if draws and baselines:
+        for baseline in BASELINES:
+            intervals = bootstrap_difference(labels, predicted["ours"], predicted[baseline], draws)
+            result[f"bootstrap_ours_minus_{baseline}_macro_f1_95ci"] = {
+                **{directions[int(k)]: v for k, v in intervals.items() if k != "mean"},
+                "mean": intervals["mean"],
+            }
     result["bootstrap_draws"] = draws
     return result
 
@@ -328,6 +365,7 @@ def train_sentiment_command(data_dir: Path | None = None, out: Path | None = Non
         for method, metric in result["methods"].items():
             f1, accuracy = metric["macro_f1"], metric["accuracy"]
             print(f"{direction:15} {method:15} macro-F1 {f1:.4f}  accuracy {accuracy:.4f}")
-    low, high = evaluation["bootstrap_ours_minus_tfidf_macro_f1_95ci"]["mean"]
-    print(f"mean macro-F1 difference vs TF-IDF baseline, 95% CI: [{low:+.4f}, {high:+.4f}]")
+    for baseline in BASELINES:
+        low, high = evaluation[f"bootstrap_ours_minus_{baseline}_macro_f1_95ci"]["mean"]
+        print(f"mean macro-F1 difference vs {baseline}, 95% CI: [{low:+.4f}, {high:+.4f}]")
     print(f"saved {model.version} to {out or default_out()}")

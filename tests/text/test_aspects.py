@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 
 from cxlake.journey import Touchpoint, load_touchpoints
-from cxlake.text.aspects import clause_polarity, format_aspects, parse_aspects, tag_aspects, tag_many
+from cxlake.text.aspects import (
+    clause_polarity,
+    format_aspects,
+    parse_aspects,
+    tag_aspects,
+    tag_many,
+    tag_normalised,
+)
+from cxlake.text.normalise import normalise
 
 
 def _model_says(probability: float):
@@ -120,3 +128,21 @@ def test_format_and_parse_are_inverse():
     assert format_aspects(tags) == "taste:positive;speed:negative"
     assert parse_aspects(format_aspects(tags)) == tags
     assert parse_aspects("") == {}
+
+
+def test_tagging_normalised_texts_gives_what_tagging_the_raw_texts_gives():
+    texts = ["好吃但是太慢了", "服務態度很好\n环境一般", "座位有点挤😡，咖啡还行", ""]
+    normalised = [normalise(text) for text in texts]
+    assert tag_normalised(normalised, fallback=UNSURE) == tag_many(texts, fallback=UNSURE)
+
+
+def test_a_clause_repeated_across_reviews_is_sent_to_the_model_once():
+    asked: list[list[str]] = []
+
+    def model(clauses: list[str]) -> np.ndarray:
+        asked.append(list(clauses))
+        return np.full(len(clauses), 0.9)
+
+    tagged = tag_many(["咖啡", "咖啡", "味道，咖啡"], fallback=model)
+    assert asked == [["咖啡", "味道"]]
+    assert [format_aspects(t) for t in tagged] == ["taste:positive"] * 3

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from cxlake.text.normalise import normalise, sentences
-from cxlake.text.segment import DEGREE_WORDS, NEGATIONS, STOPWORDS, clause_tokens, raw_tokens, tokens
+from cxlake.text.segment import (
+    DEGREE_WORDS,
+    NEGATIONS,
+    STOPWORDS,
+    clause_tokens,
+    raw_tokens,
+    split_clauses,
+    tokens,
+)
 
 
 @pytest.mark.parametrize(
@@ -68,3 +76,19 @@ def test_word_lists_load_from_the_data_files():
     assert {"不", "没有", "不太"} <= NEGATIONS
     assert DEGREE_WORDS["非常"] == 2.0 and DEGREE_WORDS["有点"] == 0.5
     assert "的" in STOPWORDS
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("店员很热情，不太好喝", [["店员", "很", "热情"], ["不太", "好喝"]]),
+        (
+            "环境很安静。\n\n座位挺多的😊",
+            [["环境", "很", "安静"], ["座位", "挺", "多", "的"]],
+        ),  # a line break ends one
+        ("，，。", []),  # punctuation only: no empty clauses
+        ("", []),
+    ],
+)
+def test_one_jieba_pass_split_at_punctuation_gives_the_clauses(text, expected):
+    assert split_clauses(normalise(text), hmm=False) == expected
