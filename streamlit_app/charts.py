@@ -5,6 +5,7 @@ They take their titles from the page's labels and never query or compute a metri
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 
 import altair as alt
@@ -130,3 +131,148 @@ def experience_vs_operations_chart(
     )
     names = base.mark_text(align="left", dx=7).encode(text="store_name:N")
     return points + names
+
+
+# --- Voice of customer ----------------------------------------------------------------------------
+SENTIMENT_COLOURS = {"negative": "#d62728", "positive": "#2ca02c"}
+# Font sizes of the word cloud's least and most frequent keyword, in pixels.
+CLOUD_FONT_PX = (14, 44)
+
+
+def _cloud_colour(negative_share: float) -> str:
+    """Green for praise through amber to red for complaints (hue 120 -> 0)."""
+    return f"hsl({round(120 * (1 - negative_share))}, 65%, 38%)"
+
+
+def keyword_cloud_html(keywords: pd.DataFrame, labels: Mapping[str, str]) -> str:
+    """A word cloud drawn by the browser (which has CJK fonts): one ``<span>`` per keyword, sized by
+    count_reviews and coloured by negative_share. Keywords are customer text, so every one is
+    HTML-escaped, in the text and in the tooltip."""
+    low, high = CLOUD_FONT_PX
+    counts = keywords["count_reviews"].astype("int64")
+    fewest = int(counts.min()) if len(counts) else 0
+    spread = max(int(counts.max()) - fewest, 1) if len(counts) else 1
+    spans = []
+    for keyword, count, share in zip(keywords["keyword"], counts, keywords["negative_share"], strict=True):
+        size = low + (high - low) * (int(count) - fewest) / spread
+        tooltip = labels["cloud_tooltip"].format(keyword=keyword, count=int(count), share=float(share))
+        spans.append(
+            f'<span title="{html.escape(tooltip)}" style="font-size:{size:.0f}px;'
+            f'color:{_cloud_colour(float(share))};line-height:1.1">{html.escape(keyword)}</span>'
+        )
+    return (
+        '<div style="display:flex;flex-wrap:wrap;gap:0.3em 0.8em;align-items:center;'
+        'justify-content:center;padding:0.5em">' + "".join(spans) + "</div>"
+    )
+
+
+def sentiment_by_platform_chart(counts: pd.DataFrame, labels: Mapping[str, str]) -> alt.Chart:
+    """Reviews per platform, stacked by sentiment (names translated via ``sentiment_<label>``)."""
+    names = {label: labels[f"sentiment_{label}"] for label in SENTIMENT_COLOURS}
+    data = counts.assign(sentiment=counts["sentiment_label"].map(names))
+    return (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X("platform:N", title=labels["platform"], axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("count_reviews:Q", title=labels["reviews"]),
+            color=alt.Color(
+                "sentiment:N",
+                title=labels["sentiment"],
+                scale=alt.Scale(domain=list(names.values()), range=list(SENTIMENT_COLOURS.values())),
+            ),
+            tooltip=[
+                alt.Tooltip("platform:N", title=labels["platform"]),
+                alt.Tooltip("sentiment:N", title=labels["sentiment"]),
+                alt.Tooltip("count_reviews:Q", title=labels["reviews"], format=","),
+            ],
+        )
+    )
+
+
+def negative_share_trend_chart(trend: pd.DataFrame, labels: Mapping[str, str]) -> alt.Chart:
+    """Share of negative reviews per week, our brand beside the competitors (fixed 0-100% scale)."""
+    data = trend.assign(
+        side=trend["is_competitor"].map({False: labels["side_ours"], True: labels["side_competitors"]})
+    )
+    return (
+        alt.Chart(data)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("week_start:T", title=labels["week"]),
+            y=alt.Y(
+                "negative_share:Q",
+                title=labels["negative_share"],
+                scale=alt.Scale(domain=[0, 1]),
+                axis=alt.Axis(format="%"),
+            ),
+            color=alt.Color("side:N", title=labels["side"]),
+            tooltip=[
+                alt.Tooltip("week_start:T", title=labels["week"]),
+                alt.Tooltip("side:N", title=labels["side"]),
+                alt.Tooltip("negative_share:Q", title=labels["negative_share"], format=".1%"),
+                alt.Tooltip("count_reviews:Q", title=labels["reviews"], format=","),
+            ],
+        )
+    )
+
+
+def negative_keywords_chart(top: pd.DataFrame, name_column: str, labels: Mapping[str, str]) -> alt.Chart:
+    """The top negative keywords of each touchpoint as bars, one panel per touchpoint in journey
+    order (the order of ``top``), each panel with its own keywords."""
+    return (
+        alt.Chart(top)
+        .mark_bar(color=SENTIMENT_COLOURS["negative"])
+        .encode(
+            x=alt.X("count_reviews:Q", title=labels["reviews"], axis=alt.Axis(tickMinStep=1)),
+            y=alt.Y("keyword:N", title=None, sort=alt.EncodingSortField("rank")),
+            row=alt.Row(
+                f"{name_column}:N",
+                title=None,
+                sort=list(dict.fromkeys(top[name_column])),
+                header=alt.Header(labelAngle=0, labelAlign="left"),
+            ),
+            tooltip=[
+                alt.Tooltip(f"{name_column}:N", title=labels["touchpoint"]),
+                alt.Tooltip("keyword:N", title=labels["keyword"]),
+                alt.Tooltip("count_reviews:Q", title=labels["reviews"], format=","),
+            ],
+        )
+        .resolve_scale(y="independent")
+    )
+
+
+def benchmark_chart(benchmark: pd.DataFrame, labels: Mapping[str, str]) -> alt.Chart:
+    """Positive share per aspect, one bar per brand side by side (grouped), our brand first.
+
+    ``benchmark`` has an ``aspect_name`` column in the page's language, rows in display order.
+    """
+    brands = list(dict.fromkeys(benchmark.sort_values("is_competitor", kind="stable")["brand"]))
+    return (
+        alt.Chart(benchmark)
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                "aspect_name:N",
+                title=labels["aspect"],
+                sort=list(dict.fromkeys(benchmark["aspect_name"])),
+                axis=alt.Axis(labelAngle=0),
+            ),
+            xOffset=alt.XOffset("brand:N", sort=brands),
+            y=alt.Y(
+                "positive_share:Q",
+                title=labels["positive_share"],
+                scale=alt.Scale(domain=[0, 1]),
+                axis=alt.Axis(format="%"),
+            ),
+            color=alt.Color("brand:N", title=labels["brand"], sort=brands),
+            tooltip=[
+                alt.Tooltip("brand:N", title=labels["brand"]),
+                alt.Tooltip("aspect_name:N", title=labels["aspect"]),
+                alt.Tooltip("positive_share:Q", title=labels["positive_share"], format=".1%"),
+                alt.Tooltip("negative_share:Q", title=labels["negative_share"], format=".1%"),
+                alt.Tooltip("avg_rating:Q", title=labels["avg_rating"], format=".2f"),
+                alt.Tooltip("count_reviews:Q", title=labels["reviews"], format=","),
+            ],
+        )
+    )

@@ -351,3 +351,107 @@ def sign_in_as(accounts_home: Path) -> Callable[[AppTest, str], AppTest]:
 def account_password() -> str:
     """The password of every account in ACCOUNTS (test modules cannot import the conftest)."""
     return PASSWORD
+
+
+# --- Reviews: the Voice of customer page's marts, added only by the ``reviews_home`` fixture ----
+# (kept out of write_serving_copy, so pages and tests that count the fixture's marts are unchanged).
+# Our brand is 栖云咖啡 (S001, S002 in 上海, S003 in 深圳); 港湾咖啡 has shops in 上海 and 深圳,
+# 山野茶铺 only in 深圳. Hand counts the tests rely on (our reviews, scope "all"):
+#   keywords 慢 5 (5 negative), 好喝 4 (1), 贵 3 (3), 店员 3 (2), 排队 2, 冷漠 2, 小程序 2 (1), others 1;
+#   "不好喝" is a keyword of its own, never a match for 好喝;
+#   rating_disagrees: R03 only (1 of 10); positive R01, R05, R09 (3 of 10, avg rating 2.9).
+REVIEWS_DDL = """
+create table marts.fct_reviews (
+    review_key varchar, platform varchar, review_id varchar, shop_id varchar, shop_name varchar,
+    brand varchar, is_competitor boolean, store_id varchar, region_id varchar, city varchar,
+    transaction_id varchar, posted_at timestamptz, posted_date date, rating int, content varchar,
+    sentiment_score double, sentiment_label varchar, aspects varchar, keywords varchar,
+    rating_disagrees boolean, model_version varchar, delivered_on date
+);
+create table marts.fct_review_aspects (
+    review_key varchar, touchpoint_id varchar, aspect_sentiment varchar, platform varchar, brand varchar,
+    is_competitor boolean, store_id varchar, region_id varchar, city varchar, posted_date date
+);
+"""
+OUR_BRAND = "栖云咖啡"
+# (key, platform, store or None, brand, city, posted_at, rating, score, aspects, keywords, disagrees)
+REVIEWS = [
+    ("R01", "dianping", "S001", OUR_BRAND, "上海", datetime(2026, 1, 5, 10), 5, 0.90,
+     "staff:positive", "好喝 店员 热情", False),
+    ("R02", "meituan", "S001", OUR_BRAND, "上海", datetime(2026, 1, 6, 12), 2, 0.10,
+     "speed:negative;staff:negative", "排队 慢 店员 冷漠", False),
+    ("R03", "dianping", "S001", OUR_BRAND, "上海", datetime(2026, 1, 7, 9), 4, 0.20,
+     "speed:negative", "慢 好喝 排队", True),
+    ("R04", "xiaohongshu", "S001", OUR_BRAND, "上海", datetime(2026, 1, 12, 18), 1, 0.05,
+     "value:negative;speed:negative", "贵 慢 <script>", False),
+    ("R05", "dianping", "S002", OUR_BRAND, "上海", datetime(2026, 1, 8, 11), 5, 0.95,
+     "app:positive", "小程序 方便 好喝", False),
+    ("R06", "meituan", "S002", OUR_BRAND, "上海", datetime(2026, 1, 9, 14), 1, 0.10,
+     "app:negative;value:negative", "小程序 闪退 贵", False),
+    ("R07", "meituan", "S002", OUR_BRAND, "上海", datetime(2026, 1, 13, 16), 2, 0.30,
+     "value:negative", "贵 不好喝", False),
+    ("R08", "dianping", "S003", OUR_BRAND, "深圳", datetime(2026, 1, 6, 15), 3, 0.20,
+     "speed:negative", "慢 外卖", False),
+    ("R09", "meituan", "S003", OUR_BRAND, "深圳", datetime(2026, 1, 10, 10), 5, 0.90,
+     "value:positive", "便宜 好喝", False),
+    ("R10", "meituan", "S003", OUR_BRAND, "深圳", datetime(2026, 1, 11, 20), 1, 0.15,
+     "staff:negative", "店员 冷漠 慢", False),
+    ("C1", "dianping", None, "港湾咖啡", "上海", datetime(2026, 1, 5, 13), 5, 0.90,
+     "staff:positive", "热情 好喝", False),
+    ("C2", "meituan", None, "港湾咖啡", "上海", datetime(2026, 1, 8, 13), 2, 0.20,
+     "speed:negative", "慢 排队", False),
+    ("C3", "dianping", None, "港湾咖啡", "深圳", datetime(2026, 1, 7, 13), 4, 0.70,
+     "value:positive", "便宜", False),
+    ("C4", "meituan", None, "山野茶铺", "深圳", datetime(2026, 1, 9, 13), 1, 0.10,
+     "staff:negative", "冷漠", False),
+    ("C5", "dianping", None, "山野茶铺", "深圳", datetime(2026, 1, 10, 13), 5, 0.85,
+     "value:positive;staff:positive", "好喝 便宜", False),
+]  # fmt: skip
+REGION_OF = {store: region for store, _, region, *_ in STORES}
+
+
+def _review_rows() -> list[tuple]:
+    rows = []
+    for key, platform, store, brand, city, posted, rating, score, aspects, keywords, disagrees in REVIEWS:
+        posted_at = posted.replace(tzinfo=SHANGHAI)
+        rows.append(
+            (
+                key, platform, f"{platform}-{key}", store or f"G-{brand}-{city}", f"{brand}({city}店)",
+                brand, store is None, store, REGION_OF.get(store), city, None, posted_at, posted.date(),
+                rating, f"评论{key}：{keywords}", score, "positive" if score >= 0.5 else "negative",
+                aspects, keywords, disagrees, "test-1", posted.date() + timedelta(days=1),
+            )
+        )  # fmt: skip
+    return rows
+
+
+def _review_aspect_rows() -> list[tuple]:
+    rows = []
+    for key, platform, store, brand, city, posted, *_, aspects, _, _ in REVIEWS:
+        for aspect in aspects.split(";"):
+            touchpoint, sentiment = aspect.split(":")
+            rows.append(
+                (key, touchpoint, sentiment, platform, brand, store is None, store, REGION_OF.get(store),
+                 city, posted.date())
+            )  # fmt: skip
+    return rows
+
+
+def add_review_marts(path: Path) -> Path:
+    """Add marts.fct_reviews and marts.fct_review_aspects with REVIEWS to the serving copy at ``path``."""
+    with duckdb.connect(str(path)) as connection:
+        connection.execute(REVIEWS_DDL)
+        connection.executemany(
+            f"insert into marts.fct_reviews values ({', '.join(['?'] * 22)})", _review_rows()
+        )
+        connection.executemany(
+            f"insert into marts.fct_review_aspects values ({', '.join(['?'] * 10)})", _review_aspect_rows()
+        )
+    return path
+
+
+@pytest.fixture
+def reviews_home(serving_home: Path) -> Path:
+    """CXLAKE_HOME with the filled serving copy plus the review marts."""
+    add_review_marts(serving_home / "serving.duckdb")
+    return serving_home

@@ -1,0 +1,264 @@
+"""Voice of customer: what online reviews say about us and about the competitors next door.
+
+Our reviews follow the user's scope; competitors' reviews are those in the scope's cities. Every
+number here can be traced to review texts in the drill-down at the bottom of the page.
+"""
+
+from collections.abc import Callable, Sequence
+
+import pandas as pd
+import streamlit as st
+
+from streamlit_app import charts, data_access, widgets
+
+LABELS = {
+    "en": {
+        "title": "Voice of customer",
+        "channel_note": "Online reviews have no sales channel: the channel filter does not apply here.",
+        "no_reviews": "No reviews have been published yet.",
+        "reviews": "Reviews",
+        "our_reviews": "Our reviews",
+        "negative_share": "Share negative",
+        "disagree": "Stars disagree with text",
+        "disagree_help": "Share of our reviews whose star rating says the opposite of their text. "
+        "Stars are not labels: read the texts before acting on a rating.",
+        "cloud_title": "What our customers write about",
+        "cloud_caption": "The {n} most frequent keywords of our reviews: size by reviews, "
+        "colour from green (praise) to red (complaints).",
+        "cloud_tooltip": "{keyword} · reviews: {count} · negative: {share:.0%}",
+        "keyword": "Keyword",
+        "count_reviews": "Reviews",
+        "count_negative": "Negative reviews",
+        "sentiment_title": "Sentiment by platform",
+        "sentiment": "Sentiment",
+        "sentiment_positive": "Positive",
+        "sentiment_negative": "Negative",
+        "platform": "Platform",
+        "platform_dianping": "Dianping",
+        "platform_meituan": "Meituan",
+        "platform_xiaohongshu": "Xiaohongshu",
+        "trend_title": "Share of negative reviews per week",
+        "week": "Week",
+        "week_start": "Week",
+        "side": "Reviews of",
+        "side_ours": "Our brand",
+        "side_competitors": "Competitors",
+        "touchpoint_title": "Top complaints per touchpoint",
+        "touchpoint": "Touchpoint",
+        "rank": "Rank",
+        "no_complaints": "No negative reviews about a touchpoint for this selection.",
+        "benchmark_title": "Competitor benchmark (same cities)",
+        "aspect": "Aspect",
+        "aspect_name": "Aspect",
+        "overall": "Overall",
+        "brand": "Brand",
+        "positive_share": "Share positive",
+        "avg_rating": "Average stars",
+        "drill_title": "Read the reviews",
+        "drill_keyword": "Keyword",
+        "drill_touchpoint": "Touchpoint",
+        "drill_sentiment": "Sentiment",
+        "drill_brand": "Brand",
+        "any": "(any)",
+        "our_brand": "Our brand",
+        "drill_count": "{n} reviews, newest first (at most {limit}).",
+        "posted_at": "Posted",
+        "shop_name": "Shop",
+        "rating": "Stars",
+        "sentiment_label": "Sentiment",
+        "sentiment_score": "Sentiment score",
+        "rating_disagrees": "Stars disagree",
+        "content": "Review",
+        "review_key": "Review key",
+    },
+    "zh": {
+        "title": "客户之声",
+        "channel_note": "线上评论没有销售渠道之分：本页不使用渠道筛选。",
+        "no_reviews": "尚未发布评论数据。",
+        "reviews": "评论数",
+        "our_reviews": "本品牌评论",
+        "negative_share": "负面占比",
+        "disagree": "星级与文字不符",
+        "disagree_help": "星级与评论文字情感相反的本品牌评论占比。星级不等于标签：请先读评论再据星级行动。",
+        "cloud_title": "顾客在说什么",
+        "cloud_caption": "本品牌评论中最常见的 {n} 个关键词：字号表示评论数，颜色由绿（好评）到红（差评）。",
+        "cloud_tooltip": "{keyword} · 评论数：{count} · 负面：{share:.0%}",
+        "keyword": "关键词",
+        "count_reviews": "评论数",
+        "count_negative": "负面评论数",
+        "sentiment_title": "各平台情感分布",
+        "sentiment": "情感",
+        "sentiment_positive": "正面",
+        "sentiment_negative": "负面",
+        "platform": "平台",
+        "platform_dianping": "大众点评",
+        "platform_meituan": "美团",
+        "platform_xiaohongshu": "小红书",
+        "trend_title": "每周负面评论占比",
+        "week": "周",
+        "week_start": "周",
+        "side": "评论对象",
+        "side_ours": "本品牌",
+        "side_competitors": "竞品",
+        "touchpoint_title": "各触点主要差评关键词",
+        "touchpoint": "触点",
+        "rank": "排名",
+        "no_complaints": "当前筛选下没有针对触点的负面评论。",
+        "benchmark_title": "竞品对标（同城）",
+        "aspect": "维度",
+        "aspect_name": "维度",
+        "overall": "整体",
+        "brand": "品牌",
+        "positive_share": "正面占比",
+        "avg_rating": "平均星级",
+        "drill_title": "查看评论原文",
+        "drill_keyword": "关键词",
+        "drill_touchpoint": "触点",
+        "drill_sentiment": "情感",
+        "drill_brand": "品牌",
+        "any": "（全部）",
+        "our_brand": "本品牌",
+        "drill_count": "共 {n} 条评论，按时间倒序（最多 {limit} 条）。",
+        "posted_at": "发布时间",
+        "shop_name": "门店",
+        "rating": "星级",
+        "sentiment_label": "情感",
+        "sentiment_score": "情感得分",
+        "rating_disagrees": "星级不符",
+        "content": "评论内容",
+        "review_key": "评论编号",
+    },
+}
+CLOUD_KEYWORDS = 60
+DRILL_LIMIT = 200
+PERCENT_COLUMNS = ("negative_share", "positive_share")
+
+
+def show_data(frame: pd.DataFrame, file_stem: str) -> None:
+    """The numbers behind a chart, folded away, with their downloads."""
+    with st.expander(text["show_data"]):
+        table(frame)
+        widgets.download_buttons(frame, file_stem, "voice")
+
+
+def table(frame: pd.DataFrame) -> None:
+    """A data frame with the page's column headers, shares as percentages."""
+    headers: dict[str, object] = {column: text[column] for column in frame.columns if column in text}
+    for column in PERCENT_COLUMNS:
+        if column in frame.columns:
+            headers[column] = st.column_config.NumberColumn(text[column], format="percent")
+    st.dataframe(frame, hide_index=True, column_config=headers)
+
+
+def with_platform_names(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.assign(platform=frame["platform"].map(lambda p: text.get(f"platform_{p}", p)))
+
+
+def pick(
+    label: str, options: Sequence[str | None], names: Callable[[str | None], str], key: str
+) -> str | None:
+    """A selectbox whose earlier pick is dropped when the new filters no longer offer it."""
+    if st.session_state.get(key) not in options:
+        st.session_state.pop(key, None)
+    return st.selectbox(text[label], options=list(options), format_func=names, key=key)
+
+
+page = widgets.filtered_page(LABELS, "voice")
+language, text, scope, filters = page.language, page.text, page.scope, page.filters
+st.caption(text["channel_note"])
+if not data_access.review_marts_published(scope):
+    st.info(text["no_reviews"])
+    st.stop()
+disagreeing, total = data_access.rating_disagreement(scope, filters)
+if total == 0:
+    st.info(text["no_data"])
+    st.stop()
+
+by_platform = data_access.review_sentiment_by_platform(scope, filters)
+negative = by_platform.loc[by_platform["sentiment_label"] == "negative", "count_reviews"].sum()
+reviews_column, negative_column, disagree_column = st.columns(3)
+reviews_column.metric(text["our_reviews"], f"{total:,}")
+negative_column.metric(text["negative_share"], f"{negative / total:.0%}")
+disagree_column.metric(text["disagree"], f"{disagreeing / total:.0%}", help=text["disagree_help"])
+
+st.subheader(text["cloud_title"])
+keywords = data_access.review_keywords(scope, filters, CLOUD_KEYWORDS)
+st.caption(text["cloud_caption"].format(n=len(keywords)))
+st.html(charts.keyword_cloud_html(keywords, text))
+show_data(keywords, "review_keywords")
+
+sentiment_column, trend_column = st.columns(2)
+with sentiment_column:
+    st.subheader(text["sentiment_title"])
+    by_platform = with_platform_names(by_platform)
+    st.altair_chart(charts.sentiment_by_platform_chart(by_platform, text), width="stretch")
+    show_data(by_platform, "review_sentiment_by_platform")
+with trend_column:
+    st.subheader(text["trend_title"])
+    trend = data_access.review_sentiment_trend(scope, filters)
+    st.altair_chart(charts.negative_share_trend_chart(trend, text), width="stretch")
+    show_data(trend, "review_negative_share_trend")
+
+name_column = "touchpoint_name_zh" if language == "zh" else "touchpoint_name_en"
+st.subheader(text["touchpoint_title"])
+complaints = data_access.negative_keywords_by_touchpoint(scope, filters)
+if complaints.empty:
+    st.info(text["no_complaints"])
+else:
+    st.altair_chart(charts.negative_keywords_chart(complaints, name_column, text), width="stretch")
+    show_data(
+        complaints[["touchpoint_id", name_column, "rank", "keyword", "count_reviews"]].rename(
+            columns={name_column: "touchpoint"}
+        ),
+        "review_complaints_by_touchpoint",
+    )
+
+st.subheader(text["benchmark_title"])
+benchmark = data_access.review_benchmark(scope, filters)
+benchmark = benchmark.assign(
+    aspect_name=benchmark[name_column].where(benchmark["aspect"] != "overall", text["overall"])
+)
+st.altair_chart(charts.benchmark_chart(benchmark, text), width="stretch")
+show_data(
+    benchmark[["aspect_name", "brand", "count_reviews", "avg_rating", "positive_share", "negative_share"]],
+    "review_benchmark",
+)
+
+st.subheader(text["drill_title"])
+aspects = benchmark.loc[benchmark["aspect"] != "overall", ["aspect", "aspect_name"]].drop_duplicates()
+aspect_names = dict(zip(aspects["aspect"], aspects["aspect_name"], strict=True))
+competitors = benchmark.loc[benchmark["is_competitor"], "brand"].drop_duplicates().tolist()
+keyword_column, touchpoint_column, sentiment_column, brand_column = st.columns(4)
+with keyword_column:
+    keyword = pick(
+        "drill_keyword",
+        [None, *keywords["keyword"]],
+        lambda k: text["any"] if k is None else k,
+        "voice_keyword",
+    )
+with touchpoint_column:
+    touchpoint = pick(
+        "drill_touchpoint",
+        [None, *aspect_names],
+        lambda t: text["any"] if t is None else aspect_names[t],
+        "voice_touchpoint",
+    )
+with sentiment_column:
+    sentiment = pick(
+        "drill_sentiment",
+        [None, *data_access.REVIEW_SENTIMENTS],
+        lambda s: text["any"] if s is None else text[f"sentiment_{s}"],
+        "voice_sentiment",
+    )
+with brand_column:
+    brand = pick(
+        "drill_brand", [None, *competitors], lambda b: text["our_brand"] if b is None else b, "voice_brand"
+    )
+texts = data_access.review_texts(scope, filters, keyword, touchpoint, sentiment, brand, DRILL_LIMIT)
+st.caption(text["drill_count"].format(n=len(texts), limit=DRILL_LIMIT))
+if not texts.empty:
+    texts = with_platform_names(texts).assign(
+        sentiment_label=texts["sentiment_label"].map(lambda label: text.get(f"sentiment_{label}", label))
+    )
+    table(texts)
+    widgets.download_buttons(texts, "review_texts", "voice")
