@@ -15,6 +15,7 @@ from assets.configuration import configuration_tables
 from assets.dbt import cxlake_dbt_models, dbt_project
 from assets.ingestion.assets import ingestion_assets
 from assets.publish import serving_copy
+from assets.text import text_assets
 from orchestration.manifest import DBT_EXECUTABLE
 from orchestration.partitions import daily_partitions
 from orchestration.resources import LandingZone, Warehouse
@@ -33,7 +34,7 @@ def build_definitions(
 ) -> Definitions:
     """Definitions bound to a landing folder and a warehouse (defaults: the cxlake home)."""
     return Definitions(
-        assets=[*ingestion_assets, configuration_tables, cxlake_dbt_models, serving_copy],
+        assets=[*ingestion_assets, configuration_tables, cxlake_dbt_models, *text_assets, serving_copy],
         jobs=[daily_pipeline_job],
         schedules=[daily_pipeline_schedule],
         resources={

@@ -212,3 +212,32 @@ def test_a_redelivery_that_takes_rows_back_equals_a_full_refresh(builds, run_dbt
             "select count(*) from marts.fct_journeys where journey_id = ?", [transaction_id]
         ).fetchone()[0]
     assert gone == 0
+
+
+def test_a_store_moved_to_another_region_moves_its_old_rows(builds, run_dbt):
+    """The roster moves a store to another region: an incremental run of the last day rewrites the
+    store's old transactions, journeys and daily rows with the new region, as a full refresh does,
+    so a regional manager's scope stays exact."""
+    incremental, full = builds
+    with duckdb.connect(str(full), read_only=True) as connection:
+        store_id, region_id = connection.execute(
+            "select store_id, region_id from marts.fct_journeys"
+            f" where journey_date = '{DAYS[0]}' order by store_id limit 1"
+        ).fetchone()
+        new_region = connection.execute(
+            "select min(region_id) from marts.dim_store where region_id <> ?", [region_id]
+        ).fetchone()[0]
+    for warehouse in (incremental, full):
+        with duckdb.connect(str(warehouse)) as connection:
+            connection.execute(
+                "update raw.reference_stores set region_id = ? where store_id = ?", [new_region, store_id]
+            )
+    run_dbt(incremental, "run", "--select", *MODELS, day_range=(DAYS[-1], DAYS[-1]))
+    run_dbt(full, "run", "--select", *MODELS, "--full-refresh")
+    for table in COMPARED:
+        assert _snapshot(incremental, table) == _snapshot(full, table), table
+    with duckdb.connect(str(incremental), read_only=True) as connection:
+        regions = connection.execute(
+            "select distinct region_id from marts.fct_journeys where store_id = ?", [store_id]
+        ).fetchall()
+    assert regions == [(new_region,)]

@@ -9,9 +9,13 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from cxlake.access.accounts import Accounts
+from cxlake.app_state import AppState
 from cxlake.metrics import nps_from_counts
+from streamlit_app.session import KEY_TOKEN
 
 OVERVIEW = Path(__file__).resolve().parents[2] / "streamlit_app" / "views" / "overview.py"
+PASSWORD = "a long demo-test password"
 
 
 @pytest.fixture
@@ -39,7 +43,11 @@ def test_overview_shows_the_demo_nps_for_the_fixed_seed(demo_home):
     expected = nps_from_counts(promoters, passives, detractors)
     assert expected.n > 300
 
-    at = AppTest.from_file(str(OVERVIEW), default_timeout=60).run()
+    accounts = Accounts(AppState(demo_home.home / "app_state.sqlite"))
+    accounts.reset("director_e2e", "cx_director", PASSWORD)
+    at = AppTest.from_file(str(OVERVIEW), default_timeout=60)
+    at.session_state[KEY_TOKEN] = accounts.sign_in("director_e2e", PASSWORD).token
+    at.run()
     assert not at.exception
     assert at.metric[0].value == f"{expected.nps:.1f}"
     assert any(f"n = {expected.n:,}" in element.value for element in at.markdown)

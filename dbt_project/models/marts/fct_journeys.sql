@@ -8,9 +8,13 @@
 {#- One row per purchase journey: a transaction and what followed it. Incremental: a run
     re-processes the journeys whose transaction, survey response or linked review was delivered
     in the run's days (so a late survey lands in its old journey), plus those whose response's
-    countable verdict changed since they were written, or whose survey or review a redelivery
-    took back; a journey whose transaction a redelivery took back is deleted (post-hook). -#}
+    countable verdict or comment scores (a new model) changed since they were written, whose
+    survey or review a redelivery took back, or whose store moved to another region; a journey
+    whose transaction a redelivery took back is deleted (post-hook). -#}
 {%- set touchpoint_ids = journey_touchpoint_ids() -%}
+{#- A table written before the comment columns existed gets them from the responses that have one. -#}
+{%- set comments_written = execute and is_incremental()
+    and 'comment_sentiment_score' in (adapter.get_columns_in_relation(this) | map(attribute='name') | list) -%}
 
 with transactions as (
     select * from {{ ref('fct_transactions') }}
@@ -60,11 +64,18 @@ changed_journeys as (
     from delivered_reviews
     where transaction_id is not null and {{ in_run_window('delivered_on') }}
     union
+    -- the response's countable verdict or its comment's scores (a new model) changed
     select written.journey_id
     from written
     inner join responses
         on written.response_key = responses.response_key
     where written.is_countable_response <> responses.is_countable
+        {%- if comments_written %}
+        or written.comment_sentiment_score is distinct from responses.comment_sentiment_score
+        or written.comment_aspects is distinct from responses.comment_aspects
+        {%- else %}
+        or responses.comment_sentiment_score is not null
+        {%- endif %}
     union
     -- a redelivery that no longer holds the survey or review the journey was written with
     select written.journey_id
@@ -78,6 +89,13 @@ changed_journeys as (
     left join delivered_reviews
         on written.review_key = delivered_reviews.review_key
     where written.review_key is not null and delivered_reviews.review_key is null
+    union
+    -- the journey's store moved to another region (fct_transactions already carries the new one)
+    select written.journey_id
+    from written
+    inner join transactions
+        on written.journey_id = transactions.transaction_id
+    where written.region_id is distinct from transactions.region_id
 ),
 
 journey_transactions as (
@@ -195,6 +213,9 @@ final as (
         followed_responses.nps_category,
         followed_responses.is_countable as is_countable_response,
         followed_responses.ces_score,
+        followed_responses.comment_sentiment_score,
+        followed_responses.comment_sentiment_label,
+        followed_responses.comment_aspects,
         {%- for touchpoint_id in touchpoint_ids %}
         experience.csat_{{ touchpoint_id }},
         {%- endfor %}

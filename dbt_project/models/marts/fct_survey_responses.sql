@@ -15,6 +15,10 @@ stores as (
     select * from {{ ref('dim_store') }}
 ),
 
+comment_scores as (
+    select * from {{ ref('stg_enrich__comment_scores') }}
+),
+
 -- Each reason the rule finds, as ",<code>" or "", in a fixed order: status, duplicate, pace.
 reasons as (
     select
@@ -63,6 +67,9 @@ final as (
         {{ nps_category('exclusions.nps_score') }} as nps_category,
         exclusions.ces_score,
         exclusions.comment,
+        comment_scores.sentiment_score as comment_sentiment_score,
+        comment_scores.sentiment_label as comment_sentiment_label,
+        comment_scores.aspects as comment_aspects,
         exclusions.status,
         exclusions.duration_in_seconds,
         exclusions.is_preview_or_test,
@@ -78,6 +85,8 @@ final as (
     from exclusions
     left join stores
         on exclusions.store_id = stores.store_id
+    left join comment_scores
+        on exclusions.response_key = comment_scores.response_key
 )
 
 select * from final

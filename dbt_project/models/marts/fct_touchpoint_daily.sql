@@ -3,7 +3,8 @@
     the orders of the touchpoint's channels).
     Incremental by day: a run recomputes the order days of the transactions delivered in its days
     and every day whose rating counts differ from the written ones (a late survey, a response
-    whose countable verdict changed); a changed journey map recomputes every day. -#}
+    whose countable verdict changed) or whose rows name a store's former region; a changed
+    journey map recomputes every day. -#}
 {{ config(
     materialized='incremental',
     unique_key='date_day',
@@ -47,8 +48,15 @@ all_rating_counts as (
 ),
 
 {% if is_incremental() %}
+{#- A table written before rows carried the checksum reads as another journey map. -#}
+{%- set written_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
 written as (
-    select * from {{ this }}
+    select
+        *
+        {%- if 'journey_map_checksum' not in written_columns %},
+        cast(null as {{ dbt.type_string() }}) as journey_map_checksum
+        {%- endif %}
+    from {{ this }}
 ),
 
 changed_days as (
@@ -68,6 +76,12 @@ changed_days as (
     from written
     cross join journey_map
     where written.journey_map_checksum is distinct from journey_map.journey_map_checksum
+    union
+    select written.date_day
+    from written
+    inner join stores
+        on written.store_id = stores.store_id
+    where written.region_id is distinct from stores.region_id
     union
     select all_transactions.transaction_date as date_day
     from all_transactions

@@ -6,8 +6,9 @@
     post_hook="delete from {{ this }} where not exists (select 1 from {{ ref('stg_pos__transactions') }} as s where s.transaction_id = {{ this }}.transaction_id)",
 ) }}
 {#- One row per transaction, from its latest delivery. Incremental: a run re-processes only the
-    transactions whose header or lines were delivered in the run's days; a transaction that a
-    redelivery of its day no longer holds is deleted (post-hook), as a full refresh would. -#}
+    transactions whose header or lines were delivered in the run's days, or whose store moved to
+    another region since they were written; a transaction that a redelivery of its day no longer
+    holds is deleted (post-hook), as a full refresh would. -#}
 with delivered_transactions as (
     select * from {{ ref('stg_pos__transactions') }}
 ),
@@ -20,6 +21,13 @@ changed_transactions as (
     select transaction_id from delivered_transactions where {{ in_run_window('delivered_on') }}
     union
     select transaction_id from delivered_lines where {{ in_run_window('delivered_on') }}
+    union
+    -- a store moved to another region: its rows follow, so a region's scope stays exact
+    select written.transaction_id
+    from {{ this }} as written
+    inner join {{ ref('dim_store') }} as current_stores
+        on written.store_id = current_stores.store_id
+    where written.region_id is distinct from current_stores.region_id
 ),
 
 transactions as (

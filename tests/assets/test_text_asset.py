@@ -1,0 +1,128 @@
+"""The text-scoring assets on a small real warehouse: only new or changed texts are scored."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+from dagster import materialize
+
+from assets.text import comment_scores, review_scores
+from cxlake.text.sentiment import load_model
+from orchestration.resources import Warehouse
+
+# (review_key, content, delivered_on): review 2 is fetched twice, its later delivery is edited.
+REVIEWS = [
+    ("dianping:1", "咖啡很好喝，店员很热情", "2026-03-02"),
+    ("dianping:2", "等了四十分钟，太慢了", "2026-03-02"),
+    ("dianping:2", "等了四十分钟，太慢了，拿铁还是凉的", "2026-03-03"),
+    ("meituan:3", "", "2026-03-03"),  # a star rating without text still gets a row
+]
+# (response_key, comment): only written comments are scored.
+COMMENTS = [
+    ("SV_app:R_1", "环境干净，座位舒服"),
+    ("SV_app:R_2", None),
+    ("SV_app:R_3", "  "),
+    ("wjx_instore:9", "价格太贵了"),
+]
+
+
+def _seed(warehouse) -> None:
+    """The two relations dbt builds before the assets run, as plain tables with their columns."""
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("create schema staging")
+        connection.execute("create schema intermediate")
+        connection.execute(
+            "create table staging.stg_reviews__reviews"
+            " (review_key varchar, content varchar, posted_at timestamp, delivered_on date)"
+        )
+        connection.executemany(
+            "insert into staging.stg_reviews__reviews values (?, ?, timestamp '2026-03-02 10:00', ?)",
+            REVIEWS,
+        )
+        connection.execute(
+            "create table intermediate.int_surveys__responses_pivoted (response_key varchar, comment varchar)"
+        )
+        connection.executemany(
+            "insert into intermediate.int_surveys__responses_pivoted values (?, ?)", COMMENTS
+        )
+
+
+def _run(warehouse) -> dict[str, dict]:
+    """Materialize both assets; each one's metadata (scored / skipped / removed) by table."""
+    result = materialize(
+        [review_scores, comment_scores], resources={"warehouse": Warehouse(path=str(warehouse))}
+    )
+    assert result.success
+    return {
+        table: {
+            name: value.value
+            for name, value in result.asset_materializations_for_node(f"enrich__{table}")[0].metadata.items()
+        }
+        for table in ("review_scores", "comment_scores")
+    }
+
+
+def _rows(warehouse, sql: str, params=()) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        return connection.execute(sql, list(params)).fetchall()
+
+
+@pytest.fixture
+def warehouse(tmp_path):
+    path = tmp_path / "warehouse.duckdb"
+    _seed(path)
+    return path
+
+
+def test_the_first_run_scores_every_current_text_once(warehouse):
+    meta = _run(warehouse)
+    assert (meta["review_scores"]["rows_scored"], meta["review_scores"]["rows_skipped"]) == (3, 0)
+    assert (meta["comment_scores"]["rows_scored"], meta["comment_scores"]["rows_skipped"]) == (2, 0)
+    reviews = dict(_rows(warehouse, "select review_key, sentiment_label from enrich.review_scores"))
+    assert reviews == {"dianping:1": "positive", "dianping:2": "negative", "meituan:3": None}
+    edited = _rows(
+        warehouse,
+        "select content_sha256 = sha256(?) from enrich.review_scores where review_key = 'dianping:2'",
+        [REVIEWS[2][1]],
+    )
+    assert edited == [(True,)]  # the later delivery's text was scored
+    comments = _rows(warehouse, "select response_key, model_version from enrich.comment_scores order by 1")
+    assert comments == [("SV_app:R_1", load_model().version), ("wjx_instore:9", load_model().version)]
+
+
+def test_a_second_run_over_the_same_data_scores_nothing(warehouse):
+    _run(warehouse)
+    before = _rows(warehouse, "select * from enrich.review_scores order by review_key")
+    meta = _run(warehouse)
+    assert (meta["review_scores"]["rows_scored"], meta["review_scores"]["rows_skipped"]) == (0, 3)
+    assert (meta["comment_scores"]["rows_scored"], meta["comment_scores"]["rows_skipped"]) == (0, 2)
+    assert _rows(warehouse, "select * from enrich.review_scores order by review_key") == before
+
+
+def test_a_changed_text_is_rescored_and_a_vanished_one_removed(warehouse):
+    _run(warehouse)
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute(
+            "update staging.stg_reviews__reviews set content = '难喝，失望' where review_key = 'dianping:1'"
+        )
+        connection.execute(
+            "delete from intermediate.int_surveys__responses_pivoted where response_key = 'SV_app:R_1'"
+        )
+    meta = _run(warehouse)
+    assert (meta["review_scores"]["rows_scored"], meta["review_scores"]["rows_skipped"]) == (1, 2)
+    assert meta["comment_scores"]["rows_removed"] == 1
+    assert _rows(
+        warehouse, "select sentiment_label from enrich.review_scores where review_key = 'dianping:1'"
+    ) == [("negative",)]
+    assert _rows(warehouse, "select response_key from enrich.comment_scores") == [("wjx_instore:9",)]
+
+
+def test_a_new_model_version_rescores_what_the_old_one_scored(warehouse):
+    _run(warehouse)
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("update enrich.review_scores set model_version = 'sentiment-old'")
+    meta = _run(warehouse)
+    assert (meta["review_scores"]["rows_scored"], meta["review_scores"]["rows_skipped"]) == (3, 0)
+    assert _rows(warehouse, "select distinct model_version from enrich.review_scores") == [
+        (load_model().version,)
+    ]
