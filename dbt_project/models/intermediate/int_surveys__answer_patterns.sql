@@ -1,14 +1,52 @@
+{{ config(
+    materialized='incremental',
+    unique_key='response_key',
+    incremental_strategy='delete+insert',
+    on_schema_change='sync_all_columns',
+    post_hook="delete from {{ this }} where not exists (select 1 from {{ ref('int_surveys__responses_pivoted') }} as p where p.response_key = {{ this }}.response_key)",
+) }}
 {#- What each response's answers look like, for the quality flags: how many CSAT items it
     answered and how many different scores it gave them (straight-lining), and one signature of
     every scored answer (NPS, CES, each CSAT item in question order) so two submissions with the
-    same answers compare equal as one string (duplicates). -#}
-with responses as (
+    same answers compare equal as one string (duplicates).
+    Incremental: a run re-processes the responses delivered in its days and those whose
+    int_surveys__responses_pivoted stamp (delivery, survey mapping) differs from the written one;
+    a response gone from it is deleted (post-hook). -#}
+with all_responses as (
     select * from {{ ref('int_surveys__responses_pivoted') }}
 ),
 
-answers as (
+all_answers as (
     select * from {{ ref('int_surveys__answers_scored') }}
 ),
+
+{% if is_incremental() %}
+responses_to_process as (
+    {{ survey_responses_to_process('all_responses', this) }}
+),
+
+responses as (
+    select all_responses.*
+    from all_responses
+    inner join responses_to_process
+        on all_responses.response_key = responses_to_process.response_key
+),
+
+answers as (
+    select all_answers.*
+    from all_answers
+    inner join responses_to_process
+        on all_answers.response_key = responses_to_process.response_key
+),
+{% else %}
+responses as (
+    select * from all_responses
+),
+
+answers as (
+    select * from all_answers
+),
+{% endif %}
 
 csat_items as (
     select
@@ -43,7 +81,9 @@ patterns as (
             "'nps='", "coalesce(cast(responses.nps_score as " ~ dbt.type_string() ~ "), '')",
             "';ces='", "coalesce(cast(responses.ces_score as " ~ dbt.type_string() ~ "), '')",
             "';csat='", "coalesce(csat_patterns.csat_signature, '')"
-        ]) }} as answer_signature
+        ]) }} as answer_signature,
+        responses.delivered_on,
+        responses.survey_mapping_checksum
     from responses
     left join csat_patterns
         on responses.response_key = csat_patterns.response_key

@@ -1,7 +1,17 @@
+{{ config(
+    materialized='incremental',
+    unique_key='response_key',
+    incremental_strategy='delete+insert',
+    on_schema_change='sync_all_columns',
+    post_hook="delete from {{ this }} where not exists (select 1 from {{ ref('int_surveys__responses_unioned') }} as r where r.response_key = {{ this }}.response_key and r.delivered_on = {{ this }}.delivered_on)",
+) }}
 {#- Each answer of the latest delivery of each response, with the role the survey mapping
     gives its question (nps, csat, ces, comment, store_id, transaction_id, channel) and, for
-    scored roles, the score: the mapped value of the answer text, else the answer as a number. -#}
-with responses as (
+    scored roles, the score: the mapped value of the answer text, else the answer as a number.
+    Incremental: a run re-processes the responses delivered in its days and those whose latest
+    delivery or survey mapping differs from the one their rows were written with; rows of a
+    delivery that is no longer the response's latest are deleted (post-hook). -#}
+with all_responses as (
     select * from {{ ref('int_surveys__responses_unioned') }}
 ),
 
@@ -21,6 +31,35 @@ answer_scores as (
     select * from {{ ref('stg_configuration__survey_answer_scores') }}
 ),
 
+survey_mapping as (
+    {{ survey_mapping_checksum() }}
+),
+
+stamped_responses as (
+    select
+        all_responses.*,
+        survey_mapping.survey_mapping_checksum
+    from all_responses
+    cross join survey_mapping
+),
+
+{% if is_incremental() %}
+responses_to_process as (
+    {{ survey_responses_to_process('stamped_responses', this) }}
+),
+
+responses as (
+    select stamped_responses.*
+    from stamped_responses
+    inner join responses_to_process
+        on stamped_responses.response_key = responses_to_process.response_key
+),
+{% else %}
+responses as (
+    select * from stamped_responses
+),
+{% endif %}
+
 answers as (
     select * from qualtrics_answers
     union all
@@ -34,7 +73,9 @@ latest_delivery_answers as (
         answers.response_id,
         answers.question_id,
         answers.question_text,
-        answers.answer
+        answers.answer,
+        responses.delivered_on,
+        responses.survey_mapping_checksum
     from answers
     inner join responses
         on answers.survey_id = responses.survey_id
@@ -58,7 +99,9 @@ scored as (
                     answer_scores.score,
                     {{ dbt.safe_cast("trim(latest_delivery_answers.answer)", dbt.type_int()) }}
                 )
-        end as score
+        end as score,
+        latest_delivery_answers.delivered_on,
+        latest_delivery_answers.survey_mapping_checksum
     from latest_delivery_answers
     left join questions
         on latest_delivery_answers.survey_id = questions.survey_id

@@ -1,16 +1,66 @@
+{{ config(
+    materialized='incremental',
+    unique_key='response_key',
+    incremental_strategy='delete+insert',
+    on_schema_change='sync_all_columns',
+    post_hook="delete from {{ this }} where not exists (select 1 from {{ ref('int_surveys__responses_unioned') }} as r where r.response_key = {{ this }}.response_key)",
+) }}
 {#- One row per response with its mapped roles as columns. A role no question carries takes
-    the survey's constant (the in-store QR survey has no channel question: it is in_store). -#}
-with responses as (
+    the survey's constant (the in-store QR survey has no channel question: it is in_store).
+    Incremental as int_surveys__answers_scored: the responses delivered in the run's days or
+    whose latest delivery or survey mapping changed; a response a redelivery took back is
+    deleted (post-hook). -#}
+with all_responses as (
     select * from {{ ref('int_surveys__responses_unioned') }}
 ),
 
-answers as (
+all_answers as (
     select * from {{ ref('int_surveys__answers_scored') }}
 ),
 
 constants as (
     select * from {{ ref('stg_configuration__survey_constants') }}
 ),
+
+survey_mapping as (
+    {{ survey_mapping_checksum() }}
+),
+
+stamped_responses as (
+    select
+        all_responses.*,
+        survey_mapping.survey_mapping_checksum
+    from all_responses
+    cross join survey_mapping
+),
+
+{% if is_incremental() %}
+responses_to_process as (
+    {{ survey_responses_to_process('stamped_responses', this) }}
+),
+
+responses as (
+    select stamped_responses.*
+    from stamped_responses
+    inner join responses_to_process
+        on stamped_responses.response_key = responses_to_process.response_key
+),
+
+answers as (
+    select all_answers.*
+    from all_answers
+    inner join responses_to_process
+        on all_answers.response_key = responses_to_process.response_key
+),
+{% else %}
+responses as (
+    select * from stamped_responses
+),
+
+answers as (
+    select * from all_answers
+),
+{% endif %}
 
 roles as (
     select
@@ -42,7 +92,8 @@ pivoted as (
         coalesce(roles.channel, channel_constant.constant_value) as channel,
         roles.nps_score,
         roles.ces_score,
-        roles.comment
+        roles.comment,
+        responses.survey_mapping_checksum
     from responses
     left join roles
         on responses.response_key = roles.response_key

@@ -1,5 +1,17 @@
+{{ config(
+    materialized='incremental',
+    unique_key='response_key',
+    incremental_strategy='delete+insert',
+    on_schema_change='sync_all_columns',
+    post_hook="delete from {{ this }} where not exists (select 1 from {{ ref('int_surveys__responses_flagged') }} as f where f.response_key = {{ this }}.response_key)",
+) }}
 {#- The countable rule (docs.md, is_countable) reads its settings from vars that the pipeline
-    fills from cxlake/config/metrics.yaml `countable:`. -#}
+    fills from cxlake/config/metrics.yaml `countable:`.
+    Incremental: a response's row depends on other responses (its survey's median pace for
+    speeding, its earlier copies for duplicates), its store's region, its comment's scores and the
+    rule's vars, so a run computes every row and writes only the ones that differ from the written
+    table (a new or redelivered response, a flag another response flipped, a moved store, a new
+    rule); a response a redelivery took back is deleted (post-hook). -#}
 {%- set statuses = countable_statuses() -%}
 {%- set straight_liners = countable_straight_liners() -%}
 {%- set exclude_duplicates = 'true' if bool_var('countable_exclude_duplicates') else 'false' -%}
@@ -87,6 +99,18 @@ final as (
         on exclusions.store_id = stores.store_id
     left join comment_scores
         on exclusions.response_key = comment_scores.response_key
-)
+),
 
-select * from final
+{% if is_incremental() %}
+changed as (
+    select * from final
+    except
+    select * from {{ this }}
+)
+{% else %}
+changed as (
+    select * from final
+)
+{% endif %}
+
+select * from changed
