@@ -3,7 +3,8 @@
 Each asset reads the texts from a relation dbt built (reviews in their latest delivery, survey
 comments) and scores only rows that are new, whose text changed, or that an older model scored:
 a daily run scores that day's deliveries and a new model version rescores everything. Scores go
-to ``enrich.*``, which dbt reads as sources for the voice-of-customer marts.
+to ``enrich.*``, which dbt reads as sources for the voice-of-customer marts. Keywords are ranked
+against the IDF of every current text of the relation, not of the day's batch alone.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import duckdb
 import pandas as pd
 from dagster import AssetKey, MaterializeResult, asset
 
-from cxlake.text.scoring import score_texts
+from cxlake.text.scoring import corpus_idf, score_texts
 from cxlake.text.sentiment import load_model
 from orchestration.resources import Warehouse
 
@@ -107,7 +108,8 @@ def score_new_rows(connection: duckdb.DuckDBPyConnection, spec: ScoredTable) -> 
         [model.version],
     ).df()
     pending = candidates[~candidates["is_current"].astype(bool)].reset_index(drop=True)
-    scores = score_texts(pending["text"].tolist(), model=model)
+    idf = corpus_idf(candidates["text"]) if len(pending) else {}
+    scores = score_texts(pending["text"].tolist(), model=model, idf=idf)
     rows = pd.concat(
         [pd.DataFrame({"key": pending["key"], "content_sha256": pending["content_sha256"]}), scores], axis=1
     )

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -743,6 +743,29 @@ def review_keywords(scope: Scope, filters: Filters, limit: int = 60) -> pd.DataF
         " order by count_reviews desc, keyword limit ?",
         [*params, limit],
     )
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def review_keyword_counts(scope: Scope, filters: Filters) -> dict[str, int]:
+    """How many of our reviews in scope and period name each keyword (every keyword, no limit):
+    the input of :func:`cxlake.text.keywords.trending`."""
+    reviews, params = _our_reviews(scope, filters)
+    rows = _rows(
+        f"{reviews}, words as (select distinct review_key,"
+        " unnest(string_split(keywords, ' ')) as keyword from reviews)"
+        " select keyword, count(*) from words where keyword <> '' group by keyword order by keyword",
+        params,
+    )
+    return {keyword: int(count) for keyword, count in rows}
+
+
+def previous_period(filters: Filters) -> Filters | None:
+    """The same filters over the period of equal length just before theirs (what a trend compares
+    with); None unless both dates are set."""
+    if filters.date_from is None or filters.date_to is None:
+        return None
+    days = filters.date_to - filters.date_from + timedelta(days=1)
+    return replace(filters, date_from=filters.date_from - days, date_to=filters.date_from - timedelta(days=1))
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)

@@ -4,7 +4,8 @@ Pure functions over texts and counts; the pipeline decides the grouping. Both ex
 jieba.analyse over the domain segmentation (:func:`cxlake.text.segment.tokens`: domain
 dictionary, normalised text, stopwords removed), and both keep every content word, not only
 nouns: in reviews the adjectives (好吃, 难喝) are the point. As in jieba.analyse, one-character
-words are not keywords. The IDF comes from the reviews themselves (:func:`build_idf`), since
+words are not keywords, nor are negations and degree adverbs (不太, 有点: they say nothing alone),
+nor tokens without a letter (digits). The IDF comes from the reviews themselves (:func:`build_idf`), since
 jieba's shipped IDF was counted on news text.
 """
 
@@ -17,10 +18,13 @@ from functools import lru_cache
 
 import pandas as pd
 
-from cxlake.text.segment import STOPWORDS, tokens
+from cxlake.text.segment import DEGREE_WORDS, NEGATIONS, STOPWORDS, tokens
 
-_ANY_WORD = "x"  # the part-of-speech tag our words carry; TextRank keeps only this tag
+_ANY_WORD = "x"  # the part-of-speech tag our keywords carry; TextRank keeps only this tag
+_SKIPPED = "skipped"  # a word that is no keyword: it holds its place in the window, never a node
 _BOUNDARY = "boundary"
+# Modifiers of the next word: kept in tokens() for the sentiment features, never keywords themselves.
+_MODIFIERS = NEGATIONS | DEGREE_WORDS.keys()
 
 
 class _Pair:
@@ -36,8 +40,9 @@ class _Pair:
 class _DomainTokenizer:
     """Gives jieba.analyse our segmentation instead of jieba's global tokenizer.
 
-    For TextRank (``pairs``) each line is one review, followed by a window's worth of boundary
-    pairs that TextRank skips, so no co-occurrence edge joins the end of one review to the next.
+    TF-IDF gets only keywords (:func:`is_keyword`). For TextRank (``pairs``) each line is one
+    review, followed by a window's worth of boundary pairs that TextRank skips, so no
+    co-occurrence edge joins the end of one review to the next.
     """
 
     def __init__(self, pairs: bool, span: int = 5) -> None:
@@ -46,10 +51,10 @@ class _DomainTokenizer:
 
     def cut(self, sentence: str) -> Iterator:
         if not self.pairs:
-            return iter(tokens(sentence))
+            return iter([w for w in tokens(sentence) if is_keyword(w)])
         pairs: list[_Pair] = []
         for line in sentence.split("\n"):
-            pairs += [_Pair(w) for w in tokens(line)]
+            pairs += [_Pair(w, _ANY_WORD if is_keyword(w) else _SKIPPED) for w in tokens(line)]
             pairs += [_Pair("", _BOUNDARY)] * (self.span - 1)
         return iter(pairs)
 
@@ -77,9 +82,17 @@ def _review_tfidf() -> type:
     return ReviewTFIDF
 
 
+@lru_cache(maxsize=1 << 16)  # called once per token; a corpus has far fewer distinct words
 def is_keyword(word: str) -> bool:
-    """jieba.analyse's rule: two characters or more, not a stopword."""
-    return len(word.strip()) >= 2 and word.lower() not in STOPWORDS
+    """jieba.analyse's rule (two characters or more, not a stopword), and not a negation or degree
+    adverb, and at least one letter (so no digits-only token; CJK characters are letters)."""
+    word = word.strip().lower()
+    return (
+        len(word) >= 2
+        and word not in STOPWORDS
+        and word not in _MODIFIERS
+        and any(char.isalpha() for char in word)
+    )
 
 
 def build_idf_from_tokens(documents: Iterable[Sequence[str]]) -> dict[str, float]:

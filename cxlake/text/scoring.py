@@ -1,10 +1,10 @@
 """Score any table of review texts: sentiment, keywords and aspects per row, on every core.
 
 Each text is segmented once: the sentiment model's own preparation (normalised clauses, jieba
-tokens) also gives the row's keyword tokens; aspects are matched on characters (see
-:mod:`cxlake.text.aspects`). Big inputs go to a fork-based process pool in chunks, in order;
-what the workers need (model, tokenizer, lexicon) is loaded once in the parent before forking,
-so each worker starts warm and nothing is pickled but texts and results.
+tokens) also gives the row's keyword tokens (only those travel back from a worker); aspects are
+matched on characters (see :mod:`cxlake.text.aspects`). Big inputs go to a fork-based process
+pool in chunks, in order; what the workers need (model, tokenizer, lexicon) is loaded once in the
+parent before forking, so each worker starts warm and nothing is pickled but texts and results.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import multiprocessing
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,9 +21,10 @@ import pandas as pd
 from cxlake.delivered_files import decode_text
 from cxlake.journey import Touchpoint, load_touchpoints
 from cxlake.text.aspects import format_aspects, tag_normalised
-from cxlake.text.keywords import build_idf_from_tokens, median_idf, top_tfidf
-from cxlake.text.segment import STOPWORDS
-from cxlake.text.sentiment import SentimentModel, label, load_model, prepare
+from cxlake.text.keywords import build_idf_from_tokens, is_keyword, median_idf, top_tfidf
+from cxlake.text.normalise import normalise
+from cxlake.text.segment import split_clauses
+from cxlake.text.sentiment import SEGMENT_HMM, SentimentModel, label, load_model, prepare
 
 SCORE_COLUMNS = ("sentiment_score", "sentiment_label", "keywords", "aspects")
 POOL_MIN_ROWS = 2_000  # below this a pool costs more than it saves
@@ -46,7 +47,7 @@ class _Scored:
     """One row's results before keywords, which need the IDF of the whole input."""
 
     probability: float | None
-    tokens: list[str]
+    keywords: list[str]  # the row's keyword tokens (is_keyword), in text order, repeats kept
     aspects: str
 
 
@@ -65,9 +66,26 @@ def _score_chunk(texts: Sequence[str]) -> list[_Scored]:
     probabilities = _JOB.model.predict_prepared(prepared)
     tags = tag_normalised(prepared.normalised, _JOB.touchpoints, _JOB.model.predict_proba)
     for index, tokens, probability, tagged in zip(present, prepared.tokens, probabilities, tags, strict=True):
-        keywords = [token for token in tokens if token not in STOPWORDS]
-        results[index] = _Scored(float(probability), keywords, format_aspects(tagged))
+        results[index] = _Scored(float(probability), _keyword_tokens(tokens), format_aspects(tagged))
     return results
+
+
+def _keyword_tokens(tokens: Sequence[str]) -> list[str]:
+    """Only keywords count in the IDF and the ranking, so other tokens are dropped early."""
+    return [token for token in tokens if is_keyword(token)]
+
+
+def corpus_idf(texts: Iterable[str]) -> dict[str, float]:
+    """The IDF of a whole corpus (all reviews, not one day's), segmented exactly as
+    :func:`score_texts` segments, for its ``idf``: a word every day's reviews use then ranks low
+    even in a batch where it is rare. Blank texts are not documents."""
+    return build_idf_from_tokens(
+        _keyword_tokens(
+            [word for clause in split_clauses(normalise(text), hmm=SEGMENT_HMM) for word in clause]
+        )
+        for text in texts
+        if text.strip()
+    )
 
 
 def default_workers() -> int:
@@ -80,10 +98,12 @@ def score_texts(
     model: SentimentModel | None = None,
     touchpoints: Sequence[Touchpoint] | None = None,
     workers: int | None = None,
+    idf: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """The four score columns for ``texts``, one row each, in order (all strings; blank for empty text).
 
-    Keywords are each row's top TF-IDF words against the IDF of ``texts`` themselves.
+    Keywords are each row's top TF-IDF words against ``idf`` (see :func:`corpus_idf`), by default
+    the IDF of ``texts`` themselves (a file scored on its own).
     """
     global _JOB
     _JOB = _Job(model or load_model(), tuple(touchpoints if touchpoints is not None else load_touchpoints()))
@@ -99,13 +119,14 @@ def score_texts(
                 scored = [row for chunk in pool.imap(_score_chunk, chunks) for row in chunk]
     finally:
         _JOB = None
-    idf = build_idf_from_tokens(row.tokens for row in scored if row.probability is not None)
+    if idf is None:
+        idf = build_idf_from_tokens(row.keywords for row in scored if row.probability is not None)
     unseen = median_idf(idf)
     return pd.DataFrame(
         {
             "sentiment_score": ["" if r.probability is None else f"{r.probability:.4f}" for r in scored],
             "sentiment_label": ["" if r.probability is None else label(r.probability) for r in scored],
-            "keywords": [" ".join(top_tfidf(r.tokens, idf, TOP_KEYWORDS, unseen)) for r in scored],
+            "keywords": [" ".join(top_tfidf(r.keywords, idf, TOP_KEYWORDS, unseen)) for r in scored],
             "aspects": [r.aspects for r in scored],
         },
         dtype="string",

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 import streamlit as st
 
+from cxlake.text.keywords import trending
 from streamlit_app import charts, data_access, widgets
 
 LABELS = {
@@ -29,6 +30,14 @@ LABELS = {
         "keyword": "Keyword",
         "count_reviews": "Reviews",
         "count_negative": "Negative reviews",
+        "trending_title": "Trending keywords",
+        "trending_caption": "Keywords of {start} – {end} against {previous_start} – {previous_end}: "
+        "the {n} most lifted, named in at least {min_count} reviews.",
+        "trending_needs_dates": "Pick a start and an end date to compare with the period before.",
+        "no_trending": "No keyword is on the rise in this period.",
+        "current": "Reviews this period",
+        "previous": "Reviews previous period",
+        "lift": "Lift",
         "sentiment_title": "Sentiment by platform",
         "sentiment": "Sentiment",
         "sentiment_positive": "Positive",
@@ -86,6 +95,14 @@ LABELS = {
         "keyword": "关键词",
         "count_reviews": "评论数",
         "count_negative": "负面评论数",
+        "trending_title": "上升关键词",
+        "trending_caption": "{start} 至 {end} 与 {previous_start} 至 {previous_end} 相比"
+        "上升最多的 {n} 个关键词（至少 {min_count} 条评论提及）。",
+        "trending_needs_dates": "请选择开始和结束日期，以便与上一周期比较。",
+        "no_trending": "本周期没有上升的关键词。",
+        "current": "本期评论数",
+        "previous": "上期评论数",
+        "lift": "提升倍数",
         "sentiment_title": "各平台情感分布",
         "sentiment": "情感",
         "sentiment_positive": "正面",
@@ -130,6 +147,8 @@ LABELS = {
     },
 }
 CLOUD_KEYWORDS = 60
+TRENDING_KEYWORDS = 10
+TRENDING_MIN_COUNT = 3  # one angry review is no trend
 DRILL_LIMIT = 200
 PERCENT_COLUMNS = ("negative_share", "positive_share")
 
@@ -186,6 +205,33 @@ keywords = data_access.review_keywords(scope, filters, CLOUD_KEYWORDS)
 st.caption(text["cloud_caption"].format(n=len(keywords)))
 st.html(charts.keyword_cloud_html(keywords, text))
 show_data(keywords, "review_keywords")
+
+st.subheader(text["trending_title"])
+previous = data_access.previous_period(filters)
+if previous is None:
+    st.info(text["trending_needs_dates"])
+else:
+    rising = trending(
+        data_access.review_keyword_counts(scope, filters),
+        data_access.review_keyword_counts(scope, previous),
+        TRENDING_MIN_COUNT,
+    )
+    rising = rising[rising["lift"] > 1].head(TRENDING_KEYWORDS)
+    st.caption(
+        text["trending_caption"].format(
+            start=filters.date_from,
+            end=filters.date_to,
+            previous_start=previous.date_from,
+            previous_end=previous.date_to,
+            n=TRENDING_KEYWORDS,
+            min_count=TRENDING_MIN_COUNT,
+        )
+    )
+    if rising.empty:
+        st.info(text["no_trending"])
+    else:
+        table(rising)
+        widgets.download_buttons(rising, "review_trending_keywords", "voice")
 
 sentiment_column, trend_column = st.columns(2)
 with sentiment_column:

@@ -7,6 +7,7 @@ import pytest
 from dagster import materialize
 
 from assets.text import comment_scores, review_scores
+from cxlake.text.scoring import score_texts
 from cxlake.text.sentiment import load_model
 from orchestration.resources import Warehouse
 
@@ -125,4 +126,20 @@ def test_a_new_model_version_rescores_what_the_old_one_scored(warehouse):
     assert (meta["review_scores"]["rows_scored"], meta["review_scores"]["rows_skipped"]) == (3, 0)
     assert _rows(warehouse, "select distinct model_version from enrich.review_scores") == [
         (load_model().version,)
+    ]
+
+
+def test_a_days_keywords_are_ranked_against_every_review_not_the_day_alone(warehouse):
+    # regression: a daily run built the IDF from that day's texts, so 拿铁 (in another review too)
+    # ranked first in a one-review batch
+    _run(warehouse)
+    edited = "拿铁很好喝，店员很热情"
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute(
+            "update staging.stg_reviews__reviews set content = ? where review_key = 'dianping:1'", [edited]
+        )
+    _run(warehouse)
+    assert score_texts([edited], workers=1).loc[0, "keywords"] == "拿铁 好喝 店员 热情"
+    assert _rows(warehouse, "select keywords from enrich.review_scores where review_key = 'dianping:1'") == [
+        ("好喝 店员 热情 拿铁",)
     ]

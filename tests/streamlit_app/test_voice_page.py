@@ -106,6 +106,81 @@ def test_the_date_range_applies_to_the_posting_day(reviews_home):
     assert data_access.rating_disagreement(ALL, filters) == (0, 2)
 
 
+# --- Trending keywords: this period against the one before -------------------------------------
+
+
+def test_keyword_counts_of_a_period_equal_the_hand_counts(reviews_home):
+    # 9-13 Jan: R04 贵 慢 <script>, R06 小程序 闪退 贵, R07 贵 不好喝, R09 便宜 好喝, R10 店员 冷漠 慢
+    filters = Filters(date_from=date(2026, 1, 9), date_to=date(2026, 1, 13))
+
+    assert data_access.review_keyword_counts(ALL, filters) == {
+        "<script>": 1, "不好喝": 1, "便宜": 1, "冷漠": 1, "好喝": 1, "小程序": 1, "店员": 1, "慢": 2,
+        "贵": 3, "闪退": 1,
+    }  # fmt: skip
+    # S001's reviews in those days: R04 only; competitors' keywords never count
+    assert data_access.review_keyword_counts(STORE_S001, filters) == {"<script>": 1, "慢": 1, "贵": 1}
+    assert data_access.review_keyword_counts(Scope("store", ()), filters) == {}
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        # five days back to back: 4-8 Jan before 9-13 Jan
+        (
+            Filters(date_from=date(2026, 1, 9), date_to=date(2026, 1, 13), store_ids=("S001",)),
+            Filters(date_from=date(2026, 1, 4), date_to=date(2026, 1, 8), store_ids=("S001",)),
+        ),
+        # one day: the day before
+        (Filters(date(2026, 1, 5), date(2026, 1, 5)), Filters(date(2026, 1, 4), date(2026, 1, 4))),
+        # a half-picked range has no length to compare
+        (Filters(date_from=date(2026, 1, 9)), None),
+    ],
+    ids=["five-days", "one-day", "open-range"],
+)
+def test_the_previous_period_has_the_same_length_and_filters(filters, expected):
+    assert data_access.previous_period(filters) == expected
+
+
+def trending_table(at: AppTest) -> pd.DataFrame:
+    return next(table.value for table in at.dataframe if "lift" in table.value.columns)
+
+
+def page_of_days(sign_in_as, first: str, last: str) -> AppTest:
+    at = sign_in_as(AppTest.from_file(str(PAGE), default_timeout=30), "cx_director")
+    at.query_params["from"], at.query_params["to"] = first, last
+    return at.run()
+
+
+def csv_buttons(at: AppTest) -> int:
+    return [button.proto.label for button in at.get("download_button")].count("Download CSV")
+
+
+def test_the_page_shows_the_keywords_on_the_rise_with_downloads(reviews_home, sign_in_as):
+    at = page_of_days(sign_in_as, "2026-01-09", "2026-01-13")
+    # 12-13 Jan: 贵 in two reviews only, below the minimum: no table, no download
+    quiet = page_of_days(sign_in_as, "2026-01-12", "2026-01-13")
+
+    assert not at.exception and not quiet.exception
+    # 贵: 3 reviews now, none on 4-8 Jan; 慢 (2 now, 3 before) is under the minimum count
+    rising = trending_table(at)
+    assert rising[["keyword", "current", "previous"]].values.tolist() == [["贵", 3, 0]]
+    assert rising.loc[0, "lift"] > 1
+    assert "Keywords of 2026-01-09 – 2026-01-13 against 2026-01-04 – 2026-01-08" in [
+        caption.value[:67] for caption in at.caption
+    ]
+    assert "No keyword is on the rise in this period." in [info.value for info in quiet.info]
+    assert csv_buttons(at) == csv_buttons(quiet) + 1
+
+
+def test_trending_ranks_by_lift_and_leaves_out_rare_keywords(reviews_home, sign_in_as):
+    at = page(sign_in_as, "cx_director")  # the whole period: nothing came before it
+
+    assert not at.exception
+    rising = trending_table(at)
+    assert rising["keyword"].tolist() == ["慢", "好喝", "店员", "贵"]  # 5, 4, 3, 3 reviews; ties by keyword
+    assert rising["previous"].tolist() == [0, 0, 0, 0]
+
+
 # --- Sentiment, complaints and the benchmark ------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from cxlake.text.keywords import (
     build_idf,
+    is_keyword,
     keyword_counts,
     median_idf,
     textrank_keywords,
@@ -16,7 +17,7 @@ from cxlake.text.keywords import (
     top_tfidf,
     trending,
 )
-from cxlake.text.segment import tokens
+from cxlake.text.segment import NEGATIONS, tokens
 
 REVIEWS = [
     "咖啡很好喝，服务态度很好",
@@ -24,6 +25,40 @@ REVIEWS = [
     "奶茶好喝，咖啡一般",
     "外卖送达很快，包装很好",
 ]
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("好喝", True),  # a content word
+        ("生椰拿铁", True),  # a menu item from the domain dictionary
+        ("咖啡", True),  # the chain's own product: frequent, but kept
+        ("有点", False),  # a degree adverb says nothing alone
+        ("一点也不", False),  # a negation: the sentiment model reads it, the cloud does not
+        ("不太", False),
+        ("没有", False),
+        ("第一次", False),  # a hedge / scene-setting word from the stopword list
+        ("希望", False),
+        ("这家", False),
+        ("不好喝", True),  # a negated sentiment word jieba keeps whole is a keyword of its own
+        ("00123", False),  # digits only
+        ("3.5", False),
+        ("v2", True),  # letters and digits: a product code can be a keyword
+        ("好", False),  # one character, as in jieba.analyse
+        ("的", False),
+    ],
+)
+def test_a_keyword_says_something_on_its_own(word, expected):
+    assert is_keyword(word) is expected
+
+
+def test_negations_stay_in_the_tokens_but_never_become_keywords():
+    # regression: 有点, 不太, 一点也不, 没有 topped the demo's keywords
+    text = "今天第一次来这家，有点失望，咖啡一点也不好喝，没有以前好喝，希望继续改进"
+    assert {"有点", "一点也不", "没有"} <= set(tokens(text))
+    keywords = tfidf_keywords([text], build_idf([text]), top_k=20)
+    assert set(keywords) == {"失望", "咖啡", "好喝", "改进"}
+    assert not NEGATIONS & set(textrank_keywords([text], top_k=20))
 
 
 def test_the_idf_is_counted_on_the_reviews_themselves():

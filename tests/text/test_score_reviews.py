@@ -10,7 +10,7 @@ import typer
 from typer.testing import CliRunner
 
 from cxlake.text import scoring
-from cxlake.text.scoring import SCORE_COLUMNS, score_texts
+from cxlake.text.scoring import SCORE_COLUMNS, corpus_idf, score_texts
 from cxlake.text.scoring_cli import score_reviews_command
 
 HEADER = ["review_id", "store", "comment", "rating"]
@@ -126,3 +126,18 @@ def test_the_process_pool_gives_the_same_scores_in_the_same_order(monkeypatch):
     assert pooled.loc[7].tolist() == ["", "", "", ""]
     assert pooled.loc[0, "aspects"] == "speed:negative;taste:negative"
     assert pooled.loc[1, "aspects"] == "speed:positive;taste:positive"
+
+
+def test_the_corpus_idf_of_the_same_texts_gives_the_same_keywords():
+    # score_texts' own IDF and corpus_idf must segment alike, or the asset's keywords would drift
+    texts = [row[2] for row in ROWS]
+    assert score_texts(texts, workers=1).equals(score_texts(texts, workers=1, idf=corpus_idf(texts)))
+
+
+def test_a_word_the_whole_corpus_uses_ranks_below_a_rare_one():
+    # one day's reviews: 排队 and 拿铁 once each; over the corpus 拿铁 is in every review
+    day = ["排队很久，拿铁很好喝"]
+    corpus = [*day, *[f"拿铁第{i}杯" for i in range(20)]]
+    assert score_texts(day, workers=1).loc[0, "keywords"] == "排队 拿铁 好喝"  # equal IDF: first seen first
+    assert score_texts(day, workers=1, idf=corpus_idf(corpus)).loc[0, "keywords"] == "排队 好喝 拿铁"
+    assert corpus_idf(["", "  "]) == {}
