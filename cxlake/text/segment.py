@@ -2,7 +2,7 @@
 
 A private ``jieba.Tokenizer`` (not jieba's global one) is built once on first use: loading the
 domain words into the global tokenizer would change segmentation for any other jieba user in the
-process. Word lists are data files in ``cxlake/text/data/``.
+process. Word lists are data files in ``cxlake/text/lexicons/``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ _TOKENIZER: jieba.Tokenizer | None = None
 
 def _data_lines(name: str) -> list[str]:
     """Non-empty, non-comment lines of a packaged word list."""
-    text = resources.files("cxlake.text").joinpath("data", name).read_text(encoding="utf-8")
+    text = resources.files("cxlake.text").joinpath("lexicons", name).read_text(encoding="utf-8")
     return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
 
 

@@ -38,10 +38,10 @@ class ModelVersionError(RuntimeError):
 
 @lru_cache(maxsize=1)
 def hownet_lexicon() -> tuple[frozenset[str], frozenset[str]]:
-    """HowNet positive and negative words (shipped in ``cxlake/text/data``; source in the file headers)."""
+    """HowNet positive and negative words (in ``cxlake/text/lexicons``; source in the file headers)."""
     lists = []
     for name in ("hownet_pos.txt", "hownet_neg.txt"):
-        text = resources.files("cxlake.text").joinpath("data", name).read_text(encoding="utf-8")
+        text = resources.files("cxlake.text").joinpath("lexicons", name).read_text(encoding="utf-8")
         lists.append(frozenset(w.strip() for w in text.splitlines() if w.strip() and not w.startswith("#")))
     return lists[0], lists[1]
 
