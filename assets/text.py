@@ -1,10 +1,13 @@
 """Score review and survey-comment texts between the two halves of the dbt build.
 
 Each asset reads the texts from a relation dbt built (reviews in their latest delivery, survey
-comments) and scores only rows that are new, whose text changed, or that an older model scored:
-a daily run scores that day's deliveries and a new model version rescores everything. Scores go
-to ``enrich.*``, which dbt reads as sources for the voice-of-customer marts. Keywords are ranked
-against the IDF of every current text of the relation, not of the day's batch alone.
+comments) and scores only rows that are new, whose text changed, or that another model or other
+word lists and aspect rules (:func:`cxlake.text.scoring.rules_version`) scored: a daily run
+scores that day's deliveries, and a new model or an edited stopword list rescores everything.
+Scores go to ``enrich.*``, which dbt reads as sources for the voice-of-customer marts. Keywords
+are ranked against the IDF of every current text of the relation, not of the day's batch alone;
+each row keeps its distinct keywords (``keyword_terms``) so that IDF is counted without
+segmenting the stored texts again.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ import duckdb
 import pandas as pd
 from dagster import AssetKey, MaterializeResult, asset
 
-from cxlake.text.scoring import corpus_idf, score_texts
+from cxlake.text.keywords import document_frequency
+from cxlake.text.scoring import rules_version, score_texts
 from cxlake.text.sentiment import load_model
 from orchestration.resources import Warehouse
 
@@ -63,6 +67,7 @@ class ScoringCounts:
     skipped: int
     removed: int
     model_version: str
+    rules_version: str
 
 
 def _create_table(connection: duckdb.DuckDBPyConnection, spec: ScoredTable) -> None:
@@ -81,16 +86,20 @@ def _create_table(connection: duckdb.DuckDBPyConnection, spec: ScoredTable) -> N
         )
         """
     )
+    # added after the first release: tables built before score every row once more (rules unknown)
+    connection.execute(f"alter table enrich.{spec.table} add column if not exists rules_version varchar")
+    connection.execute(f"alter table enrich.{spec.table} add column if not exists keyword_terms varchar")
 
 
 def score_new_rows(connection: duckdb.DuckDBPyConnection, spec: ScoredTable) -> ScoringCounts:
-    """Score the rows whose (key, text hash, model version) is not in the table yet, delete+insert
-    them, and drop rows whose key left the source, in one transaction.
+    """Score the rows whose (key, text hash, model version, rules version) is not in the table yet,
+    delete+insert them, and drop rows whose key left the source, in one transaction.
 
     Identifiers in the SQL are this module's constants; values are bound parameters.
     """
     _create_table(connection, spec)
     model = load_model()
+    rules = rules_version()
     candidates = connection.execute(
         f"""
         with texts as ({spec.texts_sql})
@@ -99,17 +108,23 @@ def score_new_rows(connection: duckdb.DuckDBPyConnection, spec: ScoredTable) -> 
             texts.text,
             sha256(texts.text) as content_sha256,
             coalesce(
-                scores.content_sha256 = sha256(texts.text) and scores.model_version = ?, false
-            ) as is_current
+                scores.content_sha256 = sha256(texts.text)
+                and scores.model_version = ?
+                and scores.rules_version = ?,
+                false
+            ) as is_current,
+            scores.keyword_terms
         from texts
         left join enrich.{spec.table} as scores on texts.key = scores.{spec.key}
         order by texts.key
         """,
-        [model.version],
+        [model.version, rules],
     ).df()
-    pending = candidates[~candidates["is_current"].astype(bool)].reset_index(drop=True)
-    idf = corpus_idf(candidates["text"]) if len(pending) else {}
-    scores = score_texts(pending["text"].tolist(), model=model, idf=idf)
+    is_current = candidates["is_current"].astype(bool)
+    pending = candidates[~is_current].reset_index(drop=True)
+    kept_terms = candidates.loc[is_current, "keyword_terms"].dropna()
+    background = document_frequency(terms.split() for terms in kept_terms)
+    scores = score_texts(pending["text"].tolist(), model=model, background=background, with_terms=True)
     rows = pd.concat(
         [pd.DataFrame({"key": pending["key"], "content_sha256": pending["content_sha256"]}), scores], axis=1
     )
@@ -129,17 +144,19 @@ def score_new_rows(connection: duckdb.DuckDBPyConnection, spec: ScoredTable) -> 
             keywords,
             aspects,
             ? as model_version,
-            current_timestamp as scored_at
+            current_timestamp as scored_at,
+            ? as rules_version,
+            keyword_terms
         from pending_scores
         """,
-        [model.version],
+        [model.version, rules],
     )
     connection.unregister("pending_scores")
     (removed,) = connection.execute(
         f"delete from enrich.{spec.table} where {spec.key} not in (select key from ({spec.texts_sql}))"
     ).fetchone()
     connection.commit()
-    return ScoringCounts(len(pending), len(candidates) - len(pending), removed, model.version)
+    return ScoringCounts(len(pending), len(candidates) - len(pending), removed, model.version, rules)
 
 
 def _materialize(warehouse: Warehouse, spec: ScoredTable) -> MaterializeResult:
@@ -152,6 +169,7 @@ def _materialize(warehouse: Warehouse, spec: ScoredTable) -> MaterializeResult:
             "rows_skipped": counts.skipped,
             "rows_removed": counts.removed,
             "model_version": counts.model_version,
+            "rules_version": counts.rules_version,
             "seconds": round(time.perf_counter() - started, 2),
         }
     )

@@ -67,6 +67,7 @@ _SHADOWS = frozenset(_SHADOW_WORDS.split())
 
 # Clause breaks beyond normalise.sentences: contrast words, and the "." "…" "~" and spaces that
 # reviews use as full stops (a "." between digits is a decimal point).
+CONTRAST_WORDS = ("但是", "可是", "不过", "然而", "只是", "但")
 _CONTRAST = re.compile(r"但是|可是|不过|然而|只是|(?<!不)但|(?<!\d)\.|\.(?!\d)|…|~|\s+")
 # Words with a negation character that negate nothing; blanked before negations are counted.
 _NOT_NEGATING = re.compile(
@@ -182,6 +183,19 @@ def _mentions_of_normalised(normalised: str, lexicon: AspectLexicon) -> list[Men
         if ids:
             found.append(Mention(tuple(ids), clause_polarity(clause), clause))
     return found
+
+
+def rules_identity() -> list:
+    """Every rule of this module that decides a tag (word lists, patterns, thresholds), as plain
+    data: a change to any of them must rescore the texts tagged before it."""
+    patterns = (_CONTRAST, _NOT_NEGATING, _WEAK_NEGATION, _NEGATION, _BELOW_EXPECTATION)
+    return [
+        sorted(POLARITY.items()),
+        sorted(_SHADOWS),
+        [pattern.pattern for pattern in patterns],
+        list(NEUTRAL_BAND),
+        NEGATION_WINDOW,
+    ]
 
 
 def _label(score: float) -> str:

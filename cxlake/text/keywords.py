@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import pandas as pd
@@ -95,13 +96,34 @@ def is_keyword(word: str) -> bool:
     )
 
 
-def build_idf_from_tokens(documents: Iterable[Sequence[str]]) -> dict[str, float]:
-    """Smoothed IDF, log((1 + n) / (1 + df)) + 1, over already segmented documents."""
-    frequency: Counter[str] = Counter()
-    count = 0
+@dataclass(frozen=True)
+class DocumentFrequency:
+    """How many documents use each word, out of how many: the counts behind an IDF, kept so that a
+    corpus's IDF can take in a new batch without segmenting the corpus again."""
+
+    documents: int = 0
+    counts: Mapping[str, int] = field(default_factory=dict)
+
+
+def document_frequency(documents: Iterable[Iterable[str]]) -> DocumentFrequency:
+    """Counts over already segmented documents (a word counts once per document)."""
+    counts: Counter[str] = Counter()
+    total = 0
     for words in documents:
-        count += 1
-        frequency.update(set(words))
+        total += 1
+        counts.update(set(words))
+    return DocumentFrequency(total, counts)
+
+
+def build_idf_from_tokens(
+    documents: Iterable[Sequence[str]], background: DocumentFrequency | None = None
+) -> dict[str, float]:
+    """Smoothed IDF, log((1 + n) / (1 + df)) + 1, over already segmented documents plus the
+    ``background`` documents' counts."""
+    batch = document_frequency(documents)
+    frequency = Counter(background.counts) if background else Counter()
+    frequency.update(batch.counts)
+    count = batch.documents + (background.documents if background else 0)
     return {word: math.log((1 + count) / (1 + df)) + 1.0 for word, df in frequency.items()}
 
 
@@ -113,7 +135,13 @@ def build_idf(texts: Iterable[str]) -> dict[str, float]:
 def top_tfidf(words: Sequence[str], idf: Mapping[str, float], top_k: int, default_idf: float) -> list[str]:
     """The ``top_k`` keywords of one segmented text, ranked as jieba.analyse.TFIDF ranks them
     (count x IDF, first seen first on ties); a word missing from ``idf`` gets ``default_idf``."""
-    counts = Counter(w for w in words if is_keyword(w))
+    return rank_keywords(Counter(w for w in words if is_keyword(w)), idf, top_k, default_idf)
+
+
+def rank_keywords(
+    counts: Mapping[str, int], idf: Mapping[str, float], top_k: int, default_idf: float
+) -> list[str]:
+    """:func:`top_tfidf` for a text's keyword counts (in first-seen order) already taken."""
     ranked = sorted(counts, key=lambda w: counts[w] * idf.get(w, default_idf), reverse=True)
     return ranked[:top_k]
 

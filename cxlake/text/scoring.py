@@ -1,30 +1,44 @@
 """Score any table of review texts: sentiment, keywords and aspects per row, on every core.
 
-Each text is segmented once: the sentiment model's own preparation (normalised clauses, jieba
-tokens) also gives the row's keyword tokens (only those travel back from a worker); aspects are
-matched on characters (see :mod:`cxlake.text.aspects`). Big inputs go to a fork-based process
-pool in chunks, in order; what the workers need (model, tokenizer, lexicon) is loaded once in the
-parent before forking, so each worker starts warm and nothing is pickled but texts and results.
+Each text is segmented once: its jieba tokens feed the sentiment model, the row's keywords (only
+those travel back from a worker) and the model's reading of the aspect clauses that have no
+polarity word (aspects are matched on characters, see :mod:`cxlake.text.aspects`). Big inputs go
+to a fork-based process pool in chunks, in order; what the workers need (model, tokenizer,
+lexicon) is loaded once in the parent before forking, and the parent's objects are frozen out of
+the garbage collector first, so each worker starts warm, does not copy the parent's memory by
+touching it, and nothing is pickled but texts and results.
 """
 
 from __future__ import annotations
 
+import gc
+import hashlib
 import io
+import json
 import multiprocessing
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from cxlake.delivered_files import decode_text
 from cxlake.journey import Touchpoint, load_touchpoints
-from cxlake.text.aspects import format_aspects, tag_normalised
-from cxlake.text.keywords import build_idf_from_tokens, is_keyword, median_idf, top_tfidf
+from cxlake.text.aspects import CONTRAST_WORDS, format_aspects, rules_identity, tag_normalised
+from cxlake.text.keywords import (
+    DocumentFrequency,
+    build_idf_from_tokens,
+    is_keyword,
+    median_idf,
+    rank_keywords,
+)
 from cxlake.text.normalise import normalise
 from cxlake.text.segment import split_clauses
-from cxlake.text.sentiment import SEGMENT_HMM, SentimentModel, label, load_model, prepare
+from cxlake.text.sentiment import SEGMENT_HMM, SentimentModel, label, load_model, prepare_segmented
 
 SCORE_COLUMNS = ("sentiment_score", "sentiment_label", "keywords", "aspects")
 POOL_MIN_ROWS = 2_000  # below this a pool costs more than it saves
@@ -47,7 +61,7 @@ class _Scored:
     """One row's results before keywords, which need the IDF of the whole input."""
 
     probability: float | None
-    keywords: list[str]  # the row's keyword tokens (is_keyword), in text order, repeats kept
+    keywords: Counter[str]  # how often the row uses each keyword (is_keyword), first seen first
     aspects: str
 
 
@@ -59,15 +73,49 @@ def _score_chunk(texts: Sequence[str]) -> list[_Scored]:
     assert _JOB is not None, "the scoring job is set before any chunk is scored"
     present = [i for i, text in enumerate(texts) if text.strip()]
     written = [texts[i] for i in present]
-    results = [_Scored(None, [], "")] * len(texts)
+    results = [_Scored(None, Counter(), "")] * len(texts)
     if not written:
         return results
-    prepared = prepare(written)
+    normalised = [normalise(text) for text in written]
+    clauses = [split_clauses(text, hmm=SEGMENT_HMM) for text in normalised]
+    prepared = prepare_segmented(normalised, clauses)
     probabilities = _JOB.model.predict_prepared(prepared)
-    tags = tag_normalised(prepared.normalised, _JOB.touchpoints, _JOB.model.predict_proba)
+    fallback = _clause_probability(_JOB.model, _pieces_between_contrasts(clauses))
+    tags = tag_normalised(normalised, _JOB.touchpoints, fallback)
     for index, tokens, probability, tagged in zip(present, prepared.tokens, probabilities, tags, strict=True):
-        results[index] = _Scored(float(probability), _keyword_tokens(tokens), format_aspects(tagged))
+        results[index] = _Scored(float(probability), Counter(_keyword_tokens(tokens)), format_aspects(tagged))
     return results
+
+
+def _pieces_between_contrasts(clauses: Sequence[Sequence[list[str]]]) -> dict[str, list[str]]:
+    """The tokens of each clause piece between contrast words (好吃 | 但是 | 太慢了), keyed by the
+    piece's text: the aspect tagger cuts its clauses at the same words, so this finds their tokens."""
+    pieces: dict[str, list[str]] = {}
+    for text_clauses in clauses:
+        for clause in text_clauses:
+            piece: list[str] = []
+            for token in (*clause, CONTRAST_WORDS[0]):
+                if token in CONTRAST_WORDS:
+                    if piece:
+                        pieces["".join(piece)] = piece
+                    piece = []
+                else:
+                    piece.append(token)
+    return pieces
+
+
+def _clause_probability(model: SentimentModel, known: dict[str, list[str]]):
+    """The aspect tagger's fallback: P(positive) of clauses, from tokens already cut where the
+    clause is a known piece (nearly always), else segmenting the clause."""
+
+    def probability(aspect_clauses: list[str]) -> np.ndarray:
+        segmented = [
+            [known[clause]] if clause in known else split_clauses(clause, hmm=SEGMENT_HMM)
+            for clause in aspect_clauses
+        ]
+        return model.predict_prepared(prepare_segmented(aspect_clauses, segmented))
+
+    return probability
 
 
 def _keyword_tokens(tokens: Sequence[str]) -> list[str]:
@@ -75,17 +123,23 @@ def _keyword_tokens(tokens: Sequence[str]) -> list[str]:
     return [token for token in tokens if is_keyword(token)]
 
 
-def corpus_idf(texts: Iterable[str]) -> dict[str, float]:
-    """The IDF of a whole corpus (all reviews, not one day's), segmented exactly as
-    :func:`score_texts` segments, for its ``idf``: a word every day's reviews use then ranks low
-    even in a batch where it is rare. Blank texts are not documents."""
-    return build_idf_from_tokens(
-        _keyword_tokens(
-            [word for clause in split_clauses(normalise(text), hmm=SEGMENT_HMM) for word in clause]
-        )
-        for text in texts
-        if text.strip()
-    )
+def rules_version(touchpoints: Sequence[Touchpoint] | None = None) -> str:
+    """``rules-<hash>`` of everything besides the model that decides a row's scores: the word lists
+    in ``cxlake/text/lexicons`` (domain dictionary, stopwords, negations, HowNet), the aspect
+    tagger's rules and the journey map's aspect keywords. The pipeline rescores a text scored
+    under other rules, as it does for another model version."""
+    touchpoints = touchpoints if touchpoints is not None else load_touchpoints()
+    lexicons = resources.files("cxlake.text").joinpath("lexicons")
+    word_lists = sorted((f.name, f.read_text(encoding="utf-8")) for f in lexicons.iterdir() if f.is_file())
+    identity = [
+        word_lists,
+        rules_identity(),
+        [(tp.id, list(tp.review_aspect_keywords)) for tp in touchpoints],
+        TOP_KEYWORDS,
+        SEGMENT_HMM,
+    ]
+    digest = hashlib.sha256(json.dumps(identity, ensure_ascii=False).encode()).hexdigest()
+    return f"rules-{digest[:12]}"
 
 
 def default_workers() -> int:
@@ -98,12 +152,16 @@ def score_texts(
     model: SentimentModel | None = None,
     touchpoints: Sequence[Touchpoint] | None = None,
     workers: int | None = None,
-    idf: Mapping[str, float] | None = None,
+    background: DocumentFrequency | None = None,
+    with_terms: bool = False,
 ) -> pd.DataFrame:
     """The four score columns for ``texts``, one row each, in order (all strings; blank for empty text).
 
-    Keywords are each row's top TF-IDF words against ``idf`` (see :func:`corpus_idf`), by default
-    the IDF of ``texts`` themselves (a file scored on its own).
+    Keywords are each row's top TF-IDF words against the IDF of ``texts`` plus the ``background``
+    documents (the rest of a corpus, from :func:`document_frequency` of its ``keyword_terms``), so
+    a day's batch ranks its words against every review, not against the day alone. ``with_terms``
+    adds ``keyword_terms``: each row's distinct keywords, to be kept for such a background later
+    (blank text: <NA>, as it is no document).
     """
     global _JOB
     _JOB = _Job(model or load_model(), tuple(touchpoints if touchpoints is not None else load_touchpoints()))
@@ -115,22 +173,25 @@ def score_texts(
         else:
             _score_chunk(["预热 warm-up"])  # tokenizer, converter and lexicon loaded once, before the fork
             chunks = [texts[i : i + CHUNK_ROWS] for i in range(0, len(texts), CHUNK_ROWS)]
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                scored = [row for chunk in pool.imap(_score_chunk, chunks) for row in chunk]
+            gc.freeze()  # a worker's collector then never walks, and so never copies, the parent's objects
+            try:
+                with multiprocessing.get_context("fork").Pool(workers) as pool:
+                    scored = [row for chunk in pool.imap(_score_chunk, chunks) for row in chunk]
+            finally:
+                gc.unfreeze()
     finally:
         _JOB = None
-    if idf is None:
-        idf = build_idf_from_tokens(row.keywords for row in scored if row.probability is not None)
+    idf = build_idf_from_tokens((row.keywords for row in scored if row.probability is not None), background)
     unseen = median_idf(idf)
-    return pd.DataFrame(
-        {
-            "sentiment_score": ["" if r.probability is None else f"{r.probability:.4f}" for r in scored],
-            "sentiment_label": ["" if r.probability is None else label(r.probability) for r in scored],
-            "keywords": [" ".join(top_tfidf(r.keywords, idf, TOP_KEYWORDS, unseen)) for r in scored],
-            "aspects": [r.aspects for r in scored],
-        },
-        dtype="string",
-    )
+    columns = {
+        "sentiment_score": ["" if r.probability is None else f"{r.probability:.4f}" for r in scored],
+        "sentiment_label": ["" if r.probability is None else label(r.probability) for r in scored],
+        "keywords": [" ".join(rank_keywords(r.keywords, idf, TOP_KEYWORDS, unseen)) for r in scored],
+        "aspects": [r.aspects for r in scored],
+    }
+    if with_terms:
+        columns["keyword_terms"] = [None if r.probability is None else " ".join(r.keywords) for r in scored]
+    return pd.DataFrame(columns, dtype="string")
 
 
 def score_frame(frame: pd.DataFrame, text_column: str, **options) -> pd.DataFrame:

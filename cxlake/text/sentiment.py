@@ -121,30 +121,37 @@ def _read_clause(clause: list[str], marked: list[str], pivots: list[str]) -> tup
 
 
 def prepare(texts: Sequence[str]) -> Prepared:
-    """Normalise and segment each text once (one jieba call per text), then read it clause by clause.
+    """Normalise and segment each text once (one jieba call per text), then read it clause by clause
+    (see :func:`prepare_segmented`)."""
+    normalised = [normalise(text or "") for text in texts]
+    return prepare_segmented(normalised, [split_clauses(text, hmm=SEGMENT_HMM) for text in normalised])
+
+
+def prepare_segmented(normalised: Sequence[str], clauses: Sequence[Sequence[list[str]]]) -> Prepared:
+    """:func:`prepare` for texts already segmented into clauses by :func:`split_clauses` with
+    :data:`SEGMENT_HMM`, so a caller holding the tokens (the scoring pipeline's aspect clauses)
+    does not pay for jieba twice.
 
     Lexicon columns (:data:`LEXICON_COLUMNS`): HowNet positive and negative scores of the text and
     of its last clause (the verdict often comes last). No length column: how long reviews run
     depends on the domain, not on the feeling.
     """
-    prepared = Prepared(lexicon=np.zeros((len(texts), len(LEXICON_COLUMNS))))
-    for row, text in enumerate(texts):
-        normalised = normalise(text or "")
-        clauses = split_clauses(normalised, hmm=SEGMENT_HMM)
+    prepared = Prepared(lexicon=np.zeros((len(normalised), len(LEXICON_COLUMNS))))
+    for row, (text, text_clauses) in enumerate(zip(normalised, clauses, strict=True)):
         marked: list[str] = []
         pivots: list[str] = []
         plain: list[str] = []
         score_pos = score_neg = last_pos = last_neg = 0.0
-        for clause in clauses:
+        for clause in text_clauses:
             plain += clause
             last_pos, last_neg = _read_clause(clause, marked, pivots)
             score_pos += last_pos
             score_neg += last_neg
-        prepared.normalised.append(normalised)
+        prepared.normalised.append(text)
         prepared.tokens.append(plain)
         prepared.words.append(" ".join(marked))
         prepared.pivots.append(" ".join(pivots))
-        prepared.chars.append(" ".join("".join(clause) for clause in clauses))
+        prepared.chars.append(" ".join("".join(clause) for clause in text_clauses))
         prepared.lexicon[row] = (score_pos, score_neg, last_pos, last_neg)
     return prepared
 

@@ -7,7 +7,7 @@ import pytest
 from dagster import materialize
 
 from assets.text import comment_scores, review_scores
-from cxlake.text.scoring import score_texts
+from cxlake.text.scoring import rules_version, score_texts
 from cxlake.text.sentiment import load_model
 from orchestration.resources import Warehouse
 
@@ -143,3 +143,38 @@ def test_a_days_keywords_are_ranked_against_every_review_not_the_day_alone(wareh
     assert _rows(warehouse, "select keywords from enrich.review_scores where review_key = 'dianping:1'") == [
         ("好喝 店员 热情 拿铁",)
     ]
+
+
+def test_other_word_lists_or_aspect_rules_rescore_what_they_scored(warehouse):
+    # an edited stopword list or journey-map aspect keyword changes keywords and aspects: the rows
+    # scored under the old rules are scored again, as for a new model
+    _run(warehouse)
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute(
+            "update enrich.review_scores set rules_version = 'rules-old' where review_key = 'dianping:1'"
+        )
+    meta = _run(warehouse)
+    assert (meta["review_scores"]["rows_scored"], meta["review_scores"]["rows_skipped"]) == (1, 2)
+    assert meta["review_scores"]["rules_version"] == rules_version()
+    assert _rows(warehouse, "select distinct rules_version from enrich.review_scores") == [(rules_version(),)]
+
+
+def test_a_table_from_before_rules_versions_upgrades_in_place_and_is_rescored(warehouse):
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("create schema enrich")
+        connection.execute(
+            """create table enrich.comment_scores (
+                response_key varchar primary key, content_sha256 varchar not null,
+                sentiment_score double, sentiment_label varchar, keywords varchar, aspects varchar,
+                model_version varchar not null, scored_at timestamptz not null)"""
+        )
+        connection.execute(
+            "insert into enrich.comment_scores values"
+            " ('wjx_instore:9', sha256('价格太贵了'), 0.1, 'negative', '价格', '', ?, now())",
+            [load_model().version],
+        )
+    meta = _run(warehouse)
+    assert (meta["comment_scores"]["rows_scored"], meta["comment_scores"]["rows_skipped"]) == (2, 0)
+    assert _rows(
+        warehouse, "select keyword_terms from enrich.comment_scores where response_key = 'wjx_instore:9'"
+    ) == [("价格 太贵",)]

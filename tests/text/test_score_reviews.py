@@ -10,7 +10,8 @@ import typer
 from typer.testing import CliRunner
 
 from cxlake.text import scoring
-from cxlake.text.scoring import SCORE_COLUMNS, corpus_idf, score_texts
+from cxlake.text.keywords import DocumentFrequency, document_frequency
+from cxlake.text.scoring import SCORE_COLUMNS, score_texts
 from cxlake.text.scoring_cli import score_reviews_command
 
 HEADER = ["review_id", "store", "comment", "rating"]
@@ -128,16 +129,35 @@ def test_the_process_pool_gives_the_same_scores_in_the_same_order(monkeypatch):
     assert pooled.loc[1, "aspects"] == "speed:positive;taste:positive"
 
 
-def test_the_corpus_idf_of_the_same_texts_gives_the_same_keywords():
-    # score_texts' own IDF and corpus_idf must segment alike, or the asset's keywords would drift
+def _terms_background(texts: list[str]) -> DocumentFrequency:
+    """The background the pipeline keeps: each scored row's keyword_terms, blank texts left out."""
+    terms = score_texts(texts, workers=1, with_terms=True)["keyword_terms"].dropna()
+    return document_frequency(value.split() for value in terms)
+
+
+def test_stored_keyword_terms_rank_a_batch_as_the_whole_corpus_would():
+    # the pipeline scores one day against the terms kept from earlier days: same keywords as
+    # scoring every text at once
     texts = [row[2] for row in ROWS]
-    assert score_texts(texts, workers=1).equals(score_texts(texts, workers=1, idf=corpus_idf(texts)))
+    together = score_texts(texts, workers=1)
+    for split in (1, len(texts) // 2, len(texts) - 1):
+        later = score_texts(texts[split:], workers=1, background=_terms_background(texts[:split]))
+        assert later["keywords"].tolist() == together["keywords"].tolist()[split:]
+
+
+def test_keyword_terms_are_each_rows_distinct_keywords_and_blank_texts_have_none():
+    scored = score_texts(["拿铁很好喝，拿铁很香", "", "还行"], workers=1, with_terms=True)
+    assert scored["keyword_terms"].tolist()[0] == "拿铁 好喝"
+    assert scored["keyword_terms"].isna().tolist() == [False, True, False]
+    assert scored["keyword_terms"].tolist()[2] == ""
+    assert "keyword_terms" not in score_texts(["还行"], workers=1).columns
 
 
 def test_a_word_the_whole_corpus_uses_ranks_below_a_rare_one():
     # one day's reviews: 排队 and 拿铁 once each; over the corpus 拿铁 is in every review
     day = ["排队很久，拿铁很好喝"]
-    corpus = [*day, *[f"拿铁第{i}杯" for i in range(20)]]
+    earlier = [f"拿铁第{i}杯" for i in range(20)]
     assert score_texts(day, workers=1).loc[0, "keywords"] == "排队 拿铁 好喝"  # equal IDF: first seen first
-    assert score_texts(day, workers=1, idf=corpus_idf(corpus)).loc[0, "keywords"] == "排队 好喝 拿铁"
-    assert corpus_idf(["", "  "]) == {}
+    ranked = score_texts(day, workers=1, background=_terms_background(earlier))
+    assert ranked.loc[0, "keywords"] == "排队 好喝 拿铁"
+    assert _terms_background(["", "  "]) == DocumentFrequency(0, {})
