@@ -3,7 +3,7 @@
 The model file is a joblib dict of fitted scikit-learn parts plus a JSON metadata file beside it
 (version, scikit-learn version, training-data checksums, evaluation metrics). Pickles are only
 safe to load with the scikit-learn minor version that wrote them, so :func:`load_model` refuses
-any other. The model is an ensemble of separately calibrated parts (word LR, pivot-word LR, HowNet
+any other. The model is an ensemble of separately calibrated parts (pivot-word LR, HowNet
 score LR; see cxlake.text.training) whose probabilities are averaged. Each text is normalised and
 segmented once, by :func:`prepare`, for every part; callers that need the tokens too (keywords)
 use :meth:`SentimentModel.predict_prepared` on the same :class:`Prepared`.

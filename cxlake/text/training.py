@@ -48,7 +48,7 @@ class Config:
     no prior across domains (the corpora's positive shares are 1/3 and 2/3).
     """
 
-    families: tuple[str, ...] = ("words", "pivots", "lexicon")
+    families: tuple[str, ...] = ("pivots", "lexicon")
     word_features: int = 20_000
     pivot_features: int = 5_000
     char_features: int = 10_000
