@@ -151,13 +151,17 @@ def _rows(sql: str, params: list[object]) -> list[tuple]:
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def filter_options(scope: Scope) -> FilterOptions:
-    """Date bounds, regions, stores and channels the user may pick from."""
+    """Date bounds (of survey responses and of our reviews, so the Voice page can reach every
+    review), regions, stores and channels the user may pick from."""
     scope_sql, scope_params = _scope_condition(scope)
-    ((date_min, date_max),) = _rows(
-        "select min(response_date), max(response_date) from marts.fct_survey_responses"
-        f" where is_countable and {scope_sql}",
-        scope_params,
-    )
+    days = f"select response_date as day from marts.fct_survey_responses where is_countable and {scope_sql}"
+    params = list(scope_params)
+    if _columns_of("marts", "fct_reviews"):  # a serving copy published before the review marts has none
+        days += (
+            f" union all select posted_date from marts.fct_reviews where not is_competitor and {scope_sql}"
+        )
+        params += scope_params
+    ((date_min, date_max),) = _rows(f"select min(day), max(day) from ({days})", params)
     stores = _rows(
         "select store_id, store_name, region_id, region_name from marts.dim_store"
         f" where {scope_sql} order by region_id, store_id",
@@ -797,13 +801,29 @@ def review_sentiment_trend(scope: Scope, filters: Filters) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
-def rating_disagreement(scope: Scope, filters: Filters) -> tuple[int, int]:
-    """(our reviews whose stars disagree with their text, our reviews) in scope and period."""
+def rating_disagreement(scope: Scope, filters: Filters) -> tuple[int, int, int]:
+    """(our reviews whose stars disagree with their text, our reviews whose stars and text both take
+    a side, all our reviews) in scope and period: a 3-star review, or one without text or rating,
+    neither agrees nor disagrees, so it is left out of the share's denominator."""
     reviews, params = _our_reviews(scope, filters)
-    ((disagreeing, total),) = _rows(
-        f"{reviews} select count(*) filter (where rating_disagrees), count(*) from reviews", params
+    ((disagreeing, comparable, total),) = _rows(
+        f"{reviews} select count(*) filter (where rating_disagrees), count(rating_disagrees), count(*)"
+        " from reviews",
+        params,
     )
-    return int(disagreeing), int(total)
+    return int(disagreeing), int(comparable), int(total)
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def review_contents(scope: Scope, filters: Filters, limit: int = 2_000) -> list[str]:
+    """The texts of our newest ``limit`` reviews in scope and period (TextRank's input)."""
+    reviews, params = _our_reviews(scope, filters)
+    rows = _rows(
+        f"{reviews} select content from reviews where trim(coalesce(content, '')) <> ''"
+        " order by posted_at desc, review_key limit ?",
+        [*params, limit],
+    )
+    return [content for (content,) in rows]
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)

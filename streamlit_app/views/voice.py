@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 import streamlit as st
 
-from cxlake.text.keywords import trending
+from cxlake.text.keywords import textrank_keywords, trending
 from streamlit_app import charts, data_access, widgets
 
 LABELS = {
@@ -21,8 +21,12 @@ LABELS = {
         "our_reviews": "Our reviews",
         "negative_share": "Share negative",
         "disagree": "Stars disagree with text",
-        "disagree_help": "Share of our reviews whose star rating says the opposite of their text. "
-        "Stars are not labels: read the texts before acting on a rating.",
+        "disagree_help": "Of our reviews rated 1-2 or 4-5 stars with a text, the share whose stars say the "
+        "opposite of the text (3 stars take no side). Stars are not labels: read the texts before acting "
+        "on a rating.",
+        "textrank_label": "Central words (TextRank):",
+        "textrank_help": "Words that many other words of our newest reviews in the period occur next to, "
+        "ranked by jieba's TextRank over our segmentation; the cloud counts reviews instead.",
         "cloud_title": "What our customers write about",
         "cloud_caption": "The {n} most frequent keywords of our reviews: size by reviews, "
         "colour from green (praise) to red (complaints).",
@@ -88,7 +92,11 @@ LABELS = {
         "our_reviews": "本品牌评论",
         "negative_share": "负面占比",
         "disagree": "星级与文字不符",
-        "disagree_help": "星级与评论文字情感相反的本品牌评论占比。星级不等于标签：请先读评论再据星级行动。",
+        "disagree_help": "在打 1-2 星或 4-5 星且有文字的本品牌评论中，"
+        "星级与文字情感相反的占比（3 星不表态）。星级不等于标签：请先读评论再据星级行动。",
+        "textrank_label": "核心词（TextRank）：",
+        "textrank_help": "在本期最新的本品牌评论中与最多其他词相邻出现的词，"
+        "用 jieba 的 TextRank 在我们的分词上排序；词云则按评论数计。",
         "cloud_title": "顾客在说什么",
         "cloud_caption": "本品牌评论中最常见的 {n} 个关键词：字号表示评论数，颜色由绿（好评）到红（差评）。",
         "cloud_tooltip": "{keyword} · 评论数：{count} · 负面：{share:.0%}",
@@ -147,6 +155,8 @@ LABELS = {
     },
 }
 CLOUD_KEYWORDS = 60
+TEXTRANK_KEYWORDS = 12
+TEXTRANK_REVIEWS = 2_000  # the newest reviews in scope; TextRank's graph grows with the text
 TRENDING_KEYWORDS = 10
 TRENDING_MIN_COUNT = 3  # one angry review is no trend
 DRILL_LIMIT = 200
@@ -188,7 +198,7 @@ st.caption(text["channel_note"])
 if not data_access.review_marts_published(scope):
     st.info(text["no_reviews"])
     st.stop()
-disagreeing, total = data_access.rating_disagreement(scope, filters)
+disagreeing, comparable, total = data_access.rating_disagreement(scope, filters)
 if total == 0:
     st.info(text["no_data"])
     st.stop()
@@ -198,12 +208,16 @@ negative = by_platform.loc[by_platform["sentiment_label"] == "negative", "count_
 reviews_column, negative_column, disagree_column = st.columns(3)
 reviews_column.metric(text["our_reviews"], f"{total:,}")
 negative_column.metric(text["negative_share"], f"{negative / total:.0%}")
-disagree_column.metric(text["disagree"], f"{disagreeing / total:.0%}", help=text["disagree_help"])
+disagree_column.metric(
+    text["disagree"], f"{disagreeing / comparable:.0%}" if comparable else "–", help=text["disagree_help"]
+)
 
 st.subheader(text["cloud_title"])
 keywords = data_access.review_keywords(scope, filters, CLOUD_KEYWORDS)
 st.caption(text["cloud_caption"].format(n=len(keywords)))
 st.html(charts.keyword_cloud_html(keywords, text))
+central = textrank_keywords(data_access.review_contents(scope, filters, TEXTRANK_REVIEWS), TEXTRANK_KEYWORDS)
+st.markdown(f"**{text['textrank_label']}** " + (" · ".join(central) or "–"), help=text["textrank_help"])
 show_data(keywords, "review_keywords")
 
 st.subheader(text["trending_title"])

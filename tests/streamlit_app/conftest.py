@@ -359,7 +359,8 @@ def account_password() -> str:
 # 山野茶铺 only in 深圳. Hand counts the tests rely on (our reviews, scope "all"):
 #   keywords 慢 5 (5 negative), 好喝 4 (1), 贵 3 (3), 店员 3 (2), 排队 2, 冷漠 2, 小程序 2 (1), others 1;
 #   "不好喝" is a keyword of its own, never a match for 好喝;
-#   rating_disagrees: R03 only (1 of 10); positive R01, R05, R09 (3 of 10, avg rating 2.9).
+#   rating_disagrees: R03 only (1 of the 9 rated other than 3 stars);
+#   positive R01, R05, R09 (3 of 10, avg rating 2.9).
 REVIEWS_DDL = """
 create table marts.fct_reviews (
     review_key varchar, platform varchar, review_id varchar, shop_id varchar, shop_name varchar,
@@ -391,7 +392,7 @@ REVIEWS = [
     ("R07", "meituan", "S002", OUR_BRAND, "上海", datetime(2026, 1, 13, 16), 2, 0.30,
      "value:negative", "贵 不好喝", False),
     ("R08", "dianping", "S003", OUR_BRAND, "深圳", datetime(2026, 1, 6, 15), 3, 0.20,
-     "speed:negative", "慢 外卖", False),
+     "speed:negative", "慢 外卖", None),  # 3 stars take no side, as in fct_reviews
     ("R09", "meituan", "S003", OUR_BRAND, "深圳", datetime(2026, 1, 10, 10), 5, 0.90,
      "value:positive", "便宜 好喝", False),
     ("R10", "meituan", "S003", OUR_BRAND, "深圳", datetime(2026, 1, 11, 20), 1, 0.15,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -66,7 +67,7 @@ def test_a_store_manager_sees_only_their_stores_reviews(reviews_home):
         "热情": (1, 0), "贵": (1, 1),
     }  # fmt: skip
     assert keys(data_access.review_texts(STORE_S001, Filters())) == ["R04", "R03", "R02", "R01"]
-    assert data_access.rating_disagreement(STORE_S001, Filters()) == (1, 4)
+    assert data_access.rating_disagreement(STORE_S001, Filters()) == (1, 4, 4)
 
 
 @pytest.mark.parametrize(
@@ -94,7 +95,7 @@ def test_competitors_are_seen_only_in_the_scopes_cities(reviews_home, scope, fil
 def test_an_empty_store_scope_sees_no_review(reviews_home):
     scope = Scope("store", ())
 
-    assert data_access.rating_disagreement(scope, Filters()) == (0, 0)
+    assert data_access.rating_disagreement(scope, Filters()) == (0, 0, 0)
     assert data_access.review_benchmark(scope, Filters()).empty
     assert data_access.review_keywords(scope, Filters()).empty
 
@@ -103,7 +104,7 @@ def test_the_date_range_applies_to_the_posting_day(reviews_home):
     filters = Filters(date_from=date(2026, 1, 12), date_to=date(2026, 1, 13))
 
     assert keys(data_access.review_texts(ALL, filters)) == ["R07", "R04"]
-    assert data_access.rating_disagreement(ALL, filters) == (0, 2)
+    assert data_access.rating_disagreement(ALL, filters) == (0, 2, 2)
 
 
 # --- Trending keywords: this period against the one before -------------------------------------
@@ -204,8 +205,22 @@ def test_sentiment_by_platform_and_weekly_negative_share(reviews_home):
     assert trend["negative_share"].tolist() == pytest.approx([0.625, 0.4, 1.0])
 
 
-def test_rating_disagreement_counts_our_reviews_only(reviews_home):
-    assert data_access.rating_disagreement(ALL, Filters()) == (1, 10)  # R03: 4 stars, negative text
+def test_the_date_picker_reaches_the_newest_review_not_only_the_newest_survey(reviews_home):
+    # the last survey response of the fixture is on 14 January; a review of S003 comes later
+    with duckdb.connect(str(reviews_home / "serving.duckdb")) as connection:
+        connection.execute(
+            "insert into marts.fct_reviews by name select * replace ("
+            " 'R11' as review_key, timestamptz '2026-02-01 12:00:00+08' as posted_at,"
+            " date '2026-02-01' as posted_date) from marts.fct_reviews where review_key = 'R10'"
+        )
+    data_access.filter_options.clear()
+    assert data_access.filter_options(REGION_R02).date_max == date(2026, 2, 1)
+    assert data_access.filter_options(STORE_S001).date_max < date(2026, 2, 1)  # not their review
+
+
+def test_rating_disagreement_counts_our_reviews_only_and_leaves_three_stars_out(reviews_home):
+    # R03: 4 stars, negative text; R08's 3 stars neither agree nor disagree
+    assert data_access.rating_disagreement(ALL, Filters()) == (1, 9, 10)
 
 
 def test_top_negative_keywords_per_touchpoint_in_journey_order(reviews_home):
@@ -369,6 +384,9 @@ def test_the_page_shows_a_store_manager_their_reviews_only(reviews_home, sign_in
     cloud = cloud_of(at)
     assert ">慢</span>" in cloud and ">热情</span>" in cloud
     assert ">小程序</span>" not in cloud and ">外卖</span>" not in cloud  # S002's and S003's words
+    (central,) = [md.value for md in at.markdown if md.value.startswith("**Central words (TextRank):**")]
+    assert "好喝" in central and "店员" in central
+    assert "小程序" not in central and "外卖" not in central
     assert "channel filter does not apply" in at.caption[0].value
     benchmark = next(table.value for table in at.dataframe if "aspect_name" in table.value.columns)
     assert set(benchmark["brand"]) == {"栖云咖啡", "港湾咖啡"}
