@@ -44,7 +44,9 @@ VARIANTS = {
     "pivot-word LR alone (HowNet, polarity, negation, degree words)": replace(SHIPPED, families=("pivots",)),
     "word LR alone (jieba tokens, negation marks, uni+bigrams)": replace(SHIPPED, families=("words",)),
     "word + lexicon": replace(SHIPPED, families=("words", "lexicon")),
-    "word + pivot + lexicon (shipped until 2026-12-04)": replace(SHIPPED, families=("words", "pivots", "lexicon")),
+    "word + pivot + lexicon (shipped until 2026-12-04)": replace(
+        SHIPPED, families=("words", "pivots", "lexicon")
+    ),
 }
 
 

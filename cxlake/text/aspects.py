@@ -69,6 +69,11 @@ _SHADOWS = frozenset(_SHADOW_WORDS.split())
 # reviews use as full stops (a "." between digits is a decimal point).
 CONTRAST_WORDS = ("但是", "可是", "不过", "然而", "只是", "但")
 _CONTRAST = re.compile(r"但是|可是|不过|然而|只是|(?<!不)但|(?<!\d)\.|\.(?!\d)|…|~|\s+")
+# Every clause break of :func:`clauses` (sentence punctuation, then the contrast breaks) in one
+# pattern; the lookahead on their first characters lets every other position fail at once.
+_CLAUSE_BREAK = re.compile(
+    r"(?=[。！？!?；;，,但可不然只.…~\s])(?:[。！？!?；;，,]+|" + _CONTRAST.pattern + ")"
+)
 # Words with a negation character that negate nothing; blanked before negations are counted.
 _NOT_NEGATING = re.compile(
     r"不得不|不仅|不但|不管|不论|无论|不停|无比|非常|未来|不一定|差不多|特别|别的|别人|区别|分别|级别|没想到|无法"
@@ -149,10 +154,19 @@ def _negation_factor(blanked: str, start: int, floor: int) -> float:
 
 def clause_polarity(clause: str) -> float | None:
     """Sum of the clause's polarity words after negation; None when it has none."""
-    blanked = _NOT_NEGATING.sub(lambda m: "#" * len(m.group()), clause)
     matches = [m for m in _POLARITY_PATTERN.finditer(clause) if m.group() in POLARITY]
+    return _polarity(_blank_not_negating(clause), matches, 0)
+
+
+def _blank_not_negating(text: str) -> str:
+    return _NOT_NEGATING.sub(lambda m: "#" * len(m.group()), text)
+
+
+def _polarity(blanked: str, matches: Sequence[re.Match[str]], floor: int) -> float | None:
+    """Sum of one clause's polarity ``matches`` after negation (positions in ``blanked``, the text
+    with non-negating words blanked; the clause starts at ``floor``); None when there are none."""
     total: float | None = None
-    previous_end = 0
+    previous_end = floor
     for index, match in enumerate(matches):
         word = match.group()
         following = matches[index + 1] if index + 1 < len(matches) else None
@@ -171,17 +185,34 @@ def mentions(text: str, lexicon: AspectLexicon) -> list[Mention]:
 
 
 def _mentions_of_normalised(normalised: str, lexicon: AspectLexicon) -> list[Mention]:
+    """:func:`mentions` in one pass of each pattern over the whole text, matches then dealt to the
+    clauses (:func:`clauses`) by position: no word of the lexicons contains a clause break, so no
+    match crosses one, and scanning clause by clause found the same matches at many more calls."""
+    lowered = normalised.lower()
+    named = [m for m in lexicon.pattern.finditer(lowered) if m.group() in lexicon.touchpoints_of]
+    if not named:
+        return []  # most of the work is per clause; a text naming no touchpoint needs none of it
+    feeling = [m for m in _POLARITY_PATTERN.finditer(lowered) if m.group() in POLARITY]
+    blanked = _blank_not_negating(lowered) if feeling else lowered
     found: list[Mention] = []
-    if not lexicon.pattern.search(normalised.lower()):
-        return found  # most of the work is per clause; a text naming no touchpoint needs none of it
-    for clause in _clauses_of_normalised(normalised):
-        ids: list[str] = []
-        for match in lexicon.pattern.finditer(clause):
-            for tp in lexicon.touchpoints_of.get(match.group(), ()):
-                if tp not in ids:
-                    ids.append(tp)
-        if ids:
-            found.append(Mention(tuple(ids), clause_polarity(clause), clause))
+    spans = [0, *(i for b in _CLAUSE_BREAK.finditer(lowered) for i in b.span()), len(lowered)]
+    next_named = next_feeling = 0
+    for start, end in zip(spans[::2], spans[1::2], strict=True):
+        if next_named < len(named) and named[next_named].start() < end:
+            ids: list[str] = []
+            while next_named < len(named) and named[next_named].start() < end:
+                for tp in lexicon.touchpoints_of[named[next_named].group()]:
+                    if tp not in ids:
+                        ids.append(tp)
+                next_named += 1
+            first = next_feeling
+            while next_feeling < len(feeling) and feeling[next_feeling].start() < end:
+                next_feeling += 1
+            score = _polarity(blanked, feeling[first:next_feeling], start)
+            found.append(Mention(tuple(ids), score, lowered[start:end]))
+        else:
+            while next_feeling < len(feeling) and feeling[next_feeling].start() < end:
+                next_feeling += 1
     return found
 
 

@@ -69,7 +69,21 @@ _JOB: _Job | None = None  # set in the parent before forking; the workers inheri
 
 
 def _score_chunk(texts: Sequence[str]) -> list[_Scored]:
-    """Score one chunk with the job the process was forked with; empty texts get empty results."""
+    """Score one chunk with the job the process was forked with; empty texts get empty results.
+
+    The cycle collector is paused meanwhile: scoring makes millions of small objects and no
+    cycles, and each collection it triggered walked the whole heap for nothing (about a tenth of the time).
+    """
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _score_texts_of_chunk(texts)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _score_texts_of_chunk(texts: Sequence[str]) -> list[_Scored]:
     assert _JOB is not None, "the scoring job is set before any chunk is scored"
     present = [i for i, text in enumerate(texts) if text.strip()]
     written = [texts[i] for i in present]
@@ -78,7 +92,7 @@ def _score_chunk(texts: Sequence[str]) -> list[_Scored]:
         return results
     normalised = [normalise(text) for text in written]
     clauses = [split_clauses(text, hmm=SEGMENT_HMM) for text in normalised]
-    prepared = prepare_segmented(normalised, clauses)
+    prepared = prepare_segmented(normalised, clauses, _JOB.model.families)
     probabilities = _JOB.model.predict_prepared(prepared)
     fallback = _clause_probability(_JOB.model, _pieces_between_contrasts(clauses))
     tags = tag_normalised(normalised, _JOB.touchpoints, fallback)
@@ -113,7 +127,7 @@ def _clause_probability(model: SentimentModel, known: dict[str, list[str]]):
             [known[clause]] if clause in known else split_clauses(clause, hmm=SEGMENT_HMM)
             for clause in aspect_clauses
         ]
-        return model.predict_prepared(prepare_segmented(aspect_clauses, segmented))
+        return model.predict_prepared(prepare_segmented(aspect_clauses, segmented, model.families))
 
     return probability
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -72,13 +72,17 @@ class Prepared:
     lexicon: np.ndarray = field(default_factory=lambda: np.zeros((0, len(LEXICON_COLUMNS))))
 
     def subset(self, index: Sequence[int]) -> Prepared:
-        """The rows at ``index`` (cross-validation folds)."""
+        """The rows at ``index`` (cross-validation folds); a family left unbuilt stays empty."""
+
+        def rows(values: list) -> list:
+            return [values[i] for i in index] if values else []
+
         return Prepared(
-            normalised=[self.normalised[i] for i in index],
-            tokens=[self.tokens[i] for i in index],
-            words=[self.words[i] for i in index],
-            pivots=[self.pivots[i] for i in index],
-            chars=[self.chars[i] for i in index],
+            normalised=rows(self.normalised),
+            tokens=rows(self.tokens),
+            words=rows(self.words),
+            pivots=rows(self.pivots),
+            chars=rows(self.chars),
             lexicon=self.lexicon[np.asarray(index, dtype=int)],
         )
 
@@ -127,10 +131,16 @@ def prepare(texts: Sequence[str]) -> Prepared:
     return prepare_segmented(normalised, [split_clauses(text, hmm=SEGMENT_HMM) for text in normalised])
 
 
-def prepare_segmented(normalised: Sequence[str], clauses: Sequence[Sequence[list[str]]]) -> Prepared:
+def prepare_segmented(
+    normalised: Sequence[str],
+    clauses: Sequence[Sequence[list[str]]],
+    families: Collection[str] = ("words", "chars"),
+) -> Prepared:
     """:func:`prepare` for texts already segmented into clauses by :func:`split_clauses` with
     :data:`SEGMENT_HMM`, so a caller holding the tokens (the scoring pipeline's aspect clauses)
-    does not pay for jieba twice.
+    does not pay for jieba twice. Of the optional text families, only those in ``families`` are
+    built (a model that reads neither, as :attr:`SentimentModel.families` says, saves their joins);
+    tokens, pivots and lexicon scores always are.
 
     Lexicon columns (:data:`LEXICON_COLUMNS`): HowNet positive and negative scores of the text and
     of its last clause (the verdict often comes last). No length column: how long reviews run
@@ -149,9 +159,11 @@ def prepare_segmented(normalised: Sequence[str], clauses: Sequence[Sequence[list
             score_neg += last_neg
         prepared.normalised.append(text)
         prepared.tokens.append(plain)
-        prepared.words.append(" ".join(marked))
+        if "words" in families:
+            prepared.words.append(" ".join(marked))
         prepared.pivots.append(" ".join(pivots))
-        prepared.chars.append(" ".join("".join(clause) for clause in text_clauses))
+        if "chars" in families:
+            prepared.chars.append(" ".join("".join(clause) for clause in text_clauses))
         prepared.lexicon[row] = (score_pos, score_neg, last_pos, last_neg)
     return prepared
 
@@ -184,6 +196,11 @@ class SentimentModel:
     @property
     def version(self) -> str:
         return self.metadata["version"]
+
+    @property
+    def families(self) -> frozenset[str]:
+        """The feature families the parts read (see :class:`Prepared`)."""
+        return frozenset(part["family"] for part in self.parts["parts"])
 
     def predict_prepared(self, prepared: Prepared) -> np.ndarray:
         """Probability of positive for texts already through :func:`prepare`: the mean of the
