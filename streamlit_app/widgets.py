@@ -7,7 +7,7 @@ words live in COMMON_LABELS; a page's own labels are merged over them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -325,6 +325,31 @@ def record_export(actor: str, page_key: str, table: str, rows: int, file_format:
     AuditLog().record(
         actor, "export", {"page": page_key, "table": table, "rows": rows, "format": file_format}
     )
+
+
+def labelled_table(
+    frame: pd.DataFrame, labels: Mapping[str, str], percent_columns: Sequence[str] = ()
+) -> None:
+    """A data frame headed by the page's labels (``labels`` by column name, other columns as they
+    are), the ``percent_columns`` (shares 0..1) shown as percentages."""
+    headers: dict[str, object] = {column: labels[column] for column in frame.columns if column in labels}
+    for column in percent_columns:
+        if column in frame.columns:
+            headers[column] = st.column_config.NumberColumn(labels.get(column, column), format="percent")
+    st.dataframe(frame, hide_index=True, column_config=headers)
+
+
+def chart_data(
+    frame: pd.DataFrame,
+    file_stem: str,
+    page_key: str,
+    labels: Mapping[str, str],
+    percent_columns: Sequence[str] = (),
+) -> None:
+    """The numbers behind a chart, folded away (phones stay short), with their downloads."""
+    with st.expander(labels["show_data"]):
+        labelled_table(frame, labels, percent_columns)
+        download_buttons(frame, file_stem, page_key)
 
 
 def download_buttons(frame: pd.DataFrame, file_stem: str, page_key: str) -> None:

@@ -62,11 +62,7 @@ LABELS = {
 
 
 def show_data(frame: pd.DataFrame, file_stem: str) -> None:
-    """The numbers behind a chart, folded away (phones stay short), with their downloads."""
-    with st.expander(text["show_data"]):
-        headers = {column: text[column] for column in frame.columns if column in text}
-        st.dataframe(frame, hide_index=True, column_config=headers)
-        widgets.download_buttons(frame, file_stem, "overview")
+    widgets.chart_data(frame, file_stem, "overview", text)
 
 
 page = widgets.filtered_page(LABELS, "overview")

@@ -164,19 +164,11 @@ PERCENT_COLUMNS = ("negative_share", "positive_share")
 
 
 def show_data(frame: pd.DataFrame, file_stem: str) -> None:
-    """The numbers behind a chart, folded away, with their downloads."""
-    with st.expander(text["show_data"]):
-        table(frame)
-        widgets.download_buttons(frame, file_stem, "voice")
+    widgets.chart_data(frame, file_stem, "voice", text, PERCENT_COLUMNS)
 
 
 def table(frame: pd.DataFrame) -> None:
-    """A data frame with the page's column headers, shares as percentages."""
-    headers: dict[str, object] = {column: text[column] for column in frame.columns if column in text}
-    for column in PERCENT_COLUMNS:
-        if column in frame.columns:
-            headers[column] = st.column_config.NumberColumn(text[column], format="percent")
-    st.dataframe(frame, hide_index=True, column_config=headers)
+    widgets.labelled_table(frame, text, PERCENT_COLUMNS)
 
 
 def with_platform_names(frame: pd.DataFrame) -> pd.DataFrame:

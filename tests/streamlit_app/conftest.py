@@ -335,6 +335,23 @@ def accounts_home(tmp_path: Path, accounts_template: Path) -> Path:
 
 
 @pytest.fixture
+def signed_in_page(request: pytest.FixtureRequest) -> Callable[..., AppTest]:
+    """``signed_in_page(home, role, scope_id=None)``: the test module's ``PAGE`` run by a fresh
+    ``role`` account signed in through the app-state store under ``home`` (which the page finds via
+    CXLAKE_HOME)."""
+    page = request.module.PAGE
+
+    def open_page(home: Path, role: str, scope_id: str | None = None) -> AppTest:
+        accounts = Accounts(AppState(home / "app_state.sqlite"))
+        accounts.add(role, role, PASSWORD, scope_id)
+        at = AppTest.from_file(str(page), default_timeout=30)
+        at.session_state[KEY_TOKEN] = accounts.sign_in(role, PASSWORD).token
+        return at.run()
+
+    return open_page
+
+
+@pytest.fixture
 def sign_in_as(accounts_home: Path) -> Callable[[AppTest, str], AppTest]:
     """``sign_in_as(at, role)``: presets the AppTest's session with a fresh sign-in of that role's account."""
 

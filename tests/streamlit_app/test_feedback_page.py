@@ -9,15 +9,11 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cxlake.access.accounts import Accounts
 from cxlake.access.roles import Scope
-from cxlake.app_state import AppState
 from streamlit_app import data_access
 from streamlit_app.data_access import Filters
-from streamlit_app.session import KEY_TOKEN
 
 PAGE = Path(__file__).resolve().parents[2] / "streamlit_app" / "views" / "feedback.py"
-PASSWORD = "a long test password"
 
 EVERYTHING = Scope.everything()
 # S001's answer 7 (score 6, a detractor) came from member 顾客01007 (see conftest's _customer).
@@ -93,20 +89,11 @@ def test_feedback_keeps_only_the_newest_rows_up_to_the_limit(serving_home):
 # --- The page ------------------------------------------------------------------------------------
 
 
-def signed_in_page(home: Path, role: str, scope_id: str | None = None) -> AppTest:
-    """The page run by a fresh ``role`` account signed in through the app-state store under ``home``."""
-    accounts = Accounts(AppState(home / "app_state.sqlite"))  # the store the page finds via CXLAKE_HOME
-    accounts.add(role, role, PASSWORD, scope_id)
-    at = AppTest.from_file(str(PAGE), default_timeout=30)
-    at.session_state[KEY_TOKEN] = accounts.sign_in(role, PASSWORD).token
-    return at.run()
-
-
 def captions(at: AppTest) -> list[str]:
     return [caption.value for caption in at.caption]
 
 
-def test_store_manager_sees_their_customers_unmasked_to_call_them_back(serving_home):
+def test_store_manager_sees_their_customers_unmasked_to_call_them_back(serving_home, signed_in_page):
     at = signed_in_page(serving_home, "store_manager", "S001")
 
     assert not at.exception
@@ -120,7 +107,7 @@ def test_store_manager_sees_their_customers_unmasked_to_call_them_back(serving_h
 
 
 @pytest.mark.parametrize("role", ["analyst", "cx_director"])
-def test_roles_without_pii_rights_see_customers_masked(serving_home, role):
+def test_roles_without_pii_rights_see_customers_masked(serving_home, role, signed_in_page):
     at = signed_in_page(serving_home, role)
 
     assert not at.exception
@@ -131,7 +118,7 @@ def test_roles_without_pii_rights_see_customers_masked(serving_home, role):
     assert "Customer names, phones and e-mails are masked for your role." in captions(at)
 
 
-def test_the_detractors_toggle_keeps_only_unhappy_customers(serving_home):
+def test_the_detractors_toggle_keeps_only_unhappy_customers(serving_home, signed_in_page):
     at = signed_in_page(serving_home, "regional_manager", "R01")
     at.toggle(key="feedback_detractors_only").set_value(True).run()
 
@@ -141,7 +128,7 @@ def test_the_detractors_toggle_keeps_only_unhappy_customers(serving_home):
     assert table["store"].value_counts().to_dict() == {"人民广场店": 6, "徐家汇店": 2}
 
 
-def test_a_steward_cannot_open_the_feedback_page(serving_home):
+def test_a_steward_cannot_open_the_feedback_page(serving_home, signed_in_page):
     at = signed_in_page(serving_home, "steward")
 
     assert not at.exception

@@ -11,16 +11,12 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cxlake.access.accounts import Accounts
 from cxlake.access.roles import Scope
-from cxlake.app_state import AppState
 from cxlake.metrics import nps_from_counts
 from streamlit_app import data_access
 from streamlit_app.data_access import Filters
-from streamlit_app.session import KEY_TOKEN
 
 PAGE = Path(__file__).resolve().parents[2] / "streamlit_app" / "views" / "leaderboard.py"
-PASSWORD = "a long test password"
 
 # The days of the conftest serving copy, so the sidebar's default date range covers the new rows.
 FIRST_DAY = date(2026, 1, 5)
@@ -143,20 +139,11 @@ def test_leaderboard_follows_the_sidebar_filters(ranked_home):
 # --- The page ------------------------------------------------------------------------------------
 
 
-def signed_in_page(home: Path, role: str, scope_id: str | None = None) -> AppTest:
-    """The page run by a fresh ``role`` account signed in through the app-state store under ``home``."""
-    accounts = Accounts(AppState(home / "app_state.sqlite"))  # the store the page finds via CXLAKE_HOME
-    accounts.add(role, role, PASSWORD, scope_id)
-    at = AppTest.from_file(str(PAGE), default_timeout=30)
-    at.session_state[KEY_TOKEN] = accounts.sign_in(role, PASSWORD).token
-    return at.run()
-
-
 def table_of(at: AppTest) -> pd.DataFrame:
     return at.dataframe[0].value
 
 
-def test_leaderboard_page_shows_ranks_intervals_and_unranked_stores(ranked_home):
+def test_leaderboard_page_shows_ranks_intervals_and_unranked_stores(ranked_home, signed_in_page):
     at = signed_in_page(ranked_home, "cx_director")
 
     assert not at.exception
@@ -171,7 +158,7 @@ def test_leaderboard_page_shows_ranks_intervals_and_unranked_stores(ranked_home)
     assert [button.proto.label for button in at.get("download_button")] == ["Download CSV", "Download Excel"]
 
 
-def test_store_manager_sees_only_their_store_on_the_leaderboard(ranked_home):
+def test_store_manager_sees_only_their_store_on_the_leaderboard(ranked_home, signed_in_page):
     at = signed_in_page(ranked_home, "store_manager", "S003")
 
     assert not at.exception
@@ -180,7 +167,7 @@ def test_store_manager_sees_only_their_store_on_the_leaderboard(ranked_home):
     assert [info.value for info in at.info] == ["No store has the 30 responses a rank needs."]
 
 
-def test_leaderboard_page_speaks_chinese(ranked_home):
+def test_leaderboard_page_speaks_chinese(ranked_home, signed_in_page):
     at = signed_in_page(ranked_home, "regional_manager", "R01")
     at.selectbox(key="lang").select("zh").run()
 

@@ -8,22 +8,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cxlake.access.accounts import Accounts
 from cxlake.access.audit import AuditLog
 from cxlake.app_state import AppState
-from streamlit_app.session import KEY_TOKEN
 
 PAGE = Path(__file__).resolve().parents[2] / "streamlit_app" / "views" / "sql.py"
-PASSWORD = "a long test password"
-
-
-def signed_in_page(home: Path, role: str, scope_id: str | None = None) -> AppTest:
-    """The page run by a fresh ``role`` account signed in through the app-state store under ``home``."""
-    accounts = Accounts(AppState(home / "app_state.sqlite"))  # the store the page finds via CXLAKE_HOME
-    accounts.add(role, role, PASSWORD, scope_id)
-    at = AppTest.from_file(str(PAGE), default_timeout=30)
-    at.session_state[KEY_TOKEN] = accounts.sign_in(role, PASSWORD).token
-    return at.run()
 
 
 def run_sql(at: AppTest, sql: str) -> AppTest:
@@ -37,7 +25,7 @@ def sql_events(home: Path) -> list[tuple[str, str, dict[str, object]]]:
     return [(e.actor, e.action, e.detail) for e in reversed(events) if e.action.startswith("sql_")]
 
 
-def test_an_analyst_runs_a_query_and_sees_the_table(serving_home):
+def test_an_analyst_runs_a_query_and_sees_the_table(serving_home, signed_in_page):
     at = signed_in_page(serving_home, "analyst")
     sql = "select store_id, store_name from dim_store order by store_id"
     at = run_sql(at, sql)
@@ -54,7 +42,7 @@ def test_an_analyst_runs_a_query_and_sees_the_table(serving_home):
     assert sql_events(serving_home) == [("analyst", "sql_query", {"sql": sql, "rows": 3, "truncated": False})]
 
 
-def test_the_result_stays_when_the_page_reruns(serving_home):
+def test_the_result_stays_when_the_page_reruns(serving_home, signed_in_page):
     at = run_sql(signed_in_page(serving_home, "analyst"), "select count(*) as n from fct_survey_responses")
     at.run()
 
@@ -63,7 +51,7 @@ def test_the_result_stays_when_the_page_reruns(serving_home):
 
 
 @pytest.mark.parametrize("role", ["analyst", "cx_director"])
-def test_phone_numbers_come_back_masked(serving_home, role):
+def test_phone_numbers_come_back_masked(serving_home, role, signed_in_page):
     at = run_sql(signed_in_page(serving_home, role), "select phone from dim_customer order by phone")
 
     assert not at.exception
@@ -82,7 +70,7 @@ def test_phone_numbers_come_back_masked(serving_home, role):
     ],
     ids=["ddl", "file-read", "raw-schema"],
 )
-def test_a_forbidden_statement_shows_the_refusal_and_is_audited(serving_home, sql, reason):
+def test_a_forbidden_statement_shows_the_refusal_and_is_audited(serving_home, sql, reason, signed_in_page):
     at = run_sql(signed_in_page(serving_home, "analyst"), sql)
 
     assert not at.exception
@@ -95,7 +83,7 @@ def test_a_forbidden_statement_shows_the_refusal_and_is_audited(serving_home, sq
     assert reason in str(detail["reason"])
 
 
-def test_a_result_over_the_row_cap_is_cut_and_says_so(serving_home):
+def test_a_result_over_the_row_cap_is_cut_and_says_so(serving_home, signed_in_page):
     at = run_sql(signed_in_page(serving_home, "analyst"), "select * from range(10005)")
 
     assert not at.exception
@@ -104,7 +92,7 @@ def test_a_result_over_the_row_cap_is_cut_and_says_so(serving_home):
     assert sql_events(serving_home)[0][2]["truncated"] is True
 
 
-def test_the_schema_browser_lists_the_exposed_marts(serving_home):
+def test_the_schema_browser_lists_the_exposed_marts(serving_home, signed_in_page):
     at = signed_in_page(serving_home, "analyst")
 
     assert not at.exception
@@ -117,7 +105,7 @@ def test_the_schema_browser_lists_the_exposed_marts(serving_home):
 
 
 @pytest.mark.parametrize(("role", "scope_id"), [("store_manager", "S001"), ("regional_manager", "R01")])
-def test_managers_cannot_open_the_sql_page(serving_home, role, scope_id):
+def test_managers_cannot_open_the_sql_page(serving_home, role, scope_id, signed_in_page):
     at = signed_in_page(serving_home, role, scope_id)
 
     assert not at.exception
