@@ -20,7 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from cxlake import quarantine
-from cxlake.access.roles import PII_COLUMNS, Scope, column_sql, scope_condition
+from cxlake.access.roles import PII_COLUMNS, Scope, column_sql, masked_sql, scope_condition
 from cxlake.metrics import NpsResult, nps_category, nps_from_counts, settings
 from cxlake.paths import cxlake_paths
 
@@ -637,8 +637,9 @@ def store_leaderboard(scope: Scope, filters: Filters) -> pd.DataFrame:
     )
 
 
-# The feedback list's columns; the three PII columns go through roles.column_sql, so a user who may
-# not see personal data gets them masked by DuckDB and the unmasked values never reach pandas.
+# The feedback list's columns; the three PII columns and the comment (phones and e-mails written in
+# it) go through roles' masking, so a user who may not see personal data gets them masked by DuckDB
+# and the unmasked values never reach pandas.
 FEEDBACK_COLUMNS = (
     "responded_at", "store", "channel", "nps_score", "nps_category", "comment",
     "customer_name", "phone", "email",
@@ -655,6 +656,7 @@ def recent_feedback(
     if detractors_only:
         where += " and nps_category = 'detractor'"
     pii = ", ".join(column_sql(column, sees_pii) for column in PII_COLUMNS)
+    comment = "r.comment" if sees_pii else f"{masked_sql('r.comment', 'free_text')} as comment"
     feedback = _frame(
         f"with responses as (select * from marts.fct_survey_responses where {where}"
         " order by responded_at desc, response_key limit ?),"
@@ -662,7 +664,7 @@ def recent_feedback(
         " join marts.dim_customer as c on c.customer_id = t.customer_id"
         " where t.transaction_id in (select transaction_id from responses))"
         " select r.responded_at, coalesce(s.store_name, r.store_id) as store, r.channel, r.nps_score,"
-        " r.nps_category, r.comment, u.customer_name, u.phone, u.email"
+        f" r.nps_category, {comment}, u.customer_name, u.phone, u.email"
         " from responses as r left join marts.dim_store as s on s.store_id = r.store_id"
         " left join customers as u on u.transaction_id = r.transaction_id"
         " order by r.responded_at desc, r.response_key",

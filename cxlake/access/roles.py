@@ -154,6 +154,13 @@ class Principal:
 # Columns of the marts that identify a person. Masking keeps enough to recognise a record on a
 # call-back list (first character of a name, last four digits of a phone, the mail domain).
 PII_COLUMNS = {"customer_name": "name", "phone": "phone", "email": "email"}
+# Free text a customer wrote: it may hold a phone number or an e-mail address ("call me on 138…"),
+# so for users without PII rights those are blanked inside the text, the rest of it kept.
+FREE_TEXT_COLUMNS = {"comment": "free_text"}
+# A phone: 7 or more digits, spaces or hyphens between them allowed (also catches long order
+# numbers: over-masking is the safe side); an e-mail address.
+_PHONE_IN_TEXT = r"\+?\d[\d -]{5,}\d"
+_EMAIL_IN_TEXT = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+"
 
 
 def masked_sql(column: str, kind: str) -> str:
@@ -167,12 +174,18 @@ def masked_sql(column: str, kind: str) -> str:
             f"case when {column} is null then null"
             f" else '***@' || coalesce(nullif(split_part({column}, '@', 2), ''), '***') end"
         )
+    if kind == "free_text":
+        return (
+            f"regexp_replace(regexp_replace({column}, '{_EMAIL_IN_TEXT}', '[email]', 'g'),"
+            f" '{_PHONE_IN_TEXT}', '[phone]', 'g')"
+        )
     raise ValueError(f"unknown PII kind {kind!r}")
 
 
 def column_sql(column: str, sees_pii: bool) -> str:
-    """``column`` as the user may read it: masked when it is PII and the user may not see PII."""
-    kind = PII_COLUMNS.get(column)
+    """``column`` as the user may read it: masked when it is PII (or free text that may hold some)
+    and the user may not see PII."""
+    kind = PII_COLUMNS.get(column) or FREE_TEXT_COLUMNS.get(column)
     if kind is None or sees_pii:
         return column
     return f"{masked_sql(column, kind)} as {column}"

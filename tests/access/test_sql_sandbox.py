@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from cxlake.access import sql_sandbox
-from cxlake.access.roles import Principal
+from cxlake.access.roles import Principal, column_sql
 from cxlake.access.sql_sandbox import (
     QueryRefused,
     create_user_views,
@@ -39,6 +39,10 @@ create table marts.fct_journeys (journey_id varchar, store_id varchar, region_id
 insert into marts.fct_journeys values
     ('J1', 'S01', 'R1', 10), ('J2', 'S01', 'R1', 3), ('J3', 'S02', 'R1', 9),
     ('J4', 'S''03', 'R2', 7), ('J5', 'S''03', 'R2', 0);
+create table marts.fct_survey_responses (response_key varchar, store_id varchar, region_id varchar,
+    comment varchar);
+insert into marts.fct_survey_responses values
+    ('R1', 'S01', 'R1', '太慢了，请回电 138 0000 1234 或 wf@example.com'), ('R2', 'S02', 'R1', '好喝');
 create table marts.dim_date (date_day date, is_weekend boolean);
 insert into marts.dim_date values ('2026-01-03', true), ('2026-01-05', false);
 create table raw.crm_customers (customer_id varchar, phone varchar);
@@ -77,6 +81,7 @@ def test_marts_are_exposed_by_name_and_under_marts_with_their_columns(serving: P
         "dim_date": ["date_day", "is_weekend"],
         "dim_store": ["store_id", "store_name", "region_id"],
         "fct_journeys": ["journey_id", "store_id", "region_id", "nps_score"],
+        "fct_survey_responses": ["response_key", "store_id", "region_id", "comment"],
     }
     by_name = "select store_id, count(*) as n from fct_journeys group by 1 order by 1"
     assert rows(ANALYST, by_name, serving) == [("S'03", 2), ("S01", 2), ("S02", 1)]
@@ -98,6 +103,13 @@ def test_phone_email_and_name_are_masked_for_roles_without_pii(principal: Princi
     ]
     # Reading the column under another name or inside an expression gives the masked value too.
     assert rows(principal, "select max(phone) as p from marts.dim_customer", serving) == [("*******1234",)]
+
+
+def test_phones_and_emails_written_in_a_comment_are_masked_for_roles_without_pii(serving: Path) -> None:
+    sql = "select comment from fct_survey_responses order by response_key"
+    assert rows(ANALYST, sql, serving) == [("太慢了，请回电 [phone] 或 [email]",), ("好喝",)]
+    # only the masking expression differs for a role that may see PII (managers calling back)
+    assert column_sql("comment", sees_pii=True) == "comment"
 
 
 # Each form a user could try to reach files, the catalog, other schemas or change the session.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -45,6 +46,24 @@ def test_feedback_is_masked_for_a_user_without_pii_rights(serving_home):
     assert members["phone"].str.fullmatch(r"\*{7}\d{4}").all()
     assert not members["customer_name"].str.startswith("顾客").any()
     assert members["email"].str.startswith("***@").all()
+
+
+def test_a_phone_or_email_written_in_a_comment_is_masked_like_the_customer_columns(serving_home):
+    written = "太慢了！请回电13912345678，或写信 zhang.san@example.com"
+    with duckdb.connect(str(serving_home / "serving.duckdb")) as connection:
+        (key,) = connection.execute(
+            "update marts.fct_survey_responses set comment = ?"
+            " where response_key = (select min(response_key) from marts.fct_survey_responses"
+            " where is_countable and store_id = 'S001') returning response_key",
+            [written],
+        ).fetchone()
+    data_access.recent_feedback.clear()
+    hidden = data_access.recent_feedback(EVERYTHING, Filters(), sees_pii=False)["comment"]
+    shown = data_access.recent_feedback(Scope("store", ("S001",)), Filters(), sees_pii=True)["comment"]
+
+    assert key and "太慢了！请回电[phone]，或写信 [email]" in hidden.tolist()
+    assert not hidden.str.contains("13912345678|zhang.san", na=False).any()
+    assert written in shown.tolist()
 
 
 def test_feedback_is_unmasked_for_a_user_with_pii_rights(serving_home):
