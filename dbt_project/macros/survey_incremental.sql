@@ -46,3 +46,31 @@
         )
     {%- endif %}
 {%- endmacro %}
+
+{#- The CTEs a survey model reads in a run: `inputs` maps each CTE to define to the relation it
+    narrows (a CTE name), in order. An incremental run keeps the rows of the responses
+    `survey_responses_to_process` picks from `stamps` (a `responses_to_process` CTE comes first);
+    a full build keeps every row. Ends with a comma, as a CTE list goes on after it. -#}
+{% macro survey_ctes_in_run(stamps, inputs) -%}
+    {%- if is_incremental() %}
+responses_to_process as (
+    {{ survey_responses_to_process(stamps, this) }}
+),
+        {%- for name, relation in inputs.items() %}
+
+{{ name }} as (
+    select {{ relation }}.*
+    from {{ relation }}
+    inner join responses_to_process
+        on {{ relation }}.response_key = responses_to_process.response_key
+),
+        {%- endfor %}
+    {%- else %}
+        {%- for name, relation in inputs.items() %}
+
+{{ name }} as (
+    select * from {{ relation }}
+),
+        {%- endfor %}
+    {%- endif %}
+{%- endmacro %}

@@ -20,33 +20,7 @@ all_answers as (
     select * from {{ ref('int_surveys__answers_scored') }}
 ),
 
-{% if is_incremental() %}
-responses_to_process as (
-    {{ survey_responses_to_process('all_responses', this) }}
-),
-
-responses as (
-    select all_responses.*
-    from all_responses
-    inner join responses_to_process
-        on all_responses.response_key = responses_to_process.response_key
-),
-
-answers as (
-    select all_answers.*
-    from all_answers
-    inner join responses_to_process
-        on all_answers.response_key = responses_to_process.response_key
-),
-{% else %}
-responses as (
-    select * from all_responses
-),
-
-answers as (
-    select * from all_answers
-),
-{% endif %}
+{{ survey_ctes_in_run('all_responses', {'responses': 'all_responses', 'answers': 'all_answers'}) }}
 
 csat_items as (
     select

@@ -43,22 +43,7 @@ stamped_responses as (
     cross join survey_mapping
 ),
 
-{% if is_incremental() %}
-responses_to_process as (
-    {{ survey_responses_to_process('stamped_responses', this) }}
-),
-
-responses as (
-    select stamped_responses.*
-    from stamped_responses
-    inner join responses_to_process
-        on stamped_responses.response_key = responses_to_process.response_key
-),
-{% else %}
-responses as (
-    select * from stamped_responses
-),
-{% endif %}
+{{ survey_ctes_in_run('stamped_responses', {'responses': 'stamped_responses'}) }}
 
 answers as (
     select * from qualtrics_answers
