@@ -72,12 +72,14 @@ def test_shipped_metadata_names_version_checksums_and_metrics():
     evaluation = meta["evaluation"]
     assert set(evaluation["directions"]) == {"waimai->hotel", "hotel->waimai"}
     for result in evaluation["directions"].values():
-        assert set(result["methods"]) == {"ours", "tfidf_char_lr", "lexicon_hownet"}
+        assert set(result["methods"]) == {"ours", "tfidf_char_lr", "tfidf_char_lr_balanced", "lexicon_hownet"}
         ours = result["methods"]["ours"]["macro_f1"]
         assert ours >= result["methods"]["tfidf_char_lr"]["macro_f1"]
+        assert ours >= result["methods"]["tfidf_char_lr_balanced"]["macro_f1"]
         assert ours >= result["methods"]["lexicon_hownet"]["macro_f1"]  # not worse in either direction
     # better on the mean of both directions than either baseline, by more than the bootstrap interval
     assert evaluation["bootstrap_ours_minus_tfidf_char_lr_macro_f1_95ci"]["mean"][0] > 0
+    assert evaluation["bootstrap_ours_minus_tfidf_char_lr_balanced_macro_f1_95ci"]["mean"][0] > 0
     assert evaluation["bootstrap_ours_minus_lexicon_hownet_macro_f1_95ci"]["mean"][0] > 0
 
 
