@@ -1,12 +1,16 @@
 """dbt models as Dagster assets: one DbtProject, one @dbt_assets function, one translator."""
 
+import os
+import shutil
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
+    DbtCliInvocation,
     DbtCliResource,
     DbtProject,
     dbt_assets,
@@ -42,4 +46,22 @@ class CxlakeTranslator(DagsterDbtTranslator):
 )
 def cxlake_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
     args = dbt_build_args(run_day_range(context.run.tags), str(warehouse.database))
-    yield from dbt.cli(args, context=context).stream()
+    invocation = dbt.cli(args, context=context)
+    yield from invocation.stream()
+    keep_parse_state(invocation)
+
+
+def keep_parse_state(invocation: DbtCliInvocation) -> None:
+    """Leave this invocation's partial-parse file where dagster-dbt looks for one to start the next
+    invocation with (the project's target folder). A run's dbt steps (split around the text assets)
+    share their --vars, so the second and third then re-parse nothing instead of the whole project;
+    dbt itself checks the file's vars and profile and parses anew when they differ."""
+    parsed = invocation.target_path / "partial_parse.msgpack"
+    if not parsed.exists():
+        return
+    target = Path(os.getenv("DBT_TARGET_PATH", "target"))
+    kept = (target if target.is_absolute() else Path(DBT_PROJECT_DIR) / target) / "partial_parse.msgpack"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    staged = kept.with_name(f"{kept.name}.{os.getpid()}.tmp")
+    shutil.copyfile(parsed, staged)
+    os.replace(staged, kept)  # atomic: a concurrent reader sees the old file or the new one
