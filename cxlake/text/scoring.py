@@ -17,6 +17,7 @@ import io
 import json
 import multiprocessing
 import os
+import signal
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -66,6 +67,14 @@ class _Scored:
 
 
 _JOB: _Job | None = None  # set in the parent before forking; the workers inherit it
+
+
+def _default_signals() -> None:
+    """A forked worker starts with the parent's signal handlers. In a Dagster step those defer
+    SIGTERM (raise_interrupts_as), so the pool's terminate() could not stop a worker waiting for
+    work and the run hung at its end; a worker dies on SIGTERM and leaves Ctrl-C to the parent."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _score_chunk(texts: Sequence[str]) -> list[_Scored]:
@@ -189,8 +198,11 @@ def score_texts(
             chunks = [texts[i : i + CHUNK_ROWS] for i in range(0, len(texts), CHUNK_ROWS)]
             gc.freeze()  # a worker's collector then never walks, and so never copies, the parent's objects
             try:
-                with multiprocessing.get_context("fork").Pool(workers) as pool:
+                pool = multiprocessing.get_context("fork").Pool(workers, initializer=_default_signals)
+                with pool:
                     scored = [row for chunk in pool.imap(_score_chunk, chunks) for row in chunk]
+                    pool.close()  # workers end on their own once the queue is empty: no terminate()
+                    pool.join()
             finally:
                 gc.unfreeze()
     finally:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import subprocess
+import sys
 
 import pytest
 import typer
@@ -161,3 +163,27 @@ def test_a_word_the_whole_corpus_uses_ranks_below_a_rare_one():
     ranked = score_texts(day, workers=1, background=_terms_background(earlier))
     assert ranked.loc[0, "keywords"] == "排队 好喝 拿铁"
     assert _terms_background(["", "  "]) == DocumentFrequency(0, {})
+
+
+HOST_THAT_DEFERS_SIGTERM = """
+import signal
+signal.signal(signal.SIGTERM, lambda *_: None)  # as a Dagster step does while it runs
+from cxlake.text import scoring
+scoring.POOL_MIN_ROWS, scoring.CHUNK_ROWS = 10, 8
+for _ in range(60):
+    scoring.score_texts(["好吃但是太慢了", "环境干净"] * 40, workers=2)
+print("finished")
+"""
+
+
+def test_the_pool_ends_in_a_host_that_defers_sigterm():
+    # regression: the demo's `cxlake run` hung after scoring comments: the pool's workers had
+    # inherited Dagster's SIGTERM handler, so terminate() left one waiting forever
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", HOST_THAT_DEFERS_SIGTERM], capture_output=True, text=True, timeout=120
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("score_texts hung: a pool worker never ended")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "finished"
