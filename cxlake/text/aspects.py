@@ -24,7 +24,7 @@ from functools import lru_cache
 import numpy as np
 
 from cxlake.journey import Touchpoint, load_touchpoints
-from cxlake.text.normalise import normalise, split_sentences
+from cxlake.text.normalise import normalise
 
 POSITIVE, NEGATIVE, NEUTRAL = "positive", "negative", "neutral"
 NEUTRAL_BAND = (0.35, 0.65)  # model probabilities read as "no feeling" for a clause without polarity words
@@ -69,8 +69,9 @@ _SHADOWS = frozenset(_SHADOW_WORDS.split())
 # reviews use as full stops (a "." between digits is a decimal point).
 CONTRAST_WORDS = ("但是", "可是", "不过", "然而", "只是", "但")
 _CONTRAST = re.compile(r"但是|可是|不过|然而|只是|(?<!不)但|(?<!\d)\.|\.(?!\d)|…|~|\s+")
-# Every clause break of :func:`clauses` (sentence punctuation, then the contrast breaks) in one
-# pattern; the lookahead on their first characters lets every other position fail at once.
+# Every clause break (sentence punctuation, then the contrast breaks; spaces too, where normalise
+# left a line break) in one pattern; the lookahead on their first characters lets every other
+# position fail at once.
 _CLAUSE_BREAK = re.compile(
     r"(?=[。！？!?；;，,但可不然只.…~\s])(?:[。！？!?；;，,]+|" + _CONTRAST.pattern + ")"
 )
@@ -126,19 +127,6 @@ class Mention:
     clause: str
 
 
-def clauses(text: str) -> list[str]:
-    """Normalised sentences, each split again at contrast words (好吃但是太慢了 -> 好吃 / 太慢了)."""
-    return _clauses_of_normalised(normalise(text))
-
-
-def _clauses_of_normalised(normalised: str) -> list[str]:
-    # normalise folds line breaks into spaces, and spaces end a clause here, so lines stay apart
-    pieces: list[str] = []
-    for sentence in split_sentences(normalised):
-        pieces += [p for p in _CONTRAST.split(sentence.lower()) if p.strip()]
-    return pieces
-
-
 def _negation_factor(blanked: str, start: int, floor: int) -> float:
     """-1 for a negation just before ``start`` (-0.5 if weak), +1 for none or a double negation."""
     window = blanked[max(floor, start - NEGATION_WINDOW - 2) : start]
@@ -179,15 +167,11 @@ def _polarity(blanked: str, matches: Sequence[re.Match[str]], floor: int) -> flo
     return total
 
 
-def mentions(text: str, lexicon: AspectLexicon) -> list[Mention]:
-    """Each clause that names at least one touchpoint, with its rule-based score."""
-    return _mentions_of_normalised(normalise(text), lexicon)
-
-
 def _mentions_of_normalised(normalised: str, lexicon: AspectLexicon) -> list[Mention]:
-    """:func:`mentions` in one pass of each pattern over the whole text, matches then dealt to the
-    clauses (:func:`clauses`) by position: no word of the lexicons contains a clause break, so no
-    match crosses one, and scanning clause by clause found the same matches at many more calls."""
+    """Each clause (:data:`_CLAUSE_BREAK` cuts them) that names at least one touchpoint, with its
+    rule-based score. Each pattern runs once over the whole text and its matches are dealt to the
+    clauses by position: no word of the lexicons contains a clause break, so no match crosses one
+    (scanning clause by clause found the same matches with many more calls)."""
     lowered = normalised.lower()
     named = [m for m in lexicon.pattern.finditer(lowered) if m.group() in lexicon.touchpoints_of]
     if not named:
@@ -219,7 +203,7 @@ def _mentions_of_normalised(normalised: str, lexicon: AspectLexicon) -> list[Men
 def rules_identity() -> list:
     """Every rule of this module that decides a tag (word lists, patterns, thresholds), as plain
     data: a change to any of them must rescore the texts tagged before it."""
-    patterns = (_CONTRAST, _NOT_NEGATING, _WEAK_NEGATION, _NEGATION, _BELOW_EXPECTATION)
+    patterns = (_CLAUSE_BREAK, _NOT_NEGATING, _WEAK_NEGATION, _NEGATION, _BELOW_EXPECTATION)
     return [
         sorted(POLARITY.items()),
         sorted(_SHADOWS),

@@ -29,7 +29,7 @@ import pandas as pd
 
 from cxlake.delivered_files import decode_text
 from cxlake.journey import Touchpoint, load_touchpoints
-from cxlake.text.aspects import CONTRAST_WORDS, format_aspects, rules_identity, tag_normalised
+from cxlake.text.aspects import CONTRAST_WORDS, Fallback, format_aspects, rules_identity, tag_normalised
 from cxlake.text.keywords import (
     DocumentFrequency,
     build_idf_from_tokens,
@@ -117,17 +117,18 @@ def _pieces_between_contrasts(clauses: Sequence[Sequence[list[str]]]) -> dict[st
     for text_clauses in clauses:
         for clause in text_clauses:
             piece: list[str] = []
-            for token in (*clause, CONTRAST_WORDS[0]):
-                if token in CONTRAST_WORDS:
-                    if piece:
-                        pieces["".join(piece)] = piece
-                    piece = []
-                else:
+            for token in clause:
+                if token not in CONTRAST_WORDS:
                     piece.append(token)
+                elif piece:
+                    pieces["".join(piece)] = piece
+                    piece = []
+            if piece:
+                pieces["".join(piece)] = piece
     return pieces
 
 
-def _clause_probability(model: SentimentModel, known: dict[str, list[str]]):
+def _clause_probability(model: SentimentModel, known: dict[str, list[str]]) -> Fallback:
     """The aspect tagger's fallback: P(positive) of clauses, from tokens already cut where the
     clause is a known piece (nearly always), else segmenting the clause."""
 
