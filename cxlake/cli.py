@@ -16,7 +16,6 @@ from cxlake.access.sql_cli import sql_command
 from cxlake.access.users_cli import users_app
 from cxlake.paths import cxlake_paths
 from cxlake.text.scoring_cli import score_reviews_command
-from cxlake.text.training import train_sentiment_command
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -385,9 +384,21 @@ def quarantine_history(
     _print_csv(quarantine.decisions_frame(history), excel_safe)
 
 
+@app.command("train-sentiment")
+def train_sentiment(
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Folder with the labelled corpora (default: ../shared/data/reviews).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Model file to write (default: the shipped one).")] = None,
+) -> None:
+    """Retrain the shipped sentiment model from the labelled review corpora and print its metrics."""
+    from cxlake.text.training import train_sentiment_command  # scikit-learn only when it is needed
+
+    train_sentiment_command(data_dir, out)
+
+
 app.add_typer(users_app, name="users")
 app.command("sql")(sql_command)
-app.command("train-sentiment")(train_sentiment_command)
 app.command("score-reviews")(score_reviews_command)
 
 if __name__ == "__main__":
