@@ -20,9 +20,10 @@ import pandas as pd
 import streamlit as st
 
 from cxlake import quarantine
-from cxlake.access.roles import PII_COLUMNS, Scope, column_sql, masked_sql, scope_condition
+from cxlake.access.roles import PII_COLUMNS, Scope, column_sql, scope_condition
 from cxlake.metrics import NpsResult, nps_category, nps_from_counts, settings
 from cxlake.paths import cxlake_paths
+from cxlake.text.keywords import textrank_keywords
 
 # The pipeline publishes a few times a day; five minutes bounds how stale a cached answer can be.
 CACHE_TTL_SECONDS = 300
@@ -656,7 +657,6 @@ def recent_feedback(
     if detractors_only:
         where += " and nps_category = 'detractor'"
     pii = ", ".join(column_sql(column, sees_pii) for column in PII_COLUMNS)
-    comment = "r.comment" if sees_pii else f"{masked_sql('r.comment', 'free_text')} as comment"
     feedback = _frame(
         f"with responses as (select * from marts.fct_survey_responses where {where}"
         " order by responded_at desc, response_key limit ?),"
@@ -664,7 +664,7 @@ def recent_feedback(
         " join marts.dim_customer as c on c.customer_id = t.customer_id"
         " where t.transaction_id in (select transaction_id from responses))"
         " select r.responded_at, coalesce(s.store_name, r.store_id) as store, r.channel, r.nps_score,"
-        f" r.nps_category, {comment}, u.customer_name, u.phone, u.email"
+        f" r.nps_category, {column_sql('comment', sees_pii)}, u.customer_name, u.phone, u.email"
         " from responses as r left join marts.dim_store as s on s.store_id = r.store_id"
         " left join customers as u on u.transaction_id = r.transaction_id"
         " order by r.responded_at desc, r.response_key",
@@ -817,15 +817,16 @@ def rating_disagreement(scope: Scope, filters: Filters) -> tuple[int, int, int]:
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
-def review_contents(scope: Scope, filters: Filters, limit: int = 2_000) -> list[str]:
-    """The texts of our newest ``limit`` reviews in scope and period (TextRank's input)."""
-    reviews, params = _our_reviews(scope, filters)
+def review_central_words(scope: Scope, filters: Filters, top_k: int = 12, reviews: int = 2_000) -> list[str]:
+    """TextRank's ``top_k`` central words of our newest ``reviews`` reviews in scope and period
+    (cached: the graph takes a moment, and every widget click reruns the page)."""
+    where, params = _our_reviews(scope, filters)
     rows = _rows(
-        f"{reviews} select content from reviews where trim(coalesce(content, '')) <> ''"
+        f"{where} select content from reviews where trim(coalesce(content, '')) <> ''"
         " order by posted_at desc, review_key limit ?",
-        [*params, limit],
+        [*params, reviews],
     )
-    return [content for (content,) in rows]
+    return textrank_keywords([content for (content,) in rows], top_k)
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 import streamlit as st
 
-from cxlake.text.keywords import textrank_keywords, trending
+from cxlake.text.keywords import trending
 from streamlit_app import charts, data_access, widgets
 
 LABELS = {
@@ -208,7 +208,7 @@ st.subheader(text["cloud_title"])
 keywords = data_access.review_keywords(scope, filters, CLOUD_KEYWORDS)
 st.caption(text["cloud_caption"].format(n=len(keywords)))
 st.html(charts.keyword_cloud_html(keywords, text))
-central = textrank_keywords(data_access.review_contents(scope, filters, TEXTRANK_REVIEWS), TEXTRANK_KEYWORDS)
+central = data_access.review_central_words(scope, filters, TEXTRANK_KEYWORDS, TEXTRANK_REVIEWS)
 st.markdown(f"**{text['textrank_label']}** " + (" · ".join(central) or "–"), help=text["textrank_help"])
 show_data(keywords, "review_keywords")
 
