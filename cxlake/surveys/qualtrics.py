@@ -1,12 +1,21 @@
-"""Qualtrics CSV exports, current (three header rows) and legacy (``V1..V10`` ids) layouts.
+"""Qualtrics CSV exports in each layout Qualtrics has written:
 
-Qualtrics has changed its layouts over the years and survey authors rename question ids, so the
-layout and each column's role are read from what the header rows hold: metadata columns are known
-by their id or import id, everything else (questions, embedded data) is a question.
+- ``qualtrics-legacy``: two header rows, column ids (``V1..V10`` or ``ResponseID, ResponseSet, ...``)
+  then question texts;
+- ``qualtrics-2017``: the 2017 "Insights platform" export, three header rows whose third holds a
+  Python-repr dict per column (``{'ImportId': 'QID2-1'}``); question ids repeat their question
+  (``Q44_Q44_1_1`` is the legacy ``Q44_1_1``), sub-items are joined with a hyphen;
+- ``qualtrics-current``: three header rows whose third is JSON (``{"ImportId":"QID2_1"}``), or only
+  the first two when the export was made without import ids.
+
+Survey authors rename question ids, so the layout and each column's role are read from what all the
+header rows hold, never from one marker: metadata columns are known by their id or import id,
+everything else (questions, embedded data) is a question.
 """
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import json
 import re
@@ -14,7 +23,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from cxlake.surveys.records import ParsedExport, ParsedResponse
-from cxlake.surveys.table import RawTable, UnreadableExport
+from cxlake.surveys.table import RawTable, UnreadableExport, without_repeated_headers
 from cxlake.surveys.timestamps import iso, parse_duration, parse_timestamp, zone_for
 
 # normalised column id (lowercase letters and digits only) -> role of a response-metadata column
@@ -73,13 +82,16 @@ class _Column:
 
 
 def detect_layout(table: RawTable) -> str | None:
-    """``qualtrics-current`` / ``qualtrics-legacy`` from the header rows, or None."""
-    rows = table.rows
-    if len(rows) >= 3 and _import_id_share(rows[2]) >= 0.5:
-        return "qualtrics-current"
-    first = [cell.strip() for cell in rows[0]]
-    second = [_norm(cell) for cell in rows[1]] if len(rows) > 1 else []
-    if sum(bool(_LEGACY_ID.match(cell)) for cell in first) >= 3 or "responseset" in second:
+    """``qualtrics-current`` / ``qualtrics-2017`` / ``qualtrics-legacy`` from the header rows, or None."""
+    import_row = _import_id_row(table.rows)
+    if import_row is not None:
+        json_ids = _import_row_style(table.rows[import_row]) == "json"
+        return "qualtrics-current" if json_ids else "qualtrics-2017"
+    first = [cell.strip() for cell in table.rows[0]]
+    second = [_norm(cell) for cell in table.rows[1]] if len(table.rows) > 1 else []
+    if sum(bool(_LEGACY_ID.match(cell)) for cell in first) >= 3:
+        return "qualtrics-legacy"
+    if "responseset" in second or "responseset" in {_norm(cell) for cell in first}:
         return "qualtrics-legacy"
     roles = {METADATA_ROLES.get(_norm(cell)) for cell in first}
     if "id" in roles and roles & {"start", "end", "recorded"}:
@@ -88,24 +100,30 @@ def detect_layout(table: RawTable) -> str | None:
 
 
 def parse(table: RawTable, layout: str, zone: ZoneInfo) -> ParsedExport:
-    has_import_ids = len(table.rows) > 2 and _import_id_share(table.rows[2]) >= 0.5
-    header_rows = 3 if layout == "qualtrics-current" and has_import_ids else 2
-    columns = _columns(table.rows[:header_rows], layout, zone)
+    import_row = _import_id_row(table.rows)
+    header_rows = 2 if import_row is None else import_row + 1
+    if layout == "qualtrics-current" and import_row is None and not _is_label_row(table.rows):
+        header_rows = 1  # ids only: the second row already holds a response
+    columns = _columns(table.rows[:header_rows], import_row, layout, zone)
     by_role = {column.role: column for column in reversed(columns) if column.role}
     if "id" not in by_role:
         raise UnreadableExport(f"unknown layout: {layout} header without a response id column")
     width = max(len(row) for row in table.rows[:header_rows])
+    body, warnings = without_repeated_headers(table, header_rows)
     responses = [
         _response(row + [""] * (width - len(row)), line, columns, by_role)
-        for row, line in zip(table.rows[header_rows:], table.lines[header_rows:], strict=True)
+        for row, line in zip(body.rows[header_rows:], body.lines[header_rows:], strict=True)
     ]
     questions = [(column.id, column.text) for column in columns if column.role is None]
-    return ParsedExport("qualtrics", layout, responses, questions)
+    return ParsedExport("qualtrics", layout, responses, questions, [*table.warnings, *warnings])
 
 
-def _columns(headers: list[list[str]], layout: str, zone: ZoneInfo) -> list[_Column]:
+def _columns(headers: list[list[str]], import_row: int | None, layout: str, zone: ZoneInfo) -> list[_Column]:
     width = max(len(row) for row in headers)
-    ids, texts, imports = ([*row, *[""] * (width - len(row))] for row in (headers + [[], []])[:3])
+    padded = [[*row, *[""] * (width - len(row))] for row in headers]
+    ids = padded[0]
+    texts = padded[1] if len(padded) > 1 and import_row != 1 else [""] * width
+    imports = padded[import_row] if import_row is not None else [""] * width
     legacy = layout == "qualtrics-legacy"
     columns = []
     for index in range(width):
@@ -114,18 +132,33 @@ def _columns(headers: list[list[str]], layout: str, zone: ZoneInfo) -> list[_Col
             continue  # the trailing comma of legacy exports
         meta = _import_meta(imports[index])
         import_id = str(meta.get("ImportId", ""))
+        role = _role(column_id, text, import_id, layout)
+        if layout == "qualtrics-2017":
+            import_id = import_id.replace("-", "_")  # QID2-1 is QID2_1 in the other layouts
+            column_id = _legacy_id(column_id) if role is None else column_id
         columns.append(
             _Column(
                 index=index,
                 id=column_id or text,
                 text=text or column_id,
                 metadata_key=text if legacy and _LEGACY_ID.match(column_id) else column_id or text,
-                role=_role(column_id, text, import_id, layout),
-                zone=zone_for(meta.get("timeZone"), zone),
+                role=role,
+                zone=zone_for(_zone_name(meta), zone),
                 splits_choices=bool(_CHOICE_QUESTION.match(import_id)),
             )
         )
     return columns
+
+
+def _legacy_id(column_id: str) -> str:
+    """A 2017 question id with its question repeated in front (``Q44_Q44_1_1``) as the legacy ``Q44_1_1``."""
+    head, _, rest = column_id.partition("_")
+    return rest if head and rest.startswith(head + "_") else column_id
+
+
+def _zone_name(meta: dict[str, object]) -> str | None:
+    zone = meta.get("timeZone")
+    return zone if isinstance(zone, str) else None
 
 
 def _role(column_id: str, text: str, import_id: str, layout: str) -> str | None:
@@ -133,7 +166,8 @@ def _role(column_id: str, text: str, import_id: str, layout: str) -> str | None:
         return None
     if layout == "qualtrics-legacy" and _LEGACY_ID.match(column_id):
         return METADATA_ROLES.get(_norm(text), "other")
-    for name in (column_id, import_id):
+    # 2017 import ids name the panel or location they come from: panel-RecipientEmail
+    for name in (column_id, import_id, import_id.rpartition("-")[2]):
         if _norm(name) in METADATA_ROLES:
             return METADATA_ROLES[_norm(name)]
     return "other" if _SYSTEM_FIELD.match(column_id) else None
@@ -189,20 +223,64 @@ def status_of(raw: str) -> str:
     raise UnreadableExport(f"unknown response status {raw!r}")
 
 
+def _import_id_row(rows: list[list[str]]) -> int | None:
+    """Which of the second and third rows holds an import-id mapping for its columns, if either.
+
+    A row counts when most of its filled cells parse (as JSON or as a Python literal) to a dict with
+    an ImportId: a response never looks like that, a label row never parses.
+    """
+    for index in (2, 1):
+        if len(rows) > index and _import_id_share(rows[index]) >= 0.5:
+            return index
+    return None
+
+
 def _import_id_share(row: list[str]) -> float:
     cells = [cell for cell in row if cell.strip()]
-    return sum("ImportId" in _import_meta(cell) for cell in cells) / len(cells) if cells else 0.0
+    if len(cells) < 2:
+        return 0.0
+    return sum("ImportId" in _import_meta(cell) for cell in cells) / len(cells)
+
+
+def _import_row_style(row: list[str]) -> str:
+    """``json`` when every import-id cell is JSON (2016+), else ``repr`` (the 2017 single quotes)."""
+    cells = [cell.strip() for cell in row if cell.strip().startswith("{")]
+    return "json" if all(_json_dict(cell) is not None for cell in cells) else "repr"
+
+
+def _is_label_row(rows: list[list[str]]) -> bool:
+    """Whether the second row of an export without import ids names the columns (``Start Date``,
+    ``Response ID``) rather than holding a response: its date cells are no timestamps."""
+    if len(rows) < 2:
+        return True
+    dated = [i for i, cell in enumerate(rows[0]) if METADATA_ROLES.get(_norm(cell)) in ("start", "end")]
+    second = rows[1] + [""] * (len(rows[0]) - len(rows[1]))
+    return not any(parse_timestamp(second[i], dt.UTC) for i in dated)
+
+
+_MAX_IMPORT_CELL = 1000  # an import-id cell is a short mapping; never evaluate a long cell
 
 
 def _import_meta(cell: str) -> dict[str, object]:
+    """``{"ImportId":"QID1"}`` (JSON) or ``{'ImportId': 'QID1-1'}`` (2017, a Python literal) as a dict."""
     cell = cell.strip()
-    if not cell.startswith("{"):
+    if not cell.startswith("{") or len(cell) > _MAX_IMPORT_CELL:
         return {}
+    meta = _json_dict(cell)
+    if meta is None:
+        try:
+            meta = ast.literal_eval(cell)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def _json_dict(cell: str) -> dict[str, object] | None:
     try:
         meta = json.loads(cell)
     except json.JSONDecodeError:
-        return {}
-    return meta if isinstance(meta, dict) else {}
+        return None
+    return meta if isinstance(meta, dict) else None
 
 
 def _norm(name: str) -> str:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 
+from cxlake.delivered_files import header_summary
 from cxlake.surveys import qualtrics, wjx
 from cxlake.surveys.records import ParsedExport
 from cxlake.surveys.table import RawTable, UnreadableExport, read_table
@@ -40,11 +41,12 @@ class SurveyReadError(ValueError):
 class SurveyExport:
     survey_id: str
     tool: str  # qualtrics | wjx
-    layout: str  # qualtrics-current | qualtrics-legacy | wjx-text | wjx-numeric
+    layout: str  # qualtrics-current | qualtrics-2017 | qualtrics-legacy | wjx-text | wjx-numeric
     responses: pd.DataFrame
     answers: pd.DataFrame
     # question_id, question_text of every question column, answered or not (for check-survey)
     questions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=QUESTION_COLUMNS))
+    warnings: list[str] = field(default_factory=list)  # "line N, ...: ..." about what the reader changed
 
 
 def default_survey_id(path: str | Path) -> str:
@@ -53,8 +55,14 @@ def default_survey_id(path: str | Path) -> str:
 
 
 def read_survey(
-    path: str | Path, format: str = "auto", survey_id: str | None = None, timezone: str = "Asia/Shanghai"
+    path: str | Path,
+    format: str = "auto",
+    survey_id: str | None = None,
+    timezone: str = "Asia/Shanghai",
+    data: bytes | None = None,
 ) -> SurveyExport:
+    """``data``: the file's bytes when the caller has read them (ingestion reads through
+    :func:`cxlake.delivered_files.read_delivered`, which refuses links leaving landing/)."""
     path = Path(path)
     try:
         zone = ZoneInfo(timezone)
@@ -63,7 +71,7 @@ def read_survey(
     if format not in FORMATS:
         raise SurveyReadError(f"{path}: unknown format {format!r} (expected one of {', '.join(FORMATS)})")
     try:
-        parsed = _parse(read_table(path.read_bytes()), format, zone)
+        parsed = _parse(read_table(path.read_bytes() if data is None else data), format, zone)
     except OSError as err:
         raise SurveyReadError(f"{path}: cannot open ({err.strerror or err})") from None
     except UnreadableExport as err:
@@ -79,8 +87,8 @@ def _parse(table: RawTable, format: str, zone: ZoneInfo) -> ParsedExport:
         if layout:
             return module.parse(table, layout, zone)
     wanted = "a Qualtrics or 问卷星 export" if format == "auto" else f"a {format} export"
-    first = ",".join(cell.strip() for cell in table.rows[0][:4])
-    raise UnreadableExport(f"unknown layout: not {wanted} (a {table.container} file starting {first[:60]!r})")
+    header = header_summary(table.rows[0][:8])
+    raise UnreadableExport(f"unknown layout: not {wanted} (a {table.container} file; first row: {header})")
 
 
 def _export(parsed: ParsedExport, survey_id: str) -> SurveyExport:
@@ -109,6 +117,7 @@ def _export(parsed: ParsedExport, survey_id: str) -> SurveyExport:
         responses=_typed(responses, floats=("duration_seconds",)),
         answers=_typed(answers),
         questions=_typed(pd.DataFrame(parsed.questions, columns=QUESTION_COLUMNS)),
+        warnings=list(parsed.warnings),
     )
 
 

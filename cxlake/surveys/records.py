@@ -26,3 +26,4 @@ class ParsedExport:
     layout: str
     responses: list[ParsedResponse]
     questions: list[tuple[str, str]]  # (question_id, question_text) in file order, answered or not
+    warnings: list[str] = field(default_factory=list)  # "line N: ..." for what was read but not kept

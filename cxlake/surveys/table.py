@@ -10,12 +10,18 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 from python_calamine import CalamineError, CalamineWorkbook
 
-from cxlake.delivered_files import UndecodableText, allow_long_fields, decode_bytes
+from cxlake.delivered_files import (
+    MAX_FIELD_CHARS,
+    UndecodableText,
+    allow_long_fields,
+    decode_bytes,
+    stray_marks_removed,
+)
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy binary .xls
 ZIP_MAGIC = b"PK\x03\x04"  # .xlsx (a zip of XML parts)
@@ -30,6 +36,7 @@ class RawTable:
     rows: list[list[str]]
     lines: list[int]  # 1-based physical line (CSV) or sheet row where each row starts
     container: str  # csv | xls | xlsx | html
+    warnings: list[str] = field(default_factory=list)  # "line N: ..." about cells the reader changed
 
 
 def read_table(data: bytes) -> RawTable:
@@ -59,20 +66,59 @@ def decode_text(data: bytes) -> str:
 def _read_csv(text: str) -> RawTable:
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
-    allow_long_fields()
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows: list[list[str]] = []
     lines: list[int] = []
+    warnings: list[str] = []
     start = 1
+    allow_long_fields(len(text))
     try:
         for row in reader:
             if any(cell.strip() for cell in row):
+                warnings += _checked_cells(row, start)
                 rows.append(row)
                 lines.append(start)
             start = reader.line_num + 1
     except csv.Error as err:
         raise UnreadableExport(f"malformed CSV near line {reader.line_num}: {err}") from None
-    return RawTable(rows, lines, "csv")
+    return RawTable(rows, lines, "csv", warnings)
+
+
+def _checked_cells(row: list[str], line: int) -> list[str]:
+    """Strip byte-order marks from the cells of ``row`` in place (a BOM mid-file is the start of
+    another file joined on, never text) and refuse a cell too long to be an answer."""
+    warnings = []
+    for index, cell in enumerate(row):
+        if len(cell) > MAX_FIELD_CHARS:
+            raise UnreadableExport(
+                f"line {line}, column {index + 1}: a field of {len(cell):,} characters "
+                f"(more than {MAX_FIELD_CHARS:,}; not a survey answer)"
+            )
+        cleaned, removed = stray_marks_removed(cell)
+        if removed:
+            row[index] = cleaned
+            warnings.append(f"line {line}, column {index + 1}: removed {removed} (a joined-on file?)")
+    return warnings
+
+
+def without_repeated_headers(table: RawTable, header_rows: int) -> tuple[RawTable, list[str]]:
+    """``table`` without the copies of its header rows found below them: two exports joined into
+    one file repeat the header where the second starts. The copies are no responses; say where."""
+    header = [[cell.strip() for cell in row] for row in table.rows[:header_rows]]
+    rows, lines, warnings = list(table.rows[:header_rows]), list(table.lines[:header_rows]), []
+    for row, line in zip(table.rows[header_rows:], table.lines[header_rows:], strict=True):
+        stripped = [cell.strip() for cell in row]
+        if any(_same_cells(stripped, copy) for copy in header):
+            warnings.append(f"line {line}: a copy of a header row (two exports joined?); skipped")
+            continue
+        rows.append(row)
+        lines.append(line)
+    return RawTable(rows, lines, table.container, table.warnings), warnings
+
+
+def _same_cells(row: list[str], header: list[str]) -> bool:
+    width = max(len(row), len(header))
+    return [*row, *[""] * (width - len(row))] == [*header, *[""] * (width - len(header))]
 
 
 def _read_excel(data: bytes, container: str) -> RawTable:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from cxlake.surveys.records import ParsedExport, ParsedResponse
-from cxlake.surveys.table import RawTable, UnreadableExport
+from cxlake.surveys.table import RawTable, UnreadableExport, without_repeated_headers
 from cxlake.surveys.timestamps import iso, parse_duration, parse_timestamp
 
 _QUESTION = re.compile(r"^(\d+)[、.．:：]\s*(.*)$", re.DOTALL)
@@ -51,6 +51,7 @@ def detect_layout(table: RawTable) -> str | None:
 
 def parse(table: RawTable, layout: str, zone: ZoneInfo) -> ParsedExport:
     header = [cell.strip() for cell in table.rows[0]]
+    table, skipped = without_repeated_headers(table, 1)
     body = [row + [""] * (len(header) - len(row)) for row in table.rows[1:]]
     unnamed = [i + 1 for i, name in enumerate(header) if not name and any(row[i].strip() for row in body)]
     if unnamed:
@@ -85,7 +86,7 @@ def parse(table: RawTable, layout: str, zone: ZoneInfo) -> ParsedExport:
             response.answers.extend(_answers(question, row, numeric=layout == "wjx-numeric"))
         responses.append(response)
     listed = [(question.question_id, question.text) for question in questions]
-    return ParsedExport("wjx", layout, responses, listed)
+    return ParsedExport("wjx", layout, responses, listed, [*table.warnings, *skipped])
 
 
 def _questions(header: list[str], body: list[list[str]], numeric: bool) -> list[_Question]:
