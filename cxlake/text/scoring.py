@@ -184,8 +184,8 @@ def score_texts(
     Keywords are each row's top TF-IDF words against the IDF of ``texts`` plus the ``background``
     documents (the rest of a corpus, from :func:`document_frequency` of its ``keyword_terms``), so
     a day's batch ranks its words against every review, not against the day alone. ``with_terms``
-    adds ``keyword_terms``: each row's distinct keywords, to be kept for such a background later
-    (blank text: <NA>, as it is no document).
+    adds ``keyword_terms``: each row's keywords, each as often as the text uses it, in first-seen
+    order (blank text: <NA>, as it is no document): what a corpus-wide ranking needs, kept per text.
     """
     global _JOB
     _JOB = _Job(model or load_model(), tuple(touchpoints if touchpoints is not None else load_touchpoints()))
@@ -217,7 +217,9 @@ def score_texts(
         "aspects": [r.aspects for r in scored],
     }
     if with_terms:
-        columns["keyword_terms"] = [None if r.probability is None else " ".join(r.keywords) for r in scored]
+        columns["keyword_terms"] = [
+            None if r.probability is None else " ".join(r.keywords.elements()) for r in scored
+        ]
     return pd.DataFrame(columns, dtype="string")
 
 
