@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from cxlake.access import pii
+
 SCOPE_KINDS = ("all", "region", "store")
 # The column of the marts that each narrow scope kind filters on.
 SCOPE_COLUMNS = {"region": "region_id", "store": "store_id"}
@@ -154,32 +156,39 @@ class Principal:
 # Columns of the marts that identify a person. Masking keeps enough to recognise a record on a
 # call-back list (first character of a name, last four digits of a phone, the mail domain).
 PII_COLUMNS = {"customer_name": "name", "phone": "phone", "email": "email"}
-# Free text a customer wrote: it may hold a phone number or an e-mail address ("call me on 138…"),
-# so for users without PII rights those are blanked inside the text, the rest of it kept.
-FREE_TEXT_COLUMNS = {"comment": "free_text"}
-# A phone: 7 or more digits, spaces or hyphens between them allowed (also catches long order
-# numbers: over-masking is the safe side); an e-mail address.
-_PHONE_IN_TEXT = r"\+?\d[\d -]{5,}\d"
-_EMAIL_IN_TEXT = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+"
+# Text a customer wrote (or words cut from it): it may hold contact details ("call me on 138…"), so
+# for users without PII rights those are masked inside the text (cxlake.access.pii), the rest kept.
+FREE_TEXT_COLUMNS = {
+    "comment": "free_text",  # fct_survey_responses: the survey's open answer
+    "content": "free_text",  # fct_reviews: the review text
+    "keywords": "free_text",  # fct_reviews: words cut from the review
+    "keyword": "free_text",  # fct_review_keywords
+}
+# Quarantined rows are columns as delivered, and a bad row may carry a phone in any of them: these
+# columns are masked by their kind, every other text column as free text (lineage columns are ours).
+QUARANTINE_PII_COLUMNS = {
+    "name": "name",
+    "customer_name": "name",
+    "staff_name": "name",
+    "user_nickname": "name",
+    "phone": "phone",
+    "email": "email",
+    "ip_address": "ip",
+}
+
+
+def quarantine_kind(column: str) -> str:
+    """How a delivered column of a quarantined row is masked for users without PII rights."""
+    return QUARANTINE_PII_COLUMNS.get(column, "free_text")
 
 
 def masked_sql(column: str, kind: str) -> str:
-    """A SQL expression that masks ``column`` (an identifier from constant code, never user text)."""
-    if kind == "name":
-        return f"case when {column} is null then null else left({column}, 1) || '**' end"
-    if kind == "phone":
-        return f"case when {column} is null then null else '*******' || right({column}, 4) end"
-    if kind == "email":
-        return (
-            f"case when {column} is null then null"
-            f" else '***@' || coalesce(nullif(split_part({column}, '@', 2), ''), '***') end"
-        )
-    if kind == "free_text":
-        return (
-            f"regexp_replace(regexp_replace({column}, '{_EMAIL_IN_TEXT}', '[email]', 'g'),"
-            f" '{_PHONE_IN_TEXT}', '[phone]', 'g')"
-        )
-    raise ValueError(f"unknown PII kind {kind!r}")
+    """A SQL expression that masks ``column`` (an identifier from constant code, never user text).
+
+    It calls the masking functions of :mod:`cxlake.access.pii`, so the connection must have been
+    through ``pii.register``; one that was not fails with an unknown function, it never leaks.
+    """
+    return f"{pii.sql_function(kind)}({column})"
 
 
 def column_sql(column: str, sees_pii: bool) -> str:

@@ -4,24 +4,36 @@ DuckDB has no grants, so the rights are built, not granted: each query gets a fr
 database that attaches the serving copy read-only and defines one view per mart (PII masked, scope
 applied). The statement is checked on duckdb's own parse tree before it runs: exactly one SELECT,
 every table it names a view of ours or one of its CTEs, no table function outside a short
-allow-list. File access is then switched off and the configuration locked, so a read that slipped
-past the check still fails. A row cap and a time limit keep one query from holding the machine.
+allow-list, no function that shows the server's configuration. File access is then switched off
+and the configuration locked, so a read that slipped past the check still fails.
+
+Each query, its check included, runs in a child process (:mod:`cxlake.access.sql_process`) with a
+memory budget, a private spill folder, a deadline over the whole path and a cap on the rows and
+bytes it hands back, so no statement can take the host's memory or time, or crash the caller.
+Error text reaches the user without the host's paths.
 """
 
 from __future__ import annotations
 
 import json
-import threading
+import os
+import re
+import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
+from cxlake.access import pii
 from cxlake.access.roles import Principal, column_sql, scope_condition
+from cxlake.access.sql_process import QueryRefused, SqlLimits, memory_message, one_line, run_bounded
+
+__all__ = ["QueryRefused", "QueryResult", "SqlLimits", "check_statement", "exposed_relations", "run_query"]
 
 # Alias of the attached serving copy; the check refuses every catalog-qualified name, so users
 # cannot name it, and the underscore keeps it apart from any schema a user might guess.
@@ -32,6 +44,9 @@ EXPOSED_SCHEMA = "marts"
 _USER_SCHEMAS = ("", "main", EXPOSED_SCHEMA)
 # Table functions that only generate values and cannot reach a file or the catalog.
 ALLOWED_TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})
+# Scalar functions that show the server rather than the data: settings hold its folders (temp,
+# secrets, allowed directories), getenv its environment, version its software.
+HOST_FUNCTIONS = frozenset({"current_setting", "getenv", "version", "pragma_version"})
 
 # Applied after the views exist, in this order: the lock comes last so nothing can undo the rest.
 _LOCKDOWN = (
@@ -44,35 +59,75 @@ _LOCKDOWN = (
 )
 
 
-class QueryRefused(ValueError):
-    """The query did not run to the end: refused by the checks, stopped at the time limit, or failed."""
-
-
 @dataclass(frozen=True)
 class QueryResult:
-    """At most ``row_cap`` rows of a query's result; ``truncated`` says whether more rows existed."""
+    """At most ``row_cap`` rows of a query's result; ``truncated`` says whether more rows existed.
+
+    ``elapsed_seconds`` is the whole path as the caller waited for it (process, check, run, fetch);
+    ``peak_rss_bytes`` is the query process's peak resident memory, start-up included.
+    """
 
     frame: pd.DataFrame
     truncated: bool
     row_cap: int
     elapsed_seconds: float
+    peak_rss_bytes: int | None = None
 
 
 def run_query(
-    principal: Principal,
-    sql: str,
-    serving: Path,
-    *,
-    row_cap: int = 10_000,
-    time_limit_seconds: float = 30.0,
+    principal: Principal, sql: str, serving: Path, *, limits: SqlLimits | None = None
 ) -> QueryResult:
-    """Run one SELECT with ``principal``'s rights over the marts of ``serving``."""
+    """Run one SELECT with ``principal``'s rights over the marts of ``serving``, within ``limits``.
+
+    ``limits`` defaults to :meth:`SqlLimits.from_env`. Every way the query can fail raises
+    :class:`QueryRefused` with a one-line message.
+    """
+    limits = limits if limits is not None else SqlLimits.from_env()
+    started = time.monotonic()
     _require_sql_page(principal)
-    if row_cap < 1:
-        raise ValueError(f"row_cap must be at least 1, got {row_cap}")
-    with _sandbox(principal, serving) as (connection, exposed):
-        check_statement(sql, frozenset(exposed))
-        return _execute(connection, sql, row_cap, time_limit_seconds)
+    _check_size(sql, limits)
+    serving = Path(serving)
+    if not serving.is_file():
+        raise QueryRefused(f"no serving copy at {serving}; run `cxlake run` first")
+    outcome = run_bounded(_query_in_child, (principal, sql, str(serving)), limits)
+    if outcome.refusal is not None:
+        raise QueryRefused(outcome.refusal, peak_rss_bytes=outcome.peak_rss_bytes)
+    result = outcome.value
+    if not isinstance(result, QueryResult):
+        raise QueryRefused(f"failed: the query's process answered with a {type(result).__name__}")
+    return replace(result, elapsed_seconds=time.monotonic() - started, peak_rss_bytes=outcome.peak_rss_bytes)
+
+
+def _check_size(sql: str, limits: SqlLimits) -> None:
+    """Refuse what no parser should see: an oversized statement, a NUL (the parser stops at one)."""
+    size = len(sql.encode("utf-8", "surrogatepass"))
+    if size > limits.statement_bytes:
+        raise QueryRefused(
+            f"refused: the statement is {size:,} bytes; at most {limits.statement_bytes:,} are allowed"
+        )
+    if "\x00" in sql:
+        raise QueryRefused("refused: the statement contains a NUL character")
+
+
+def _query_in_child(
+    principal: Principal, sql: str, serving: str, *, limits: SqlLimits, temp_dir: str
+) -> QueryResult:
+    """The query's whole path, run in the bounded child: sandbox, check, execute, fetch."""
+    config = {
+        "memory_limit": f"{limits.duckdb_memory_bytes >> 20}MiB",
+        "threads": limits.threads,
+        "temp_directory": temp_dir,
+        "max_temp_directory_size": f"{limits.temp_bytes >> 20}MiB",
+    }
+    hidden = _host_paths(serving, temp_dir)
+    try:
+        with _sandbox(principal, Path(serving), config) as (connection, exposed):
+            check_statement(sql, frozenset(exposed))
+            return _execute(connection, sql, limits)
+    except QueryRefused as refusal:
+        raise QueryRefused(_scrub(str(refusal), hidden)) from None
+    except duckdb.Error as error:  # the sandbox itself failed (a damaged serving copy, the spill folder)
+        raise QueryRefused(_scrub(f"failed: {_first_line(error)}", hidden)) from None
 
 
 def exposed_relations(principal: Principal, serving: Path) -> dict[str, list[str]]:
@@ -88,7 +143,9 @@ def create_user_views(
     """Define one masked, scoped view per mart of ``catalog``, in ``main`` and ``marts`` of ``connection``.
 
     Does not check that the principal may use the SQL page, so tests can build the views of any role.
+    The masking functions the views call are registered on ``connection`` first.
     """
+    pii.register(connection)
     tables = _mart_columns(connection, catalog)
     connection.execute(f"create schema if not exists {EXPOSED_SCHEMA}")
     for table, columns in tables.items():
@@ -112,11 +169,16 @@ def check_statement(sql: str, exposed: frozenset[str]) -> None:
     if statements[0].type != duckdb.StatementType.SELECT:
         raise QueryRefused(f"refused: only SELECT is allowed, got {statements[0].type.name}")
     with closing(duckdb.connect()) as scratch:
-        tree = json.loads(scratch.execute("select json_serialize_sql(?)", [sql]).fetchone()[0])
-    if tree.get("error"):
-        # PRAGMA and PIVOT parse as SELECT but cannot be serialized; unchecked means refused.
-        raise QueryRefused(f"refused: statement cannot be checked ({tree.get('error_message', '')})")
-    _walk(tree["statements"], frozenset(), frozenset(name.lower() for name in exposed))
+        serialized = scratch.execute("select json_serialize_sql(?)", [sql]).fetchone()[0]
+    try:
+        tree = json.loads(serialized)
+        if tree.get("error"):
+            # PRAGMA and PIVOT parse as SELECT but cannot be serialized; unchecked means refused.
+            raise QueryRefused(f"refused: statement cannot be checked ({tree.get('error_message', '')})")
+        _walk(tree["statements"], frozenset(), frozenset(name.lower() for name in exposed))
+    except RecursionError:
+        # An expression nested hundreds deep parses, but its tree is deeper than Python can walk.
+        raise QueryRefused("refused: the statement is nested too deeply to check") from None
 
 
 def _walk(node: object, ctes: frozenset[str], exposed: frozenset[str]) -> None:
@@ -132,6 +194,8 @@ def _walk(node: object, ctes: frozenset[str], exposed: frozenset[str]) -> None:
     if "class" in node:  # an expression
         if node["class"] == "FUNCTION" and (node.get("catalog") or node.get("schema") not in ("", "main")):
             raise QueryRefused(f"refused: function {_qualified(node, 'catalog', 'schema', 'function_name')}")
+        if node["class"] == "FUNCTION" and str(node.get("function_name", "")).lower() in HOST_FUNCTIONS:
+            raise QueryRefused(f"refused: function {node['function_name']} shows the server, not the marts")
     else:
         _check_table_ref(node, ctes, exposed)
     for key, value in node.items():
@@ -189,13 +253,16 @@ def _require_sql_page(principal: Principal) -> None:
 
 @contextmanager
 def _sandbox(
-    principal: Principal, serving: Path
+    principal: Principal, serving: Path, config: dict[str, object] | None = None
 ) -> Iterator[tuple[duckdb.DuckDBPyConnection, dict[str, list[str]]]]:
-    """A fresh in-memory DuckDB holding only the user's views, locked down, closed on exit."""
+    """A fresh in-memory DuckDB holding only the user's views, locked down, closed on exit.
+
+    ``config`` is applied at connect (memory limit, threads, spill folder), before any view exists.
+    """
     serving = Path(serving)
     if not serving.is_file():
         raise QueryRefused(f"no serving copy at {serving}; run `cxlake run` first")
-    with closing(duckdb.connect(":memory:")) as connection:
+    with closing(duckdb.connect(":memory:", config=dict(config or {}))) as connection:
         # ATTACH takes no bound parameters; the path is ours (settings), still quoted as a literal.
         connection.execute(f"attach {_literal(str(serving))} as {SERVING_ALIAS} (read_only)")
         exposed = create_user_views(connection, principal)
@@ -204,30 +271,19 @@ def _sandbox(
         yield connection, exposed
 
 
-def _execute(
-    connection: duckdb.DuckDBPyConnection, sql: str, row_cap: int, time_limit_seconds: float
-) -> QueryResult:
-    """Fetch up to ``row_cap`` + 1 rows (to learn whether there were more), interrupting at the limit."""
-    expired = threading.Event()
-
-    def stop() -> None:
-        expired.set()
-        connection.interrupt()
-
-    timer = threading.Timer(time_limit_seconds, stop)
+def _execute(connection: duckdb.DuckDBPyConnection, sql: str, limits: SqlLimits) -> QueryResult:
+    """Fetch up to ``row_cap`` + 1 rows (to learn whether there were more); the parent keeps the time."""
     started = time.monotonic()
-    timer.start()
     try:
-        frame = connection.sql(sql).limit(row_cap + 1).df()
+        frame = connection.sql(sql).limit(limits.row_cap + 1).df()
+    except duckdb.OutOfMemoryException:
+        raise QueryRefused(memory_message(limits)) from None
     except duckdb.Error as error:
-        if expired.is_set():
-            raise QueryRefused(f"stopped after {time_limit_seconds:g} s (the time limit)") from None
+        if "bad_alloc" in str(error):  # an allocation past the address-space limit, outside DuckDB's own
+            raise QueryRefused(memory_message(limits)) from None
         raise QueryRefused(f"failed: {_first_line(error)}") from None
-    finally:
-        timer.cancel()
-    elapsed = time.monotonic() - started
-    truncated = len(frame) > row_cap
-    return QueryResult(frame.head(row_cap), truncated, row_cap, elapsed)
+    truncated = len(frame) > limits.row_cap
+    return QueryResult(frame.head(limits.row_cap), truncated, limits.row_cap, time.monotonic() - started)
 
 
 def _mart_columns(connection: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, list[str]]:
@@ -279,5 +335,22 @@ def _ident(name: str) -> str:
 
 
 def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+    return one_line(str(error)) or type(error).__name__
+
+
+# An absolute path of two or more parts, not glued to a word (so `1/2` and `a / b` stay).
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.])(?:/[^\s'\"/:]+){2,}/?")
+
+
+def _host_paths(*paths: str) -> tuple[str, ...]:
+    """Folders of this host that must not appear in a message, longest first."""
+    folders = {*paths, *(str(Path(path).parent) for path in paths)}
+    folders |= {os.getcwd(), str(Path.home()), sys.prefix, tempfile.gettempdir()}
+    return tuple(sorted((folder for folder in folders if len(folder) > 1), key=len, reverse=True))
+
+
+def _scrub(message: str, hidden: tuple[str, ...]) -> str:
+    """``message`` without the host's folders or any other absolute path."""
+    for folder in hidden:
+        message = message.replace(folder, "<path>")
+    return _ABSOLUTE_PATH.sub("<path>", message)
