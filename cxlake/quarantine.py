@@ -3,20 +3,24 @@
 Rows are read from the published serving copy (read-only), never from the warehouse, because the
 pipeline may hold the warehouse's single write lock. A decision is only recorded here; the loader
 applies the latest one when the row's partition is re-run, which is why every release says so.
-Table names reach SQL only after a check against the fixed allow-list below.
+Table names reach SQL only after a check against the fixed allow-list below. Rows, decisions and
+their corrections are masked like every other personal data (:mod:`cxlake.access.roles`) unless the
+caller says the user has PII rights; the CLI names no user, so it always masks.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
+from cxlake.access import pii
+from cxlake.access.roles import masked_sql, quarantine_kind
 from cxlake.app_state import AppState, QuarantineDecision
 
 # The raw tables the quality gate may quarantine rows of (assets/ingestion/raw_tables.py).
@@ -62,10 +66,11 @@ def _relation(table: str) -> str:
 
 
 def open_serving(path: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the serving copy, or a QuarantineError if nothing is published yet."""
+    """A read-only connection to the serving copy (masking functions registered), or a QuarantineError
+    if nothing is published yet."""
     if not path.is_file():
         raise QuarantineError(f"no serving copy at {path}; run `cxlake run` first")
-    return duckdb.connect(str(path), read_only=True)
+    return pii.register(duckdb.connect(str(path), read_only=True))
 
 
 def present_tables(connection: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
@@ -79,27 +84,44 @@ def present_tables(connection: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
     return tuple(table for table in QUARANTINE_TABLES if table in found)
 
 
-def delivered_columns(connection: duckdb.DuckDBPyConnection, table: str) -> tuple[str, ...]:
-    """The table's columns as delivered (what a correction may change), in table order."""
+def _delivered_types(connection: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    """The table's delivered columns (not lineage) with their SQL types, in table order."""
     columns = connection.execute(
-        "select column_name from information_schema.columns"
+        "select column_name, data_type from information_schema.columns"
         " where table_schema = 'quarantine' and table_name = ? order by ordinal_position",
         [checked_table(table)],
     ).fetchall()
-    return tuple(name for (name,) in columns if name not in LINEAGE_COLUMNS)
+    return {name: data_type for name, data_type in columns if name not in LINEAGE_COLUMNS}
+
+
+def delivered_columns(connection: duckdb.DuckDBPyConnection, table: str) -> tuple[str, ...]:
+    """The table's columns as delivered (what a correction may change), in table order."""
+    return tuple(_delivered_types(connection, table))
+
+
+def _readable(column: str, data_type: str, sees_pii: bool) -> str:
+    """A delivered column as the user may read it: text masked by the column's kind unless ``sees_pii``."""
+    if sees_pii or data_type != "VARCHAR":
+        return _identifier(column)
+    return f"{masked_sql(_identifier(column), quarantine_kind(column))} as {_identifier(column)}"
 
 
 def quarantined_rows(
-    connection: duckdb.DuckDBPyConnection, table: str, day: date | None = None
+    connection: duckdb.DuckDBPyConnection, table: str, day: date | None = None, *, sees_pii: bool = False
 ) -> pd.DataFrame:
-    """Every quarantined row of ``table`` (of one partition day if given): lineage first, then as delivered.
+    """Every quarantined row of ``table`` (of one partition day if given): lineage first, then as delivered,
+    masked unless ``sees_pii``. ``connection`` comes from :func:`open_serving` (or has ``pii.register``).
 
     A table the serving copy does not have yet reads as no rows.
     """
     if checked_table(table) not in present_tables(connection):
         return pd.DataFrame(columns=list(LINEAGE_COLUMNS))
+    delivered = _delivered_types(connection, table).items()
     columns = ", ".join(
-        _identifier(name) for name in (*LINEAGE_COLUMNS, *delivered_columns(connection, table))
+        [
+            *(_identifier(name) for name in LINEAGE_COLUMNS),
+            *(_readable(*item, sees_pii) for item in delivered),
+        ]
     )
     return connection.execute(
         f"select {columns} from {_relation(table)} where ?::date is null or _partition_date = ?::date"
@@ -132,26 +154,59 @@ def failed_expectations(value: object) -> list[str]:
     return [str(item) for item in json.loads(value)]
 
 
+def readable_decision(decision: QuarantineDecision, sees_pii: bool = False) -> QuarantineDecision:
+    """``decision`` as a user may read it: the steward's corrections are customers' data (a corrected
+    phone), masked by their column's kind, and the reason as free text, unless ``sees_pii``."""
+    if sees_pii:
+        return decision
+    return replace(
+        decision,
+        corrections={
+            column: str(pii.mask(quarantine_kind(column), value))
+            for column, value in decision.corrections.items()
+        },
+        reason=pii.mask_free_text(decision.reason),
+    )
+
+
 def with_latest_decisions(
-    rows: pd.DataFrame, decisions: Mapping[tuple[str, int], QuarantineDecision]
+    rows: pd.DataFrame,
+    decisions: Mapping[tuple[str, int], QuarantineDecision],
+    *,
+    sees_pii: bool = False,
 ) -> pd.DataFrame:
-    """``rows`` plus the latest decision per row (empty where undecided)."""
+    """``rows`` plus the latest decision per row (empty where undecided), masked unless ``sees_pii``."""
     keys = zip(rows["_source_file"], rows["_source_row"], strict=True)
-    latest = [decisions.get((file, int(row))) for file, row in keys]
+    found = (decisions.get((file, int(row))) for file, row in keys)
+    latest = [readable_decision(d, sees_pii) if d else None for d in found]
     return rows.assign(
         **{column: [getattr(d, column) if d else None for d in latest] for column in DECISION_COLUMNS}
     )
 
 
 def review_rows(
-    connection: duckdb.DuckDBPyConnection, state: AppState, table: str | None = None, day: date | None = None
+    connection: duckdb.DuckDBPyConnection,
+    state: AppState,
+    table: str | None = None,
+    day: date | None = None,
+    *,
+    sees_pii: bool = False,
 ) -> pd.DataFrame:
-    """Quarantined rows with their latest decision: one table with every column, or all tables' lineage."""
+    """Quarantined rows with their latest decision: one table with every column, or all tables' lineage.
+
+    Masked unless ``sees_pii``.
+    """
     if table is not None:
-        return with_latest_decisions(quarantined_rows(connection, table, day), state.latest_decisions(table))
+        return with_latest_decisions(
+            quarantined_rows(connection, table, day, sees_pii=sees_pii),
+            state.latest_decisions(table),
+            sees_pii=sees_pii,
+        )
     frames = [
         with_latest_decisions(
-            quarantined_rows(connection, name, day)[list(LINEAGE_COLUMNS)], state.latest_decisions(name)
+            quarantined_rows(connection, name, day, sees_pii=sees_pii)[list(LINEAGE_COLUMNS)],
+            state.latest_decisions(name),
+            sees_pii=sees_pii,
         ).assign(raw_table=name)
         for name in present_tables(connection)
     ]
@@ -230,18 +285,24 @@ def corrections_from_edit(delivered: Mapping[str, object], edited: Mapping[str, 
     }
 
 
-def row_history(state: AppState, table: str, source_file: str, source_row: int) -> list[QuarantineDecision]:
-    """Every decision about one row, oldest first."""
+def row_history(
+    state: AppState, table: str, source_file: str, source_row: int, *, sees_pii: bool = False
+) -> list[QuarantineDecision]:
+    """Every decision about one row, oldest first, masked unless ``sees_pii``."""
     return [
-        d for d in state.decision_history(table) if (d.source_file, d.source_row) == (source_file, source_row)
+        readable_decision(d, sees_pii)
+        for d in state.decision_history(table)
+        if (d.source_file, d.source_row) == (source_file, source_row)
     ]
 
 
-def decisions_frame(decisions: Iterable[QuarantineDecision]) -> pd.DataFrame:
-    """Decisions as a table, corrections as JSON text (for listings and exports)."""
+def decisions_frame(decisions: Iterable[QuarantineDecision], *, sees_pii: bool = False) -> pd.DataFrame:
+    """Decisions as a table, corrections as JSON text (for listings and exports); masked unless
+    ``sees_pii``."""
     columns = list(QuarantineDecision.__dataclass_fields__)
+    readable = (readable_decision(d, sees_pii) for d in decisions)
     records = [
         {**asdict(d), "corrections": json.dumps(d.corrections, ensure_ascii=False, sort_keys=True)}
-        for d in decisions
+        for d in readable
     ]
     return pd.DataFrame(records, columns=columns)

@@ -20,7 +20,8 @@ import pandas as pd
 import streamlit as st
 
 from cxlake import quarantine
-from cxlake.access.roles import PII_COLUMNS, Scope, column_sql, scope_condition
+from cxlake.access import pii
+from cxlake.access.roles import PII_COLUMNS, Scope, column_sql, masked_sql, scope_condition
 from cxlake.metrics import NpsResult, nps_category, nps_from_counts, settings
 from cxlake.paths import cxlake_paths
 from cxlake.text.keywords import textrank_keywords
@@ -93,8 +94,9 @@ def _is_current(serving: _Serving) -> bool:
 @st.cache_resource(validate=_is_current, show_spinner=False)
 def _open_serving(path: str) -> _Serving:
     # The signature is taken before connecting: a rename in between only causes one extra reopen.
+    # The masking functions are registered once here; every cursor of the connection sees them.
     signature = _file_signature(Path(path))
-    return _Serving(duckdb.connect(path, read_only=True), Path(path), signature)
+    return _Serving(pii.register(duckdb.connect(path, read_only=True)), Path(path), signature)
 
 
 @contextmanager
@@ -148,6 +150,11 @@ def _frame(sql: str, params: list[object]) -> pd.DataFrame:
 def _rows(sql: str, params: list[object]) -> list[tuple]:
     with _cursor() as cursor:
         return cursor.execute(sql, params).fetchall()
+
+
+def _masked(expression: str, kind: str, sees_pii: bool) -> str:
+    """``expression`` as a user may read it (``kind`` as in :data:`cxlake.access.pii.MASKERS`)."""
+    return expression if sees_pii else masked_sql(expression, kind)
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
@@ -518,9 +525,13 @@ def validation_grid(scope: Scope, date_from: date | None = None, date_to: date |
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def failing_expectations(
-    scope: Scope, date_from: date | None = None, date_to: date | None = None
+    scope: Scope, date_from: date | None = None, date_to: date | None = None, *, sees_pii: bool = False
 ) -> pd.DataFrame:
-    """Failed expectations of each raw table's latest validation per day, worst first, with samples."""
+    """Failed expectations of each raw table's latest validation per day, worst first, with samples.
+
+    The samples are failing values as delivered (a malformed phone, an e-mail): masked as free text
+    unless ``sees_pii``.
+    """
     columns = [
         "partition_date", "source", "raw_table", "expectation", "level", "severity",
         "unexpected_count", "sample_values", "blocked", "block_reason",
@@ -532,7 +543,8 @@ def failing_expectations(
     failing = _frame(
         f"with latest as ({_latest_runs(steward, days)})"
         " select r.partition_date, r.source, r.raw_table, r.expectation, r.level, r.severity,"
-        " r.unexpected_count, r.sample_values, l.blocked, l.block_reason"
+        f" r.unexpected_count, {_masked('r.sample_values', 'free_text', sees_pii)} as sample_values,"
+        " l.blocked, l.block_reason"
         " from dq.expectation_results as r join latest as l"
         " on l.run_id = r.run_id and l.raw_table = r.raw_table and l.partition_date = r.partition_date"
         " where not r.success"
@@ -589,8 +601,9 @@ def quarantine_tables(scope: Scope) -> tuple[str, ...]:
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
-def quarantined_rows(scope: Scope, table: str) -> pd.DataFrame:
-    """A table's quarantined rows as delivered with file, line and failed expectations.
+def quarantined_rows(scope: Scope, table: str, *, sees_pii: bool = False) -> pd.DataFrame:
+    """A table's quarantined rows as delivered with file, line and failed expectations, masked unless
+    ``sees_pii`` (names, phones, e-mails, and contact details in every other text column).
 
     ``table`` must be on the allow-list in :mod:`cxlake.quarantine`; anything else raises.
     """
@@ -598,7 +611,7 @@ def quarantined_rows(scope: Scope, table: str) -> pd.DataFrame:
     if table not in quarantine_tables(scope):
         return pd.DataFrame(columns=list(quarantine.LINEAGE_COLUMNS))
     with _cursor() as cursor:
-        return quarantine.quarantined_rows(cursor, table)
+        return quarantine.quarantined_rows(cursor, table, sees_pii=sees_pii)
 
 
 # --- Leaderboard and feedback: stores compared, customers heard ------------------------------------
@@ -894,8 +907,11 @@ def review_texts(
     sentiment: str | None = None,
     brand: str | None = None,
     limit: int = 200,
+    *,
+    sees_pii: bool = False,
 ) -> pd.DataFrame:
-    """The reviews behind a keyword or a bar, newest first (``REVIEW_COLUMNS``, at most ``limit``).
+    """The reviews behind a keyword or a bar, newest first (``REVIEW_COLUMNS``, at most ``limit``),
+    contact details in ``content`` masked unless ``sees_pii``.
 
     ``brand`` None means our own reviews; a brand name, that brand's reviews the user may see.
     ``keyword`` matches a whole keyword of the review (不好喝 is not 好喝). ``sentiment`` is the
@@ -922,8 +938,9 @@ def review_texts(
     elif sentiment is not None:
         conditions.append("sentiment_label = ?")
         params.append(sentiment)
+    columns = ", ".join(column_sql(column, sees_pii) for column in REVIEW_COLUMNS)
     return _frame(
-        f"select {', '.join(REVIEW_COLUMNS)} from marts.fct_reviews where {' and '.join(conditions)}"
+        f"select {columns} from marts.fct_reviews where {' and '.join(conditions)}"
         " order by posted_at desc, review_key limit ?",
         [*params, limit],
     )

@@ -1,7 +1,8 @@
 """`cxlake quarantine ...` on a small serving copy: list, show, release, reject, export, history.
 
-The fixture copy holds two quarantined CRM rows of 2026-01-05 (one with a formula-like phone, one
-with an unknown member tier) and one POS row of 2026-01-06, with the dq tables beside them.
+The fixture copy holds two quarantined CRM rows of 2026-01-05 (one with a formula-like city, one
+with an unknown member tier and contact details written in full-width forms) and one POS row of
+2026-01-06, with the dq tables beside them. The CLI names no user, so it shows them masked.
 """
 
 from __future__ import annotations
@@ -26,11 +27,14 @@ DAY = date(2026, 1, 5)
 QUARANTINED_AT = datetime(2026, 1, 5, 18, 0, tzinfo=UTC)
 CRM_COLUMNS = CUSTOMERS.columns
 CRM_ROWS = [
-    # a phone a spreadsheet would run as a formula: the export must defuse it, list must keep it
-    ("C0007", "王芳", "=HYPERLINK(\"http://x\")", "wf@example.com", "gold", "2025-12-01", "上海", "S001",
-     "2026-01-05T09:00:00+08:00", "customers.csv", 8, '["expect_column_values_to_match_regex:phone"]'),
-    ("C0009", "李雷", "13800000000", "ll@example.com", "diamond", "2025-12-02", "上海", "S002",
-     "2026-01-05T10:00:00+08:00", "customers.csv", 12, '["expect_column_values_to_be_in_set:member_tier"]'),
+    # a city a spreadsheet would run as a formula: the export must defuse it, list must keep it
+    ("C0007", "王芳", "1391234567", "wf@example.com", "gold", "2025-12-01", "=HYPERLINK(\"http://x\")",
+     "S001", "2026-01-05T09:00:00+08:00", "customers.csv", 8,
+     '["expect_column_values_to_match_regex:phone"]'),
+    # a full-width e-mail, and a phone in Chinese numerals where the city should be (a shifted row)
+    ("C0009", "李雷", "13800000000", "ll＠example．com", "diamond", "2025-12-02",
+     "上海（电话：一三八〇〇一三八〇〇〇）", "S002", "2026-01-05T10:00:00+08:00", "customers.csv", 12,
+     '["expect_column_values_to_be_in_set:member_tier"]'),
 ]  # fmt: skip
 SCHEMA = """
 create table quarantine.pos_transactions (transaction_id varchar, store_id varchar, amount varchar,
@@ -86,9 +90,9 @@ def test_list_shows_every_table_with_file_line_and_failures(home):
 
 def test_list_of_one_table_and_day_keeps_values_unless_asked_to_defuse(home):
     rows = csv_rows(cxlake("list", "--table", "crm_customers", "--day", "2026-01-05").stdout)
-    assert rows[0]["phone"] == '=HYPERLINK("http://x")'  # output for further processing: as delivered
+    assert rows[0]["city"] == '=HYPERLINK("http://x")'  # output for further processing: as delivered
     safe = csv_rows(cxlake("list", "--table", "crm_customers", "--excel-safe").stdout)
-    assert safe[0]["phone"] == '\'=HYPERLINK("http://x")'
+    assert safe[0]["city"] == '\'=HYPERLINK("http://x")'
     assert csv_rows(cxlake("list", "--table", "crm_customers", "--day", "2026-01-06").stdout) == []
 
 
@@ -130,7 +134,8 @@ def test_a_later_reject_wins_and_both_stay_in_the_history(home):
     assert latest[("customers.csv", 8)].reason == "fake phone number"
     shown = cxlake("show", *base)
     assert shown.exit_code == 0
-    assert "王芳" in shown.stdout and "expect_column_values_to_match_regex:phone" in shown.stdout
+    assert "王**" in shown.stdout and "expect_column_values_to_match_regex:phone" in shown.stdout
+    assert "王芳" not in shown.stdout and "1391234567" not in shown.stdout
     assert "reject by wang" in shown.stdout
 
 
@@ -181,9 +186,9 @@ def test_export_csv_and_xlsx_are_formula_safe(home, tmp_path):
     result = cxlake("export", "--table", "crm_customers", "--out", str(out_csv))
     assert result.exit_code == 0, result.output
     rows = csv_rows(out_csv.read_bytes().decode("utf-8-sig"))
-    assert rows[0]["phone"] == '\'=HYPERLINK("http://x")'
+    assert rows[0]["city"] == '\'=HYPERLINK("http://x")'
     assert rows[0]["reason"] == "'=cmd|' /C calc'!A0"
-    assert rows[1]["phone"] == "13800000000"
+    assert rows[1]["phone"] == "*******0000"
 
     out_xlsx = tmp_path / "pos.xlsx"
     assert cxlake("export", "--table", "pos_transactions", "--out", str(out_xlsx)).exit_code == 0
@@ -193,3 +198,32 @@ def test_export_csv_and_xlsx_are_formula_safe(home, tmp_path):
     assert values["amount"] == "'-12.5"  # delivered as text, so defused like any text
     assert values["_source_row"] == 3  # numbers stay numbers
     assert values["_partition_date"].date() == date(2026, 1, 6)
+
+
+def test_rows_decisions_and_corrections_are_masked_in_every_command(home, tmp_path):
+    """Regression: quarantined CRM rows showed name, phone and e-mail unmasked to stewards (issue #12)."""
+    row = ("--table", "crm_customers", "--file", "customers.csv", "--row", "12")
+    released = cxlake(
+        "release", *row, "--set", "phone=13911112222", "--set", "name=李磊", "--by", "li",
+        "--reason", "客户来电更正：１３９ １１１１ ２２２２",
+    )  # fmt: skip
+    assert released.exit_code == 0, released.output
+    listed = csv_rows(cxlake("list", "--table", "crm_customers").stdout)[1]
+    assert (listed["name"], listed["phone"], listed["email"]) == ("李**", "*******0000", "***@example.com")
+    assert listed["city"] == "上海（电话：[phone]）"  # any text column: contact details masked, rest kept
+    assert listed["reason"] == "客户来电更正：[phone]"
+    history = csv_rows(cxlake("history").stdout)[0]
+    assert history["corrections"] == '{"name": "李**", "phone": "*******2222"}'
+    assert history["reason"] == "客户来电更正：[phone]"
+    shown = cxlake("show", *row).stdout
+    out = tmp_path / "crm.xlsx"
+    assert cxlake("export", "--table", "crm_customers", "--out", str(out)).exit_code == 0
+    exported = " ".join(str(cell.value) for line in openpyxl.load_workbook(out).active for cell in line)
+    for everything in (shown, exported, cxlake("list").stdout):
+        for personal in ("李雷", "13800000000", "ll＠example", "一三八〇〇", "13911112222", "李磊", "１３９"):
+            assert personal not in everything
+    # what the steward needs to decide stays readable
+    assert "diamond" in shown and "S002" in shown
+    # the stored decision keeps the correction as typed: the loader needs the real value
+    (decision,) = AppState(home / "app_state.sqlite").decision_history()
+    assert decision.corrections == {"phone": "13911112222", "name": "李磊"}

@@ -149,7 +149,7 @@ else:
     widgets.download_buttons(grid, "validation_grid", "data_quality")
 
 st.subheader(text["failing"])
-failing = data_access.failing_expectations(scope)
+failing = data_access.failing_expectations(scope, sees_pii=principal.sees_pii)
 if failing.empty:
     st.info(text["no_failing"])
 else:
@@ -174,12 +174,15 @@ else:
 st.subheader(text["browser"])
 tables = data_access.quarantine_tables(scope)
 table = st.selectbox(text["table"], options=tables, key=KEY_TABLE) if tables else None
-rows = data_access.quarantined_rows(scope, table) if table else None
+# Masked (names, phones, e-mails, contact details in any text) unless the role has PII rights.
+rows = data_access.quarantined_rows(scope, table, sees_pii=principal.sees_pii) if table else None
 state = AppState()
 if rows is None or rows.empty:
     st.info(text["no_quarantine"])
 else:
-    listing = quarantine.with_latest_decisions(rows, state.latest_decisions(table))
+    listing = quarantine.with_latest_decisions(
+        rows, state.latest_decisions(table), sees_pii=principal.sees_pii
+    )
     shown = listing.assign(
         failed=listing["_failed_expectations"].map(quarantine.failed_expectations).str.join(", ")
     )
@@ -221,7 +224,7 @@ else:
         (st.success if kind == "success" else st.error)(message)
 
 st.subheader(text["history"])
-history = quarantine.decisions_frame(state.decision_history())
+history = quarantine.decisions_frame(state.decision_history(), sees_pii=principal.sees_pii)
 if history.empty:
     st.info(text["no_history"])
 else:

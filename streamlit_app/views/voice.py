@@ -306,7 +306,9 @@ with brand_column:
     brand = pick(
         "drill_brand", [None, *competitors], lambda b: text["our_brand"] if b is None else b, "voice_brand"
     )
-texts = data_access.review_texts(scope, filters, keyword, touchpoint, sentiment, brand, DRILL_LIMIT)
+texts = data_access.review_texts(
+    scope, filters, keyword, touchpoint, sentiment, brand, DRILL_LIMIT, sees_pii=page.principal.sees_pii
+)
 st.caption(text["drill_count"].format(n=len(texts), limit=DRILL_LIMIT))
 if not texts.empty:
     texts = with_platform_names(texts).assign(
