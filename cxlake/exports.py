@@ -4,20 +4,42 @@ Quarantined rows are, by definition, data we did not trust; a delivered value su
 ``=HYPERLINK(...)`` or ``@SUM(...)`` must not become a live formula on a steward's machine (CSV/formula
 injection). Only text cells are touched, by prefixing a ``'``; numbers, dates and booleans keep their
 type, so a negative amount stays a number. Outputs meant for further processing keep values as they are.
+
+What counts as "starts a formula" is decided on the first visible character after NFKC, so the
+full-width ``＝＋－＠`` (which IMEs type and some spreadsheets accept), the small ``﹦﹢﹣﹫``, the minus
+sign ``−`` and a prefix hidden behind spaces or zero-width characters are defused like ``=``; a
+leading tab, carriage return or line feed is defused whatever follows it.
 """
 
 from __future__ import annotations
 
 import io
+import unicodedata
 
 import pandas as pd
 
-# What Excel, LibreOffice and Google Sheets treat as the start of a formula (OWASP's list).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# What Excel, LibreOffice and Google Sheets treat as the start of a formula (OWASP's list), after NFKC.
+FORMULA_PREFIXES = frozenset("=+-@")
+# Characters that start a cell's text and may make a spreadsheet split or evaluate it.
+CONTROL_PREFIXES = ("\t", "\r", "\n")
+# Look-alikes NFKC keeps apart from their ASCII forms: MINUS SIGN, HEAVY MINUS and PLUS SIGNS.
+_LOOK_ALIKES = frozenset("\u2212\u2796\u2795")
+
+
+def starts_formula(value: str) -> bool:
+    """Whether a spreadsheet could read ``value`` as a formula: a control character first, or a
+    formula sign (in any width) as the first character that is not a space or invisible."""
+    if value.startswith(CONTROL_PREFIXES):
+        return True
+    for char in value:
+        if char.isspace() or unicodedata.category(char) == "Cf":
+            continue
+        return char in _LOOK_ALIKES or unicodedata.normalize("NFKC", char)[:1] in FORMULA_PREFIXES
+    return False
 
 
 def _defuse(value: object) -> object:
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    if isinstance(value, str) and starts_formula(value):
         return "'" + value
     return value
 

@@ -25,9 +25,42 @@ from cxlake.exports import excel_safe, to_csv_bytes, to_xlsx_bytes
         ("上海 = 好", "上海 = 好"),  # only the first character matters
         ("13800000000", "13800000000"),
         ("", ""),
+        # regression (issue #12): only ASCII = + - @ were caught
+        ("＝1+1", "'＝1+1"),  # full-width, as a Chinese IME types it
+        ("＋86 138", "'＋86 138"),
+        ("－2", "'－2"),
+        ("＠SUM(A1)", "'＠SUM(A1)"),
+        ("﹦1+1", "'﹦1+1"),  # small form variants
+        ("﹢1", "'﹢1"),
+        ("﹣1", "'﹣1"),
+        ("﹫SUM(A1)", "'﹫SUM(A1)"),
+        ("⁼1", "'⁼1"),  # superscript equals, NFKC '='
+        ("\u22121", "'\u22121"),  # MINUS SIGN
+        ("\u2796 1", "'\u2796 1"),  # HEAVY MINUS SIGN
+        (" =1+1", "' =1+1"),  # behind a space
+        ("\u3000＝1+1", "'\u3000＝1+1"),  # behind an ideographic space
+        ("\u00a0=1", "'\u00a0=1"),  # behind a no-break space
+        ("\u200b=1", "'\u200b=1"),  # behind a zero-width space
+        ("\ufeff@x", "'\ufeff@x"),  # behind a byte-order mark
+        ("\n=1", "'\n=1"),  # a line feed first
+        ("=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"),  # DDE
+        ("＝cmd|' /C calc'!A0", "'＝cmd|' /C calc'!A0"),  # DDE, full-width
+        ("@cmd|'/c calc'!A0", "'@cmd|'/c calc'!A0"),
+        ("   ", "   "),  # only spaces: nothing to run
+        ("a=1", "a=1"),
+        ("好＝1", "好＝1"),
+        ("１＋１", "１＋１"),  # full-width digits first: a number, not a formula
+        ("'=1", "'=1"),  # already quoted
     ],
-    ids=["equals", "plus", "minus", "at", "tab", "cr", "hyperlink", "inner-equals", "digits", "empty"],
-)
+    ids=[
+        "equals", "plus", "minus", "at", "tab", "cr", "hyperlink", "inner-equals", "digits", "empty",
+        "fullwidth-equals", "fullwidth-plus", "fullwidth-minus", "fullwidth-at", "small-equals",
+        "small-plus", "small-minus", "small-at", "superscript-equals", "minus-sign", "heavy-minus",
+        "space-equals", "ideographic-space", "nbsp", "zero-width-space", "bom", "line-feed", "dde",
+        "dde-fullwidth", "dde-at", "only-spaces", "inner-ascii", "inner-fullwidth", "fullwidth-digits",
+        "quoted",
+    ],
+)  # fmt: skip
 def test_text_cells_that_start_a_formula_get_a_quote(value, expected):
     frame = pd.DataFrame({"text": [value]})
     assert excel_safe(frame)["text"].tolist() == [expected]
@@ -76,3 +109,14 @@ def test_xlsx_bytes_hold_text_not_formulas_and_keep_numbers_and_times():
     assert (phone.value, phone.data_type) == ("'=1+1", "s")
     assert amount.value == -12.5
     assert at.value == datetime(2026, 1, 5, 12, 0)  # written in UTC: Excel has no time zones
+
+
+def test_a_full_width_formula_stays_text_in_csv_and_xlsx():
+    """Regression (issue #12): ``＝HYPERLINK(…)`` passed the ASCII-only check."""
+    frame = pd.DataFrame({"comment": ['＝HYPERLINK("http://evil","点我")'], "＝col": ["x"]})
+    parsed = pd.read_csv(io.BytesIO(to_csv_bytes(frame)), encoding="utf-8-sig", dtype=str)
+    assert parsed.columns.tolist() == ["comment", "'＝col"]
+    assert parsed["comment"].tolist() == ['\'＝HYPERLINK("http://evil","点我")']
+    sheet = openpyxl.load_workbook(io.BytesIO(to_xlsx_bytes(frame))).active
+    assert [cell.value for cell in sheet[1]] == ["comment", "'＝col"]
+    assert (sheet["A2"].value, sheet["A2"].data_type) == ('\'＝HYPERLINK("http://evil","点我")', "s")
