@@ -122,10 +122,12 @@ def _query_in_child(
     hidden = _host_paths(serving, temp_dir)
     try:
         with _sandbox(principal, Path(serving), config) as (connection, exposed):
+            # The check's refusals quote only the statement; DuckDB's errors may name host paths.
             check_statement(sql, frozenset(exposed))
-            return _execute(connection, sql, limits)
-    except QueryRefused as refusal:
-        raise QueryRefused(_scrub(str(refusal), hidden)) from None
+            try:
+                return _execute(connection, sql, limits)
+            except QueryRefused as failure:
+                raise QueryRefused(_scrub(str(failure), hidden)) from None
     except duckdb.Error as error:  # the sandbox itself failed (a damaged serving copy, the spill folder)
         raise QueryRefused(_scrub(f"failed: {_first_line(error)}", hidden)) from None
 
