@@ -4,22 +4,28 @@ Each asset reads the texts from a relation dbt built (reviews in their latest de
 comments) and scores only rows that are new, whose text changed, or that another model or other
 word lists and aspect rules (:func:`cxlake.text.scoring.rules_version`) scored: a daily run
 scores that day's deliveries, and a new model or an edited stopword list rescores everything.
-Scores go to ``enrich.*``, which dbt reads as sources for the voice-of-customer marts. Keywords
-are ranked against the IDF of every current text of the relation, not of the day's batch alone;
-each row keeps its distinct keywords (``keyword_terms``) so that IDF is counted without
-segmenting the stored texts again.
+Scores go to ``enrich.*``, which dbt reads as sources for the voice-of-customer marts.
+
+Everything stored per text depends on that text alone (and the model and rules), never on the
+rest of the corpus, so the tables hold the same rows however the days were loaded. That is why
+no keyword ranking is stored: a TF-IDF ranking depends on every other text (the IDF), and a
+ranking stored at scoring time would keep the IDF of the day it was scored. Reviews keep their
+keyword term counts instead (``enrich.review_terms``), from the same segmentation that sentiment
+uses, and dbt ranks them over the whole current corpus on every build
+(``intermediate.int_reviews__keywords``).
 """
 
 from __future__ import annotations
 
 import time
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
-from dagster import AssetKey, MaterializeResult, asset
+from dagster import AssetKey, AssetSpec, MaterializeResult, asset, multi_asset
 
-from cxlake.text.keywords import document_frequency
 from cxlake.text.scoring import rules_version, score_texts
 from cxlake.text.sentiment import load_model
 from orchestration.resources import Warehouse
@@ -29,11 +35,13 @@ GROUP = "enrich"
 
 @dataclass(frozen=True)
 class ScoredTable:
-    """One enrich table: its key column and the query giving (key, text) for every current row."""
+    """One enrich table: its key column and the query giving (key, text) for every current row;
+    ``terms_table`` also keeps each text's keyword term counts, for a corpus-wide keyword ranking."""
 
     table: str
     key: str
     texts_sql: str
+    terms_table: str | None = None
 
 
 # Each review once, in its latest delivery (the rule marts.fct_reviews applies).
@@ -47,6 +55,7 @@ REVIEW_SCORES = ScoredTable(
             partition by review_key order by delivered_on desc, posted_at desc, content
         ) = 1
     """,
+    terms_table="review_terms",
 )
 
 # One row per response with a written comment.
@@ -79,21 +88,60 @@ def _create_table(connection: duckdb.DuckDBPyConnection, spec: ScoredTable) -> N
             content_sha256 varchar not null,
             sentiment_score double,
             sentiment_label varchar,
-            keywords varchar,
             aspects varchar,
             model_version varchar not null,
-            scored_at timestamptz not null
+            scored_at timestamptz not null,
+            rules_version varchar
         )
         """
     )
-    # added after the first release: tables built before score every row once more (rules unknown)
+    # tables built before rules versions: every row is scored once more (its rules are unknown)
     connection.execute(f"alter table enrich.{spec.table} add column if not exists rules_version varchar")
-    connection.execute(f"alter table enrich.{spec.table} add column if not exists keyword_terms varchar")
+    columns = {
+        name
+        for (name,) in connection.execute(
+            "select column_name from information_schema.columns"
+            " where table_catalog = current_database() and table_schema = 'enrich' and table_name = ?",
+            [spec.table],
+        ).fetchall()
+    }
+    if columns & {"keywords", "keyword_terms"}:
+        # tables that stored keywords ranked at scoring time: those go, and every row is scored once
+        # more so that its terms are kept
+        connection.execute(f"alter table enrich.{spec.table} drop column if exists keywords")
+        connection.execute(f"alter table enrich.{spec.table} drop column if exists keyword_terms")
+        connection.execute(f"update enrich.{spec.table} set rules_version = null")
+    if spec.terms_table:
+        connection.execute(
+            f"""
+            create table if not exists enrich.{spec.terms_table} (
+                {spec.key} varchar not null,
+                term varchar not null,
+                term_count integer not null,
+                first_position integer not null,
+                primary key ({spec.key}, term)
+            )
+            """
+        )
+
+
+def term_rows(keys: pd.Series, keyword_terms: pd.Series) -> pd.DataFrame:
+    """One row per text and keyword: key, term, term_count (uses in the text) and first_position
+    (1 = the text's first keyword), from :func:`cxlake.text.scoring.score_texts`' ``keyword_terms``
+    (each keyword as often as used, in first-seen order; <NA> for a blank text, which has none)."""
+    rows = [
+        (key, term, count, position)
+        for key, terms in zip(keys, keyword_terms, strict=True)
+        if isinstance(terms, str)
+        for position, (term, count) in enumerate(Counter(terms.split()).items(), start=1)
+    ]
+    frame = pd.DataFrame(rows, columns=["key", "term", "term_count", "first_position"])
+    return frame.astype({"key": "string", "term": "string", "term_count": "int32", "first_position": "int32"})
 
 
 def score_new_rows(connection: duckdb.DuckDBPyConnection, spec: ScoredTable) -> ScoringCounts:
     """Score the rows whose (key, text hash, model version, rules version) is not in the table yet,
-    delete+insert them, and drop rows whose key left the source, in one transaction.
+    delete+insert them (and their terms), and drop rows whose key left the source, in one transaction.
 
     Identifiers in the SQL are this module's constants; values are bound parameters.
     """
@@ -112,19 +160,15 @@ def score_new_rows(connection: duckdb.DuckDBPyConnection, spec: ScoredTable) -> 
                 and scores.model_version = ?
                 and scores.rules_version = ?,
                 false
-            ) as is_current,
-            scores.keyword_terms
+            ) as is_current
         from texts
         left join enrich.{spec.table} as scores on texts.key = scores.{spec.key}
         order by texts.key
         """,
         [model.version, rules],
     ).df()
-    is_current = candidates["is_current"].astype(bool)
-    pending = candidates[~is_current].reset_index(drop=True)
-    kept_terms = candidates.loc[is_current, "keyword_terms"].dropna()
-    background = document_frequency(terms.split() for terms in kept_terms)
-    scores = score_texts(pending["text"].tolist(), model=model, background=background, with_terms=True)
+    pending = candidates[~candidates["is_current"].astype(bool)].reset_index(drop=True)
+    scores = score_texts(pending["text"].tolist(), model=model, with_terms=spec.terms_table is not None)
     rows = pd.concat(
         [pd.DataFrame({"key": pending["key"], "content_sha256": pending["content_sha256"]}), scores], axis=1
     )
@@ -141,49 +185,87 @@ def score_new_rows(connection: duckdb.DuckDBPyConnection, spec: ScoredTable) -> 
             content_sha256,
             cast(nullif(sentiment_score, '') as double) as sentiment_score,
             nullif(sentiment_label, '') as sentiment_label,
-            keywords,
             aspects,
             ? as model_version,
             current_timestamp as scored_at,
-            ? as rules_version,
-            keyword_terms
+            ? as rules_version
         from pending_scores
         """,
         [model.version, rules],
     )
-    connection.unregister("pending_scores")
     (removed,) = connection.execute(
         f"delete from enrich.{spec.table} where {spec.key} not in (select key from ({spec.texts_sql}))"
     ).fetchone()
+    if spec.terms_table:
+        connection.register("pending_terms", term_rows(rows["key"], rows["keyword_terms"]))
+        connection.execute(
+            f"""
+            delete from enrich.{spec.terms_table}
+            where {spec.key} in (select key from pending_scores)
+                or {spec.key} not in (select {spec.key} from enrich.{spec.table})
+            """
+        )
+        connection.execute(
+            f"""
+            insert into enrich.{spec.terms_table} by name
+            select key as {spec.key}, term, term_count, first_position from pending_terms
+            """
+        )
+        connection.unregister("pending_terms")
+    connection.unregister("pending_scores")
     connection.commit()
     return ScoringCounts(len(pending), len(candidates) - len(pending), removed, model.version, rules)
 
 
-def _materialize(warehouse: Warehouse, spec: ScoredTable) -> MaterializeResult:
+def _materialize(warehouse: Warehouse, spec: ScoredTable) -> tuple[dict[str, object], int | None]:
+    """Score the spec's new rows: the scores' materialization metadata, and the terms table's row
+    count (None without one)."""
     started = time.perf_counter()
     with warehouse.connect() as connection:
         counts = score_new_rows(connection, spec)
-    return MaterializeResult(
-        metadata={
-            "rows_scored": counts.scored,
-            "rows_skipped": counts.skipped,
-            "rows_removed": counts.removed,
-            "model_version": counts.model_version,
-            "rules_version": counts.rules_version,
-            "seconds": round(time.perf_counter() - started, 2),
-        }
-    )
+        terms = (
+            connection.execute(f"select count(*) from enrich.{spec.terms_table}").fetchone()[0]
+            if spec.terms_table
+            else None
+        )
+    metadata = {
+        "rows_scored": counts.scored,
+        "rows_skipped": counts.skipped,
+        "rows_removed": counts.removed,
+        "model_version": counts.model_version,
+        "rules_version": counts.rules_version,
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+    return metadata, terms
 
 
-@asset(
-    key=["enrich", REVIEW_SCORES.table],
-    group_name=GROUP,
-    deps=[AssetKey(["staging", "stg_reviews__reviews"])],
-    kinds={"duckdb", "scikit-learn"},
-    description="Sentiment, keywords and journey aspects of each review (latest delivery); new texts only.",
+REVIEWS_KEY = AssetKey(["staging", "stg_reviews__reviews"])
+
+
+@multi_asset(
+    name="enrich__review_scores",
+    specs=[
+        AssetSpec(
+            ["enrich", REVIEW_SCORES.table],
+            group_name=GROUP,
+            deps=[REVIEWS_KEY],
+            kinds={"duckdb", "scikit-learn"},
+            description="Sentiment and journey aspects of each review (latest delivery); new texts only.",
+        ),
+        AssetSpec(
+            ["enrich", "review_terms"],
+            group_name=GROUP,
+            deps=[REVIEWS_KEY],
+            kinds={"duckdb"},
+            description="Each review's keywords and how often it uses them (no ranking: dbt ranks them "
+            "over the whole corpus); written with the review's scores.",
+        ),
+    ],
 )
-def review_scores(warehouse: Warehouse) -> MaterializeResult:
-    return _materialize(warehouse, REVIEW_SCORES)
+def review_scores(warehouse: Warehouse) -> Iterator[MaterializeResult]:
+    metadata, terms = _materialize(warehouse, REVIEW_SCORES)
+    yield MaterializeResult(asset_key=["enrich", REVIEW_SCORES.table], metadata=metadata)
+    yield MaterializeResult(asset_key=["enrich", "review_terms"], metadata={"rows": terms})
 
 
 @asset(
@@ -191,10 +273,11 @@ def review_scores(warehouse: Warehouse) -> MaterializeResult:
     group_name=GROUP,
     deps=[AssetKey(["intermediate", "int_surveys__responses_pivoted"])],
     kinds={"duckdb", "scikit-learn"},
-    description="Sentiment, keywords and journey aspects of each survey comment; new texts only.",
+    description="Sentiment and journey aspects of each survey comment; new texts only.",
 )
 def comment_scores(warehouse: Warehouse) -> MaterializeResult:
-    return _materialize(warehouse, COMMENT_SCORES)
+    metadata, _ = _materialize(warehouse, COMMENT_SCORES)
+    return MaterializeResult(metadata=metadata)
 
 
 text_assets = [review_scores, comment_scores]

@@ -1,4 +1,5 @@
-"""The text-scoring assets on a small real warehouse: only new or changed texts are scored."""
+"""The text-scoring assets on a small real warehouse: only new or changed texts are scored, and
+what is stored per text depends on that text alone, so the tables do not depend on load order."""
 
 from __future__ import annotations
 
@@ -49,17 +50,15 @@ def _seed(warehouse) -> None:
 
 
 def _run(warehouse) -> dict[str, dict]:
-    """Materialize both assets; each one's metadata (scored / skipped / removed) by table."""
+    """Materialize both assets; each enrich table's metadata (scored / skipped / removed) by table."""
     result = materialize(
         [review_scores, comment_scores], resources={"warehouse": Warehouse(path=str(warehouse))}
     )
     assert result.success
     return {
-        table: {
-            name: value.value
-            for name, value in result.asset_materializations_for_node(f"enrich__{table}")[0].metadata.items()
-        }
-        for table in ("review_scores", "comment_scores")
+        event.asset_key.path[-1]: {name: value.value for name, value in event.metadata.items()}
+        for node in ("enrich__review_scores", "enrich__comment_scores")
+        for event in result.asset_materializations_for_node(node)
     }
 
 
@@ -129,20 +128,71 @@ def test_a_new_model_version_rescores_what_the_old_one_scored(warehouse):
     ]
 
 
-def test_a_days_keywords_are_ranked_against_every_review_not_the_day_alone(warehouse):
-    # regression: a daily run built the IDF from that day's texts, so 拿铁 (in another review too)
-    # ranked first in a one-review batch
-    _run(warehouse)
-    edited = "拿铁很好喝，店员很热情"
+TERMS_SQL = "select review_key, term, term_count, first_position from enrich.review_terms order by all"
+
+
+def test_each_review_keeps_its_keyword_counts_in_first_seen_order(warehouse):
+    meta = _run(warehouse)
+    assert _rows(warehouse, TERMS_SQL) == [
+        ("dianping:1", "咖啡", 1, 1), ("dianping:1", "好喝", 1, 2), ("dianping:1", "店员", 1, 3),
+        ("dianping:1", "热情", 1, 4),
+        ("dianping:2", "四十分钟", 1, 1), ("dianping:2", "太慢", 1, 2), ("dianping:2", "拿铁", 1, 3),
+    ]  # fmt: skip
+    assert meta["review_terms"]["rows"] == 7  # the blank review meituan:3 has none
+    columns = [
+        name for (name,) in _rows(warehouse, "select column_name from (describe enrich.review_scores)")
+    ]
+    assert "keywords" not in columns  # a ranking depends on the corpus: dbt ranks, the asset does not
+
+
+def test_a_word_used_twice_counts_twice_and_keeps_its_first_place(warehouse):
+    edited = "拿铁很好喝，拿铁很香，拿铁"
     with duckdb.connect(str(warehouse)) as connection:
         connection.execute(
             "update staging.stg_reviews__reviews set content = ? where review_key = 'dianping:1'", [edited]
         )
     _run(warehouse)
-    assert score_texts([edited], workers=1).loc[0, "keywords"] == "拿铁 好喝 店员 热情"
-    assert _rows(warehouse, "select keywords from enrich.review_scores where review_key = 'dianping:1'") == [
-        ("好喝 店员 热情 拿铁",)
-    ]
+    terms = _rows(
+        warehouse, TERMS_SQL.replace("order by all", "where review_key = 'dianping:1' order by all")
+    )
+    assert terms == [("dianping:1", "好喝", 1, 2), ("dianping:1", "拿铁", 3, 1)]
+
+
+def test_the_stored_terms_do_not_depend_on_the_order_the_reviews_came_in(tmp_path):
+    # regression: keywords were ranked against the corpus of the day a text was scored, so a
+    # build of days 1-10 then 1-14 kept other keywords than a build of days 1-14 at once
+    day_by_day, at_once = tmp_path / "day_by_day.duckdb", tmp_path / "at_once.duckdb"
+    _seed(at_once)
+    _run(at_once)
+    _seed(day_by_day)
+    with duckdb.connect(str(day_by_day)) as connection:
+        connection.execute("delete from staging.stg_reviews__reviews where delivered_on > '2026-03-02'")
+    _run(day_by_day)
+    with duckdb.connect(str(day_by_day)) as connection:
+        connection.executemany(
+            "insert into staging.stg_reviews__reviews values (?, ?, timestamp '2026-03-02 10:00', ?)",
+            [row for row in REVIEWS if row[2] > "2026-03-02"],
+        )
+    _run(day_by_day)
+    stored = (
+        "select review_key, content_sha256, sentiment_score, aspects from enrich.review_scores order by all"
+    )
+    assert _rows(day_by_day, TERMS_SQL) == _rows(at_once, TERMS_SQL)
+    assert _rows(day_by_day, stored) == _rows(at_once, stored)
+    # and a text scored alone keeps the counts it has among the others
+    alone = score_texts([REVIEWS[2][1]], workers=1, with_terms=True).loc[0, "keyword_terms"]
+    assert alone == "四十分钟 太慢 拿铁"
+
+
+def test_a_changed_or_vanished_review_takes_its_terms_along(warehouse):
+    _run(warehouse)
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute(
+            "update staging.stg_reviews__reviews set content = '难喝，失望' where review_key = 'dianping:1'"
+        )
+        connection.execute("delete from staging.stg_reviews__reviews where review_key = 'dianping:2'")
+    _run(warehouse)
+    assert _rows(warehouse, TERMS_SQL) == [("dianping:1", "失望", 1, 2), ("dianping:1", "难喝", 1, 1)]
 
 
 def test_other_word_lists_or_aspect_rules_rescore_what_they_scored(warehouse):
@@ -176,5 +226,22 @@ def test_a_table_from_before_rules_versions_upgrades_in_place_and_is_rescored(wa
     meta = _run(warehouse)
     assert (meta["comment_scores"]["rows_scored"], meta["comment_scores"]["rows_skipped"]) == (2, 0)
     assert _rows(
-        warehouse, "select keyword_terms from enrich.comment_scores where response_key = 'wjx_instore:9'"
-    ) == [("价格 太贵",)]
+        warehouse, "select rules_version from enrich.comment_scores where response_key = 'wjx_instore:9'"
+    ) == [(rules_version(),)]
+
+
+def test_a_table_that_stored_ranked_keywords_drops_them_and_is_rescored_with_its_terms(warehouse):
+    # the layout before keywords were ranked in dbt: keywords and keyword_terms, rules current
+    _run(warehouse)
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("drop table enrich.review_terms")
+        connection.execute("alter table enrich.review_scores add column keywords varchar")
+        connection.execute("alter table enrich.review_scores add column keyword_terms varchar")
+    meta = _run(warehouse)
+    assert (meta["review_scores"]["rows_scored"], meta["review_scores"]["rows_skipped"]) == (3, 0)
+    columns = [
+        name for (name,) in _rows(warehouse, "select column_name from (describe enrich.review_scores)")
+    ]
+    assert not {"keywords", "keyword_terms"} & set(columns)
+    assert len(_rows(warehouse, TERMS_SQL)) == 7
+    assert _run(warehouse)["review_scores"]["rows_scored"] == 0  # upgraded once, not on every run

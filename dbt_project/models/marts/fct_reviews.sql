@@ -10,6 +10,10 @@ scores as (
     select * from {{ ref('stg_enrich__review_scores') }}
 ),
 
+keywords as (
+    select * from {{ ref('int_reviews__keywords') }}
+),
+
 stores as (
     select * from {{ ref('dim_store') }}
 ),
@@ -70,7 +74,8 @@ final as (
         scores.sentiment_score,
         scores.sentiment_label,
         scores.aspects,
-        scores.keywords,
+        -- '' for a scored text without keywords (or a blank one); NULL for a review not scored yet
+        case when scores.review_key is not null then coalesce(keywords.keywords, '') end as keywords,
         case
             when latest_reviews.rating >= 4 then scores.sentiment_label = 'negative'
             when latest_reviews.rating <= 2 then scores.sentiment_label = 'positive'
@@ -80,6 +85,8 @@ final as (
     from latest_reviews
     left join scores
         on latest_reviews.review_key = scores.review_key
+    left join keywords
+        on latest_reviews.review_key = keywords.review_key
     left join stores
         on latest_reviews.store_id = stores.store_id
     left join competitor_cities

@@ -12,7 +12,6 @@ with source as (
         cast(null as {{ dbt.type_string() }}) as content_sha256,
         cast(null as {{ dbt.type_float() }}) as sentiment_score,
         cast(null as {{ dbt.type_string() }}) as sentiment_label,
-        cast(null as {{ dbt.type_string() }}) as keywords,
         cast(null as {{ dbt.type_string() }}) as aspects,
         cast(null as {{ dbt.type_string() }}) as model_version,
         cast(null as {{ dbt.type_timestamp() }}) as scored_at
@@ -28,7 +27,6 @@ renamed as (
         -- text
         sentiment_label,
         aspects,
-        keywords,
         model_version,
         -- numerics
         sentiment_score,
