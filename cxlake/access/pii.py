@@ -201,6 +201,31 @@ def _may_hold_contact(text: str) -> bool:
     return False
 
 
+_BRACKETS = dict(zip("(（[【〔「<《{", ")）]】〕」>》}", strict=True))
+_CLOSING = {close: open_ for open_, close in _BRACKETS.items()}
+
+
+def _with_brackets(text: str, finding: Finding) -> Finding:
+    """``finding`` widened by the bracket that opens or closes one inside it, so "(138)0013 8000"
+    is masked whole rather than leaving a stray "(" before the mask."""
+    opened: list[str] = []
+    unopened = ""
+    for char in text[finding.start : finding.end]:
+        if char in _BRACKETS:
+            opened.append(char)
+        elif char in _CLOSING:
+            if opened and opened[-1] == _CLOSING[char]:
+                opened.pop()
+            elif not opened and not unopened:
+                unopened = _CLOSING[char]
+    start, end = finding.start, finding.end
+    if unopened and start > 0 and text[start - 1] == unopened:
+        start -= 1
+    if opened and end < len(text) and text[end] == _BRACKETS[opened[-1]]:
+        end += 1
+    return Finding(finding.label, start, end)
+
+
 def find_contacts(text: str) -> list[Finding]:
     """Every contact detail in ``text``, in order, none overlapping."""
     if not text or not _may_hold_contact(text):
@@ -213,7 +238,7 @@ def find_contacts(text: str) -> list[Finding]:
             start, end = match.span(rule.group)
             if rule.accept is not None and not rule.accept(folded[start:end]):
                 continue
-            found = Finding(rule.label, origin[start], origin[end - 1] + 1)
+            found = _with_brackets(text, Finding(rule.label, origin[start], origin[end - 1] + 1))
             if not any(found.start < other.end and other.start < found.end for other in taken):
                 taken.append(found)
     return sorted(taken, key=lambda finding: finding.start)

@@ -1,0 +1,234 @@
+"""The one masker of personal data: contact details in customers' text, in every form they write them.
+
+Two tables pin it: forms that must be masked (each with the exact text an analyst then reads) and
+texts that must come back unchanged, so masking never destroys what a comment says. When a new form
+turns up in the data, add it to the first table.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from cxlake.access import pii
+from cxlake.access.pii import Finding, find_contacts, mask_free_text
+
+MUST_MASK = [
+    # --- mobiles: ASCII, with every separator customers use ---
+    ("请回电13800138000", "请回电[phone]"),
+    ("请回电 138 0013 8000 谢谢", "请回电 [phone] 谢谢"),
+    ("138-0013-8000", "[phone]"),
+    ("138.0013.8000", "[phone]"),
+    ("138_0013_8000", "[phone]"),
+    ("138/0013/8000", "[phone]"),
+    ("138·0013·8000", "[phone]"),
+    ("138、0013、8000", "[phone]"),
+    ("(138)0013-8000", "[phone]"),
+    ("【138】【0013】【8000】", "[phone]"),
+    ("138 - 0013 - 8000", "[phone]"),
+    ("1 3 8 0 0 1 3 8 0 0 0", "[phone]"),
+    ("tel13800138000", "tel[phone]"),
+    ("13800138000abc", "[phone]abc"),
+    # --- mobiles in other widths, scripts and numerals ---
+    ("１３８００１３８０００", "[phone]"),  # full-width digits
+    ("１３８－００１３－８０００", "[phone]"),  # full-width hyphens too
+    ("１３８\u3000００１３\u3000８０００", "[phone]"),  # ideographic spaces
+    ("一三八零零一三八零零零", "[phone]"),  # Chinese numerals
+    ("一三八〇〇一三八〇〇〇", "[phone]"),  # 〇 for zero
+    ("幺三八洞洞幺三八洞洞洞", "[phone]"),  # spoken forms: 幺 one, 洞 zero
+    ("壹叁捌零零壹叁捌零零零", "[phone]"),  # financial numerals
+    ("一三八 ○○一三 八○○○", "[phone]"),  # ○ (white circle) for zero, spaced
+    ("138零零一三8000", "[phone]"),  # mixed
+    ("①③⑧⓪⓪①③⑧⓪⓪⓪", "[phone]"),  # circled digits
+    ("𝟏𝟑𝟖𝟎𝟎𝟏𝟑𝟖𝟎𝟎𝟎", "[phone]"),  # mathematical bold digits
+    ("١٣٨٠٠١٣٨٠٠٠", "[phone]"),  # Arabic-Indic digits
+    ("1\u200b3\u200b8\u200b0\u200b0\u200b1\u200b3\u200b8\u200b0\u200b0\u200b0", "[phone]"),  # zero-width
+    ("138\u00ad0013\u00ad8000", "[phone]"),  # soft hyphens
+    # --- country prefixes, landlines, other countries ---
+    ("+86 138 0013 8000", "[phone]"),
+    ("+86-13800138000", "[phone]"),
+    ("＋８６ １３８００１３８０００", "[phone]"),
+    ("0086 13800138000", "[phone]"),
+    ("8613800138000", "[phone]"),
+    ("010-1234 5678", "[phone]"),
+    ("(010)12345678", "[phone]"),
+    ("（0755）8765 4321", "[phone]"),
+    ("021-6123456", "[phone]"),
+    ("+86 10 1234 5678", "[phone]"),
+    ("+1 415 555 0100", "[phone]"),
+    ("+44 20 7946 0958", "[phone]"),
+    # --- a number after a word that announces one, whatever its shape ---
+    ("电话：6234 5678", "电话：[phone]"),
+    ("手机号码是 62345678", "手机号码是 [phone]"),
+    ("call me 5556 1234", "call me [phone]"),
+    ("有事拨打 95588 转 1", "有事拨打 [phone] 转 1"),
+    # --- e-mail addresses ---
+    ("写信到 wf@example.com 吧", "写信到 [email] 吧"),
+    ("WF.Li+cx@Mail.Example.COM", "[email]"),
+    ("wf＠example．com", "[email]"),  # full-width @ and dot
+    ("ｗｆ＠ｅｘａｍｐｌｅ．ｃｏｍ", "[email]"),  # all full-width
+    ("wf@example。com", "[email]"),  # ideographic full stop as the dot
+    ("wf﹫example.com", "[email]"),  # small @
+    ("wf @ example . com", "[email]"),
+    ("wf(at)example(dot)com", "[email]"),
+    ("wf [at] example [dot] com", "[email]"),
+    ("wf（at）example（dot）com", "[email]"),
+    ("wf at example dot com", "[email]"),
+    ("wf#qq.com", "[email]"),  # '#' for '@' to get past filters
+    ("wf艾特qq点com", "[email]"),
+    ("张三@qq.com", "[email]"),  # non-Latin local part (三 is a name here, not a digit)
+    ("用户名@163。com", "[email]"),
+    ("иван@mail.ru", "[email]"),
+    ("写信wf@example.com。谢谢", "写信[email]。谢谢"),  # the CJK before and the 。 after are kept
+    ("13800138000@163.com", "[email]"),
+    ("123456@qq", "[email]"),  # provider without its top-level domain
+    ("邮箱 wf@例子.中国 不对, wf@example.中国", "邮箱 wf@例子.中国 不对, [email]"),
+    # --- WeChat, QQ ---
+    ("加我微信：wxid_abc123", "加我微信：[wechat]"),
+    ("微信号 Cx-Lover_88", "微信号 [wechat]"),
+    ("vx: abc12345", "vx: [wechat]"),
+    ("VX abc12345", "VX [wechat]"),
+    ("ｖｘ：ａｂｃ１２３４５", "ｖｘ：[wechat]"),  # full-width keyword and id
+    ("v：wf_2026_cafe", "v：[wechat]"),
+    ("微信 13800138000", "微信 [phone]"),  # a WeChat id that is a phone is a phone
+    ("QQ 123456789", "QQ [qq]"),
+    ("qq号：1234 5678", "qq号：[qq]"),
+    ("扣扣 一二三四五六七八九", "扣扣 [qq]"),
+    ("ＱＱ：１２３４５６７８", "ＱＱ：[qq]"),
+    # --- ID cards and bank cards ---
+    ("身份证11010119900307123X", "身份证[id]"),
+    ("110101 19900307 123x", "[id]"),
+    ("１１０１０１１９９００３０７１２３Ｘ", "[id]"),
+    ("退款到 6222 0212 3456 7890 128", "退款到 [card]"),  # passes Luhn
+    ("卡号4111-1111-1111-1111", "卡号[card]"),
+    # --- several in one text, and the rest kept ---
+    ("太慢了，请回电 138 0000 1234 或 wf@example.com", "太慢了，请回电 [phone] 或 [email]"),
+    ("wf@example.com,13900139000 13800138000", "[email],[phone] [phone]"),
+    ("2026-03-04 10:30 电话13800138000", "2026-03-04 10:30 电话[phone]"),
+]
+
+MUST_KEEP = [
+    "太慢了",
+    "等了快二十分钟。有点失望😡",
+    "35元",
+    "拿铁 35.5 元，美式 28 元",
+    "总共花了 1,380,013 元",
+    "2026-03-04",
+    "2026/03/04 10:30",
+    "2026年3月4日",
+    "二〇二六年三月四日",
+    "12:30",
+    "13:00-14:00 15:00-16:00",
+    "营业时间9:00-22:00",
+    "点了3杯，等了2次",
+    "一杯两杯三杯",
+    "三五个朋友一起来",
+    "一二三四五六七八九十",
+    "S001 门店",
+    "在 S001 和 S002 之间",
+    "订单号 T20260304000123",
+    "订单号 20260304123456789",  # 17 digits: not a phone, an ID card, or a Luhn card
+    "会员卡 1234",
+    "打了 3 次电话都没人接",
+    "电话一直打不通",
+    "联系了5个店员",
+    "等了20分钟 (约 1200 秒)",
+    "1 2 3 4 5 6 7 8 9 10",
+    "评分 4.5/5",
+    "满 100 减 20",
+    "第 10086 号",  # five digits with no announcing word
+    "vitamins and very good coffee",
+    "微信支付很方便",
+    "qq音乐放的歌好听",
+    "meet at the store",
+    "#好喝# 推荐",
+    "price@store 35",  # no domain
+    "a@b",  # no domain, no known provider
+    "3.1415926",
+    "温度 -5°C",
+    "",
+]
+
+
+@pytest.mark.parametrize(("text", "masked"), MUST_MASK, ids=[f"{i:02d}" for i in range(len(MUST_MASK))])
+def test_contact_details_in_text_are_masked_in_every_form(text, masked):
+    assert mask_free_text(text) == masked
+
+
+@pytest.mark.parametrize("text", MUST_KEEP, ids=[f"{i:02d}" for i in range(len(MUST_KEEP))])
+def test_text_without_contact_details_comes_back_unchanged(text):
+    assert mask_free_text(text) == text
+
+
+def test_the_tables_are_big_enough_to_mean_something():
+    assert len(MUST_MASK) >= 40 and len(MUST_KEEP) >= 20
+    assert {masked.count("[") for _, masked in MUST_MASK} >= {1, 2}
+    assert set(pii.LABELS) == {"email", "wechat", "qq", "id", "card", "phone"}
+    assert all(f"[{label}]" in " ".join(masked for _, masked in MUST_MASK) for label in pii.LABELS)
+
+
+def test_findings_point_into_the_original_text_not_the_folded_one():
+    text = "电话：１３８－００１３－８０００，邮箱 ｗｆ＠ｅｘａｍｐｌｅ．ｃｏｍ"
+    assert find_contacts(text) == [Finding("phone", 3, 16), Finding("email", 20, 34)]
+    assert text[3:16] == "１３８－００１３－８０００"
+
+
+def test_a_character_that_folds_to_two_maps_back_to_itself():
+    # ⑩ folds to "10", ㈠ to "(1)": positions after them must still point at the right characters
+    assert mask_free_text("⑩号桌 ㈠ 电话 13800138000") == "⑩号桌 ㈠ 电话 [phone]"
+
+
+def test_missing_text_stays_missing():
+    assert mask_free_text(None) is None
+    assert pii.mask("free_text", None) is None
+    assert pii.mask("phone", 12345) == 12345  # not text: nothing to mask
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "masked"),
+    [
+        ("name", "王芳", "王**"),
+        ("name", "Li Lei", "L**"),
+        ("name", "", "**"),
+        ("phone", "13800001234", "*******1234"),
+        ("phone", "+86 138 0000 1234", "*******1234"),
+        ("email", "wf@example.com", "***@example.com"),
+        ("email", "wf＠Example．com", "***@Example.com"),  # full width: the domain still kept
+        ("email", "wf@example。com", "***@example.com"),
+        ("email", "not-an-email", "***@***"),
+        ("email", "wf@example.com 13800138000", "***@***"),  # junk after the domain is not kept
+        ("email", "a@b@example.org", "***@example.org"),
+        ("ip", "203.0.113.57", "203.0.*.*"),
+        ("ip", "2001:db8::1", "***"),
+        ("ip", "not an ip", "***"),
+    ],
+)
+def test_columns_of_one_personal_value_keep_only_what_a_call_back_list_needs(kind, value, masked):
+    assert pii.mask(kind, value) == masked
+
+
+def test_unknown_kinds_are_refused():
+    with pytest.raises(ValueError, match="unknown PII kind 'ssn'"):
+        pii.mask("ssn", "x")
+    with pytest.raises(ValueError, match="unknown PII kind"):
+        pii.sql_function("ssn")
+
+
+def test_duckdb_gets_the_same_masking_as_python_and_registering_twice_is_harmless():
+    connection = pii.register(pii.register(duckdb.connect()))
+    texts = [text for text, _ in MUST_MASK] + MUST_KEEP + [None]
+    connection.execute("create table t (i integer, v varchar)")
+    connection.executemany("insert into t values (?, ?)", list(enumerate(texts)))
+    masked = connection.execute("select cx_mask_free_text(v) from t order by i").fetchall()
+    assert [value for (value,) in masked] == [mask_free_text(text) for text in texts]
+    assert connection.execute(
+        "select cx_mask_name('王芳'), cx_mask_phone('13800001234'), cx_mask_email('a@b.cn'),"
+        " cx_mask_ip('1.2.3.4')"
+    ).fetchone() == ("王**", "*******1234", "***@b.cn", "1.2.*.*")
+
+
+def test_a_connection_without_the_functions_fails_instead_of_leaking():
+    from cxlake.access.roles import masked_sql
+
+    with pytest.raises(duckdb.CatalogException, match="cx_mask_free_text"):
+        duckdb.connect().execute("select " + masked_sql("'13800138000'", "free_text"))
