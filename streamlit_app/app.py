@@ -7,7 +7,10 @@ show them as a second, unnamed navigation.
 Signed out, every page's address shows the sign-in form, so a shared link (``/journey?store=S001``)
 still leads to its page after signing in. Signed in, the navigation lists the pages the user's role
 opens; the other pages stay registered but hidden, so their addresses say "not available".
+Every page keeps its own address (``/overview``); ``/`` moves on to the user's first page.
 """
+
+from pathlib import Path
 
 import streamlit as st
 
@@ -33,9 +36,11 @@ def sign_in_page() -> None:
     session.sign_in_form(text)
 
 
-st.set_page_config(
-    page_title="cxlake", page_icon=":material/insights:", layout="wide", initial_sidebar_state="auto"
-)
+# A file shipped with the app (sent inline): a ":material/...:" icon would be fetched from Google's
+# font host, which fails offline and is blocked in mainland China.
+FAVICON = Path(__file__).resolve().parent / "static" / "favicon.svg"
+
+st.set_page_config(page_title="cxlake", page_icon=FAVICON, layout="wide", initial_sidebar_state="auto")
 text = widgets.COMMON_LABELS[widgets.current_language()]
 principal = session.current_principal()
 session.sync_cookie()
@@ -52,21 +57,32 @@ if principal is None:
     st.navigation(pages, position="hidden").run()
 else:
     allowed = session.open_pages(principal)
+    pages = {
+        key: st.Page(
+            f"views/{key}.py",
+            title=text[f"page_{key}"],
+            icon=ICONS[key],
+            url_path=key,
+            visibility="visible" if key in allowed else "hidden",
+        )
+        for key in session.existing_pages()
+    }
+
+    def home() -> None:
+        """``/``: on to the first page the role opens. Streamlit gives the default page the address
+        ``/`` instead of its own, so a real page as default would make its shared link
+        (``/overview``) "not found"; this hidden page is the default instead. The link's filters
+        (``/?store=S001``) go along."""
+        if not allowed:
+            st.error(text["not_available"])
+            st.stop()
+        st.switch_page(pages[allowed[0]], query_params=st.query_params.to_dict())
+
     page = st.navigation(
-        [
-            st.Page(
-                f"views/{key}.py",
-                title=text[f"page_{key}"],
-                icon=ICONS[key],
-                url_path=key,
-                default=bool(allowed) and key == allowed[0],
-                visibility="visible" if key in allowed else "hidden",
-            )
-            for key in session.existing_pages()
-        ]
+        [st.Page(home, title="cxlake", url_path="home", default=True, visibility="hidden"), *pages.values()]
     )
     widgets.account_box(principal)
-    if page.visibility == "hidden":  # a page outside the role, reached by its address
+    if page.visibility == "hidden" and page.url_path in pages:  # a page outside the role, by its address
         st.error(text["not_available"])
         st.stop()
     page.run()

@@ -14,11 +14,12 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from cxlake.access.accounts import Accounts
 from cxlake.access.audit import AuditLog
 from cxlake.access.roles import Principal
 from cxlake.exports import to_csv_bytes, to_xlsx_bytes
 from cxlake.metrics import NpsResult, settings
-from streamlit_app import data_access, session
+from streamlit_app import data_access, labels, session
 from streamlit_app.data_access import FilterOptions, Filters, Scope
 
 LANGUAGES = {"en": "English", "zh": "中文"}
@@ -321,10 +322,34 @@ def export_bytes(frame: pd.DataFrame, file_format: str) -> bytes:
 
 
 def record_export(actor: str, page_key: str, table: str, rows: int, file_format: str) -> None:
-    """Download callback: every export is in the audit log, so an admin can answer "who took this?"."""
+    """Every export is in the audit log, so an admin can answer "who took this?"."""
     AuditLog().record(
         actor, "export", {"page": page_key, "table": table, "rows": rows, "format": file_format}
     )
+
+
+class ExportRefused(PermissionError):
+    """The session behind a download button has ended, or its role no longer opens the page."""
+
+
+def audited_export(
+    frame: pd.DataFrame, table: str, page_key: str, file_format: str, token: str, language: str
+) -> Callable[[], bytes]:
+    """The file of one download button, built only when it is clicked.
+
+    Streamlit runs it outside the page script (the browser asks for the file), so it checks the
+    sign-in token again, records the export and only then builds the file: no file exists before
+    an audited click, whatever part of the page the browser asked for.
+    """
+
+    def build() -> bytes:
+        principal = Accounts().principal(token)
+        if principal is None or not principal.may_open(page_key):
+            raise ExportRefused(f"no export of {table}: the session has ended or may not open {page_key}")
+        record_export(principal.name, page_key, table, len(frame), file_format)
+        return export_bytes(labels.readable(frame, language), file_format)
+
+    return build
 
 
 def labelled_table(
@@ -353,21 +378,23 @@ def chart_data(
 
 
 def download_buttons(frame: pd.DataFrame, file_stem: str, page_key: str) -> None:
-    """CSV and Excel buttons for ``frame`` (already limited to the user's scope by the data access)."""
+    """CSV and Excel buttons for ``frame`` (already limited to the user's scope by the data access),
+    with readable headers and values (:func:`streamlit_app.labels.readable`), audited at the click."""
     principal = session.current_principal()
-    if principal is None:
+    token = st.session_state.get(session.KEY_TOKEN)
+    if principal is None or not token:
         return
-    text = COMMON_LABELS[current_language()]
+    language = current_language()
+    text = COMMON_LABELS[language]
     with st.container(horizontal=True):
         for file_format, (_, mime) in EXPORT_FORMATS.items():
             st.download_button(
                 text[f"download_{file_format}"],
-                data=export_bytes(frame, file_format),
+                data=audited_export(frame, file_stem, page_key, file_format, token, language),
                 file_name=f"{file_stem}.{file_format}",
                 mime=mime,
                 key=f"download_{page_key}_{file_stem}_{file_format}",
-                on_click=record_export,
-                args=(principal.name, page_key, file_stem, len(frame), file_format),
+                on_click="ignore",
                 icon=":material/download:",
             )
 

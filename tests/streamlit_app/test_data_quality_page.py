@@ -76,7 +76,11 @@ def quality_home(serving_home: Path) -> Path:
             ("dq.load_audit", AUDIT),
             ("quarantine.crm_customers", QUARANTINED),
         ]:
-            connection.executemany(f"insert into {table} values ({', '.join(['?'] * len(rows[0]))})", rows)
+            # By position over the columns the rows name (the pipeline may add columns with defaults).
+            columns = connection.execute(f"select * from {table} limit 0").fetchdf().columns[: len(rows[0])]
+            connection.executemany(
+                f"insert into {table} ({', '.join(columns)}) values ({', '.join(['?'] * len(rows[0]))})", rows
+            )
     return serving_home
 
 

@@ -1,0 +1,223 @@
+"""The one place where the data's codes and column names become words, in English and Chinese.
+
+Tables on screen and downloaded files read the same words: a column is headed "Day", not
+``partition_date``; a channel reads "In store", not ``in_store``; an empty cell is empty, not "None".
+Codes without a word here are shown as they are (a new channel appears, untranslated, rather than
+vanishing). A page's own labels may still override a header for that page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+Words = dict[str, dict[str, str]]  # code -> language -> word
+
+CODES: dict[str, Words] = {
+    "channel": {
+        "in_store": {"en": "In store", "zh": "到店"},
+        "app": {"en": "App", "zh": "小程序/App"},
+        "delivery": {"en": "Delivery", "zh": "外卖"},
+    },
+    "nps_category": {
+        "promoter": {"en": "Promoter", "zh": "推荐者"},
+        "passive": {"en": "Passive", "zh": "中立者"},
+        "detractor": {"en": "Detractor", "zh": "贬损者"},
+    },
+    "sentiment": {
+        "positive": {"en": "Positive", "zh": "正面"},
+        "neutral": {"en": "Neutral", "zh": "中性"},
+        "negative": {"en": "Negative", "zh": "负面"},
+    },
+    "platform": {
+        "dianping": {"en": "Dianping", "zh": "大众点评"},
+        "meituan": {"en": "Meituan", "zh": "美团"},
+        "xiaohongshu": {"en": "Xiaohongshu", "zh": "小红书"},
+    },
+    "dq_status": {
+        "passed": {"en": "Passed", "zh": "通过"},
+        "failed": {"en": "Rows quarantined", "zh": "有隔离行"},
+        "blocked": {"en": "Held back", "zh": "已暂缓"},
+        "missing": {"en": "Missing", "zh": "缺失"},
+    },
+    "boolean": {
+        "True": {"en": "Yes", "zh": "是"},
+        "False": {"en": "No", "zh": "否"},
+    },
+}
+# Which code list a column's values come from.
+CODED_COLUMNS = {
+    "channel": "channel",
+    "nps_category": "nps_category",
+    "category": "nps_category",
+    "sentiment_label": "sentiment",
+    "aspect_sentiment": "sentiment",
+    "platform": "platform",
+    "status": "dq_status",
+    "is_competitor": "boolean",
+    "rating_disagrees": "boolean",
+    "too_few": "boolean",
+    "blocked": "boolean",
+    "disabled": "boolean",
+}
+
+COLUMNS: Words = {
+    "partition_date": {"en": "Day", "zh": "日期"},
+    "source": {"en": "Source", "zh": "数据源"},
+    "raw_table": {"en": "Raw table", "zh": "原始表"},
+    "status": {"en": "Status", "zh": "状态"},
+    "rows_in": {"en": "Rows delivered", "zh": "交付行数"},
+    "rows_loaded": {"en": "Rows loaded", "zh": "加载行数"},
+    "rows_quarantined": {"en": "Rows quarantined", "zh": "隔离行数"},
+    "expectation": {"en": "Expectation", "zh": "检查项"},
+    "level": {"en": "Level", "zh": "级别"},
+    "severity": {"en": "Severity", "zh": "严重程度"},
+    "unexpected_count": {"en": "Failing rows", "zh": "未通过行数"},
+    "sample_values": {"en": "Sample values", "zh": "示例值"},
+    "blocked": {"en": "Held back", "zh": "已暂缓"},
+    "block_reason": {"en": "Why held back", "zh": "暂缓原因"},
+    "response_date": {"en": "Response day", "zh": "作答日期"},
+    "responded_at": {"en": "Answered at", "zh": "作答时间"},
+    "survey_id": {"en": "Survey", "zh": "问卷"},
+    "response_id": {"en": "Response id", "zh": "答卷编号"},
+    "source_system": {"en": "Survey tool", "zh": "问卷系统"},
+    "exclusion_reason": {"en": "Reason left out", "zh": "未计入原因"},
+    "store_id": {"en": "Store id", "zh": "门店编号"},
+    "store_name": {"en": "Store", "zh": "门店"},
+    "store": {"en": "Store", "zh": "门店"},
+    "region_id": {"en": "Region id", "zh": "区域编号"},
+    "region_name": {"en": "Region", "zh": "区域"},
+    "channel": {"en": "Channel", "zh": "渠道"},
+    "period": {"en": "Period", "zh": "周期"},
+    "nps": {"en": "NPS", "zh": "NPS"},
+    "ci_low": {"en": "95% CI low", "zh": "95% 区间下限"},
+    "ci_high": {"en": "95% CI high", "zh": "95% 区间上限"},
+    "n": {"en": "Responses", "zh": "答卷数"},
+    "responses": {"en": "Responses", "zh": "答卷数"},
+    "promoters": {"en": "Promoters", "zh": "推荐者"},
+    "passives": {"en": "Passives", "zh": "中立者"},
+    "detractors": {"en": "Detractors", "zh": "贬损者"},
+    "rank": {"en": "Rank", "zh": "排名"},
+    "note": {"en": "Note", "zh": "备注"},
+    "score": {"en": "Score", "zh": "分数"},
+    "nps_score": {"en": "Score (0-10)", "zh": "评分（0-10）"},
+    "nps_category": {"en": "Category", "zh": "类别"},
+    "category": {"en": "Category", "zh": "类别"},
+    "comment": {"en": "Comment", "zh": "留言"},
+    "customer_name": {"en": "Customer", "zh": "顾客"},
+    "phone": {"en": "Phone", "zh": "电话"},
+    "email": {"en": "E-mail", "zh": "邮箱"},
+    "stage_id": {"en": "Stage id", "zh": "阶段编号"},
+    "stage": {"en": "Stage", "zh": "阶段"},
+    "stage_name_en": {"en": "Stage", "zh": "阶段"},
+    "stage_name_zh": {"en": "Stage", "zh": "阶段"},
+    "touchpoint_id": {"en": "Touchpoint id", "zh": "触点编号"},
+    "touchpoint": {"en": "Touchpoint", "zh": "触点"},
+    "touchpoint_name_en": {"en": "Touchpoint", "zh": "触点"},
+    "touchpoint_name_zh": {"en": "Touchpoint", "zh": "触点"},
+    "top_box": {"en": "Top-2-box ratings", "zh": "前两格评分数"},
+    "top2_share": {"en": "CSAT (top-2-box)", "zh": "满意度（前两格）"},
+    "csat": {"en": "CSAT (top-2-box)", "zh": "满意度（前两格）"},
+    "mean_csat": {"en": "Mean CSAT (1-5)", "zh": "平均满意度（1-5）"},
+    "operational_n": {"en": "Journeys", "zh": "旅程数"},
+    "operational_value": {"en": "Operational measure", "zh": "运营指标"},
+    "operational_p90": {"en": "90th percentile", "zh": "第 90 百分位"},
+    "keyword": {"en": "Keyword", "zh": "关键词"},
+    "count_reviews": {"en": "Reviews", "zh": "评论数"},
+    "count_negative": {"en": "Negative reviews", "zh": "负面评论数"},
+    "negative_share": {"en": "Share negative", "zh": "负面占比"},
+    "positive_share": {"en": "Share positive", "zh": "正面占比"},
+    "avg_rating": {"en": "Average stars", "zh": "平均星级"},
+    "week_start": {"en": "Week", "zh": "周"},
+    "is_competitor": {"en": "Competitor", "zh": "竞品"},
+    "brand": {"en": "Brand", "zh": "品牌"},
+    "aspect": {"en": "Aspect id", "zh": "维度编号"},
+    "aspect_name": {"en": "Aspect", "zh": "维度"},
+    "posted_at": {"en": "Posted", "zh": "发布时间"},
+    "shop_name": {"en": "Shop", "zh": "门店"},
+    "rating": {"en": "Stars", "zh": "星级"},
+    "sentiment_label": {"en": "Sentiment", "zh": "情感"},
+    "sentiment_score": {"en": "Sentiment score", "zh": "情感得分"},
+    "rating_disagrees": {"en": "Stars disagree", "zh": "星级不符"},
+    "content": {"en": "Review", "zh": "评论内容"},
+    "review_key": {"en": "Review key", "zh": "评论编号"},
+    "current": {"en": "Reviews this period", "zh": "本期评论数"},
+    "previous": {"en": "Reviews previous period", "zh": "上期评论数"},
+    "lift": {"en": "Lift", "zh": "提升倍数"},
+    "file": {"en": "File", "zh": "文件"},
+    "line": {"en": "Line", "zh": "行号"},
+    "failed": {"en": "Failed expectations", "zh": "未通过的检查"},
+    "decision": {"en": "Decision", "zh": "决定"},
+    "name": {"en": "Name", "zh": "用户名"},
+    "role": {"en": "Role", "zh": "角色"},
+    "scope_id": {"en": "Scope", "zh": "范围"},
+    "disabled": {"en": "Disabled", "zh": "已停用"},
+    "created_at": {"en": "Created", "zh": "创建时间"},
+    "at": {"en": "When (UTC)", "zh": "时间（UTC）"},
+    "actor": {"en": "Who", "zh": "操作人"},
+    "action": {"en": "Action", "zh": "操作"},
+    "detail": {"en": "Detail", "zh": "详情"},
+    "too_few": {"en": "Too few responses", "zh": "样本过少"},
+}
+# Shares 0..1, written as percentages with one decimal ("85.3" under a "(%)" header).
+SHARE_COLUMNS = frozenset({"top2_share", "csat", "negative_share", "positive_share"})
+# Decimals a number column is rounded to in files; other float columns get two.
+DECIMALS = {"nps": 1, "ci_low": 1, "ci_high": 1, "nps_satisfied": 1, "nps_unsatisfied": 1}
+DEFAULT_DECIMALS = 2
+
+
+def code(kind: str, value: object, language: str) -> str:
+    """The word for one code (``code("channel", "in_store", "zh")`` -> 到店), the code itself when
+    there is none, and "" for a missing value."""
+    if value is None or (not isinstance(value, (list, tuple)) and pd.isna(value)):
+        return ""
+    return CODES.get(kind, {}).get(str(value), {}).get(language, str(value))
+
+
+def header(column: str, language: str, overrides: Mapping[str, str] | None = None) -> str:
+    """A column's header: the page's own word if it has one, else this module's, else the name."""
+    if overrides and column in overrides:
+        return overrides[column]
+    word = COLUMNS.get(column, {}).get(language, column)
+    return f"{word} (%)" if column in SHARE_COLUMNS else word
+
+
+def decoded(frame: pd.DataFrame, language: str) -> pd.DataFrame:
+    """``frame`` with every coded column's values in words (the columns keep their names)."""
+    words = {
+        column: frame[column].map(lambda value, kind=CODED_COLUMNS[column]: code(kind, value, language))
+        for column in frame.columns
+        if column in CODED_COLUMNS
+    }
+    return frame.assign(**words) if words else frame
+
+
+def rounded(frame: pd.DataFrame) -> pd.DataFrame:
+    """Shares as percentages with one decimal, NPS and its interval with one, other floats with two."""
+    numbers = {}
+    for column in frame.columns:
+        if not pd.api.types.is_float_dtype(frame[column]):
+            continue
+        if column in SHARE_COLUMNS:
+            numbers[column] = (frame[column] * 100).round(1)
+        else:
+            numbers[column] = frame[column].round(DECIMALS.get(column, DEFAULT_DECIMALS))
+    return frame.assign(**numbers) if numbers else frame
+
+
+def without_gaps(frame: pd.DataFrame) -> pd.DataFrame:
+    """Missing text and dates as empty cells; numbers keep their gaps (a file reader sees blanks)."""
+    text = {
+        column: frame[column].astype("object").where(frame[column].notna(), "")
+        for column in frame.columns
+        if not pd.api.types.is_numeric_dtype(frame[column]) or pd.api.types.is_bool_dtype(frame[column])
+    }
+    return frame.assign(**text) if text else frame
+
+
+def readable(frame: pd.DataFrame, language: str, overrides: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """What a download carries: words for codes, rounded numbers, empty cells and readable
+    headers (the ids stay, beside the names, so a file can be joined back to the data)."""
+    shown = without_gaps(rounded(decoded(frame, language)))
+    return shown.rename(columns={column: header(column, language, overrides) for column in shown.columns})
