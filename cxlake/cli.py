@@ -158,28 +158,31 @@ def check_survey_command(
         raise typer.Exit(code=1)
 
 
+def explorer_command(host: str, port: int) -> list[str]:
+    """`streamlit run` of the explorer as served: behind its media guard (streamlit_app/server.py),
+    with the settings of streamlit_app/.streamlit/config.toml and ``host``/``port`` over them."""
+    server_file = Path(__file__).resolve().parent.parent / "streamlit_app" / "server.py"
+    return [
+        sys.executable, "-m", "streamlit", "run", str(server_file),
+        "--server.address", host, "--server.port", str(port),
+    ]  # fmt: skip
+
+
 @app.command()
-def serve(port: Annotated[int, typer.Option(help="Port of the explorer.")] = 8501) -> None:
+def serve(
+    port: Annotated[int, typer.Option(help="Port of the explorer.")] = 8501,
+    host: Annotated[
+        str,
+        typer.Option(
+            help="Address to listen on. The pages show customers' names and phones, so only this "
+            "machine by default; 0.0.0.0 opens the explorer to the network."
+        ),
+    ] = "127.0.0.1",
+) -> None:
     """Serve the explorer on the current serving copy."""
-    app_file = Path(__file__).resolve().parent.parent / "streamlit_app" / "app.py"
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(app_file),
-        "--server.port",
-        str(port),
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-        # Users of the explorer get no "Deploy" button or developer menu.
-        "--client.toolbarMode",
-        "viewer",
-    ]
-    typer.echo(f"cxlake explorer: http://localhost:{port}")
-    raise typer.Exit(subprocess.call(command, env=os.environ.copy()))
+    shown = "localhost" if host in ("127.0.0.1", "localhost") else host
+    typer.echo(f"cxlake explorer: http://{shown}:{port}")
+    raise typer.Exit(subprocess.call(explorer_command(host, port), env=os.environ.copy()))
 
 
 def _dbt_docs_commands(warehouse: Path, port: int, target_path: Path | None) -> tuple[list[str], list[str]]:
