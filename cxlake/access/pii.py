@@ -26,6 +26,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from typing import Literal
 
 import duckdb
 import pyarrow as pa
@@ -69,18 +70,33 @@ def _fold_char(char: str, numerals: bool = True) -> str:
     return "".join(folded)
 
 
+class _FoldTable(dict[int, str]):
+    """A ``str.translate`` table that learns each character's fold the first time it meets it, so a
+    text is folded in C; only texts with a finding pay for the Python loop of :func:`fold`."""
+
+    def __init__(self, numerals: bool) -> None:
+        super().__init__()
+        self.numerals = numerals
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        self[code] = folded = char if char.isascii() else _fold_char(char, self.numerals)
+        return folded
+
+
+_FOLD_TABLES = {numerals: _FoldTable(numerals) for numerals in (False, True)}
+
+
 def fold(text: str, numerals: bool = True) -> tuple[str, list[int]]:
     """The folded text and, for each of its characters, the index of the original one it came from.
 
     Without ``numerals`` Chinese numerals stay as they are: in 张三@qq.com the 三 is part of a name.
     """
-    pieces: list[str] = []
+    table = _FOLD_TABLES[numerals]
     origin: list[int] = []
     for index, char in enumerate(text):
-        piece = char if char.isascii() else _fold_char(char, numerals)
-        pieces.append(piece)
-        origin.extend([index] * len(piece))
-    return "".join(pieces), origin
+        origin.extend([index] * len(table[ord(char)]))
+    return text.translate(table), origin
 
 
 # --- The rules, on folded text ----------------------------------------------------------------------
@@ -101,8 +117,9 @@ _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 # Providers people name without a top-level domain ("123456@qq").
 _BARE_PROVIDERS = r"(?:qq|163|126|139|sina|sohu|gmail|hotmail|outlook|foxmail|yahoo|icloud|aliyun)"
 _EMAIL = re.compile(
-    # local part: an ASCII run, or a run of non-ASCII letters (用户名@…, имя@…), never both (see tests)
-    rf"(?:[a-z0-9._%+\-]+|[^\W\d_a-z]+){_AT}"
+    # local part: an ASCII run, or a run of non-ASCII letters (用户名@…, имя@…), never both (see tests);
+    # each tried only where its run starts, so a long text is scanned once, not once per character
+    rf"(?:(?<![a-z0-9._%+\-])[a-z0-9._%+\-]+|(?<![^\W\d_a-z])[^\W\d_a-z]+){_AT}"
     rf"(?:{_LABEL}(?:{_DOT}{_LABEL})*{_DOT}(?:[a-z]{{2,24}}|中国|公司|网络)(?![a-z])"
     rf"|{_BARE_PROVIDERS}(?![a-z0-9]))",
     re.IGNORECASE,
@@ -150,6 +167,9 @@ def _is_card(digits: str) -> bool:
 class _Rule:
     label: str
     pattern: re.Pattern[str]
+    # What a text must show before the rule runs (see _gates): most texts skip every rule, and the
+    # e-mail pattern, which tries every run of letters, only runs where there is an @-like sign.
+    gate: Literal["at", "wechat", "digits"]
     group: str | int = 0
     accept: Callable[[str], bool] | None = None
     numerals: bool = True  # whether the rule reads Chinese numerals as digits
@@ -157,16 +177,33 @@ class _Rule:
 
 # In priority order: where two rules overlap, the earlier one masks.
 RULES = (
-    _Rule("email", _EMAIL, numerals=False),
-    _Rule("wechat", _WECHAT, "id", numerals=False),
-    _Rule("qq", _QQ, "id"),
-    _Rule("id", _ID_CARD),
-    _Rule("card", _CARD, accept=lambda digits: _is_card(re.sub(r"\D", "", digits))),
-    _Rule("phone", _MOBILE),
-    _Rule("phone", _LANDLINE),
-    _Rule("phone", _INTERNATIONAL),
-    _Rule("phone", _ANNOUNCED, "id"),
+    _Rule("email", _EMAIL, "at", numerals=False),
+    _Rule("wechat", _WECHAT, "wechat", "id", numerals=False),
+    _Rule("qq", _QQ, "digits", "id"),
+    _Rule("id", _ID_CARD, "digits"),
+    _Rule("card", _CARD, "digits", accept=lambda digits: _is_card(re.sub(r"\D", "", digits))),
+    _Rule("phone", _MOBILE, "digits"),
+    _Rule("phone", _LANDLINE, "digits"),
+    _Rule("phone", _INTERNATIONAL, "digits"),
+    _Rule("phone", _ANNOUNCED, "digits", "id"),
 )
+_FIVE_DIGITS = re.compile(r"\d(?:\D{0,3}\d){4}")
+
+
+def _gates(folded: str) -> set[str]:
+    """The rule gates ``folded`` opens, by plain substring tests (a regex per gate costs more than
+    the rest of a clean comment's check): supersets of what the rules' patterns need."""
+    lowered = folded.lower()
+    gates = set()
+    if "@" in folded or "#" in folded or "at" in lowered or "艾特" in folded:
+        gates.add("at")
+    if "v" in lowered or "w" in lowered or "微信" in folded or "威信" in folded or "薇信" in folded:
+        gates.add("wechat")
+    if _FIVE_DIGITS.search(folded):
+        gates.add("digits")
+    return gates
+
+
 LABELS = tuple(dict.fromkeys(rule.label for rule in RULES))
 
 
@@ -177,28 +214,6 @@ class Finding:
     label: str
     start: int
     end: int
-
-
-# Cheap test on the original text: a contact detail needs 5 digit-like characters or an @-like
-# sign or a keyword; most comments have none and skip the fold.
-_KEYWORDS = re.compile(r"[@#]|艾特|\bat\b|微信|威信|薇信|v信|vx|wx|v\s*:|qq|扣扣|企鹅", re.IGNORECASE)
-
-
-@cache
-def _digit_like(char: str) -> bool:
-    return any(part.isdigit() for part in _fold_char(char))
-
-
-def _may_hold_contact(text: str) -> bool:
-    if _KEYWORDS.search(unicodedata.normalize("NFKC", text)):
-        return True
-    count = 0
-    for char in text:
-        if char.isdigit() or (not char.isascii() and _digit_like(char)):
-            count += 1
-            if count >= 5:
-                return True
-    return False
 
 
 _BRACKETS = dict(zip("(（[【〔「<《{", ")）]】〕」>》}", strict=True))
@@ -228,16 +243,27 @@ def _with_brackets(text: str, finding: Finding) -> Finding:
 
 def find_contacts(text: str) -> list[Finding]:
     """Every contact detail in ``text``, in order, none overlapping."""
-    if not text or not _may_hold_contact(text):
+    if not text:
         return []
-    folds = {numerals: fold(text, numerals) for numerals in (False, True)}
+    folds = {True: text.translate(_FOLD_TABLES[True])}
+    gates = _gates(folds[True])  # Chinese numerals open no gate, so one fold is enough to decide
+    if not gates:
+        return []
+    origins: dict[bool, list[int]] = {}
     taken: list[Finding] = []
     for rule in RULES:
-        folded, origin = folds[rule.numerals]
+        if rule.gate not in gates:
+            continue
+        if rule.numerals not in folds:
+            folds[rule.numerals] = text.translate(_FOLD_TABLES[rule.numerals])
+        folded = folds[rule.numerals]
         for match in rule.pattern.finditer(folded):
             start, end = match.span(rule.group)
             if rule.accept is not None and not rule.accept(folded[start:end]):
                 continue
+            if rule.numerals not in origins:
+                origins[rule.numerals] = fold(text, rule.numerals)[1]
+            origin = origins[rule.numerals]
             found = _with_brackets(text, Finding(rule.label, origin[start], origin[end - 1] + 1))
             if not any(found.start < other.end and other.start < found.end for other in taken):
                 taken.append(found)
