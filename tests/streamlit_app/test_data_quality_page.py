@@ -225,3 +225,58 @@ def test_the_page_without_quality_tables_says_so(serving_home, run_page):
     assert not at.exception
     assert "No validation results yet." in [info.value for info in at.info]
     assert "No quarantined rows." in [info.value for info in at.info]
+
+
+# A quarantined CRM row with personal data in its own columns and in one that should hold a city.
+PERSONAL_ROW_SQL = """
+create schema if not exists quarantine;
+create table quarantine.crm_customers (customer_id varchar, name varchar, phone varchar, email varchar,
+    member_tier varchar, city varchar, _partition_date date, _source_file varchar, _source_row integer,
+    _failed_expectations varchar, _quarantined_at timestamptz);
+insert into quarantine.crm_customers values ('C0009', '李雷', '１３８００１３８０００', 'll＠example．com',
+    'diamond', '上海 回电 一三八〇〇一三八〇〇〇', '2026-01-05', 'customers.csv', 12, '["member_tier"]',
+    '2026-01-05 18:00:00+00');
+"""
+PERSONAL = ("李雷", "１３８００１３８０００", "ll＠example", "一三八〇〇")
+
+
+@pytest.fixture
+def personal_home(serving_home: Path) -> Path:
+    with duckdb.connect(str(serving_home / "serving.duckdb")) as connection:
+        connection.execute(PERSONAL_ROW_SQL)
+    return serving_home
+
+
+@pytest.mark.parametrize("role", ["steward", "cx_director"])
+def test_quarantined_rows_are_masked_on_screen_in_the_editor_and_in_the_history(
+    personal_home, sign_in_as, role
+):
+    """Regression (issue #12): the viewer showed name, phone and e-mail of quarantined CRM rows unmasked."""
+    at = sign_in_as(AppTest.from_file(str(PAGE), default_timeout=30), role).run()
+    assert not at.exception
+    listing, editor = at.dataframe[0].value, at.dataframe[1].value
+    for frame in (listing, editor):
+        assert frame[["name", "phone", "email"]].values.tolist() == [
+            ["李**", "*******８０００", "***@example.com"]
+        ]
+        assert frame["city"].tolist() == ["上海 回电 [phone]"]
+        assert frame["member_tier"].tolist() == ["diamond"]  # what the steward decides on stays readable
+    shown = " ".join(str(element.value) for element in at.dataframe)
+    assert not any(value in shown for value in PERSONAL)
+
+    AppState(personal_home / "app_state.sqlite").record_decision(
+        "crm_customers", "customers.csv", 12, "release", "steward.li",
+        reason="客户说电话是 138 0013 8000", corrections={"phone": "13800138000", "member_tier": "gold"},
+    )  # fmt: skip
+    at.run()
+    history = at.dataframe[-1].value
+    assert history[["corrections", "reason"]].values.tolist() == [
+        ['{"member_tier": "gold", "phone": "*******8000"}', "客户说电话是 [phone]"]
+    ]
+
+
+def test_the_quarantine_question_unmasks_only_when_told_the_role_has_pii_rights(personal_home):
+    masked = data_access.quarantined_rows(EVERYTHING, "crm_customers")
+    assert masked[["name", "email"]].values.tolist() == [["李**", "***@example.com"]]
+    unmasked = data_access.quarantined_rows(EVERYTHING, "crm_customers", sees_pii=True)
+    assert unmasked[["name", "email"]].values.tolist() == [["李雷", "ll＠example．com"]]
