@@ -85,10 +85,11 @@ def read_delivered(path: Path, landing_root: Path) -> bytes:
         descriptor = os.open(real, flags)
     except OSError as error:
         raise DeliveredFileError(path, f"cannot open ({error.strerror or type(error).__name__})") from None
+    mode = os.fstat(descriptor).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(descriptor)
+        raise DeliveredFileError(path, f"{_kind(mode)}, not a regular file; refused unread")
     with os.fdopen(descriptor, "rb") as handle:
-        mode = os.fstat(descriptor).st_mode
-        if not stat.S_ISREG(mode):
-            raise DeliveredFileError(path, f"{_kind(mode)}, not a regular file; refused unread")
         return handle.read()
 
 

@@ -10,12 +10,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from assets.ingestion import raw_tables as rt
 from assets.ingestion.loading import FileAudit, PartitionLoad
 from cxlake import landing
-from cxlake.delivered_files import DeliveredFileError, delimiter_hint, file_checksum, read_csv_records
+from cxlake.delivered_files import (
+    DeliveredFileError,
+    delimiter_hint,
+    file_checksum,
+    header_summary,
+    read_csv_records,
+    read_delivered,
+)
 from cxlake.surveys.mapping import load_mappings, mapping_for_file, score_answer
 from cxlake.surveys.readers import read_survey
 
@@ -35,18 +43,21 @@ def _relative(path: Path, landing_root: Path) -> str:
         return str(path)
 
 
-def csv_file_frame(path: Path, table: rt.RawTable, name: str) -> tuple[pd.DataFrame, FileAudit, list[str]]:
+def csv_file_frame(
+    path: Path, table: rt.RawTable, name: str, data: bytes | None = None
+) -> tuple[pd.DataFrame, FileAudit, list[str]]:
     """One delivered CSV as the raw table's columns plus lineage, and its audit row.
 
-    A missing column fails the file; a malformed record (wrong field count, NUL byte) is kept,
-    fitted to the header and marked in ``_record_problem`` so the gate quarantines that row alone.
+    A missing column fails the file; a malformed record (wrong field count, NUL byte, a field too
+    long to read) is kept, fitted to the header and marked in ``_record_problem`` so the gate
+    quarantines that row alone. ``data``: the bytes as :func:`read_delivered` returned them.
     """
-    records = read_csv_records(path)
+    records = read_csv_records(path, data)
     missing = [c for c in table.columns if c not in records.header]
     if missing:
         raise DeliveredFileError(
             path,
-            f"missing column(s) {', '.join(missing)} (header: {', '.join(records.header)})"
+            f"missing column(s) {', '.join(missing)} (header: {header_summary(records.header)})"
             + delimiter_hint(records.header),
         )
     repeated = sorted({c for c in records.header if records.header.count(c) > 1})
@@ -61,6 +72,7 @@ def csv_file_frame(path: Path, table: rt.RawTable, name: str) -> tuple[pd.DataFr
     frame["_record_problem"] = pd.array(records.problems, dtype="string")
     audit = FileAudit(name, table.name, len(records.rows), len(frame), records.checksum)
     warnings = [f"{name}: extra column(s) not loaded: {', '.join(extra)}"] if extra else []
+    warnings += [f"{name}:{warning}" for warning in records.warnings]  # file:line:field: what changed
     return frame, audit, warnings
 
 
@@ -77,7 +89,8 @@ def csv_source_loader(files: dict[str, rt.RawTable]) -> Callable[[Path, Path, st
                     f"{_relative(path, landing_root)}: not a file this source delivers; left unread"
                 )
                 continue
-            frame, audit, warnings = csv_file_frame(path, table, _relative(path, landing_root))
+            data = read_delivered(path, landing_root)
+            frame, audit, warnings = csv_file_frame(path, table, _relative(path, landing_root), data)
             load.add(table, frame)
             load.audits.append(audit)
             load.warnings.extend(warnings)
@@ -99,7 +112,11 @@ def survey_loader(tool: str, responses: rt.RawTable, answers: rt.RawTable):
             if mapping is None:
                 load.warnings.append(f"{name}: no survey mapping matches this file; left unread")
                 continue
-            export = read_survey(path, format=tool, survey_id=mapping.survey_id, timezone=mapping.timezone)
+            data = read_delivered(path, landing_root)
+            export = read_survey(
+                path, format=tool, survey_id=mapping.survey_id, timezone=mapping.timezone, data=data
+            )
+            load.warnings.extend(f"{name}: {warning}" for warning in export.warnings)
             answer_frame = export.answers.rename(columns={"source_row": "_source_row"}).assign(
                 _source_file=name
             )
@@ -108,7 +125,7 @@ def survey_loader(tool: str, responses: rt.RawTable, answers: rt.RawTable):
             response_frame = with_scores(response_frame, answer_frame, mapping)
             load.add(responses, response_frame)
             load.add(answers, answer_frame)
-            checksum = file_checksum(path.read_bytes())
+            checksum = file_checksum(data)
             load.audits.append(
                 FileAudit(name, responses.name, len(response_frame), len(response_frame), checksum)
             )
@@ -119,7 +136,8 @@ def survey_loader(tool: str, responses: rt.RawTable, answers: rt.RawTable):
 
 def with_scores(responses: pd.DataFrame, answers: pd.DataFrame, mapping) -> pd.DataFrame:
     """Per response, what the quality gate judges through the mapping: _nps_score, _csat_min,
-    _csat_max, _ces_score, _unscorable_answers, _store_id and _comment_length."""
+    _csat_max, _ces_score, _unscorable_answers, _store_id and _comment_length; and the length of its
+    longest answer and question (id or text), since the answers are judged through their response."""
     roles = mapping.question_roles()
     role = answers["question_id"].map(roles)
     scored = answers.assign(_role=role)
@@ -145,6 +163,18 @@ def with_scores(responses: pd.DataFrame, answers: pd.DataFrame, mapping) -> pd.D
     if "store_id" in mapping.constants:
         result["_store_id"] = result["_store_id"].fillna(mapping.constants["store_id"])
     result["_comment_length"] = result["response_id"].map(comment).fillna("").str.len()
+    longest = (
+        answers.assign(
+            _answer=answers["answer"].fillna("").str.len(),
+            _question=np.maximum(
+                answers["question_id"].fillna("").str.len(), answers["question_text"].fillna("").str.len()
+            ),
+        )
+        .groupby("response_id")[["_answer", "_question"]]
+        .max()
+    )
+    result["_longest_answer"] = result["response_id"].map(longest["_answer"]).fillna(0)
+    result["_longest_question"] = result["response_id"].map(longest["_question"]).fillna(0)
     return result
 
 
@@ -154,10 +184,13 @@ def load_reviews(landing_root: Path, folder: Path, day: str) -> PartitionLoad:
     present = sorted(folder.glob("*.json")) if folder.is_dir() else []
     for path in present:
         name = _relative(path, landing_root)
-        data = path.read_bytes()
+        data = read_delivered(path, landing_root)
         try:
             page = json.loads(data.decode("utf-8-sig"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        except UnicodeDecodeError as error:
+            reason = f"not valid UTF-8 JSON (undecodable byte at {error.start})"
+            raise DeliveredFileError(path, reason) from None
+        except json.JSONDecodeError as error:  # its message says where, never what
             raise DeliveredFileError(path, f"not valid UTF-8 JSON ({error})") from None
         if not isinstance(page, dict) or not isinstance(page.get("reviews"), list):
             raise DeliveredFileError(path, 'expected an object with a "reviews" list')

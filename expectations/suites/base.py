@@ -13,7 +13,7 @@ import great_expectations.expectations as gxe
 import pandas as pd
 
 ROW = "row"  # a failure quarantines the row
-RECORD_PROBLEM = "_record_problem"  # set by the reader: wrong field count, NUL byte
+RECORD_PROBLEM = "_record_problem"  # set by the reader: wrong field count, NUL byte, field too long
 ERROR, WARN = "error", "warn"  # error: quarantine (row rules) or block; warn: report only
 
 
@@ -98,8 +98,46 @@ def repeated(keys: pd.Series) -> pd.Series:
 def well_formed_record():
     return rule(
         gxe.ExpectColumnValuesToBeNull(column=RECORD_PROBLEM),
-        "the record has as many fields as the header and no NUL byte",
+        "the record has as many fields as the header, no NUL byte and no field the reader had to cut",
     )
+
+
+# An id is printable ASCII without spaces: a byte-order mark, zero-width space or direction mark in
+# one (U+FEFF, U+200B..U+200F, U+2060) would otherwise load as a different id that no join finds.
+# \Z, not $: $ also matches before a final newline.
+ID_REGEX = r"^[A-Za-z0-9][A-Za-z0-9_.:#@/+\-]*\Z"
+ID_CHARS = 64  # ids, codes, numbers and timestamps as delivered
+NAME_CHARS = 200  # names of people, stores, products, shops; e-mail addresses
+
+
+def id_rules(*columns: str) -> list:
+    """Each column, when present, is an id: ASCII letters, digits and ``_.:#@/+-``, nothing invisible."""
+    return [
+        matches(column, ID_REGEX, f"{column} is an id (ASCII letters, digits, _.:#@/+- ; nothing invisible)")
+        for column in columns
+    ]
+
+
+def text_lengths(frame: pd.DataFrame, limits: dict[str, int]) -> pd.DataFrame:
+    """``<column>_length`` for each column of ``limits``: what :func:`length_rules` judges."""
+    return frame.assign(**{f"{column}_length": text_length(frame[column]) for column in limits})
+
+
+def length_rules(limits: dict[str, int]) -> list:
+    """A text longer than its column's limit is quarantined, whatever the column: a 17-million-character
+    name is a broken export, not a name."""
+    return [
+        between(f"{column}_length", 0, limit, f"{column} is at most {limit:,} characters")
+        for column, limit in limits.items()
+    ]
+
+
+def column_limits(columns: tuple[str, ...], longer: dict[str, int]) -> dict[str, int]:
+    """Every raw column's length limit: ``longer`` for names and free text, ID_CHARS for the rest."""
+    unknown = set(longer) - set(columns)
+    if unknown:
+        raise ValueError(f"length limits for columns the table does not have: {sorted(unknown)}")
+    return {column: longer.get(column, ID_CHARS) for column in columns}
 
 
 def matches(column: str, regex: str, description: str, severity: str = ERROR):

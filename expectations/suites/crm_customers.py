@@ -2,26 +2,35 @@
 
 import pandas as pd
 
+from cxlake import landing
 from expectations.suites.base import (
+    NAME_CHARS,
     WARN,
     RuleContext,
     TableSuite,
+    column_limits,
+    id_rules,
     in_set,
     is_false,
+    length_rules,
     matches,
     not_null,
     repeated,
+    text_lengths,
     timestamp_checks,
 )
 
 TIERS = ("basic", "silver", "gold", "black")
 MAINLAND_MOBILE = r"^1[3-9]\d{9}$"
 EMAIL = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
+LIMITS = column_limits(
+    landing.CUSTOMERS.columns, {"name": NAME_CHARS, "email": NAME_CHARS, "city": NAME_CHARS}
+)
 
 
 def derive(frame, context: RuleContext):
     signup = pd.to_datetime(frame["signup_date"], errors="coerce", format="ISO8601")
-    frame = timestamp_checks(frame, "updated_at", context, "updated_at")
+    frame = text_lengths(timestamp_checks(frame, "updated_at", context, "updated_at"), LIMITS)
     return frame.assign(
         customer_in_partition_repeated=repeated(
             frame["customer_id"] + "@" + frame["_partition_date"].astype(str)
@@ -43,6 +52,8 @@ def expectations(context: RuleContext) -> list:
         matches("phone", MAINLAND_MOBILE, "phone is an 11-digit mainland mobile number", WARN),
         matches("email", EMAIL, "email looks like an address", WARN),
         not_null("updated_at_ts", "updated_at is a timestamp"),
+        *id_rules("customer_id", "home_store_id"),
+        *length_rules(LIMITS),
     ]
 
 

@@ -1,14 +1,24 @@
 """raw.pos_transaction_lines: one row per transaction line."""
 
+from cxlake import landing
 from expectations.suites.base import (
+    NAME_CHARS,
     RuleContext,
     TableSuite,
     already_loaded,
     between,
+    column_limits,
+    id_rules,
     is_false,
+    length_rules,
     not_null,
     numbers,
     repeated,
+    text_lengths,
+)
+
+LIMITS = column_limits(
+    landing.TRANSACTION_LINES.columns, {"product_name": NAME_CHARS, "category": NAME_CHARS}
 )
 
 
@@ -17,7 +27,7 @@ def line_key(frame):
 
 
 def derive(frame, context: RuleContext):
-    return frame.assign(
+    return text_lengths(frame, LIMITS).assign(
         line_key_repeated=repeated(line_key(frame)),
         line_number_value=numbers(frame["line_number"]),
         quantity_value=numbers(frame["quantity"]),
@@ -38,6 +48,8 @@ def expectations(context: RuleContext) -> list:
         not_null("unit_price_value", "unit_price is a number"),
         between("unit_price_value", 0, 1000, "unit_price is 0-1,000 CNY"),
         between("line_amount_value", 0, 100_000, "line_amount is not negative"),
+        *id_rules("transaction_id", "product_id"),
+        *length_rules(LIMITS),
     ]
 
 

@@ -1,15 +1,20 @@
 """raw.pos_transactions: one row per POS transaction."""
 
+from cxlake import landing
 from expectations.suites.base import (
     RuleContext,
     TableSuite,
     already_loaded,
     between,
+    column_limits,
+    id_rules,
     in_set,
     is_false,
+    length_rules,
     not_null,
     numbers,
     repeated,
+    text_lengths,
     timestamp_checks,
     timestamp_rules,
 )
@@ -17,10 +22,11 @@ from expectations.suites.base import (
 CHANNELS = ("in_store", "app", "delivery")
 MAX_AMOUNT_CNY = 10_000
 MAX_WAIT_SECONDS = 4 * 3600
+LIMITS = column_limits(landing.TRANSACTIONS.columns, {})
 
 
 def derive(frame, context: RuleContext):
-    frame = timestamp_checks(frame, "ordered_at", context, "ordered_at")
+    frame = text_lengths(timestamp_checks(frame, "ordered_at", context, "ordered_at"), LIMITS)
     ready = timestamp_checks(frame, "ready_at", context, "ready_at")["ready_at_ts"]
     amount = numbers(frame["amount"])
     refund = numbers(frame["refund_amount"].where(frame["refund_amount"].fillna("") != "", "0"))
@@ -48,6 +54,8 @@ def expectations(context: RuleContext) -> list:
         between("amount_number", 0, MAX_AMOUNT_CNY, "amount is 0-10,000 CNY"),
         between("refund_share", 0, 1, "refund_amount is 0..amount"),
         in_set("is_remake", ("0", "1"), "is_remake is 0 or 1"),
+        *id_rules("transaction_id", "store_id", "staff_id", "customer_id"),
+        *length_rules(LIMITS),
     ]
 
 

@@ -1,21 +1,43 @@
 """raw.reviews: one row per review post fetched from a platform."""
 
 from expectations.suites.base import (
+    ID_CHARS,
+    NAME_CHARS,
     RuleContext,
     TableSuite,
     already_loaded,
-    between,
+    id_rules,
     in_set,
     is_false,
+    length_rules,
     not_null,
     numbers,
     repeated,
-    text_length,
+    text_lengths,
     timestamp_checks,
     timestamp_rules,
 )
 
 PLATFORMS = ("dianping", "meituan", "xiaohongshu")
+SHORT_COLUMNS = (
+    "platform",
+    "review_id",
+    "shop_id",
+    "store_id",
+    "rating",
+    "posted_at",
+    "order_id",
+    "fetched_at",
+)
+NAMES = ("shop_name", "brand", "user_nickname")
+
+
+def limits(context: RuleContext) -> dict[str, int]:
+    return (
+        dict.fromkeys(SHORT_COLUMNS, ID_CHARS)
+        | dict.fromkeys(NAMES, NAME_CHARS)
+        | {"content": context.max_text_length}
+    )
 
 
 def review_key(frame):
@@ -23,12 +45,11 @@ def review_key(frame):
 
 
 def derive(frame, context: RuleContext):
-    frame = timestamp_checks(frame, "posted_at", context, "posted_at")
+    frame = text_lengths(timestamp_checks(frame, "posted_at", context, "posted_at"), limits(context))
     return frame.assign(
         review_key_repeated=repeated(review_key(frame)),
         review_loaded_before=already_loaded(review_key(frame), context),
         rating_value=numbers(frame["rating"]),
-        content_length=text_length(frame["content"]),
     )
 
 
@@ -43,12 +64,8 @@ def expectations(context: RuleContext) -> list:
         not_null("rating_value", "rating is a number"),
         in_set("rating_value", (1, 2, 3, 4, 5), "rating is 1-5 stars"),
         *timestamp_rules("posted_at", "posted_at"),
-        between(
-            "content_length",
-            0,
-            context.max_text_length,
-            f"content is at most {context.max_text_length} chars",
-        ),
+        *id_rules("review_id", "shop_id", "store_id", "order_id"),
+        *length_rules(limits(context)),
     ]
 
 

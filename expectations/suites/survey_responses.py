@@ -2,23 +2,42 @@
 
 The scores are judged through the survey's mapping: the survey loader adds, per response,
 _nps_score, _csat_min, _csat_max, _ces_score (mapped or numeric answers), _unscorable_answers
-(scored questions whose answer is neither in the scale nor a number), _store_id, _comment_length.
+(scored questions whose answer is neither in the scale nor a number), _store_id, _comment_length,
+and _longest_answer / _longest_question (the longest answer and question id or text of the response:
+the answers table is judged through its response, so its text limits are judged here).
 """
 
 from expectations.suites.base import (
+    ID_CHARS,
     RuleContext,
     TableSuite,
     already_loaded,
     between,
+    id_rules,
     in_set,
     is_false,
+    length_rules,
     not_null,
     repeated,
+    text_lengths,
     timestamp_checks,
     timestamp_rules,
 )
 
 STATUSES = ("ok", "preview", "test", "imported", "spam", "offline")
+SHORT_COLUMNS = (
+    "survey_id", "response_id", "layout", "submitted_at", "started_at", "duration_seconds", "status",
+    "ip_address",
+)  # fmt: skip
+METADATA_CHARS = 20_000  # the response's metadata columns as JSON (问卷星 sends source URLs among them)
+
+
+def limits(context: RuleContext) -> dict[str, int]:
+    return dict.fromkeys(SHORT_COLUMNS, ID_CHARS) | {
+        "metadata": METADATA_CHARS,
+        "_longest_answer": context.max_text_length,
+        "_longest_question": context.max_text_length,
+    }
 
 
 def response_key(frame):
@@ -27,6 +46,10 @@ def response_key(frame):
 
 def derive(frame, context: RuleContext):
     frame = timestamp_checks(frame, "submitted_at", context, "submitted_at")
+    frame = text_lengths(frame, {c: n for c, n in limits(context).items() if not c.startswith("_")})
+    frame = frame.assign(
+        _longest_answer_length=frame["_longest_answer"], _longest_question_length=frame["_longest_question"]
+    )
     return frame.assign(
         response_key_repeated=repeated(response_key(frame)),
         response_loaded_before=already_loaded(response_key(frame), context),
@@ -52,6 +75,8 @@ def expectations(context: RuleContext) -> list:
             context.max_text_length,
             f"comment is at most {context.max_text_length} chars",
         ),
+        *id_rules("survey_id", "response_id"),
+        *length_rules(limits(context)),
     ]
 
 

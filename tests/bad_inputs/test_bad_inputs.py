@@ -2,7 +2,9 @@
 written beside it (loads / quarantines rows / blocks with a message), and nothing is ever lost.
 
 Each case runs the shared roster and the case's source through the real ingestion assets into a
-fresh warehouse, then reads the verdict from dq.*, raw.* and quarantine.*.
+fresh warehouse, then reads the verdict from dq.*, raw.* and quarantine.*. Symbolic links are made at
+run time (``symlinks`` in expected.yaml: link -> target, ``{outside}`` being the case's ``outside/``
+folder copied beside landing/), so that no link is committed.
 """
 
 from __future__ import annotations
@@ -72,8 +74,14 @@ def case(request, tmp_path):
     folder: Path = request.param
     expected = yaml.safe_load((folder / "expected.yaml").read_text(encoding="utf-8"))
     landing = tmp_path / "landing"
-    shutil.copytree(folder / "delivered", landing)
+    if (folder / "delivered").is_dir():
+        shutil.copytree(folder / "delivered", landing)
     shutil.copytree(ROSTER / "reference", landing / "reference")
+    if (folder / "outside").is_dir():
+        shutil.copytree(folder / "outside", tmp_path / "outside")
+    for link, target in expected.get("symlinks", {}).items():
+        (landing / link).parent.mkdir(parents=True, exist_ok=True)
+        (landing / link).symlink_to(target.replace("{outside}", str(tmp_path / "outside")))
     warehouse = tmp_path / "warehouse.duckdb"
     first_day = sorted(p.name for p in (ROSTER / "reference").iterdir())[0]
     if until := expected.get("first_run_until"):  # an earlier daily run loaded the days before
@@ -101,6 +109,7 @@ def test_a_broken_delivery_meets_its_written_outcome(case):
         assert blocked, f"expected a block, the day loaded: {runs[0]}"
         assert "\n" not in reason and "Traceback" not in reason, reason
         assert [m for m in expected["message"] if m not in reason] == [], reason
+        assert [m for m in expected.get("message_excludes", []) if m in reason] == [], reason
         assert verdict.count("raw", table, day) == 0
     else:
         assert verdict.result.success and not blocked, f"blocked: {reason}"
@@ -119,7 +128,23 @@ def test_a_broken_delivery_meets_its_written_outcome(case):
         assert found[0][0] >= 1, (
             f"{value['value']!r} not in raw.{value.get('table', table)}.{value['column']}"
         )
+    for text in expected.get("nowhere", []):
+        assert_nowhere(verdict, text)
     assert_load_audit_balances(verdict, table)
+
+
+def assert_nowhere(verdict: Verdict, text: str) -> None:
+    """No text column of any raw table holds ``text`` (a stray BOM, a header cell read as data)."""
+    columns = verdict.rows(
+        "select table_name, column_name from information_schema.columns "
+        "where table_schema = 'raw' and data_type = 'VARCHAR'"
+    )
+    found = [
+        f"raw.{table}.{column}"
+        for table, column in columns
+        if verdict.rows(f'select count(*) from raw."{table}" where contains("{column}", ?)', [text])[0][0]
+    ]
+    assert found == [], f"{text!r} found in {found}"
 
 
 def assert_quarantined(held: list[tuple], wanted: list[dict]) -> None:

@@ -20,7 +20,9 @@ LAYOUTS = {"legacy": "qualtrics-legacy", "2017": "qualtrics-2017", "current": "q
 RESPONSE_FIELDS = [
     "survey_id", "response_id", "submitted_at", "started_at", "duration_seconds", "status", "ip_address",
 ]  # fmt: skip
-ANSWER_FIELDS = ["survey_id", "response_id", "submitted_at", "status", "question_id", "question_text", "answer"]
+ANSWER_FIELDS = [
+    "survey_id", "response_id", "submitted_at", "status", "question_id", "question_text", "answer",
+]  # fmt: skip
 SIDE_BY_SIDE = {"Q44#1_1": "Q44_1_1", "Q44#1_2": "Q44_1_2"}  # the 2016+ id -> the legacy id
 
 
@@ -36,7 +38,8 @@ def test_each_layout_is_told_from_its_header_rows(name):
 def test_the_2017_import_id_row_is_a_header_not_a_response():
     responses = export("2017").responses
     assert responses.response_id.tolist() == [
-        "R_0OXnRbA2cXQtpvT", "R_1AbCdEfGhIjKlMn", "R_2BcDeFgHiJkLmNo", "R_3CdEfGhIjKlMnOp", "R_4DeFgHiJkLmNoPq",
+        "R_0OXnRbA2cXQtpvT", "R_1AbCdEfGhIjKlMn", "R_2BcDeFgHiJkLmNo",
+        "R_3CdEfGhIjKlMnOp", "R_4DeFgHiJkLmNoPq",
     ]  # fmt: skip
     assert not export("2017").answers.answer.str.contains("ImportId").any()
 
@@ -55,8 +58,8 @@ def test_the_2017_export_and_its_legacy_twin_give_the_same_responses_and_answers
         mine, theirs = json.loads(mine), json.loads(theirs)
         shared = sorted(set(mine) & set(theirs))
         assert shared == [
-            "EndDate", "ExternalDataReference", "Finished", "IPAddress", "LocationAccuracy", "LocationLatitude",
-            "LocationLongitude", "ResponseID", "ResponseSet", "StartDate", "Status",
+            "EndDate", "ExternalDataReference", "Finished", "IPAddress", "LocationAccuracy",
+            "LocationLatitude", "LocationLongitude", "ResponseID", "ResponseSet", "StartDate", "Status",
         ]  # fmt: skip
         assert {k: mine[k] for k in shared} == {k: theirs[k] for k in shared}
 
@@ -83,7 +86,8 @@ def test_a_2017_export_saved_as_utf16_tab_separated_reads_the_same(tmp_path):
     text = (FIXTURES / "SV_storeVisit_2017.csv").read_bytes().decode("utf-8-sig")
     rows = pd.read_csv(pd.io.common.StringIO(text), header=None, dtype=str, keep_default_na=False)
     path = tmp_path / "SV_storeVisit_2017.tsv"
-    path.write_bytes(codecs.BOM_UTF16_LE + rows.to_csv(sep="\t", header=False, index=False).encode("utf-16-le"))
+    tab_separated = rows.to_csv(sep="\t", header=False, index=False)
+    path.write_bytes(codecs.BOM_UTF16_LE + tab_separated.encode("utf-16-le"))
     tsv, csv = export("2017", path), export("2017")
     assert tsv.layout == "qualtrics-2017"
     pd.testing.assert_frame_equal(tsv.answers[ANSWER_FIELDS], csv.answers[ANSWER_FIELDS])
