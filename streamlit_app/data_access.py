@@ -24,7 +24,7 @@ from cxlake.access import pii
 from cxlake.access.roles import PII_COLUMNS, Scope, column_sql, masked_sql, scope_condition
 from cxlake.metrics import NpsResult, nps_category, nps_from_counts, settings
 from cxlake.paths import cxlake_paths
-from cxlake.text.keywords import textrank_keywords
+from cxlake.text.keywords import PeriodCounts, textrank_keywords
 
 # The pipeline publishes a few times a day; five minutes bounds how stale a cached answer can be.
 CACHE_TTL_SECONDS = 300
@@ -765,26 +765,47 @@ def review_keywords(scope: Scope, filters: Filters, limit: int = 60) -> pd.DataF
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
-def review_keyword_counts(scope: Scope, filters: Filters) -> dict[str, int]:
-    """How many of our reviews in scope and period name each keyword (every keyword, no limit):
-    the input of :func:`cxlake.text.keywords.trending`."""
+def review_keyword_counts(scope: Scope, filters: Filters) -> PeriodCounts:
+    """Our reviews in scope and period with a written (scored) text, and how many of them name each
+    keyword (every keyword, no limit): the input of :func:`cxlake.text.keywords.trending`."""
     reviews, params = _our_reviews(scope, filters)
     rows = _rows(
-        f"{reviews}, words as (select distinct review_key,"
-        " unnest(string_split(keywords, ' ')) as keyword from reviews)"
-        " select keyword, count(*) from words where keyword <> '' group by keyword order by keyword",
+        f"{reviews}, written as (select * from reviews where sentiment_score is not null),"
+        " words as (select distinct review_key, unnest(string_split(keywords, ' ')) as keyword from written)"
+        " select null as keyword, count(*) from written"
+        " union all select keyword, count(*) from words where keyword <> '' group by keyword"
+        " order by keyword nulls first",
         params,
     )
-    return {keyword: int(count) for keyword, count in rows}
+    (_, total), *counts = rows
+    return PeriodCounts(int(total), {keyword: int(count) for keyword, count in counts})
 
 
 def previous_period(filters: Filters) -> Filters | None:
-    """The same filters over the period of equal length just before theirs (what a trend compares
-    with); None unless both dates are set."""
+    """The same filters over the period of equal length just before theirs; None unless both dates are set."""
     if filters.date_from is None or filters.date_to is None:
         return None
     days = filters.date_to - filters.date_from + timedelta(days=1)
     return replace(filters, date_from=filters.date_from - days, date_to=filters.date_from - timedelta(days=1))
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def comparison_period(scope: Scope, filters: Filters) -> Filters | None:
+    """What a trend compares the filters' period with: the period of equal length ending on the
+    last day before it on which our reviews in scope (and the region / store filters) have a
+    written text, which is the period just before when that one has reviews. None when no such
+    review is older than the period (nothing to compare with) or the dates are not both set."""
+    before = previous_period(filters)
+    if before is None:
+        return None
+    reviews, params = _our_reviews(scope, replace(filters, date_from=None, date_to=before.date_to))
+    ((last_day,),) = _rows(
+        f"{reviews} select max(posted_date) from reviews where sentiment_score is not null", params
+    )
+    if last_day is None:
+        return None
+    shift = before.date_to - last_day
+    return replace(before, date_from=before.date_from - shift, date_to=last_day)
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 
 from cxlake.text.segment import DEGREE_WORDS, NEGATIONS, STOPWORDS, tokens
@@ -165,34 +166,96 @@ def textrank_keywords(texts: Iterable[str], top_k: int = 20) -> list[str]:
     return extractor.textrank("\n".join(texts), topK=top_k, allowPOS=(_ANY_WORD,))
 
 
-def keyword_counts(texts: Iterable[str]) -> Counter[str]:
-    """How many reviews use each keyword (a review counts once per word): :func:`trending`'s input."""
+@dataclass(frozen=True)
+class PeriodCounts:
+    """A period's reviews with a text, and how many of them name each keyword: :func:`trending`'s input."""
+
+    reviews: int
+    counts: Mapping[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.reviews < 0:
+            raise ValueError(f"a period has {self.reviews} reviews; it cannot have fewer than none")
+        for word, count in self.counts.items():
+            if not 0 <= count <= self.reviews:
+                raise ValueError(
+                    f"keyword {word!r}: {count} reviews name it, of {self.reviews} in the period"
+                )
+
+
+def keyword_counts(texts: Iterable[str]) -> PeriodCounts:
+    """How many of ``texts`` use each keyword (a text counts once per word), out of how many texts."""
     counts: Counter[str] = Counter()
+    total = 0
     for text in texts:
+        total += 1
         counts.update({w for w in tokens(text) if is_keyword(w)})
-    return counts
+    return PeriodCounts(total, counts)
+
+
+TRENDING_COLUMNS = ("keyword", "current", "previous", "current_share", "previous_share", "lift", "p_value")
 
 
 def trending(
-    current_counts: Mapping[str, int], previous_counts: Mapping[str, int], min_count: int = 3
+    current: PeriodCounts,
+    previous: PeriodCounts,
+    min_count: int = 3,
+    false_discovery_rate: float = 0.05,
 ) -> pd.DataFrame:
-    """Keywords used more this period than the previous one, most lifted first.
+    """Keywords named by a larger share of this period's reviews than of the previous period's,
+    beyond what chance gives, most lifted first (ties by keyword).
 
-    ``lift`` compares each word's share of all keyword uses in the two periods, add-one smoothed
-    so that a new word has a finite lift and a busier week does not lift every word. Words
-    used fewer than ``min_count`` times this period are left out (one angry review is no trend).
+    A word's share is the reviews naming it over the period's reviews, so a busier period lifts
+    no word, and a word as common before as now (咖啡 for a coffee chain) has a lift near 1 and is
+    no trend however often it is used. Each word named in at least ``min_count`` reviews this
+    period is tested: ``p_value`` is a one-sided Fisher exact test (are its reviews drawn more
+    from this period than the two periods' sizes say?), adjusted by Benjamini-Hochberg over the
+    words tested, and the words kept are those at or under ``false_discovery_rate``. ``lift``
+    is the ratio of the shares, each smoothed by half a review so that a word new this period
+    has a finite lift and a word seen in one review before is not lifted a hundredfold.
+
+    A previous period without reviews gives nothing to compare with: ValueError, which callers
+    show as such instead of lifting every word from zero.
     """
-    current_total = sum(current_counts.values())
-    previous_total = sum(previous_counts.values())
-    vocabulary = len(set(current_counts) | set(previous_counts)) or 1
-    rows = []
-    for word, current in current_counts.items():
-        if current < min_count:
-            continue
-        previous = previous_counts.get(word, 0)
-        share_now = (current + 1) / (current_total + vocabulary)
-        share_before = (previous + 1) / (previous_total + vocabulary)
-        rows.append((word, current, previous, share_now / share_before))
-    frame = pd.DataFrame(rows, columns=["keyword", "current", "previous", "lift"])
-    frame = frame.astype({"keyword": "string", "current": "int64", "previous": "int64", "lift": "float64"})
-    return frame.sort_values(["lift", "keyword"], ascending=[False, True], ignore_index=True)
+    if previous.reviews == 0:
+        raise ValueError("the previous period has no reviews: there is nothing to compare with")
+    tested = sorted(word for word, count in current.counts.items() if count >= min_count)
+    now = np.array([current.counts[word] for word in tested], dtype=np.int64)
+    before = np.array([previous.counts.get(word, 0) for word in tested], dtype=np.int64)
+    frame = pd.DataFrame(
+        {
+            "keyword": pd.array(tested, dtype="string"),
+            "current": now,
+            "previous": before,
+            "current_share": now / current.reviews if current.reviews else np.zeros(len(tested)),
+            "previous_share": before / previous.reviews,
+            "lift": ((now + 0.5) / (current.reviews + 1)) / ((before + 0.5) / (previous.reviews + 1)),
+            "p_value": _benjamini_hochberg(_fisher_greater(now, before, current.reviews, previous.reviews)),
+        },
+        columns=list(TRENDING_COLUMNS),
+    )
+    rising = frame[(frame["p_value"] <= false_discovery_rate) & (frame["lift"] > 1)]
+    return rising.sort_values(["lift", "keyword"], ascending=[False, True], ignore_index=True)
+
+
+def _fisher_greater(now: np.ndarray, before: np.ndarray, reviews_now: int, reviews_before: int) -> np.ndarray:
+    """One-sided Fisher exact p-values: P(at least ``now`` of a word's reviews fall in this period)
+    when its ``now + before`` reviews are drawn without replacement from both periods' reviews."""
+    from scipy.stats import hypergeom  # only when trends are asked for: scipy.stats takes a moment to import
+
+    if len(now) == 0:
+        return np.zeros(0)
+    return hypergeom.sf(now - 1, reviews_now + reviews_before, now + before, reviews_now)
+
+
+def _benjamini_hochberg(p_values: np.ndarray) -> np.ndarray:
+    """p-values adjusted for testing many words at once (Benjamini-Hochberg step-up, capped at 1)."""
+    count = len(p_values)
+    if count == 0:
+        return p_values
+    order = np.argsort(p_values)
+    scaled = p_values[order] * count / np.arange(1, count + 1)
+    adjusted = np.minimum.accumulate(scaled[::-1])[::-1]
+    result = np.empty(count)
+    result[order] = np.minimum(adjusted, 1.0)
+    return result

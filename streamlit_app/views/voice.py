@@ -35,13 +35,20 @@ LABELS = {
         "count_reviews": "Reviews",
         "count_negative": "Negative reviews",
         "trending_title": "Trending keywords",
-        "trending_caption": "Keywords of {start} – {end} against {previous_start} – {previous_end}: "
-        "the {n} most lifted, named in at least {min_count} reviews.",
+        "trending_caption": "Keywords of {start} – {end} ({reviews} reviews) against {previous_start} – "
+        "{previous_end} ({previous_reviews} reviews), the last {days} days with reviews before: the {n} "
+        "most lifted of those named in at least {min_count} reviews and in a larger share of reviews than "
+        "before beyond chance (one-sided Fisher test, false discovery rate {fdr:.0%}).",
         "trending_needs_dates": "Pick a start and an end date to compare with the period before.",
+        "trending_nothing_before": "Nothing to compare with: none of our reviews in this selection is older "
+        "than {start}. Pick a later start date to compare with the days before it.",
         "no_trending": "No keyword is on the rise in this period.",
         "current": "Reviews this period",
         "previous": "Reviews previous period",
+        "current_share": "Share this period",
+        "previous_share": "Share previous period",
         "lift": "Lift",
+        "p_value": "p (adjusted)",
         "sentiment_title": "Sentiment by platform",
         "sentiment": "Sentiment",
         "sentiment_positive": "Positive",
@@ -104,13 +111,19 @@ LABELS = {
         "count_reviews": "评论数",
         "count_negative": "负面评论数",
         "trending_title": "上升关键词",
-        "trending_caption": "{start} 至 {end} 与 {previous_start} 至 {previous_end} 相比"
-        "上升最多的 {n} 个关键词（至少 {min_count} 条评论提及）。",
+        "trending_caption": "{start} 至 {end}（{reviews} 条评论）与此前最近有评论的 {days} 天 "
+        "{previous_start} 至 {previous_end}（{previous_reviews} 条评论）相比上升最多的 {n} 个关键词："
+        "至少 {min_count} 条评论提及，且提及占比的上升超出偶然（单侧 Fisher 检验，错误发现率 {fdr:.0%}）。",
         "trending_needs_dates": "请选择开始和结束日期，以便与上一周期比较。",
+        "trending_nothing_before": "没有可比较的数据：当前筛选下没有早于 {start} 的本品牌评论。"
+        "请选择更晚的开始日期，以便与之前的日期比较。",
         "no_trending": "本周期没有上升的关键词。",
         "current": "本期评论数",
         "previous": "上期评论数",
+        "current_share": "本期提及占比",
+        "previous_share": "上期提及占比",
         "lift": "提升倍数",
+        "p_value": "p 值（校正后）",
         "sentiment_title": "各平台情感分布",
         "sentiment": "情感",
         "sentiment_positive": "正面",
@@ -159,8 +172,9 @@ TEXTRANK_KEYWORDS = 12
 TEXTRANK_REVIEWS = 2_000  # the newest reviews in scope; TextRank's graph grows with the text
 TRENDING_KEYWORDS = 10
 TRENDING_MIN_COUNT = 3  # one angry review is no trend
+TRENDING_FALSE_DISCOVERY_RATE = 0.05
 DRILL_LIMIT = 200
-PERCENT_COLUMNS = ("negative_share", "positive_share")
+PERCENT_COLUMNS = ("negative_share", "positive_share", "current_share", "previous_share")
 
 
 def show_data(frame: pd.DataFrame, file_stem: str) -> None:
@@ -213,24 +227,27 @@ st.markdown(f"**{text['textrank_label']}** " + (" · ".join(central) or "–"), 
 show_data(keywords, "review_keywords")
 
 st.subheader(text["trending_title"])
-previous = data_access.previous_period(filters)
-if previous is None:
+compared = data_access.comparison_period(scope, filters)
+if filters.date_from is None or filters.date_to is None:
     st.info(text["trending_needs_dates"])
+elif compared is None:
+    st.info(text["trending_nothing_before"].format(start=filters.date_from))
 else:
-    rising = trending(
-        data_access.review_keyword_counts(scope, filters),
-        data_access.review_keyword_counts(scope, previous),
-        TRENDING_MIN_COUNT,
-    )
-    rising = rising[rising["lift"] > 1].head(TRENDING_KEYWORDS)
+    now = data_access.review_keyword_counts(scope, filters)
+    before = data_access.review_keyword_counts(scope, compared)
+    rising = trending(now, before, TRENDING_MIN_COUNT, TRENDING_FALSE_DISCOVERY_RATE).head(TRENDING_KEYWORDS)
     st.caption(
         text["trending_caption"].format(
             start=filters.date_from,
             end=filters.date_to,
-            previous_start=previous.date_from,
-            previous_end=previous.date_to,
+            reviews=now.reviews,
+            previous_start=compared.date_from,
+            previous_end=compared.date_to,
+            previous_reviews=before.reviews,
+            days=(compared.date_to - compared.date_from).days + 1,
             n=TRENDING_KEYWORDS,
             min_count=TRENDING_MIN_COUNT,
+            fdr=TRENDING_FALSE_DISCOVERY_RATE,
         )
     )
     if rising.empty:

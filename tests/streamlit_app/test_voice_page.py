@@ -7,7 +7,7 @@ reviews C1, C2 are 港湾咖啡 in 上海, C3 港湾咖啡 in 深圳, C4, C5 山
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -16,6 +16,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cxlake.access.roles import Scope
+from cxlake.text.keywords import PeriodCounts
 from streamlit_app import charts, data_access
 from streamlit_app.data_access import Filters
 
@@ -114,13 +115,15 @@ def test_keyword_counts_of_a_period_equal_the_hand_counts(reviews_home):
     # 9-13 Jan: R04 贵 慢 <script>, R06 小程序 闪退 贵, R07 贵 不好喝, R09 便宜 好喝, R10 店员 冷漠 慢
     filters = Filters(date_from=date(2026, 1, 9), date_to=date(2026, 1, 13))
 
-    assert data_access.review_keyword_counts(ALL, filters) == {
+    assert data_access.review_keyword_counts(ALL, filters) == PeriodCounts(5, {
         "<script>": 1, "不好喝": 1, "便宜": 1, "冷漠": 1, "好喝": 1, "小程序": 1, "店员": 1, "慢": 2,
         "贵": 3, "闪退": 1,
-    }  # fmt: skip
+    })  # fmt: skip
     # S001's reviews in those days: R04 only; competitors' keywords never count
-    assert data_access.review_keyword_counts(STORE_S001, filters) == {"<script>": 1, "慢": 1, "贵": 1}
-    assert data_access.review_keyword_counts(Scope("store", ()), filters) == {}
+    assert data_access.review_keyword_counts(STORE_S001, filters) == PeriodCounts(
+        1, {"<script>": 1, "慢": 1, "贵": 1}
+    )
+    assert data_access.review_keyword_counts(Scope("store", ()), filters) == PeriodCounts(0, {})
 
 
 @pytest.mark.parametrize(
@@ -142,6 +145,61 @@ def test_the_previous_period_has_the_same_length_and_filters(filters, expected):
     assert data_access.previous_period(filters) == expected
 
 
+@pytest.mark.parametrize(
+    ("scope", "filters", "expected"),
+    [
+        # the days just before have reviews (R03 on 7 Jan, R05 on 8 Jan): those days
+        (ALL, Filters(date(2026, 1, 9), date(2026, 1, 13)), Filters(date(2026, 1, 4), date(2026, 1, 8))),
+        # S003 has no review on 8-9 Jan; its last one before is R08 on 6 Jan: 5-6 Jan
+        (
+            Scope("store", ("S003",)),
+            Filters(date(2026, 1, 10), date(2026, 1, 11)),
+            Filters(date(2026, 1, 5), date(2026, 1, 6)),
+        ),
+        # the same through a store filter of the "all" scope
+        (
+            ALL,
+            Filters(date(2026, 1, 10), date(2026, 1, 11), store_ids=("S003",)),
+            Filters(date(2026, 1, 5), date(2026, 1, 6), store_ids=("S003",)),
+        ),
+        # R01 on 5 Jan is our first review (C1 of a competitor never counts): nothing before
+        (ALL, Filters(date(2026, 1, 5), date(2026, 1, 6)), None),
+        (Scope("store", ()), Filters(date(2026, 1, 9), date(2026, 1, 13)), None),
+        (ALL, Filters(date_from=date(2026, 1, 9)), None),
+    ],
+    ids=["adjacent", "store-gap", "store-filter-gap", "first-days", "empty-scope", "open-range"],
+)
+def test_a_trend_compares_with_the_last_period_that_has_reviews(reviews_home, scope, filters, expected):
+    assert data_access.comparison_period(scope, filters) == expected
+
+
+# Two weeks of S001 reviews a week apart, for trends big enough to be told from chance: 30 reviews on
+# 2-8 Feb, none on 9-15 Feb, 30 on 16-22 Feb. 咖啡 is in 20 then 21 (a generic word of a coffee
+# chain), 好喝 in 10 then 10, 排队 in 1 then 14, 闪退 in 0 then 2 (below the minimum count).
+TRENDING_WEEKS = {
+    date(2026, 2, 2): {"咖啡": 20, "好喝": 10, "排队": 1},
+    date(2026, 2, 16): {"咖啡": 21, "好喝": 10, "排队": 14, "闪退": 2},
+}
+
+
+@pytest.fixture
+def trending_home(reviews_home: Path) -> Path:
+    rows = []
+    for monday, counts in TRENDING_WEEKS.items():
+        for index in range(30):
+            posted = datetime(monday.year, monday.month, monday.day + index % 7, 12, tzinfo=UTC)
+            keywords = " ".join(word for word, count in counts.items() if index < count)
+            key = f"T{monday:%m%d}-{index:02d}"
+            rows.append(
+                (key, "dianping", key, "S001", "栖云咖啡(上海店)", "栖云咖啡", False, "S001", "R01", "上海",
+                 None, posted, posted.date(), 4, f"评论：{keywords}", 0.8, "positive", "", keywords, False,
+                 "test-1", posted.date())
+            )  # fmt: skip
+    with duckdb.connect(str(reviews_home / "serving.duckdb")) as connection:
+        connection.executemany(f"insert into marts.fct_reviews values ({', '.join(['?'] * 22)})", rows)
+    return reviews_home
+
+
 def trending_table(at: AppTest) -> pd.DataFrame:
     return next(table.value for table in at.dataframe if "lift" in table.value.columns)
 
@@ -152,34 +210,59 @@ def page_of_days(sign_in_as, first: str, last: str) -> AppTest:
     return at.run()
 
 
-def csv_buttons(at: AppTest) -> int:
-    return [button.proto.label for button in at.get("download_button")].count("Download CSV")
+def trending_downloads(at: AppTest) -> list[str]:
+    """The labels of the trending table's download buttons (their keys name the file)."""
+    return [button.proto.label for button in at.get("download_button") if "trending" in button.proto.id]
 
 
-def test_the_page_shows_the_keywords_on_the_rise_with_downloads(reviews_home, sign_in_as):
-    at = page_of_days(sign_in_as, "2026-01-09", "2026-01-13")
-    # 12-13 Jan: 贵 in two reviews only, below the minimum: no table, no download
-    quiet = page_of_days(sign_in_as, "2026-01-12", "2026-01-13")
+def test_the_page_shows_the_keywords_on_the_rise_against_the_last_week_with_reviews(
+    trending_home, sign_in_as
+):
+    at = page_of_days(sign_in_as, "2026-02-16", "2026-02-22")
+    # the week before (9-15 Feb) has no review: the trend compares with 2-8 Feb, not with nothing
+    quiet = page_of_days(sign_in_as, "2026-01-05", "2026-01-06")  # nothing before: no table
 
     assert not at.exception and not quiet.exception
-    # 贵: 3 reviews now, none on 4-8 Jan; 慢 (2 now, 3 before) is under the minimum count
     rising = trending_table(at)
-    assert rising[["keyword", "current", "previous"]].values.tolist() == [["贵", 3, 0]]
-    assert rising.loc[0, "lift"] > 1
-    assert "Keywords of 2026-01-09 – 2026-01-13 against 2026-01-04 – 2026-01-08" in [
-        caption.value[:67] for caption in at.caption
-    ]
-    assert "No keyword is on the rise in this period." in [info.value for info in quiet.info]
-    assert csv_buttons(at) == csv_buttons(quiet) + 1
+    # only 排队 rose beyond chance; 咖啡 and 好喝 are as common as before; 闪退 is under the minimum
+    assert rising[["keyword", "current", "previous"]].values.tolist() == [["排队", 14, 1]]
+    assert rising.loc[0, ["current_share", "previous_share"]].tolist() == pytest.approx([14 / 30, 1 / 30])
+    assert rising.loc[0, "lift"] == pytest.approx((14.5 / 31) / (1.5 / 31))
+    assert rising.loc[0, "p_value"] < 0.001
+    captions = [caption.value for caption in at.caption]
+    assert any(
+        "Keywords of 2026-02-16 – 2026-02-22 (30 reviews) against 2026-02-02 – 2026-02-08 (30 reviews), "
+        "the last 7 days with reviews before" in caption
+        for caption in captions
+    )
+    assert trending_downloads(at) == ["Download CSV", "Download Excel"]
+    assert trending_downloads(quiet) == []
 
 
-def test_trending_ranks_by_lift_and_leaves_out_rare_keywords(reviews_home, sign_in_as):
-    at = page(sign_in_as, "cx_director")  # the whole period: nothing came before it
+def test_a_rise_on_a_handful_of_reviews_is_not_called_a_trend(reviews_home, sign_in_as):
+    # 9-13 Jan: 贵 in 3 of 5 reviews, in none of the 5 on 4-8 Jan; Fisher's p = 1/12, chance enough
+    at = page_of_days(sign_in_as, "2026-01-09", "2026-01-13")
 
     assert not at.exception
-    rising = trending_table(at)
-    assert rising["keyword"].tolist() == ["慢", "好喝", "店员", "贵"]  # 5, 4, 3, 3 reviews; ties by keyword
-    assert rising["previous"].tolist() == [0, 0, 0, 0]
+    assert not [table for table in at.dataframe if "lift" in table.value.columns]
+    assert "No keyword is on the rise in this period." in [info.value for info in at.info]
+
+
+def test_the_whole_period_has_nothing_to_compare_with(trending_home, sign_in_as):
+    # regression: the period before the data's first day has no reviews, so every keyword was
+    # "lifted" from zero and the most frequent one (咖啡 on real data) topped the list
+    at = page(sign_in_as, "cx_director")  # the date range opens on the first day with data
+    zh = page_of_days(sign_in_as, "2026-01-05", "2026-02-22").selectbox(key="lang").select("zh").run()
+
+    assert not at.exception and not zh.exception
+    assert not [table for table in at.dataframe if "lift" in table.value.columns]
+    infos = [info.value for info in at.info]
+    assert any(
+        info.startswith("Nothing to compare with: none of our reviews in this selection") for info in infos
+    )
+    assert "没有可比较的数据：当前筛选下没有早于 2026-01-05 的本品牌评论。" in " ".join(
+        info.value for info in zh.info
+    )
 
 
 # --- Sentiment, complaints and the benchmark ------------------------------------------------------

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 
-import pandas as pd
 import pytest
 
 from cxlake.text.keywords import (
+    TRENDING_COLUMNS,
+    PeriodCounts,
     build_idf,
     is_keyword,
     keyword_counts,
@@ -98,23 +99,65 @@ def test_textrank_links_words_within_one_review_only():
 
 
 def test_trending_lifts_words_that_grew_and_drops_rare_ones():
-    current = {"排队": 12, "咖啡": 20, "闪退": 2}
-    previous = {"排队": 2, "咖啡": 20, "好喝": 8}
+    # 100 reviews in each period; 排队 from 2 to 20 reviews, 闪退 in 2 only (below min_count)
+    current = PeriodCounts(100, {"排队": 20, "咖啡": 40, "闪退": 2})
+    previous = PeriodCounts(100, {"排队": 2, "咖啡": 40, "好喝": 8})
     frame = trending(current, previous, min_count=3)
-    assert list(frame.columns) == ["keyword", "current", "previous", "lift"]
-    assert frame["keyword"].tolist() == ["排队", "咖啡"]  # 闪退 is below min_count
-    assert frame.loc[0, ["current", "previous"]].tolist() == [12, 2]
-    assert frame.loc[0, "lift"] > 1 > frame.loc[1, "lift"] * 0.9
-    empty = trending({}, previous)
-    assert empty.empty and list(empty.columns) == ["keyword", "current", "previous", "lift"]
+    assert list(frame.columns) == list(TRENDING_COLUMNS)
+    assert frame["keyword"].tolist() == ["排队"]
+    row = frame.iloc[0]
+    assert (row["current"], row["previous"]) == (20, 2)
+    assert (row["current_share"], row["previous_share"]) == (0.2, 0.02)
+    assert row["lift"] == pytest.approx((20.5 / 101) / (2.5 / 101))
+    assert row["p_value"] < 0.001
 
 
-def test_a_new_word_gets_a_finite_lift():
-    frame = trending({"新品": 5}, {"咖啡": 5}, min_count=1)
-    assert frame.loc[0, "previous"] == 0 and math.isfinite(frame.loc[0, "lift"]) and frame.loc[0, "lift"] > 1
+def test_a_generic_word_as_common_as_before_is_no_trend_however_often_it_is_used():
+    # regression: 咖啡 topped the list, its lift computed against a period without data; a word in
+    # the same share of reviews in both periods is not rising, even in a busier period
+    current = PeriodCounts(300, {"咖啡": 150, "拿铁": 60})
+    previous = PeriodCounts(100, {"咖啡": 50, "拿铁": 20})
+    assert trending(current, previous, min_count=1).empty
+
+
+def test_a_small_rise_on_few_reviews_is_chance_not_a_trend():
+    # 3 of 5 reviews now, none of 5 before: Fisher's one-sided p = C(5,3)/C(10,3) = 1/12
+    current, previous = PeriodCounts(5, {"贵": 3}), PeriodCounts(5, {})
+    assert trending(current, previous).empty
+    # the same shares on 20 times the reviews are a trend
+    frame = trending(PeriodCounts(100, {"贵": 60}), PeriodCounts(100, {}))
+    assert frame["keyword"].tolist() == ["贵"] and math.isfinite(frame.loc[0, "lift"])
+
+
+def test_many_words_tested_at_once_are_adjusted_for_chance():
+    # 40 words each a little more common now (p about 0.03 alone): by chance, one in 20 would pass
+    words = {f"词{i:02d}": 12 for i in range(40)}
+    before = {f"词{i:02d}": 4 for i in range(40)}
+    frame = trending(PeriodCounts(100, words), PeriodCounts(100, before), false_discovery_rate=0.01)
+    assert frame.empty
+    assert len(trending(PeriodCounts(100, words), PeriodCounts(100, before), false_discovery_rate=0.5)) == 40
+
+
+def test_nothing_to_compare_with_is_said_not_computed():
+    with pytest.raises(ValueError, match="nothing to compare with"):
+        trending(PeriodCounts(100, {"咖啡": 80}), PeriodCounts(0, {}))
+    assert trending(PeriodCounts(0, {}), PeriodCounts(10, {"咖啡": 5})).empty
+
+
+@pytest.mark.parametrize(
+    ("reviews", "counts", "message"),
+    [
+        (-1, {}, "fewer than none"),
+        (3, {"咖啡": 4}, "'咖啡': 4 reviews name it, of 3"),
+        (3, {"咖啡": -1}, "-1"),
+    ],
+)
+def test_counts_that_cannot_be_are_refused_with_the_word(reviews, counts, message):
+    with pytest.raises(ValueError, match=message):
+        PeriodCounts(reviews, counts)
 
 
 def test_keyword_counts_count_each_review_once_per_word():
-    counts = keyword_counts(["咖啡咖啡咖啡", "咖啡好喝"])
-    assert counts["咖啡"] == 2 and counts["好喝"] == 1
-    assert isinstance(trending(counts, {}, min_count=1), pd.DataFrame)
+    counts = keyword_counts(["咖啡咖啡咖啡", "咖啡好喝", ""])
+    assert counts.reviews == 3
+    assert counts.counts["咖啡"] == 2 and counts.counts["好喝"] == 1
