@@ -101,8 +101,9 @@ def fold(text: str, numerals: bool = True) -> tuple[str, list[int]]:
 
 # --- The rules, on folded text ----------------------------------------------------------------------
 
-# Between two digits of one number: spaces, dashes, dots, slashes, underscores, brackets (1 to 3 of them).
-_SEP = r"[\s\-._/\\·・、~|*()\[\]{}（）【】〔〕「」<>《》‐‑‒–—―]"
+# Between two digits of one number: spaces, dashes, dots, commas, slashes, underscores, brackets (1 to 3
+# of them). Full-width forms are folded to these first.
+_SEP = r"[\s\-.,_/\\·・、~|*()\[\]{}（）【】〔〕「」<>《》‐‑‒–—―]"
 _GAP = rf"{_SEP}{{0,3}}"
 
 
@@ -111,7 +112,7 @@ def _digits(count: str) -> str:
     return rf"(?:{_GAP}\d){{{count}}}"
 
 
-_AT = r"(?:\s*[@#]\s*|\s*[(\[（【]\s*at\s*[)\]）】]\s*|\s+at\s+|\s*艾特\s*)"
+_AT = r"(?:\s*[@#]+\s*|\s*[(\[（【]\s*at\s*[)\]）】]\s*|\s+at\s+|\s*艾特\s*)"
 _DOT = r"(?:\s*\.\s*|\s*[(\[（【]\s*dot\s*[)\]）】]\s*|\s+dot\s+|点)"
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 # Providers people name without a top-level domain ("123456@qq").
@@ -125,7 +126,7 @@ _EMAIL = re.compile(
     re.IGNORECASE,
 )
 _WECHAT = re.compile(
-    r"(?<![a-z])(?:(?:微信|威信|薇信|v信|weixin|wechat|vx|wx)(?:号|id|账号)?"
+    r"(?<![a-z])(?:(?:微信|威信|薇信|v信|weixin|wechat|vx|wx)(?:\s*(?:号|id|账号))?"
     r"(?:\s*[:：=是为]\s*|\s+|(?=[a-z]))|v\s*[:：]\s*)"
     r"(?P<id>[a-z][a-z0-9_\-]{5,19})(?![a-z0-9_\-])",
     re.IGNORECASE,
@@ -140,10 +141,11 @@ _ID_CARD = re.compile(rf"(?<!\d)[1-9]{_digits('16')}{_GAP}[\dx](?![\da-z])", re.
 _CARD = re.compile(rf"(?<!\d)[3-6]{_digits('14,18')}(?!{_GAP}\d)")
 _COUNTRY = rf"(?:\+{_GAP}|00{_GAP})?86{_GAP}"
 _MOBILE = re.compile(rf"(?<![\d+])(?:{_COUNTRY})?1{_GAP}[3-9]{_digits('9')}(?!\d)")
-# 0 + area code (10, 2x or three digits from 3) + 7-8 digits, or the same after +86 without the 0.
+# 0 + area code (10, 2x or three digits from 3) + 7-8 digits, or the same after +86 without the 0;
+# 6 digits after three of the area code is no Chinese landline but a Taiwanese mobile (0912-345-678).
 _AREA = rf"(?:1{_GAP}0|2{_GAP}\d|[3-9]{_GAP}\d{_GAP}\d)"
 _LANDLINE = re.compile(
-    rf"(?<![\d+])(?:[(（]\s*0{_GAP}|0{_GAP}|{_COUNTRY}){_AREA}{_GAP}\d{_digits('6,7')}(?!\d)"
+    rf"(?<![\d+])(?:[(（]\s*0{_GAP}|0{_GAP}|{_COUNTRY}){_AREA}{_GAP}\d{_digits('5,7')}(?!\d)"
 )
 _INTERNATIONAL = re.compile(rf"\+{_GAP}[1-9]{_digits('6,14')}(?!\d)")
 # A number of 5+ digits shortly after a word that announces one is a phone, whatever its shape.

@@ -27,6 +27,8 @@ MUST_MASK = [
     ("【138】【0013】【8000】", "[phone]"),
     ("138 - 0013 - 8000", "[phone]"),
     ("1 3 8 0 0 1 3 8 0 0 0", "[phone]"),
+    ("我的手机号是一三八，零零一三，八零零零", "我的手机号是[phone]"),  # full-width commas
+    ("138\n0013\n8000", "[phone]"),  # across lines
     ("tel13800138000", "tel[phone]"),
     ("13800138000abc", "[phone]abc"),
     # --- mobiles in other widths, scripts and numerals ---
@@ -57,6 +59,9 @@ MUST_MASK = [
     ("+86 10 1234 5678", "[phone]"),
     ("+1 415 555 0100", "[phone]"),
     ("+44 20 7946 0958", "[phone]"),
+    ("+852 9123 4567", "[phone]"),
+    ("0912-345-678", "[phone]"),  # a Taiwanese mobile
+    ("fax 021 6123 4567 ext 89", "fax [phone] ext 89"),
     # --- a number after a word that announces one, whatever its shape ---
     ("电话：6234 5678", "电话：[phone]"),
     ("手机号码是 62345678", "手机号码是 [phone]"),
@@ -75,6 +80,7 @@ MUST_MASK = [
     ("wf（at）example（dot）com", "[email]"),
     ("wf at example dot com", "[email]"),
     ("wf#qq.com", "[email]"),  # '#' for '@' to get past filters
+    ("wf@@example.com", "[email]"),
     ("wf艾特qq点com", "[email]"),
     ("张三@qq.com", "[email]"),  # non-Latin local part (三 is a name here, not a digit)
     ("用户名@163。com", "[email]"),
@@ -86,6 +92,8 @@ MUST_MASK = [
     # --- WeChat, QQ ---
     ("加我微信：wxid_abc123", "加我微信：[wechat]"),
     ("微信号 Cx-Lover_88", "微信号 [wechat]"),
+    ("wechat id：Cx2026lover", "wechat id：[wechat]"),
+    ("加V：cx2026", "加V：[wechat]"),
     ("vx: abc12345", "vx: [wechat]"),
     ("VX abc12345", "VX [wechat]"),
     ("ｖｘ：ａｂｃ１２３４５", "ｖｘ：[wechat]"),  # full-width keyword and id
@@ -113,6 +121,11 @@ MUST_KEEP = [
     "35元",
     "拿铁 35.5 元，美式 28 元",
     "总共花了 1,380,013 元",
+    "一共 3,500,000 元的装修",
+    "1,2,3,4,5,6,7,8,9,10",
+    "0.5 1.2 3.4 5.6",
+    "138****8000",  # already masked by the customer
+    "微信：王先生",  # no id after the keyword
     "2026-03-04",
     "2026/03/04 10:30",
     "2026年3月4日",
