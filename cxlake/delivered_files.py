@@ -11,6 +11,7 @@ import codecs
 import csv
 import hashlib
 import io
+import itertools
 import os
 import re
 import stat
@@ -181,7 +182,7 @@ def read_csv_records(path: Path, data: bytes | None = None) -> CsvRecords:
         raise DeliveredFileError(path, f"line {next_line}: {error}") from None
     header = [stray_marks_removed(h)[0].strip() for h in header]
     warnings = _remove_stray_marks(header, rows, lines) if BYTE_ORDER_MARK in text else []
-    long_fields = _cut_long_fields(header, rows) if len(text) > MAX_FIELD_CHARS else {}
+    long_fields = _cut_long_fields(header, rows) if _longest_field(text, rows) > MAX_FIELD_CHARS else {}
     problems = [
         _record_problem(row, len(header), has_nul) or long_fields.get(number)
         for number, row in enumerate(rows)
@@ -204,6 +205,13 @@ def _remove_stray_marks(header: list[str], rows: list[list[str]], lines: list[in
                     f"{line}:{_column(header, index)}: removed {removed} (another file joined on here?)"
                 )
     return warnings
+
+
+def _longest_field(text: str, rows: list[list[str]]) -> int:
+    """The longest field's length, skipping the scan when the whole text is shorter than the limit."""
+    if len(text) <= MAX_FIELD_CHARS or not rows:
+        return 0
+    return max(map(len, itertools.chain.from_iterable(rows)), default=0)
 
 
 def _cut_long_fields(header: list[str], rows: list[list[str]]) -> dict[int, str]:
