@@ -573,6 +573,47 @@ def quarantine_volume(
     return _with_dates(volume, "partition_date")
 
 
+# Sources that deliver every day (the ingestion holds their volume to the band of the trailing days,
+# assets.ingestion.assets.VOLUME_CHECKED): a day without their files is a gap. Reference data comes
+# only when the roster changes, CRM and reviews only when something changed or was posted.
+DAILY_SOURCES = ("pos", "survey_invitations", "qualtrics", "wjx")
+DATA_GAP_COLUMNS = ["source", "partition_date", "gap"]
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def data_gaps(scope: Scope, date_from: date | None = None, date_to: date | None = None) -> pd.DataFrame:
+    """Days whose numbers lack a source: one row per source and day, ``gap`` ``held_back`` (the
+    latest validation of one of its raw tables blocked the day) or ``missing`` (a daily source
+    delivered nothing that day, inside the range of days anything was delivered).
+
+    Every scope gets them: they name sources and days, never a store's rows, and a store manager's
+    numbers lack those days as much as anyone's. The scope is still checked like every question's.
+    """
+    _scope_condition(scope)
+    if not _columns_of("dq", "validation_runs") or not _columns_of("dq", "load_audit"):
+        return pd.DataFrame(columns=DATA_GAP_COLUMNS)
+    days, day_params = _day_bounds(date_from, date_to)
+    gaps = _frame(
+        "with held as (select distinct source, partition_date from (select * from dq.validation_runs"
+        " qualify row_number() over (partition by source, raw_table, partition_date"
+        " order by validated_at desc, run_id desc) = 1) where blocked),"
+        " delivered as (select distinct source, partition_date from dq.load_audit),"
+        " bounds as (select min(partition_date) as first_day, max(partition_date) as last_day"
+        " from dq.load_audit),"
+        " calendar as (select cast(unnest(generate_series(first_day, last_day, interval 1 day)) as date)"
+        " as partition_date from bounds where first_day is not null),"
+        " missing as (select s.source, c.partition_date from unnest(?::varchar[]) as s(source)"
+        " cross join calendar as c"
+        " except select source, partition_date from delivered"
+        " except select source, partition_date from held),"
+        " gaps as (select source, partition_date, 'held_back' as gap from held"
+        " union all select source, partition_date, 'missing' from missing)"
+        f" select * from gaps where {days} order by source, partition_date",
+        [list(DAILY_SOURCES), *day_params],
+    )
+    return _with_dates(gaps[DATA_GAP_COLUMNS], "partition_date")
+
+
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def non_countable_responses(scope: Scope, filters: Filters) -> pd.DataFrame:
     """Survey responses left out of every metric, with why (test, preview, duplicate, speeder...)."""

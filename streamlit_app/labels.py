@@ -35,6 +35,15 @@ CODES: dict[str, Words] = {
         "meituan": {"en": "Meituan", "zh": "美团"},
         "xiaohongshu": {"en": "Xiaohongshu", "zh": "小红书"},
     },
+    "source": {
+        "reference": {"en": "Store roster", "zh": "门店名册"},
+        "crm": {"en": "CRM", "zh": "会员系统"},
+        "pos": {"en": "POS", "zh": "收银系统"},
+        "survey_invitations": {"en": "Survey invitations", "zh": "问卷邀请"},
+        "qualtrics": {"en": "Qualtrics surveys", "zh": "Qualtrics 问卷"},
+        "wjx": {"en": "问卷星 surveys", "zh": "问卷星问卷"},
+        "reviews": {"en": "Online reviews", "zh": "线上评论"},
+    },
     "dq_status": {
         "passed": {"en": "Passed", "zh": "通过"},
         "failed": {"en": "Rows quarantined", "zh": "有隔离行"},

@@ -77,6 +77,9 @@ COMMON_LABELS: dict[str, dict[str, str]] = {
         "page_sql": "SQL",
         "page_data_quality": "Data quality",
         "page_admin": "Admin",
+        "gaps_title": "Some days are incomplete, so the numbers below leave them out:",
+        "gap_held_back": "{source}: held back by the quality gate on {days}",
+        "gap_missing": "{source}: no delivery on {days}",
     },
     "zh": {
         "no_serving": "尚无已发布的数据。请先运行 `cxlake run` 或 `make demo`。",
@@ -118,6 +121,9 @@ COMMON_LABELS: dict[str, dict[str, str]] = {
         "page_sql": "SQL 查询",
         "page_data_quality": "数据质量",
         "page_admin": "系统管理",
+        "gaps_title": "以下日期的数据不完整，下方数字未包含：",
+        "gap_held_back": "{source}：{days} 未通过质量检查，暂缓加载",
+        "gap_missing": "{source}：{days} 未收到数据",
     },
 }
 
@@ -194,7 +200,38 @@ def filtered_page(labels: Mapping[str, Mapping[str, str]], page_key: str | None 
         st.info(text["no_data"])
         st.stop()
     preset_filters_from_url(options)
-    return PageContext(language, text, scope, sidebar_filters(options, text), principal)
+    filters = sidebar_filters(options, text)
+    data_gaps_banner(scope, filters, text, language)
+    return PageContext(language, text, scope, filters, principal)
+
+
+def day_ranges(days: Sequence[date]) -> str:
+    """Days as compact runs: ``2026-03-04..2026-03-06, 2026-03-09`` (sorted, duplicates dropped)."""
+    runs: list[list[date]] = []
+    for day in sorted(set(days)):
+        if runs and (day - runs[-1][-1]).days == 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return ", ".join(
+        run[0].isoformat() if len(run) == 1 else f"{run[0].isoformat()}..{run[-1].isoformat()}"
+        for run in runs
+    )
+
+
+def data_gaps_banner(scope: Scope, filters: Filters, text: Mapping[str, str], language: str) -> None:
+    """A warning naming each source and the days in the picked period it is missing or held back,
+    so nobody reads a dip as a real one (in words: emoji need a font the reader may lack)."""
+    gaps = data_access.data_gaps(scope, filters.date_from, filters.date_to)
+    if gaps.empty:
+        return
+    lines = [
+        text[f"gap_{gap}"].format(
+            source=labels.code("source", source, language), days=day_ranges(list(group["partition_date"]))
+        )
+        for (gap, source), group in gaps.groupby(["gap", "source"], sort=True)
+    ]
+    st.warning("\n".join([text["gaps_title"], *(f"- {line}" for line in lines)]))
 
 
 def _signed_in() -> Principal:
