@@ -76,7 +76,9 @@ else:
         if not allowed:
             st.error(text["not_available"])
             st.stop()
-        st.switch_page(pages[allowed[0]], query_params=st.query_params.to_dict())
+        st.switch_page(
+            pages[allowed[0]], query_params={k: st.query_params.get_all(k) for k in st.query_params}
+        )
 
     page = st.navigation(
         [st.Page(home, title="cxlake", url_path="home", default=True, visibility="hidden"), *pages.values()]

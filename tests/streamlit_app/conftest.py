@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import streamlit as st
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from cxlake.access.accounts import Accounts
@@ -473,3 +474,20 @@ def reviews_home(serving_home: Path) -> Path:
     """CXLAKE_HOME with the filled serving copy plus the review marts."""
     add_review_marts(serving_home / "serving.duckdb")
     return serving_home
+
+
+@pytest.fixture
+def deferred_downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, Callable[[], bytes]]:
+    """File name -> the real file builder of each download button drawn (the latest wins).
+
+    A download is built when the browser asks for it, in Streamlit's media manager, which AppTest
+    drops after each run; this keeps the builder the page registered so a test can "click" it."""
+    builders: dict[str, Callable[[], bytes]] = {}
+    register = MediaFileManager.add_deferred
+
+    def keep(self, callable_, mimetype, coordinates, file_name=None, **kwargs):
+        builders[file_name] = callable_
+        return register(self, callable_, mimetype, coordinates, file_name=file_name, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", keep)
+    return builders
