@@ -194,6 +194,10 @@ def load_reviews(landing_root: Path, folder: Path, day: str) -> PartitionLoad:
             raise DeliveredFileError(path, f"not valid UTF-8 JSON ({error})") from None
         if not isinstance(page, dict) or not isinstance(page.get("reviews"), list):
             raise DeliveredFileError(path, 'expected an object with a "reviews" list')
+        not_objects = [n for n, review in enumerate(page["reviews"], start=1) if not isinstance(review, dict)]
+        if not_objects:
+            where = ", ".join(str(n) for n in not_objects[:5])
+            raise DeliveredFileError(path, f"reviews list entry {where} is not an object")
         defaults = {"platform": page.get("platform") or path.stem, "fetched_at": page.get("fetched_at")}
         rows = [
             [

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from assets.ingestion.raw_tables import POS_TRANSACTIONS
-from assets.ingestion.sources import csv_file_frame
+from assets.ingestion.sources import csv_file_frame, load_reviews
 from cxlake.delivered_files import (
     MAX_FIELD_CHARS,
     DeliveredFileError,
@@ -138,3 +138,11 @@ def test_a_missing_column_error_does_not_quote_a_system_file(tmp_path):
         csv_file_frame(path, POS_TRANSACTIONS, "pos/2026-03-04/transactions.csv")
     assert "root:x" not in str(refused.value) and "nologin" not in str(refused.value)
     assert str(refused.value).endswith("(header: 1 field(s) that are not column names)")
+
+
+def test_a_review_page_whose_list_holds_a_non_object_names_the_entry(landing):
+    day = landing / "reviews" / "2026-03-04"
+    day.mkdir(parents=True)
+    (day / "dianping.json").write_text('{"platform": "dianping", "reviews": [{"review_id": "1"}, "oops"]}')
+    with pytest.raises(DeliveredFileError, match=r"dianping\.json: reviews list entry 2 is not an object"):
+        load_reviews(landing, day, "2026-03-04")
