@@ -2,11 +2,14 @@
 
 An admin must be able to answer "who saw this?" after the fact, so the log lives beside the
 accounts in the app-state store (it outlives warehouse rebuilds) and SQLite triggers refuse UPDATE
-and DELETE: a row, once written, stays as written.
+and DELETE: a row, once written, stays as written. Because nothing is ever deleted, nothing a user
+types is stored unbounded: a statement is kept as a prefix with the SHA-256 and length of the whole
+(enough to tell which query it was), and every other text is cut to the same length.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +31,9 @@ ACTIONS = (
     "user_disabled",
     "password_set",
 )
+# Characters kept of a statement, and of any other text in an event (actor names included).
+TEXT_CHARS = 2_000
+ACTOR_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -57,11 +63,12 @@ class AuditLog:
         if not actor or not actor.strip():
             raise ValueError("an audit event needs an actor")
         at = self._clock().astimezone(UTC).isoformat(timespec="microseconds")
-        text = json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str)
+        bounded = {key: _bounded(value, TEXT_CHARS) for key, value in (detail or {}).items()}
+        text = json.dumps(bounded, ensure_ascii=False, sort_keys=True, default=str)
         with self.state.transaction() as connection:
             connection.execute(
                 "insert into audit_log (at, actor, action, detail) values (?, ?, ?, ?)",
-                [at, actor.strip(), action, text],
+                [at, _bounded(actor.strip(), ACTOR_CHARS), action, text],
             )
 
     def events(
@@ -78,3 +85,19 @@ class AuditLog:
         return [
             AuditEvent(int(key), at, who, what, json.loads(detail)) for key, at, who, what, detail in rows
         ]
+
+
+def statement_detail(sql: str) -> dict[str, object]:
+    """How a statement is logged: its first ``TEXT_CHARS`` characters, its length and SHA-256."""
+    return {
+        "sql": _bounded(sql, TEXT_CHARS),
+        "sql_chars": len(sql),
+        "sql_sha256": hashlib.sha256(sql.encode("utf-8", "surrogatepass")).hexdigest(),
+    }
+
+
+def _bounded(value: object, chars: int) -> object:
+    """Text cut to ``chars`` characters, lone surrogates (which SQLite cannot store) replaced."""
+    if not isinstance(value, str):
+        return value
+    return value[:chars].encode("utf-8", "replace").decode("utf-8")

@@ -1,7 +1,8 @@
 """`cxlake sql --user NAME "QUERY"`: the SQL page's sandbox from a terminal, with that user's rights.
 
 The command names a user rather than trusting the caller's role: it runs through the same sandbox as
-the page, and every run, refused or not, is written to the audit log under that name.
+the page, and every run, refused or not, is written to the audit log under that name (the statement
+as a bounded prefix with its hash). Limits: see :class:`cxlake.access.sql_process.SqlLimits`.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ def sql_command(
 ) -> None:
     """Run one SELECT over the marts as USER (PII masked, scope applied) and print CSV."""
     from cxlake.access.accounts import Accounts
-    from cxlake.access.audit import AuditLog
-    from cxlake.access.sql_sandbox import QueryRefused, run_query
+    from cxlake.access.audit import AuditLog, statement_detail
+    from cxlake.access.sql_sandbox import QueryRefused, SqlLimits, run_query
     from cxlake.app_state import AppState
     from cxlake.exports import to_csv_bytes
 
@@ -35,7 +36,7 @@ def sql_command(
     actor = user.strip() or "?"
 
     def refuse(reason: str) -> NoReturn:
-        audit.record(actor, "sql_refused", {"sql": query, "reason": reason})
+        audit.record(actor, "sql_refused", {**statement_detail(query), "reason": reason})
         typer.echo(f"error: {reason}", err=True)
         raise typer.Exit(code=1)
 
@@ -45,11 +46,14 @@ def sql_command(
     if account.disabled:
         refuse(f"account {account.name} is disabled")
     try:
-        result = run_query(account.principal, query, serving or paths.serving, row_cap=row_cap)
-    except QueryRefused as error:
+        limits = SqlLimits.from_env(row_cap=row_cap)
+        result = run_query(account.principal, query, serving or paths.serving, limits=limits, keep_warm=False)
+    except (QueryRefused, ValueError) as error:  # ValueError: a limit set wrong in the environment
         refuse(str(error))
     audit.record(
-        account.name, "sql_query", {"sql": query, "rows": len(result.frame), "truncated": result.truncated}
+        account.name,
+        "sql_query",
+        {**statement_detail(query), "rows": len(result.frame), "truncated": result.truncated},
     )
     # Plain values, no formula defusing: this output is for pipes and scripts, not for spreadsheets.
     typer.echo(to_csv_bytes(result.frame, excel_safe_cells=False).decode("utf-8-sig"), nl=False)

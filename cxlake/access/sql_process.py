@@ -7,38 +7,47 @@ address-space limit (``RLIMIT_AS``) holds for every allocation of the process, a
 killed at the deadline wherever it is, so the parent times the whole path (parse, check, execute,
 fetch) and the host keeps its memory whatever the query does.
 
-Children come from a fork server (a fresh interpreter that imported the sandbox once and holds no
-DuckDB connection, no thread of the parent's): forking the caller itself would copy Streamlit's
-threads and whatever DuckDB connections it holds, and a spawned interpreter per query would pay
-the imports (about a second) each time.
+Each worker is a fresh interpreter that serves one job and exits. Forking the caller would copy
+Streamlit's threads and whatever DuckDB connections it holds; multiprocessing (spawn or fork
+server) would re-run the caller's ``__main__``, which under Streamlit is the page itself. The
+imports cost about a second, so a warm spare waits for the next query (``keep_warm``).
 """
 
 from __future__ import annotations
 
-import multiprocessing
+import importlib
 import os
 import pickle
 import resource
+import select
 import shutil
 import signal
+import subprocess
+import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 # Environment variables that override the limits (read per query, not at import).
 MEMORY_ENV = "CXLAKE_SQL_MEMORY_MB"
 TIME_ENV = "CXLAKE_SQL_TIME_LIMIT_SECONDS"
-# DuckDB's own limit is this share of the budget: its buffer-managed operators then fail (or spill)
-# with DuckDB's message before the address-space limit, which catches everything else, is reached.
-_DUCKDB_SHARE = 0.75
+# DuckDB's own limit is this share of the budget, so its buffer-managed operators spill (or fail with
+# its message) before the address-space limit is reached; the rest holds what DuckDB does not count:
+# its threads' arenas, allocations outside its buffer manager (string_agg), pandas' copy of the rows.
+# At 0.75 a sort ran out of address space instead of spilling.
+_DUCKDB_SHARE = 0.5
 # Room for the pickled envelope around a result of ``result_bytes``.
 _ENVELOPE_BYTES = 1 << 16
-# Modules the fork server imports once, so a child starts warm (imported by name: no import cycle).
-_PRELOAD = ["__main__", "cxlake.access.sql_sandbox"]
+# What a worker runs: import the target's module (named on the command line), then serve one job.
+_WORKER_CODE = "import sys; from cxlake.access.sql_process import serve_one; serve_one(sys.argv[1])"
+# Length prefix of the messages between caller and worker.
+_HEADER_BYTES = 8
+# How often the parent looks at the child's spill folder while it waits.
+_WATCH_SECONDS = 0.1
 # Longest one-line message shown to the user and written to the audit log.
 MESSAGE_CHARS = 500
 
@@ -83,18 +92,18 @@ class SqlLimits:
         environ = dict(os.environ if environ is None else environ)
         values: dict[str, Any] = {}
         if environ.get(MEMORY_ENV, "").strip():
-            values["memory_bytes"] = _env_number(environ, MEMORY_ENV, int) << 20
+            values["memory_bytes"] = _env_number(environ, MEMORY_ENV, int, "whole number of MiB") << 20
         if environ.get(TIME_ENV, "").strip():
-            values["time_seconds"] = _env_number(environ, TIME_ENV, float)
+            values["time_seconds"] = _env_number(environ, TIME_ENV, float, "number of seconds")
         return cls(**{**values, **overrides})
 
 
-def _env_number(environ: dict[str, str], name: str, kind: type) -> Any:
+def _env_number(environ: dict[str, str], name: str, kind: type, meaning: str) -> Any:
     text = environ[name].strip()
     try:
         return kind(text)
     except ValueError:
-        raise ValueError(f"{name}={text!r} is not a {kind.__name__} number") from None
+        raise ValueError(f"{name}={text!r} is not a {meaning}") from None
 
 
 def human_bytes(count: int) -> str:
@@ -109,6 +118,16 @@ def memory_message(limits: SqlLimits) -> str:
     return f"stopped: the query needs more than {human_bytes(limits.memory_bytes)} of memory (the limit)"
 
 
+def result_message(limits: SqlLimits) -> str:
+    return (
+        f"refused: the result is larger than {human_bytes(limits.result_bytes)}; select fewer rows or columns"
+    )
+
+
+def temp_message(limits: SqlLimits) -> str:
+    return f"stopped: the query spills more than {human_bytes(limits.temp_bytes)} to disk (the limit)"
+
+
 def one_line(text: str) -> str:
     """The first non-empty line of ``text``, at most ``MESSAGE_CHARS`` characters."""
     line = next((part.strip() for part in str(text).splitlines() if part.strip()), "")
@@ -121,66 +140,154 @@ class ChildOutcome:
 
     value: object
     refusal: str | None
-    start_rss_bytes: int
     peak_rss_bytes: int
 
 
-def run_bounded(target: Callable[..., object], args: tuple, limits: SqlLimits) -> ChildOutcome:
-    """``target(*args, limits=limits, temp_dir=...)`` in a bounded child; refusals come back as text.
+def run_bounded(
+    target: Callable[..., object], args: tuple, limits: SqlLimits, *, keep_warm: bool = True
+) -> ChildOutcome:
+    """``target(*args, limits=limits, temp_dir=...)`` in a bounded worker; refusals come back as text.
 
-    Raises :class:`QueryRefused` when the child could not report: killed at the deadline, crashed,
-    or its result was over ``limits.result_bytes``.
+    Raises :class:`QueryRefused` when the worker could not report: killed at the deadline or over
+    its spill budget, crashed, or its answer was over ``limits.result_bytes``. With ``keep_warm``, a
+    fresh worker is started for the next call once this one is answered (pages run many queries;
+    a one-shot command does not need one).
     """
-    context = _context()
-    reader, writer = context.Pipe(duplex=False)
     temp_dir = tempfile.mkdtemp(prefix="cxlake-sql-")
-    process = context.Process(
-        target=_child_main, args=(writer, target, args, limits, temp_dir), name="cxlake-sql", daemon=True
-    )
     deadline = time.monotonic() + limits.time_seconds
+    worker = _take_worker(target.__module__)
     try:
-        try:
-            process.start()
-        except OSError as error:
-            raise QueryRefused(f"failed: the query's process could not start ({error})") from None
-        finally:
-            writer.close()
-        if not reader.poll(max(deadline - time.monotonic(), 0.0)):
-            peak = _peak_rss(process.pid)
-            process.kill()
-            raise QueryRefused(
-                f"stopped after {limits.time_seconds:g} s (the time limit)", peak_rss_bytes=peak
-            )
-        try:
-            payload = reader.recv_bytes(limits.result_bytes + _ENVELOPE_BYTES)
-        except EOFError:
-            process.join(5)
-            raise QueryRefused(_death_message(process.exitcode, limits)) from None
-        except OSError:
-            # recv_bytes refuses a message over its maximum length before reading it
-            raise QueryRefused(
-                f"refused: the result is larger than {human_bytes(limits.result_bytes)};"
-                " select fewer rows or columns"
-            ) from None
+        _send(worker, pickle.dumps((target, args, limits, temp_dir)), limits, deadline)
+        header = _read(worker, _HEADER_BYTES, limits, deadline, temp_dir)
+        if len(header) < _HEADER_BYTES:
+            raise QueryRefused(_death_message(worker.wait(5), limits))
+        size = int.from_bytes(header, "big")
+        if size > limits.result_bytes + _ENVELOPE_BYTES:
+            raise QueryRefused(result_message(limits))
+        payload = _read(worker, size, limits, deadline, temp_dir)
+        if len(payload) < size:
+            raise QueryRefused(_death_message(worker.wait(5), limits))
         return pickle.loads(payload)
     finally:
-        reader.close()
-        if process.is_alive():
-            process.kill()
-        process.join(5)
-        process.close()
+        if worker.poll() is None:
+            worker.kill()
+        worker.wait(5)
+        for stream in (worker.stdin, worker.stdout):
+            if stream is not None:
+                stream.close()
         shutil.rmtree(temp_dir, ignore_errors=True)
+        if keep_warm:
+            _prepare_spare(target.__module__)
 
 
-_context_lock = threading.Lock()
+def _read(worker: subprocess.Popen, count: int, limits: SqlLimits, deadline: float, temp_dir: str) -> bytes:
+    """Up to ``count`` bytes of the worker's answer (fewer at its end); kill it at the deadline or
+    once its spill folder is over budget.
+
+    DuckDB's ``max_temp_directory_size`` does not bound every spill (a sort went past it), and
+    ``RLIMIT_FSIZE`` bounds one file, not the folder, so the parent measures the folder itself.
+    """
+    assert worker.stdout is not None
+    descriptor = worker.stdout.fileno()
+    chunks: list[bytes] = []
+    received = 0
+    while received < count:
+        wait = max(min(_WATCH_SECONDS, deadline - time.monotonic()), 0.0)
+        ready, _, _ = select.select([descriptor], [], [], wait)
+        if ready:
+            chunk = os.read(descriptor, min(count - received, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            received += len(chunk)
+            continue
+        if time.monotonic() >= deadline:
+            message = f"stopped after {limits.time_seconds:g} s (the time limit)"
+        elif _folder_bytes(temp_dir) > limits.temp_bytes:
+            message = temp_message(limits)
+        else:
+            continue
+        peak = _peak_rss(worker.pid)
+        worker.kill()
+        raise QueryRefused(message, peak_rss_bytes=peak)
+    return b"".join(chunks)
 
 
-def _context() -> multiprocessing.context.BaseContext:
-    """The fork-server context, its preload set once (pages call this from several threads)."""
-    with _context_lock:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(_PRELOAD)
-        return context
+def _send(worker: subprocess.Popen, job: bytes, limits: SqlLimits, deadline: float) -> None:
+    """Hand ``job`` to the worker without waiting past the deadline (it may still be importing)."""
+    assert worker.stdin is not None
+    descriptor = worker.stdin.fileno()
+    os.set_blocking(descriptor, False)
+    pending = memoryview(len(job).to_bytes(_HEADER_BYTES, "big") + job)
+    while pending:
+        _, ready, _ = select.select([], [descriptor], [], max(deadline - time.monotonic(), 0.0))
+        if not ready:
+            worker.kill()
+            raise QueryRefused(f"stopped after {limits.time_seconds:g} s (the time limit)")
+        try:
+            pending = pending[os.write(descriptor, pending[: 1 << 16]) :]
+        except BlockingIOError:
+            continue
+        except OSError:  # the worker died before it read the job
+            raise QueryRefused(_death_message(worker.wait(5), limits)) from None
+
+
+def _write_message(stream: IO[bytes] | None, payload: bytes) -> None:
+    assert stream is not None
+    stream.write(len(payload).to_bytes(_HEADER_BYTES, "big") + payload)
+    stream.flush()
+
+
+def _read_message(stream: IO[bytes]) -> bytes | None:
+    header = stream.read(_HEADER_BYTES)
+    if len(header) < _HEADER_BYTES:
+        return None
+    return stream.read(int.from_bytes(header, "big"))
+
+
+_spares: dict[str, subprocess.Popen] = {}
+_spares_lock = threading.Lock()
+
+
+def _take_worker(module: str) -> subprocess.Popen:
+    """The warm spare for ``module`` if there is a live one, else a worker started now."""
+    with _spares_lock:
+        spare = _spares.pop(module, None)
+    if spare is not None and spare.poll() is None:
+        return spare
+    return _launch(module)
+
+
+def _prepare_spare(module: str) -> None:
+    with _spares_lock:
+        if module not in _spares or _spares[module].poll() is not None:
+            _spares[module] = _launch(module)
+
+
+def _launch(module: str) -> subprocess.Popen:
+    """A new interpreter that imports ``module`` and waits on stdin for one job.
+
+    A fresh interpreter, not a fork: the caller may hold DuckDB connections and run threads
+    (Streamlit), and multiprocessing would re-run the caller's ``__main__`` (the page) in the child.
+    """
+    package_root = str(Path(__file__).resolve().parents[2])
+    environment = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])),
+        # pyarrow's default pool (mimalloc) reserves a 1 GiB arena up front, which would count
+        # against the address-space limit without holding anything; the system allocator does not.
+        "ARROW_DEFAULT_MEMORY_POOL": "system",
+    }
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-c", _WORKER_CODE, module],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=environment,
+        )
+    except OSError as error:
+        raise QueryRefused(f"failed: the query's process could not start ({error})") from None
 
 
 def _death_message(exitcode: int | None, limits: SqlLimits) -> str:
@@ -195,14 +302,19 @@ def _death_message(exitcode: int | None, limits: SqlLimits) -> str:
     return f"failed: the query's process ended without an answer (exit code {exitcode})"
 
 
-def _child_main(
-    writer: Connection, target: Callable[..., object], args: tuple, limits: SqlLimits, temp_dir: str
-) -> None:
-    """Limit this process, run ``target`` and send back one pickled :class:`ChildOutcome`."""
-    # pyarrow's default pool (mimalloc) reserves a 1 GiB arena up front, which would count against
-    # the address-space limit without holding anything; the system allocator reserves nothing.
-    os.environ["ARROW_DEFAULT_MEMORY_POOL"] = "system"
-    start_rss = _rss_field("VmRSS")
+def serve_one(module: str) -> None:
+    """The worker: import ``module``, read one job from stdin, limit this process, run it, answer.
+
+    Answers go to a private copy of stdout; stdout itself then points at /dev/null, so nothing a
+    library prints can corrupt them.
+    """
+    answers = os.fdopen(os.dup(1), "wb")
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+    importlib.import_module(module)
+    job = _read_message(sys.stdin.buffer)
+    if job is None:  # the caller went away without a job
+        return
+    target, args, limits, temp_dir = pickle.loads(job)
     _limit_resources(limits)
     value: object = None
     refusal: str | None = None
@@ -217,20 +329,25 @@ def _child_main(
     except Exception as error:  # noqa: BLE001 - whatever failed, the user gets one line, not a traceback
         refusal = f"failed: {type(error).__name__}: {one_line(str(error))}"
     try:
-        payload = pickle.dumps(
-            ChildOutcome(value, refusal, start_rss, _rss_field("VmHWM")), protocol=pickle.HIGHEST_PROTOCOL
-        )
+        payload = pickle.dumps(ChildOutcome(value, refusal, _rss_field("VmHWM")))
     except MemoryError:
         payload = b""
     if not payload or len(payload) > limits.result_bytes:
-        value = None
-        refusal = (
-            f"refused: the result is larger than {human_bytes(limits.result_bytes)};"
-            " select fewer rows or columns"
-        )
-        payload = pickle.dumps(ChildOutcome(None, refusal, start_rss, _rss_field("VmHWM")))
-    writer.send_bytes(payload)
-    writer.close()
+        payload = pickle.dumps(ChildOutcome(None, result_message(limits), _rss_field("VmHWM")))
+    _write_message(answers, payload)
+    answers.close()
+
+
+def _folder_bytes(folder: str) -> int:
+    """Bytes allocated on disk under ``folder`` (files vanish while we look; those count as 0)."""
+    total = 0
+    for root, _, files in os.walk(folder):
+        for name in files:
+            try:
+                total += os.stat(os.path.join(root, name)).st_blocks * 512
+            except OSError:
+                continue
+    return total
 
 
 def _limit_resources(limits: SqlLimits) -> None:
@@ -240,10 +357,11 @@ def _limit_resources(limits: SqlLimits) -> None:
     # A backstop for a child the parent failed to kill: SIGXCPU a little after the wall-clock limit.
     cpu = int(limits.time_seconds * limits.threads) + 5
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
-    # Spill files cannot outgrow the temp budget even if DuckDB's own cap failed; with SIGXFSZ
-    # ignored, an oversized write fails with an error instead of killing the process.
+    # No spill file outgrows the temp budget (with a margin, so DuckDB's own cap speaks first) even if
+    # that cap failed; with SIGXFSZ ignored, the write fails with an error instead of killing us.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.temp_bytes, limits.temp_bytes))
+    file_size = limits.temp_bytes + (64 << 20)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 

@@ -31,7 +31,14 @@ import pandas as pd
 
 from cxlake.access import pii
 from cxlake.access.roles import Principal, column_sql, scope_condition
-from cxlake.access.sql_process import QueryRefused, SqlLimits, memory_message, one_line, run_bounded
+from cxlake.access.sql_process import (
+    QueryRefused,
+    SqlLimits,
+    memory_message,
+    one_line,
+    run_bounded,
+    temp_message,
+)
 
 __all__ = ["QueryRefused", "QueryResult", "SqlLimits", "check_statement", "exposed_relations", "run_query"]
 
@@ -75,12 +82,18 @@ class QueryResult:
 
 
 def run_query(
-    principal: Principal, sql: str, serving: Path, *, limits: SqlLimits | None = None
+    principal: Principal,
+    sql: str,
+    serving: Path,
+    *,
+    limits: SqlLimits | None = None,
+    keep_warm: bool = True,
 ) -> QueryResult:
     """Run one SELECT with ``principal``'s rights over the marts of ``serving``, within ``limits``.
 
     ``limits`` defaults to :meth:`SqlLimits.from_env`. Every way the query can fail raises
-    :class:`QueryRefused` with a one-line message.
+    :class:`QueryRefused` with a one-line message. ``keep_warm`` leaves a worker process ready for
+    the next query (the page); a one-shot command passes False.
     """
     limits = limits if limits is not None else SqlLimits.from_env()
     started = time.monotonic()
@@ -89,7 +102,7 @@ def run_query(
     serving = Path(serving)
     if not serving.is_file():
         raise QueryRefused(f"no serving copy at {serving}; run `cxlake run` first")
-    outcome = run_bounded(_query_in_child, (principal, sql, str(serving)), limits)
+    outcome = run_bounded(_query_in_child, (principal, sql, str(serving)), limits, keep_warm=keep_warm)
     if outcome.refusal is not None:
         raise QueryRefused(outcome.refusal, peak_rss_bytes=outcome.peak_rss_bytes)
     result = outcome.value
@@ -99,14 +112,18 @@ def run_query(
 
 
 def _check_size(sql: str, limits: SqlLimits) -> None:
-    """Refuse what no parser should see: an oversized statement, a NUL (the parser stops at one)."""
+    """Refuse what no parser should see: an oversized statement, text that is not UTF-8, a NUL."""
     size = len(sql.encode("utf-8", "surrogatepass"))
     if size > limits.statement_bytes:
         raise QueryRefused(
             f"refused: the statement is {size:,} bytes; at most {limits.statement_bytes:,} are allowed"
         )
-    if "\x00" in sql:
+    if "\x00" in sql:  # the parser would stop reading at it
         raise QueryRefused("refused: the statement contains a NUL character")
+    try:
+        sql.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise QueryRefused(f"refused: the statement is not UTF-8 text (at character {error.start})") from None
 
 
 def _query_in_child(
@@ -161,16 +178,20 @@ def create_user_views(
 
 
 def check_statement(sql: str, exposed: frozenset[str]) -> None:
-    """Refuse anything but one SELECT that reads only the ``exposed`` views and its own CTEs."""
-    try:
-        statements = duckdb.extract_statements(sql)
-    except duckdb.Error as error:
-        raise QueryRefused(f"refused: {_first_line(error)}") from None
-    if len(statements) != 1:
-        raise QueryRefused(f"refused: exactly one statement is allowed, got {len(statements)}")
-    if statements[0].type != duckdb.StatementType.SELECT:
-        raise QueryRefused(f"refused: only SELECT is allowed, got {statements[0].type.name}")
-    with closing(duckdb.connect()) as scratch:
+    """Refuse anything but one SELECT that reads only the ``exposed`` views and its own CTEs.
+
+    The parser itself reads files (IMPORT DATABASE reads the folder's schema.sql and quotes it in
+    its errors), so it runs on a scratch connection without file access.
+    """
+    with closing(duckdb.connect(config={"enable_external_access": False})) as scratch:
+        try:
+            statements = scratch.extract_statements(sql)
+        except duckdb.Error as error:
+            raise QueryRefused(_scrub(f"refused: {_first_line(error)}", ())) from None
+        if len(statements) != 1:
+            raise QueryRefused(f"refused: exactly one statement is allowed, got {len(statements)}")
+        if statements[0].type != duckdb.StatementType.SELECT:
+            raise QueryRefused(f"refused: only SELECT is allowed, got {statements[0].type.name}")
         serialized = scratch.execute("select json_serialize_sql(?)", [sql]).fetchone()[0]
     try:
         tree = json.loads(serialized)
@@ -283,6 +304,8 @@ def _execute(connection: duckdb.DuckDBPyConnection, sql: str, limits: SqlLimits)
     except duckdb.Error as error:
         if "bad_alloc" in str(error):  # an allocation past the address-space limit, outside DuckDB's own
             raise QueryRefused(memory_message(limits)) from None
+        if "File too large" in str(error):  # a spill file reached RLIMIT_FSIZE
+            raise QueryRefused(temp_message(limits)) from None
         raise QueryRefused(f"failed: {_first_line(error)}") from None
     truncated = len(frame) > limits.row_cap
     return QueryResult(frame.head(limits.row_cap), truncated, limits.row_cap, time.monotonic() - started)

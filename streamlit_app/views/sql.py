@@ -1,15 +1,16 @@
 """SQL: analysts query the marts as their role may see them (masked, scoped) in a throwaway sandbox.
 
 The sandbox (:mod:`cxlake.access.sql_sandbox`) refuses anything but one SELECT over the exposed
-views; every query, run or refused, lands in the audit log, so an admin can tell who read what.
+views and runs it in a child process with bounded memory and time; every query, run or refused,
+lands in the audit log (a bounded prefix and a hash), so an admin can tell who read what.
 The last result is kept in the session (with whose it is), so a download does not run the query
 again and a later sign-in in the same browser never sees it.
 """
 
 import streamlit as st
 
-from cxlake.access.audit import AuditLog
-from cxlake.access.sql_sandbox import QueryRefused, QueryResult, exposed_relations, run_query
+from cxlake.access.audit import AuditLog, statement_detail
+from cxlake.access.sql_sandbox import QueryRefused, QueryResult, SqlLimits, exposed_relations, run_query
 from streamlit_app import data_access, widgets
 
 KEY_SQL = "sql_text"
@@ -58,13 +59,15 @@ if st.button(text["run"], key="sql_run", type="primary"):
         st.info(text["empty_query"])
         st.stop()
     try:
-        result = run_query(principal, sql, serving)
-    except QueryRefused as refusal:
-        AuditLog().record(principal.name, "sql_refused", {"sql": sql, "reason": str(refusal)})
+        result = run_query(principal, sql, serving, limits=SqlLimits.from_env())
+    except (QueryRefused, ValueError) as refusal:  # ValueError: a limit set wrong in the environment
+        AuditLog().record(principal.name, "sql_refused", {**statement_detail(sql), "reason": str(refusal)})
         st.error(text["refused"].format(reason=refusal))
         st.stop()
     AuditLog().record(
-        principal.name, "sql_query", {"sql": sql, "rows": len(result.frame), "truncated": result.truncated}
+        principal.name,
+        "sql_query",
+        {**statement_detail(sql), "rows": len(result.frame), "truncated": result.truncated},
     )
     st.session_state[KEY_RESULT] = (principal.name, result)
 

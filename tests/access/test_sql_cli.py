@@ -1,11 +1,13 @@
 """`cxlake sql --user NAME "QUERY"` against a small serving copy and real accounts in CXLAKE_HOME.
 
-Every run writes one audit row: ``sql_query`` when it printed rows, ``sql_refused`` otherwise.
+Every run writes one audit row: ``sql_query`` when it printed rows, ``sql_refused`` otherwise, with
+the statement as a bounded prefix, its length and its SHA-256.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from contextlib import closing
 from pathlib import Path
@@ -16,7 +18,7 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from cxlake.access.accounts import Accounts
-from cxlake.access.audit import AuditLog
+from cxlake.access.audit import TEXT_CHARS, AuditLog
 from cxlake.app_state import AppState
 from cxlake.cli import app
 
@@ -56,6 +58,15 @@ def run_sql(*args: str) -> Result:
     return CliRunner().invoke(app, ["sql", *args])
 
 
+def logged(sql: str) -> dict[str, object]:
+    """How the audit log holds ``sql``: a prefix, the length and the hash of the whole statement."""
+    return {
+        "sql": sql[:TEXT_CHARS],
+        "sql_chars": len(sql),
+        "sql_sha256": hashlib.sha256(sql.encode()).hexdigest(),
+    }
+
+
 def audit_events(home: Path, action: str) -> list[tuple[str, dict]]:
     log = AuditLog(AppState(home / "app_state.sqlite"))
     return [(event.actor, event.detail) for event in log.events(action=action)]
@@ -72,7 +83,7 @@ def test_an_analyst_gets_csv_with_masked_pii_and_an_audit_row(home: Path) -> Non
         ["C2", "=**", "*******5678", "***@example.org"],
     ]
     assert result.stderr == ""
-    assert audit_events(home, "sql_query") == [("ana", {"sql": query, "rows": 2, "truncated": False})]
+    assert audit_events(home, "sql_query") == [("ana", {**logged(query), "rows": 2, "truncated": False})]
     assert audit_events(home, "sql_refused") == []
 
 
@@ -82,7 +93,7 @@ def test_the_row_cap_truncates_and_says_so_on_stderr(home: Path) -> None:
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines() == ["journey_id", "J1", "J2"]
     assert result.stderr.strip() == "note: only the first 2 rows are shown (--row-cap)"
-    assert audit_events(home, "sql_query") == [("ana", {"sql": query, "rows": 2, "truncated": True})]
+    assert audit_events(home, "sql_query") == [("ana", {**logged(query), "rows": 2, "truncated": True})]
 
 
 def test_serving_option_points_at_another_copy(home: Path, tmp_path: Path) -> None:
@@ -103,15 +114,65 @@ REFUSALS = [
     ("ana", "select * from read_csv('/etc/passwd')", "error: refused: table function read_csv"),
     ("ana", "copy fct_journeys to 'out.csv'", "error: refused: only SELECT is allowed, got COPY"),
     ("ana", "select 1; select 2", "error: refused: exactly one statement is allowed, got 2"),
+    # a Python traceback before: the parse tree was deeper than the checker's recursion
+    (
+        "ana",
+        "select " + "abs(" * 700 + "1" + ")" * 700,
+        "error: refused: the statement is nested too deeply to check",
+    ),
+    (
+        "ana",
+        "select length(string_agg(repeat('x', 1000), ',')) from range(10000000)",
+        "error: stopped: the query needs more than 1 GiB of memory (the limit)",
+    ),
+    (
+        "ana",
+        "select current_setting('allowed_directories')",
+        "error: refused: function current_setting shows the server, not the marts",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("user", "query", "line"), REFUSALS, ids=[f"{u}: {q}" for u, q, _ in REFUSALS])
+@pytest.mark.parametrize(("user", "query", "line"), REFUSALS, ids=[f"{u}: {q[:40]}" for u, q, _ in REFUSALS])
 def test_refusals_exit_1_with_one_line_and_are_audited(home: Path, user: str, query: str, line: str) -> None:
     result = run_sql("--user", user, query)
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr.splitlines() == [line]
     reason = line.removeprefix("error: ")
-    assert audit_events(home, "sql_refused") == [(user, {"sql": query, "reason": reason})]
+    assert audit_events(home, "sql_refused") == [(user, {**logged(query), "reason": reason})]
     assert audit_events(home, "sql_query") == []
+
+
+def test_a_50_mb_statement_is_refused_and_the_audit_log_keeps_a_bounded_prefix(home: Path) -> None:
+    # Regression: the log stored every statement whole; a 50 MB literal grew the store by 61 MB.
+    store = home / "app_state.sqlite"
+    before = store.stat().st_size
+    query = "select '" + "x" * 50_000_000 + "'"
+    result = run_sql("--user", "ana", query)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "error: refused: the statement is 50,000,009 bytes; at most 100,000 are allowed"
+    ]
+    ((actor, detail),) = audit_events(home, "sql_refused")
+    assert actor == "ana"
+    assert detail == {
+        "sql": query[:TEXT_CHARS],
+        "sql_chars": 50_000_009,
+        "sql_sha256": hashlib.sha256(query.encode()).hexdigest(),
+        "reason": "refused: the statement is 50,000,009 bytes; at most 100,000 are allowed",
+    }
+    assert store.stat().st_size - before < 64_000
+
+
+def test_the_memory_figure_comes_from_the_environment(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CXLAKE_SQL_MEMORY_MB", "128")
+    query = "select length(string_agg(repeat('x', 1000), ',')) from range(50000)"
+    result = run_sql("--user", "ana", query)
+    assert result.stderr.splitlines() == [
+        "error: stopped: the query needs more than 128 MiB of memory (the limit)"
+    ]
+    monkeypatch.setenv("CXLAKE_SQL_MEMORY_MB", "a lot")
+    result = run_sql("--user", "ana", query)
+    assert result.stderr.splitlines() == ["error: CXLAKE_SQL_MEMORY_MB='a lot' is not a whole number of MiB"]
+    assert len(audit_events(home, "sql_refused")) == 2

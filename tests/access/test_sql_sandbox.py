@@ -7,6 +7,8 @@ must never read.
 
 from __future__ import annotations
 
+import resource
+import time
 from contextlib import closing
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from cxlake.access import sql_sandbox
 from cxlake.access.roles import Principal, column_sql
 from cxlake.access.sql_sandbox import (
     QueryRefused,
+    SqlLimits,
     create_user_views,
     exposed_relations,
     run_query,
@@ -169,6 +172,47 @@ FORBIDDEN = [
         "table duckdb_tables is not one of the exposed marts",
     ),
     ("select * from no_such_mart", "table no_such_mart is not one of the exposed marts"),
+    # statements hidden behind comments, odd separators and look-alike letters
+    ("select 1 /* ; */ -- x\n; attach 'x.db' as x", "exactly one statement is allowed, got 2"),
+    ("select 1\u200b; drop view dim_store", "exactly one statement is allowed, got 2"),
+    ("select 1；drop view dim_store", "refused: Parser Error: syntax error"),
+    ("select * from ｒａｗ.crm_customers", "table ｒａｗ.crm_customers"),
+    ("select 1\x00; drop view dim_store", "refused: the statement contains a NUL character"),
+    ("select '\udcff'", "refused: the statement is not UTF-8 text (at character 8)"),
+    # every other statement kind that touches files, extensions or the session
+    ("export database '/tmp/out'", "only SELECT is allowed, got EXPORT"),
+    # the parser reads an IMPORT's schema.sql (and would quote it in its error) unless files are off
+    ("import database '/tmp/out'", 'refused: Permission Error: Cannot access file "<path>"'),
+    ("import database '.'", "refused: Permission Error: Cannot access file"),
+    ("detach _serving", "only SELECT is allowed, got DETACH"),
+    ("use _serving.raw", "only SELECT is allowed"),
+    ("checkpoint", "only SELECT is allowed"),
+    ("vacuum", "only SELECT is allowed"),
+    ("reset enable_external_access", "only SELECT is allowed"),
+    ("create macro m() as 1", "only SELECT is allowed, got CREATE"),
+    ("create secret (type s3, key_id 'k', secret 's')", "only SELECT is allowed, got CREATE"),
+    ("pragma database_list", "statement cannot be checked"),
+    # files by relative and absolute path, through every reader
+    ("select * from read_parquet('data/serving.duckdb')", "table function read_parquet"),
+    ("select * from read_text('README.md')", "table function read_text"),
+    ("select * from read_blob('/etc/shadow')", "table function read_blob"),
+    ("select * from read_json('../app_state.sqlite')", "table function read_json"),
+    ("select * from glob('/root/*')", "table function glob"),
+    ("select * from 'data/serving.duckdb'", "table data/serving.duckdb is not one of the exposed marts"),
+    ("select * from sniff_csv('/etc/passwd')", "table function sniff_csv"),
+    # what the host is: settings, environment, version, extensions, secrets, catalogs, temp files
+    ("select current_setting('allowed_directories')", "function current_setting shows the server"),
+    ("select CURRENT_SETTING('home_directory')", "function current_setting shows the server"),
+    ("select getenv('HOME')", "function getenv shows the server"),
+    ("select version()", "function version shows the server"),
+    ("select * from duckdb_settings()", "table function duckdb_settings"),
+    ("describe duckdb_settings", "table duckdb_settings is not one of the exposed marts"),
+    ("summarize select * from duckdb_settings()", "table function duckdb_settings"),
+    ("select * from pragma_version()", "table function pragma_version"),
+    ("select * from duckdb_extensions()", "table function duckdb_extensions"),
+    ("select * from which_secret('s3://bucket/x', 's3')", "table function which_secret"),
+    ("select * from duckdb_temporary_files()", "table function duckdb_temporary_files"),
+    ("select * from pragma_database_list", "table pragma_database_list is not one of the exposed marts"),
 ]
 
 
@@ -240,21 +284,25 @@ def test_file_access_fails_inside_the_sandbox_even_without_the_check(serving: Pa
 
 def test_row_cap_keeps_the_first_rows_and_says_there_were_more(serving: Path) -> None:
     sql = "select journey_id from fct_journeys order by journey_id"
-    capped = run_query(ANALYST, sql, serving, row_cap=2)
+    capped = run_query(ANALYST, sql, serving, limits=SqlLimits(row_cap=2))
     assert capped.frame["journey_id"].tolist() == ["J1", "J2"]
     assert (capped.truncated, capped.row_cap) == (True, 2)
-    exact = run_query(ANALYST, sql, serving, row_cap=5)
+    exact = run_query(ANALYST, sql, serving, limits=SqlLimits(row_cap=5))
     assert (len(exact.frame), exact.truncated) == (5, False)
 
 
 def test_a_query_over_the_time_limit_is_stopped(serving: Path) -> None:
     slow = "select count(*) from range(1000000) as a, range(1000000) as b"
+    started = time.monotonic()
     with pytest.raises(QueryRefused, match=r"^stopped after 0\.5 s"):
-        run_query(ANALYST, slow, serving, time_limit_seconds=0.5)
+        run_query(ANALYST, slow, serving, limits=SqlLimits(time_seconds=0.5))
+    assert time.monotonic() - started < 3
 
 
 def test_a_query_within_the_time_limit_reports_its_duration(serving: Path) -> None:
-    result = run_query(ANALYST, "select count(*) from fct_journeys", serving, time_limit_seconds=5)
+    result = run_query(
+        ANALYST, "select count(*) from fct_journeys", serving, limits=SqlLimits(time_seconds=5)
+    )
     assert 0 <= result.elapsed_seconds < 5
 
 
@@ -321,3 +369,172 @@ def test_views_of_a_region_scope_filter_on_region_id(serving: Path) -> None:
 def test_a_missing_serving_copy_is_refused(tmp_path: Path) -> None:
     with pytest.raises(QueryRefused, match="no serving copy"):
         run_query(ANALYST, "select 1", tmp_path / "absent.duckdb")
+
+
+def test_current_setting_is_refused_for_every_setting_name(serving: Path) -> None:
+    with closing(duckdb.connect()) as connection:
+        names = [name for (name,) in connection.execute("select name from duckdb_settings()").fetchall()]
+    assert len(names) > 100
+    sql = "select " + ", ".join(f"current_setting('{name}')" for name in names)
+    with pytest.raises(QueryRefused, match="^refused: function current_setting shows the server"):
+        run_query(ANALYST, sql, serving)
+
+
+# --- limits: each hostile query is refused on one line, within its time, in bounded memory ---------
+
+DEFAULT = SqlLimits()
+
+
+@pytest.fixture(scope="module")
+def start_up_peak(tmp_path_factory: pytest.TempPathFactory) -> int:
+    """Peak resident memory of the query process for a trivial query: what every query starts with."""
+    serving = build_serving(tmp_path_factory.mktemp("baseline") / "serving.duckdb")
+    peak = run_query(ANALYST, "select 1", serving).peak_rss_bytes
+    assert peak is not None and 0 < peak < DEFAULT.memory_bytes
+    return peak
+
+
+def refusal(sql: str, serving: Path, limits: SqlLimits = DEFAULT) -> tuple[QueryRefused, float]:
+    started = time.monotonic()
+    with pytest.raises(QueryRefused) as refused:
+        run_query(ANALYST, sql, serving, limits=limits)
+    return refused.value, time.monotonic() - started
+
+
+MEMORY = "stopped: the query needs more than 1 GiB of memory (the limit)"
+# Memory bombs: each allocates far past 1 GiB within seconds unless something stops it.
+MEMORY_BOMBS = [
+    # string_agg allocates outside DuckDB's buffer manager, so its memory_limit alone does not hold
+    "select length(string_agg(repeat('x', 1000), ',')) from range(10000000)",
+    "select length(list(repeat('x', 100))::varchar) from range(100000000)",
+    "select length(repeat('x', 2000000000))",
+    "with recursive t(s) as (select 'x' union all select s || s from t where length(s) < 10000000000)"
+    " select length(max(s)) from t",
+    # rows under the row cap, but each 100 KB: the result itself is the bomb
+    "select repeat('x', 100000) as x from range(10000)",
+]
+
+
+@pytest.mark.parametrize("sql", MEMORY_BOMBS, ids=[sql[:50] for sql in MEMORY_BOMBS])
+def test_a_memory_bomb_is_stopped_at_the_memory_limit(sql: str, serving: Path, start_up_peak: int) -> None:
+    refused, seconds = refusal(sql, serving)
+    assert str(refused) == MEMORY
+    assert seconds < DEFAULT.time_seconds
+    assert refused.peak_rss_bytes is not None
+    assert refused.peak_rss_bytes <= start_up_peak + DEFAULT.memory_bytes
+    # the kernel's own figure for every process this test run has waited for, the bomb's included
+    assert (
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024 <= start_up_peak + DEFAULT.memory_bytes
+    )
+
+
+def test_the_memory_figure_is_configurable_and_holds_for_string_agg(
+    serving: Path, monkeypatch: pytest.MonkeyPatch, start_up_peak: int
+) -> None:
+    sql = "select length(string_agg(repeat('x', 1000), ',')) as n from range(50000)"  # a 50 MB string
+    assert run_query(ANALYST, sql, serving).frame["n"].tolist() == [50_049_999]
+    monkeypatch.setenv("CXLAKE_SQL_MEMORY_MB", "128")
+    refused, _ = refusal(sql, serving, SqlLimits.from_env())
+    assert str(refused) == "stopped: the query needs more than 128 MiB of memory (the limit)"
+    assert refused.peak_rss_bytes is not None
+    assert refused.peak_rss_bytes <= start_up_peak + (128 << 20)
+
+
+def test_a_limit_set_wrong_in_the_environment_is_named() -> None:
+    with pytest.raises(ValueError, match="^CXLAKE_SQL_MEMORY_MB='1GB' is not a whole number of MiB$"):
+        SqlLimits.from_env({"CXLAKE_SQL_MEMORY_MB": "1GB"})
+    with pytest.raises(ValueError, match="time_seconds must be above 0"):
+        SqlLimits.from_env({"CXLAKE_SQL_TIME_LIMIT_SECONDS": "0"})
+
+
+# Queries that would run for minutes: stopped at the limit wherever they are.
+SLOW = [
+    "select count(*) from range(1000000000000)",
+    "select count(*) from range(100000000) t(i) where regexp_matches(i::varchar, '(a|b)*c')",
+    "select count(*) from (select a.range as x, b.range as y from range(100000) a, range(100000) b)"
+    " group by x, y",
+]
+
+
+@pytest.mark.parametrize("sql", SLOW, ids=[sql[:50] for sql in SLOW])
+def test_a_slow_query_is_stopped_at_the_time_limit(sql: str, serving: Path, start_up_peak: int) -> None:
+    limits = SqlLimits(time_seconds=2)
+    refused, seconds = refusal(sql, serving, limits)
+    assert str(refused) == "stopped after 2 s (the time limit)"
+    assert seconds < 4
+    assert refused.peak_rss_bytes is None or refused.peak_rss_bytes <= start_up_peak + limits.memory_bytes
+
+
+def test_the_time_limit_covers_parsing_and_checking(serving: Path) -> None:
+    # Regression: the limit used to start at execution, and a 20 MB IN-list parsed for 39 s first.
+    in_list = "select 1 from fct_journeys where nps_score in (" + ",".join(map(str, range(1_000_000))) + ")"
+    refused, seconds = refusal(in_list, serving, SqlLimits(statement_bytes=10_000_000, time_seconds=1))
+    assert str(refused) == "stopped after 1 s (the time limit)"
+    assert seconds < 3
+
+
+def test_a_statement_over_the_size_cap_is_refused_before_anything_parses_it(serving: Path) -> None:
+    in_list = "select 1 from fct_journeys where nps_score in (" + ",".join(map(str, range(3_000_000))) + ")"
+    refused, seconds = refusal(in_list, serving)
+    assert str(refused) == f"refused: the statement is {len(in_list):,} bytes; at most 100,000 are allowed"
+    assert seconds < 1
+    # bytes, not characters: 40,000 Chinese characters are 120,000 bytes
+    refused, _ = refusal("select '" + "店" * 40_000 + "'", serving)
+    assert str(refused) == "refused: the statement is 120,009 bytes; at most 100,000 are allowed"
+
+
+def test_a_spill_over_the_temp_budget_is_stopped(serving: Path) -> None:
+    limits = SqlLimits(memory_bytes=512 << 20, temp_bytes=32 << 20)
+    sql = "select count(*) from (select i, md5(i::varchar) as m from range(20000000) t(i) order by m)"
+    refused, seconds = refusal(sql, serving, limits)
+    assert str(refused) == "stopped: the query spills more than 32 MiB to disk (the limit)"
+    assert seconds < limits.time_seconds
+
+
+def test_a_result_over_the_byte_cap_is_refused(serving: Path) -> None:
+    refused, _ = refusal(
+        "select repeat('x', 1000) as x from range(5000)", serving, SqlLimits(result_bytes=1 << 20)
+    )
+    assert str(refused) == "refused: the result is larger than 1 MiB; select fewer rows or columns"
+
+
+# Nesting: deep enough to overflow a recursive walker, a parser stack or the expression depth limit.
+DEEP = [
+    ("select " + "abs(" * 700 + "1" + ")" * 700, "refused: the statement is nested too deeply to check"),
+    (
+        "select " + "abs(" * 5000 + "1" + ")" * 5000,
+        'refused: Parser Error: memory exhausted at or near "abs"',
+    ),
+    ("select " + "(select " * 700 + "1" + ")" * 700, "refused: Parser Error: Max expression depth limit"),
+    ("select " + "1 + " * 3000 + "1", "refused: Parser Error: Max expression depth limit"),
+    ("select " + "[" * 5000 + "1" + "]" * 5000, "refused: "),
+]
+
+
+@pytest.mark.parametrize(("sql", "reason"), DEEP, ids=[f"{sql[7:12]}x{len(sql)}" for sql, _ in DEEP])
+def test_deeply_nested_statements_are_refused_on_one_line(sql: str, reason: str, serving: Path) -> None:
+    refused, seconds = refusal(sql, serving)
+    assert str(refused).startswith(reason)
+    assert "\n" not in str(refused)
+    assert seconds < 10
+
+
+def test_deep_parentheses_alone_still_run(serving: Path) -> None:
+    assert rows(ANALYST, "select " + "(" * 5000 + "1" + ")" * 5000 + " as x", serving) == [(1,)]
+
+
+def test_host_paths_are_scrubbed_from_error_messages(serving: Path) -> None:
+    hidden = sql_sandbox._host_paths(str(serving), "/tmp/cxlake-sql-abc")
+    message = f'failed: IO Error: Could not read "{serving}" nor "/tmp/cxlake-sql-abc/t.tmp" nor "/srv/x/y"'
+    assert sql_sandbox._scrub(message, hidden) == (
+        'failed: IO Error: Could not read "<path>" nor "<path>/t.tmp" nor "<path>"'
+    )
+    # what is not a path stays: ratios, dates, division
+    assert sql_sandbox._scrub("1/2 and 2026/01/02 and a / b", hidden) == "1/2 and 2026/01/02 and a / b"
+
+
+def test_a_failing_query_names_no_folder_of_the_host(serving: Path) -> None:
+    refused, _ = refusal("select * from dim_store where store_id = 1", serving)
+    assert str(refused).startswith("failed: Conversion Error: Could not convert string 'S01' to INT32")
+    for folder in (str(serving.parent), str(Path.cwd()), str(Path.home())):
+        assert folder not in str(refused)

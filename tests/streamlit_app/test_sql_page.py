@@ -3,12 +3,13 @@ cannot open it."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cxlake.access.audit import AuditLog
+from cxlake.access.audit import TEXT_CHARS, AuditLog
 from cxlake.app_state import AppState
 
 PAGE = Path(__file__).resolve().parents[2] / "streamlit_app" / "views" / "sql.py"
@@ -17,6 +18,15 @@ PAGE = Path(__file__).resolve().parents[2] / "streamlit_app" / "views" / "sql.py
 def run_sql(at: AppTest, sql: str) -> AppTest:
     at.text_area(key="sql_text").input(sql)
     return at.button(key="sql_run").click().run()
+
+
+def logged(sql: str) -> dict[str, object]:
+    """How the audit log holds ``sql``: a prefix, the length and the hash of the whole statement."""
+    return {
+        "sql": sql[:TEXT_CHARS],
+        "sql_chars": len(sql),
+        "sql_sha256": hashlib.sha256(sql.encode()).hexdigest(),
+    }
 
 
 def sql_events(home: Path) -> list[tuple[str, str, dict[str, object]]]:
@@ -39,7 +49,9 @@ def test_an_analyst_runs_a_query_and_sees_the_table(serving_home, signed_in_page
     }
     assert at.caption[-1].value.startswith("3 rows in ")
     assert [button.proto.label for button in at.get("download_button")] == ["Download CSV", "Download Excel"]
-    assert sql_events(serving_home) == [("analyst", "sql_query", {"sql": sql, "rows": 3, "truncated": False})]
+    assert sql_events(serving_home) == [
+        ("analyst", "sql_query", {**logged(sql), "rows": 3, "truncated": False})
+    ]
 
 
 def test_the_result_stays_when_the_page_reruns(serving_home, signed_in_page):
@@ -67,8 +79,11 @@ def test_phone_numbers_come_back_masked(serving_home, role, signed_in_page):
         ("drop table dim_store", "only SELECT is allowed"),
         ("select * from read_csv('/etc/passwd')", "table function read_csv"),
         ("select * from raw.crm_customers", "table raw.crm_customers"),
+        # a Python traceback on the page before, and no audit row
+        ("select " + "abs(" * 700 + "1" + ")" * 700, "the statement is nested too deeply to check"),
+        ("select current_setting('allowed_directories')", "function current_setting shows the server"),
     ],
-    ids=["ddl", "file-read", "raw-schema"],
+    ids=["ddl", "file-read", "raw-schema", "nested-700", "host-setting"],
 )
 def test_a_forbidden_statement_shows_the_refusal_and_is_audited(serving_home, sql, reason, signed_in_page):
     at = run_sql(signed_in_page(serving_home, "analyst"), sql)
@@ -79,8 +94,26 @@ def test_a_forbidden_statement_shows_the_refusal_and_is_audited(serving_home, sq
     assert reason in error.value
     assert len(at.dataframe) == 0
     ((actor, action, detail),) = sql_events(serving_home)
-    assert (actor, action, detail["sql"]) == ("analyst", "sql_refused", sql)
+    assert (actor, action) == ("analyst", "sql_refused")
+    assert detail == {**logged(sql), "reason": error.value.removeprefix("Query not run: ")}
     assert reason in str(detail["reason"])
+
+
+def test_a_memory_bomb_is_stopped_with_one_line_and_audited(serving_home, signed_in_page):
+    sql = "select length(string_agg(repeat('x', 1000), ',')) from range(10000000)"
+    at = run_sql(signed_in_page(serving_home, "analyst"), sql)
+
+    assert not at.exception
+    assert [error.value for error in at.error] == [
+        "Query not run: stopped: the query needs more than 1 GiB of memory (the limit)"
+    ]
+    assert sql_events(serving_home) == [
+        (
+            "analyst",
+            "sql_refused",
+            {**logged(sql), "reason": at.error[0].value.removeprefix("Query not run: ")},
+        )
+    ]
 
 
 def test_a_result_over_the_row_cap_is_cut_and_says_so(serving_home, signed_in_page):
