@@ -1,5 +1,6 @@
 """Voice-of-customer marts on the seeded demo build: every review once, scores that follow what
-the generator planted (truth.json), and aggregates that reconcile with the review facts."""
+the generator planted (truth.json), aggregates that reconcile with the review facts, and the
+same marts however the days were loaded."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from datetime import date, timedelta
 
 import duckdb
 import pytest
+
+from cxlake.text.scoring import TOP_KEYWORDS, score_texts
+from orchestration.runner import landed_days, run_pipeline
 
 
 @pytest.fixture(scope="module")
@@ -186,3 +190,58 @@ def test_stars_and_text_disagree_on_a_minority_of_reviews(serving):
     ).fetchone()
     assert judged > 100
     assert 0 < disagree / judged < 0.25
+
+
+@pytest.fixture(scope="module")
+def loaded_in_two_runs(demo_build, tmp_path_factory):
+    """The demo's landing loaded as a deployment would: a first run over its first days, a later
+    run over all of them once more days have arrived (the demo build loaded them in one run)."""
+    days = landed_days(demo_build.landing)
+    warehouse = tmp_path_factory.mktemp("two_runs") / "warehouse.duckdb"
+    first = run_pipeline(
+        demo_build.landing, warehouse, start=date.fromisoformat(days[0]), end=date.fromisoformat(days[5])
+    )
+    assert first.success
+    later = run_pipeline(demo_build.landing, warehouse)
+    assert later.success
+    connection = duckdb.connect(str(later.serving_path), read_only=True)
+    yield connection
+    connection.close()
+
+
+def _marts(connection: duckdb.DuckDBPyConnection) -> list[str]:
+    return [
+        name
+        for (name,) in connection.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'"
+            " and table_type = 'BASE TABLE' order by table_name"
+        ).fetchall()
+    ]
+
+
+def test_marts_do_not_depend_on_how_the_days_were_loaded(serving, loaded_in_two_runs):
+    # regression: keywords were ranked against the IDF of the reviews scored in the same run, so
+    # days 1-6 then 1-10 kept other fct_reviews.keywords and fct_review_keywords than 1-10 at once
+    assert _marts(loaded_in_two_runs) == _marts(serving)
+    differing = [
+        table
+        for table in _marts(serving)
+        if loaded_in_two_runs.execute(f"select * from marts.{table} order by all").fetchall()
+        != serving.execute(f"select * from marts.{table} order by all").fetchall()
+    ]
+    assert differing == []
+    keywords = "select review_key, keywords from marts.fct_reviews order by all"
+    assert loaded_in_two_runs.execute(keywords).fetchall() == serving.execute(keywords).fetchall()
+    assert serving.execute("select count(*) from marts.fct_review_keywords").fetchone()[0] > 100
+
+
+def test_review_keywords_are_the_python_ranking_over_the_whole_corpus(serving):
+    """dbt ranks the stored term counts (int_reviews__keywords) as score-reviews ranks a file of
+    every current review: same IDF, same TOP_KEYWORDS, same tie-breaking."""
+    rows = serving.execute(
+        "select review_key, coalesce(content, '') from marts.fct_reviews order by 1"
+    ).fetchall()
+    expected = score_texts([content for _, content in rows], workers=1)["keywords"].tolist()
+    stored = dict(serving.execute("select review_key, keywords from marts.fct_reviews").fetchall())
+    assert [stored[key] for key, _ in rows] == expected
+    assert max(len(keywords.split()) for keywords in expected) == TOP_KEYWORDS
