@@ -26,6 +26,7 @@ from cxlake.delivered_files import (
 )
 from cxlake.surveys.mapping import load_mappings, mapping_for_file, score_answer
 from cxlake.surveys.readers import read_survey
+from expectations.suites.base import RECORD_PROBLEM
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,11 @@ def survey_loader(tool: str, responses: rt.RawTable, answers: rt.RawTable):
             answer_frame = export.answers.rename(columns={"source_row": "_source_row"}).assign(
                 _source_file=name
             )
-            response_frame = export.responses.rename(columns={"source_row": "_source_row"})
+            # a row that does not fit its header keeps its answers and is quarantined by the gate's
+            # well-formed-record rule, like a malformed POS record: never loaded, never the whole file
+            response_frame = export.responses.rename(
+                columns={"source_row": "_source_row", "record_problem": RECORD_PROBLEM}
+            ).astype({RECORD_PROBLEM: "string"})
             response_frame = response_frame.assign(layout=export.layout, _source_file=name)
             response_frame = with_scores(response_frame, answer_frame, mapping)
             load.add(responses, response_frame)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from cxlake.surveys.records import ParsedExport, ParsedResponse
-from cxlake.surveys.table import RawTable, UnreadableExport, without_repeated_headers
+from cxlake.surveys.table import RawTable, UnreadableExport, row_problem, without_repeated_headers
 from cxlake.surveys.timestamps import iso, parse_duration, parse_timestamp, zone_for
 
 # normalised column id (lowercase letters and digits only) -> role of a response-metadata column
@@ -109,9 +109,14 @@ def parse(table: RawTable, layout: str, zone: ZoneInfo) -> ParsedExport:
     if "id" not in by_role:
         raise UnreadableExport(f"unknown layout: {layout} header without a response id column")
     width = max(len(row) for row in table.rows[:header_rows])
+    names = [""] * width  # per field of the header: the column's id, "" for the legacy trailing comma
+    for column in columns:
+        names[column.index] = column.id
     body, warnings = without_repeated_headers(table, header_rows)
     responses = [
-        _response(row + [""] * (width - len(row)), line, columns, by_role)
+        _response(
+            row + [""] * (width - len(row)), line, columns, by_role, row_problem(body, row, line, names)
+        )
         for row, line in zip(body.rows[header_rows:], body.lines[header_rows:], strict=True)
     ]
     questions = [(column.id, column.text) for column in columns if column.role is None]
@@ -174,8 +179,11 @@ def _role(column_id: str, text: str, import_id: str, layout: str) -> str | None:
 
 
 def _response(
-    row: list[str], line: int, columns: list[_Column], by_role: dict[str, _Column]
+    row: list[str], line: int, columns: list[_Column], by_role: dict[str, _Column], problem: str | None
 ) -> ParsedResponse:
+    """One response; ``problem`` says why the row does not fit its header (it is then read as far as
+    it goes, and its status kept as written when it is no status: a shifted row must not fail the file)."""
+
     def value(role: str) -> str:
         return row[by_role[role].index].strip() if role in by_role else ""
 
@@ -193,10 +201,11 @@ def _response(
         submitted_at=iso(submitted),
         started_at=iso(started),
         duration_seconds=duration,
-        status=status_of(value("status")) if "status" in by_role else "ok",
+        status=_status(value("status"), problem) if "status" in by_role else "ok",
         ip_address=value("ip"),
         source_row=line,
         metadata=metadata,
+        problem=problem,
     )
     for column in columns:
         if column.role is None:
@@ -209,6 +218,15 @@ def _answers(column: _Column, cell: str) -> list[tuple[str, str, str]]:
         return []
     choices = _MULTI_SEPARATOR.split(cell) if column.splits_choices else [cell]
     return [(column.id, column.text, choice.strip()) for choice in choices if choice.strip()]
+
+
+def _status(raw: str, problem: str | None) -> str:
+    try:
+        return status_of(raw)
+    except UnreadableExport:
+        if problem is None:
+            raise
+        return raw.strip()
 
 
 def status_of(raw: str) -> str:

@@ -25,6 +25,7 @@ from cxlake.delivered_files import (
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy binary .xls
 ZIP_MAGIC = b"PK\x03\x04"  # .xlsx (a zip of XML parts)
+TEXT_CONTAINERS = ("csv", "html")  # a row has the fields the file wrote; a sheet row is as wide as the sheet
 
 
 class UnreadableExport(ValueError):
@@ -37,23 +38,25 @@ class RawTable:
     lines: list[int]  # 1-based physical line (CSV) or sheet row where each row starts
     container: str  # csv | xls | xlsx | html
     warnings: list[str] = field(default_factory=list)  # "line N: ..." about cells the reader changed
+    # line -> (column index, length as delivered) of the first field cut to MAX_FIELD_CHARS in that row
+    cut_fields: dict[int, tuple[int, int]] = field(default_factory=dict)
 
 
 def read_table(data: bytes) -> RawTable:
     if not data.strip():
         raise UnreadableExport("empty file")
     if data.startswith(OLE2_MAGIC):
-        return _read_excel(data, "xls")
+        return _checked(_read_excel(data, "xls"))
     if data.startswith(ZIP_MAGIC):
-        return _read_excel(data, "xlsx")
+        return _checked(_read_excel(data, "xlsx"))
     text = decode_text(data)
     head = text[:2048].lower()
     if text.lstrip().startswith("<") and ("<table" in head or "<html" in head or "<!doctype" in head):
-        return _read_html(text)
+        return _checked(_read_html(text))
     table = _read_csv(text)
     if not table.rows:
         raise UnreadableExport("empty file")
-    return table
+    return _checked(table)
 
 
 def decode_text(data: bytes) -> str:
@@ -69,36 +72,67 @@ def _read_csv(text: str) -> RawTable:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows: list[list[str]] = []
     lines: list[int] = []
-    warnings: list[str] = []
     start = 1
     allow_long_fields(len(text))
     try:
         for row in reader:
             if any(cell.strip() for cell in row):
-                warnings += _checked_cells(row, start)
                 rows.append(row)
                 lines.append(start)
             start = reader.line_num + 1
     except csv.Error as err:
         raise UnreadableExport(f"malformed CSV near line {reader.line_num}: {err}") from None
-    return RawTable(rows, lines, "csv", warnings)
+    return RawTable(rows, lines, "csv")
 
 
-def _checked_cells(row: list[str], line: int) -> list[str]:
-    """Strip byte-order marks from the cells of ``row`` in place (a BOM mid-file is the start of
-    another file joined on, never text) and refuse a cell too long to be an answer."""
-    warnings = []
-    for index, cell in enumerate(row):
-        if len(cell) > MAX_FIELD_CHARS:
-            raise UnreadableExport(
-                f"line {line}, column {index + 1}: a field of {len(cell):,} characters "
-                f"(more than {MAX_FIELD_CHARS:,}; not a survey answer)"
-            )
-        cleaned, removed = stray_marks_removed(cell)
-        if removed:
-            row[index] = cleaned
-            warnings.append(f"line {line}, column {index + 1}: removed {removed} (a joined-on file?)")
-    return warnings
+def _checked(table: RawTable) -> RawTable:
+    """``table`` with byte-order marks stripped from its cells (a BOM mid-file is the start of another
+    file joined on, never text) and each cell longer than MAX_FIELD_CHARS cut to that length: one
+    overlong field is no answer, so its row is marked for quarantine instead of the file refused."""
+    warnings: list[str] = []
+    cut: dict[int, tuple[int, int]] = {}
+    for row, line in zip(table.rows, table.lines, strict=True):
+        for index, cell in enumerate(row):
+            if len(cell) > MAX_FIELD_CHARS:
+                cut.setdefault(line, (index, len(cell)))
+                cell = row[index] = cell[:MAX_FIELD_CHARS]
+            cleaned, removed = stray_marks_removed(cell)
+            if removed:
+                row[index] = cleaned
+                warnings.append(f"line {line}, column {index + 1}: removed {removed} (a joined-on file?)")
+    return RawTable(table.rows, table.lines, table.container, [*table.warnings, *warnings], cut)
+
+
+def row_problem(table: RawTable, row: list[str], line: int, header: list[str]) -> str | None:
+    """Why the data row ``row`` (as read, before any padding) cannot be loaded as delivered, or None.
+
+    ``header`` names each column ("" for a column without a name). A text file's row must have the
+    header's number of fields (more: a stray delimiter or cells added to one row; fewer: a record cut
+    off), except that it may leave off trailing fields no header names; a spreadsheet row is as wide
+    as the sheet, so there only a value under no header counts. A field the reader cut counts too.
+    """
+    problems = []
+    named = [index for index, name in enumerate(header) if name.strip()]
+    named_width = named[-1] + 1 if named else 0
+    if table.container in TEXT_CONTAINERS and not named_width <= len(row) <= len(header):
+        difference = len(row) - len(header)
+        more = f"{difference} more" if difference > 0 else f"{-difference} fewer"
+        problems.append(f"{len(row)} fields where the header has {len(header)} ({more})")
+    else:
+        unnamed = [i for i, cell in enumerate(row) if cell.strip() and not _name(header, i)]
+        if unnamed:
+            problems.append(f"a value in column {unnamed[0] + 1}, which has no header")
+    if line in table.cut_fields:
+        index, length = table.cut_fields[line]
+        column = _name(header, index) or f"column {index + 1}"
+        problems.append(
+            f"{column} has {length:,} characters, more than the reader keeps ({MAX_FIELD_CHARS:,})"
+        )
+    return "; ".join(problems) or None
+
+
+def _name(header: list[str], index: int) -> str:
+    return header[index].strip() if index < len(header) else ""
 
 
 def without_repeated_headers(table: RawTable, header_rows: int) -> tuple[RawTable, list[str]]:
@@ -113,7 +147,7 @@ def without_repeated_headers(table: RawTable, header_rows: int) -> tuple[RawTabl
             continue
         rows.append(row)
         lines.append(line)
-    return RawTable(rows, lines, table.container, table.warnings), warnings
+    return RawTable(rows, lines, table.container, table.warnings, table.cut_fields), warnings
 
 
 def _same_cells(row: list[str], header: list[str]) -> bool:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from cxlake.surveys.records import ParsedExport, ParsedResponse
-from cxlake.surveys.table import RawTable, UnreadableExport, without_repeated_headers
+from cxlake.surveys.table import RawTable, UnreadableExport, row_problem, without_repeated_headers
 from cxlake.surveys.timestamps import iso, parse_duration, parse_timestamp
 
 _QUESTION = re.compile(r"^(\d+)[、.．:：]\s*(.*)$", re.DOTALL)
@@ -53,7 +53,10 @@ def parse(table: RawTable, layout: str, zone: ZoneInfo) -> ParsedExport:
     header = [cell.strip() for cell in table.rows[0]]
     table, skipped = without_repeated_headers(table, 1)
     body = [row + [""] * (len(header) - len(row)) for row in table.rows[1:]]
-    unnamed = [i + 1 for i, name in enumerate(header) if not name and any(row[i].strip() for row in body)]
+    # an unnamed column between named ones is a broken header (merged cells); a value right of the
+    # last named column is one row's problem (row_problem), quarantined with that row
+    named_width = max((i + 1 for i, name in enumerate(header) if name), default=0)
+    unnamed = [i + 1 for i in range(named_width) if not header[i] and any(row[i].strip() for row in body)]
     if unnamed:
         columns = ", ".join(str(i) for i in unnamed[:5])
         raise UnreadableExport(
@@ -67,7 +70,7 @@ def parse(table: RawTable, layout: str, zone: ZoneInfo) -> ParsedExport:
     asked = {i for question in questions for i in question.indexes}
     submitted_index = _first_index(header, _SUBMITTED_COLUMNS)
     responses = []
-    for row, line in zip(body, table.lines[1:], strict=True):
+    for delivered, row, line in zip(table.rows[1:], body, table.lines[1:], strict=True):
         submitted = parse_timestamp(row[submitted_index], zone) if submitted_index is not None else None
         duration = parse_duration(_cell(row, header, "所用时间"))
         started = submitted - dt.timedelta(seconds=duration) if submitted and duration is not None else None
@@ -81,6 +84,7 @@ def parse(table: RawTable, layout: str, zone: ZoneInfo) -> ParsedExport:
             ip_address=ip_match.group(1) if ip_match else "",
             source_row=line,
             metadata={name: row[i] for i, name in enumerate(header) if i not in asked and name},
+            problem=row_problem(table, delivered, line, header),
         )
         for question in questions:
             response.answers.extend(_answers(question, row, numeric=layout == "wjx-numeric"))

@@ -5,6 +5,10 @@ _nps_score, _csat_min, _csat_max, _ces_score (mapped or numeric answers), _unsco
 (scored questions whose answer is neither in the scale nor a number), _store_id, _comment_length,
 and _longest_answer / _longest_question (the longest answer and question id or text of the response:
 the answers table is judged through its response, so its text limits are judged here).
+
+The reader adds _record_problem to a response whose row does not fit the export's header (more or
+fewer fields, a value under no header, a field past the reader limit); the well-formed-record rule
+every suite gets (expectations.suites.base.well_formed_record) quarantines it with its answers.
 """
 
 from expectations.suites.base import (

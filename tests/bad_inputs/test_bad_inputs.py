@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -118,6 +119,7 @@ def test_a_broken_delivery_meets_its_written_outcome(case):
             "order by _source_file, _source_row"
         )
         assert_quarantined(held, expected.get("quarantined", []))
+        assert_steward_reads_why(verdict, table, day, expected.get("quarantined", []))
         assert_answers_follow_their_response(verdict, table)
     assert verdict.count("raw", table) == expected.get("rows_loaded", 0)
     for value in expected.get("contains", []):
@@ -156,6 +158,22 @@ def assert_quarantined(held: list[tuple], wanted: list[dict]) -> None:
         file, rules = by_line[want["line"]]
         assert want.get("file", file) == file
         assert want["rule"] in rules, (want, rules)
+
+
+def assert_steward_reads_why(verdict: Verdict, table: str, day: str, wanted: list[dict]) -> None:
+    """Where a case gives a ``sample``, the steward reads it among its rule's samples in
+    dq.expectation_results, with the file and line it came from ("<value>" @ <file>:<line>)."""
+    for want in wanted:
+        if "sample" not in want:
+            continue
+        samples = verdict.rows(
+            "select sample_values from dq.expectation_results "
+            "where raw_table = ? and partition_date = ? and expectation = ?",
+            [table, day, want["rule"]],
+        )
+        values = [value for (sample,) in samples for value in json.loads(sample or "[]")]
+        said = re.escape(json.dumps(want["sample"], ensure_ascii=False)) + rf" @ \S+:{want['line']}"
+        assert any(re.fullmatch(said, value) for value in values), (want, values)
 
 
 def assert_answers_follow_their_response(verdict: Verdict, table: str) -> None:

@@ -332,8 +332,9 @@ def test_an_unknown_time_zone_in_the_header_names_the_file(tmp_path):
         read_survey(path)
 
 
-def test_a_data_row_shorter_than_the_header_reads_its_missing_cells_as_empty(tmp_path):
-    # spreadsheet tools drop trailing empty cells when they re-save a CSV
+def test_a_data_row_shorter_than_the_header_is_read_as_far_as_it_goes_and_marked(tmp_path):
+    # a record cut off (or re-saved without its last cells): what it has is read, and the gate
+    # quarantines it for its record_problem, since what it lacks cannot be told from empty answers
     path = tmp_path / "qualtrics_legacy.csv"
     path.write_bytes(
         (FIXTURES / "qualtrics_legacy.csv").read_bytes().replace(b"Great coffee,39.9,116.4,-1,", b"")
@@ -341,3 +342,4 @@ def test_a_data_row_shorter_than_the_header_reads_its_missing_cells_as_empty(tmp
     export = read_survey(path)
     assert answers_of(export, "R_0OXnRbA2cXQtpvT", "Q1") == ["9"]
     assert answers_of(export, "R_0OXnRbA2cXQtpvT", "Q3") == []
+    assert export.responses.record_problem.tolist()[0] == "14 fields where the header has 18 (4 fewer)"
