@@ -13,16 +13,30 @@ from dagster_dbt import (
     DbtCliInvocation,
     DbtCliResource,
     DbtProject,
+    DbtProjectPreparer,
     dbt_assets,
 )
 
-from orchestration.manifest import DBT_PROJECT_DIR
+from orchestration.manifest import DBT_PROJECT_DIR, prepare_dbt_manifest
 from orchestration.partitions import dbt_build_args, run_day_range
 from orchestration.resources import Warehouse
 
+
+class VenvDbtPreparer(DbtProjectPreparer):
+    """`dagster dev` re-parses the project on start. dagster-dbt's own preparer runs whatever `dbt`
+    the PATH holds (none, when the venv is not activated); this one runs the venv's dbt."""
+
+    def prepare_if_dev(self, project: DbtProject) -> None:
+        if self.using_dagster_dev():
+            self.prepare(project)
+
+    def prepare(self, project: DbtProject) -> None:
+        prepare_dbt_manifest()
+
+
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-# `dagster dev` re-parses on start; `make setup` / `cxlake run` prepare the manifest otherwise.
-dbt_project.prepare_if_dev()
+# `make setup` / `cxlake run` prepare the manifest otherwise.
+VenvDbtPreparer().prepare_if_dev(dbt_project)
 
 
 class CxlakeTranslator(DagsterDbtTranslator):
@@ -33,6 +47,12 @@ class CxlakeTranslator(DagsterDbtTranslator):
             return super().get_asset_key(dbt_resource_props)
         schema = dbt_resource_props["config"].get("schema") or dbt_resource_props["schema"]
         return AssetKey([schema, dbt_resource_props["name"]])
+
+    def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
+        """The model's yml description (its grain and meaning), never the raw Jinja SQL that
+        dagster-dbt shows when a model has none."""
+        description = (dbt_resource_props.get("description") or "").strip()
+        return description or f"dbt {dbt_resource_props['resource_type']} {dbt_resource_props['name']}"
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         fqn = dbt_resource_props.get("fqn", [])

@@ -90,15 +90,23 @@ def run(
         )
     except ValueError as error:
         _fail(str(error))
+    for skipped in outcome.skipped_folders:
+        typer.echo(f"skipped: {skipped}", err=True)
     if not outcome.success:
         for reason in blocked_reasons(warehouse_path, outcome.run_id):
             typer.echo(f"blocked: {reason}", err=True)
         _fail(
             f"run {outcome.run_id} failed for {outcome.first_day}..{outcome.last_day}; nothing was published"
         )
+    for partition in outcome.held_back:
+        typer.echo(partition.line(), err=True)
     typer.echo(
-        f"run {outcome.run_id}: {outcome.first_day}..{outcome.last_day} ok, published {outcome.serving_path}"
+        f"run {outcome.run_id}: {outcome.first_day}..{outcome.last_day} "
+        f"{'ok' if not outcome.held_back else f'{len(outcome.held_back)} partition(s) held back'}, "
+        f"published {outcome.serving_path}"
     )
+    if not outcome.complete:
+        raise typer.Exit(1)
 
 
 def blocked_reasons(warehouse: Path, run_id: str) -> list[str]:

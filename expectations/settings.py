@@ -12,6 +12,7 @@ import yaml
 @dataclass(frozen=True)
 class QualitySettings:
     max_quarantined_share: float
+    min_quarantined_rows_to_block: int
     volume_trailing_partitions: int
     volume_min_history: int
     volume_min_ratio: float
@@ -26,6 +27,7 @@ def quality_settings() -> QualitySettings:
     band = raw["volume_band"]
     return QualitySettings(
         max_quarantined_share=float(raw["max_quarantined_share"]),
+        min_quarantined_rows_to_block=int(raw["min_quarantined_rows_to_block"]),
         volume_trailing_partitions=int(band["trailing_partitions"]),
         volume_min_history=int(band["min_history"]),
         volume_min_ratio=float(band["min_ratio"]),

@@ -13,32 +13,49 @@ from dagster_dbt import DbtCliResource
 
 from assets.configuration import configuration_tables
 from assets.dbt import cxlake_dbt_models, dbt_project
-from assets.ingestion.assets import ingestion_assets
+from assets.ingestion.assets import build_ingestion_assets
 from assets.publish import serving_copy
 from assets.text import text_assets
 from orchestration.manifest import DBT_EXECUTABLE
-from orchestration.partitions import daily_partitions
+from orchestration.partitions import daily_partitions, partitions_start
 from orchestration.resources import LandingZone, Warehouse
-
-# Everything from landing files to the serving copy, for a day or a range of days in one run.
-daily_pipeline_job = define_asset_job(
-    "daily_pipeline_job", selection=AssetSelection.all(), partitions_def=daily_partitions
-)
-
-# Each morning, yesterday's deliveries (the latest complete business day) run end to end.
-daily_pipeline_schedule = build_schedule_from_partitioned_job(daily_pipeline_job, hour_of_day=6)
+from orchestration.runner import landed_days
 
 
 def build_definitions(
-    landing_root: str | None = None, warehouse_path: str | None = None, serving_path: str | None = None
+    landing_root: str | None = None,
+    warehouse_path: str | None = None,
+    serving_path: str | None = None,
+    first_partition: str | None = None,
 ) -> Definitions:
-    """Definitions bound to a landing folder and a warehouse (defaults: the cxlake home)."""
+    """Definitions bound to a landing folder and a warehouse (defaults: the cxlake home).
+
+    The daily partitions start on ``first_partition``, else as configured, else on the landing
+    folder's earliest delivery, so the UI's partition bars cover the days there are.
+    """
+    landing = LandingZone(root=landing_root)
+    if first_partition is None:
+        delivered = landed_days(landing.path)
+        first_partition = partitions_start(delivered[0] if delivered else None)
+    partitions = daily_partitions(first_partition)
+    # Everything from landing files to the serving copy, for a day or a range of days in one run.
+    daily_pipeline_job = define_asset_job(
+        "daily_pipeline_job", selection=AssetSelection.all(), partitions_def=partitions
+    )
+    # Each morning, yesterday's deliveries (the latest complete business day) run end to end.
+    daily_pipeline_schedule = build_schedule_from_partitioned_job(daily_pipeline_job, hour_of_day=6)
     return Definitions(
-        assets=[*ingestion_assets, configuration_tables, cxlake_dbt_models, *text_assets, serving_copy],
+        assets=[
+            *build_ingestion_assets(partitions),
+            configuration_tables,
+            cxlake_dbt_models,
+            *text_assets,
+            serving_copy,
+        ],
         jobs=[daily_pipeline_job],
         schedules=[daily_pipeline_schedule],
         resources={
-            "landing": LandingZone(root=landing_root),
+            "landing": landing,
             "warehouse": Warehouse(path=warehouse_path, serving_path=serving_path),
             "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
         },

@@ -5,15 +5,44 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import date, datetime
+from importlib import resources
+from zoneinfo import ZoneInfo
 
+import yaml
 from dagster import BackfillPolicy, DailyPartitionsDefinition
 
 from cxlake.metrics import dbt_vars
 
 BUSINESS_TIMEZONE = "Asia/Shanghai"
 
-# The first day any deployment may load; later days appear as the calendar reaches them.
-daily_partitions = DailyPartitionsDefinition(start_date="2024-01-01", timezone=BUSINESS_TIMEZONE)
+
+def daily_partitions(start: str) -> DailyPartitionsDefinition:
+    """Days from ``start`` in the business zone; later days appear as the calendar reaches them."""
+    return DailyPartitionsDefinition(start_date=start, timezone=BUSINESS_TIMEZONE)
+
+
+def configured_partitions_start() -> str | None:
+    """``partitions_start`` of cxlake/config/pipeline.yaml, checked, or None when left empty."""
+    text = resources.files("cxlake.config").joinpath("pipeline.yaml").read_text("utf-8")
+    value = (yaml.safe_load(text) or {}).get("partitions_start")
+    if value in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(str(value)).isoformat()
+    except ValueError as error:
+        raise ValueError(
+            f"cxlake/config/pipeline.yaml: partitions_start {value!r} is not a yyyy-mm-dd day"
+        ) from error
+
+
+def partitions_start(earliest_delivery: str | None, earliest_requested: str | None = None) -> str:
+    """The configured start, else the earliest delivered day, else today; never after a day a run
+    asks for (a run may reach back before the first delivery)."""
+    today = datetime.now(ZoneInfo(BUSINESS_TIMEZONE)).date().isoformat()
+    start = configured_partitions_start() or earliest_delivery or today
+    return min(start, earliest_requested) if earliest_requested else start
+
 
 # One ingestion pass per source and one `dbt build` per run, whatever the range.
 single_run = BackfillPolicy.single_run()

@@ -3,30 +3,71 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import duckdb
 from dagster import DagsterInstance
 
+from assets.ingestion.assets import FAIL_IF_HELD_BACK_TAG, raw_asset_key
+from assets.ingestion.sources import SOURCES
 from orchestration.manifest import prepare_dbt_manifest
-from orchestration.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
+from orchestration.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG, partitions_start
 
 DAY_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+def _day_folders(landing: Path) -> Iterator[tuple[Path, str | None]]:
+    """Every folder under a source folder, with the reason it is not a delivery day (or None)."""
+    if not landing.is_dir():
+        return
+    for source in sorted(landing.iterdir()):
+        if not source.is_dir():
+            continue
+        for folder in sorted(source.iterdir()):
+            if not folder.is_dir():
+                continue
+            if not DAY_FOLDER.match(folder.name):
+                yield folder, "not named yyyy-mm-dd"
+                continue
+            try:
+                date.fromisoformat(folder.name)
+            except ValueError:
+                yield folder, "not a calendar day"
+                continue
+            yield folder, None
+
+
 def landed_days(landing: Path) -> list[str]:
     """Every day that has a delivery folder under any source, sorted."""
-    if not landing.is_dir():
-        return []
-    days = {
-        folder.name
-        for source in landing.iterdir()
-        if source.is_dir()
-        for folder in source.iterdir()
-        if folder.is_dir() and DAY_FOLDER.match(folder.name)
-    }
-    return sorted(days)
+    return sorted({folder.name for folder, problem in _day_folders(landing) if problem is None})
+
+
+def skipped_day_folders(landing: Path) -> list[str]:
+    """Folders under a source that are not delivery days, named with the reason: they are skipped
+    (a run never guesses which day `2026-13-40` meant), and the run says so."""
+    return [
+        f"{folder.relative_to(landing)}: {problem}, skipped"
+        for folder, problem in _day_folders(landing)
+        if problem is not None
+    ]
+
+
+@dataclass(frozen=True)
+class HeldBack:
+    """A partition (source x day) the quality gate held back in a run, with its files and reason."""
+
+    source: str
+    day: str
+    files: tuple[str, ...]
+    reason: str
+
+    def line(self) -> str:
+        files = ", ".join(self.files) or "no readable file"
+        return f"held back: {self.day} {self.source} ({files}): {self.reason}"
 
 
 @dataclass(frozen=True)
@@ -36,6 +77,13 @@ class PipelineRun:
     first_day: str
     last_day: str
     serving_path: Path
+    held_back: tuple[HeldBack, ...] = ()
+    skipped_folders: tuple[str, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        """Everything in range loaded and published: the exit status of `cxlake run` is 0 only then."""
+        return self.success and not self.held_back
 
 
 def run_pipeline(
@@ -46,7 +94,12 @@ def run_pipeline(
     dagster_home: Path | None = None,
     log_level: str = "WARNING",
 ) -> PipelineRun:
-    """Materialize every asset for the days start..end (inclusive; default: all landed days)."""
+    """Materialize every asset for the days start..end (inclusive; default: all landed days).
+
+    A partition the quality gate holds back keeps its previous state while every other one loads
+    and publishes; each held-back partition is then re-tried alone in a run of its own that fails,
+    so Dagster shows exactly those partitions failed.
+    """
     days = landed_days(landing)
     if not days and (start is None or end is None):
         raise ValueError(f"{landing}: no delivery folders (<source>/<yyyy-mm-dd>/) found")
@@ -57,20 +110,70 @@ def run_pipeline(
     prepare_dbt_manifest()
     from orchestration.definitions import build_definitions  # reads the manifest on import
 
-    definitions = build_definitions(landing_root=str(landing), warehouse_path=str(warehouse))
+    definitions = build_definitions(
+        landing_root=str(landing),
+        warehouse_path=str(warehouse),
+        first_partition=partitions_start(days[0] if days else None, first),
+    )
     job = definitions.resolve_job_def("daily_pipeline_job")
-    if dagster_home is not None:
-        dagster_home.mkdir(parents=True, exist_ok=True)
-        (dagster_home / "dagster.yaml").touch()  # `dagster dev` with DAGSTER_HOME here shows these runs
-        instance = DagsterInstance.local_temp(str(dagster_home))
-    else:
-        instance = DagsterInstance.ephemeral()
-    with instance:
+    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    with _instance(dagster_home) as instance:
         result = job.execute_in_process(
             instance=instance,
             tags={PARTITION_RANGE_START_TAG: first, PARTITION_RANGE_END_TAG: last},
-            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+            run_config=run_config,
             raise_on_error=False,
         )
+        held_back = held_back_partitions(warehouse, result.run_id) if result.success else ()
+        for partition in held_back:
+            _confirm_held_back(job, instance, partition, run_config)
     serving = warehouse.with_name("serving.duckdb")
-    return PipelineRun(result.run_id, result.success, first, last, serving)
+    return PipelineRun(
+        result.run_id, result.success, first, last, serving, held_back, tuple(skipped_day_folders(landing))
+    )
+
+
+@contextmanager
+def _instance(dagster_home: Path | None) -> Iterator[DagsterInstance]:
+    if dagster_home is None:
+        with DagsterInstance.ephemeral() as instance:
+            yield instance
+        return
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    (dagster_home / "dagster.yaml").touch()  # `dagster dev` with DAGSTER_HOME here shows these runs
+    with DagsterInstance.local_temp(str(dagster_home)) as instance:
+        yield instance
+
+
+def _confirm_held_back(job, instance: DagsterInstance, partition: HeldBack, run_config: dict) -> None:
+    """Re-try one held-back partition alone, tagged to fail while it is still held back: the run
+    records the partition as failed in Dagster (its step names the day, source, files and reason)."""
+    source = next(s for s in SOURCES if s.name == partition.source)
+    keys = [raw_asset_key(table.name) for table in source.tables]
+    job.execute_in_process(
+        instance=instance,
+        partition_key=partition.day,
+        asset_selection=keys,
+        tags={FAIL_IF_HELD_BACK_TAG: "true"},
+        run_config=run_config,
+        raise_on_error=False,
+    )
+
+
+def held_back_partitions(warehouse: Path, run_id: str) -> tuple[HeldBack, ...]:
+    """The partitions a run's quality gate held back, one per source and day."""
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        rows = connection.execute(
+            """
+            select v.source, cast(v.partition_date as varchar) as day, any_value(v.block_reason),
+                   coalesce(list_sort(list_distinct(list(a.file) filter (a.file is not null))), [])
+            from dq.validation_runs as v
+            left join dq.load_audit as a
+              on a.source = v.source and a.partition_date = v.partition_date and a.status = 'held_back'
+            where v.run_id = ? and v.blocked
+            group by all
+            order by day, v.source
+            """,
+            [run_id],
+        ).fetchall()
+    return tuple(HeldBack(source, day, tuple(files), reason) for source, day, reason, files in rows)

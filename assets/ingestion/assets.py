@@ -12,6 +12,8 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetSpec,
+    DailyPartitionsDefinition,
+    Failure,
     MaterializeResult,
     MetadataValue,
     multi_asset,
@@ -30,6 +32,7 @@ from assets.ingestion.gate import (
 from assets.ingestion.loading import (
     PartitionLoad,
     TableValidation,
+    hold_back_partition,
     prepare_warehouse,
     quoted,
     record_validation,
@@ -45,7 +48,7 @@ from expectations.runner import GxRunner
 from expectations.settings import QualitySettings, quality_settings
 from expectations.suites import SUITES
 from expectations.suites.base import ERROR, WARN, RuleContext
-from orchestration.partitions import BUSINESS_TIMEZONE, daily_partitions, single_run
+from orchestration.partitions import BUSINESS_TIMEZONE, single_run
 from orchestration.resources import LandingZone, Warehouse
 
 ROSTER_TABLES = (rt.REFERENCE_STORES, rt.REFERENCE_STAFF)
@@ -60,13 +63,16 @@ VOLUME_CHECKED = {
     "wjx_responses",
 }
 MAX_LISTED = 20
+# A run tagged so re-tries its held-back partitions alone and fails if they are still held back:
+# Dagster then shows those partitions failed while the main run's others stay materialized.
+FAIL_IF_HELD_BACK_TAG = "cxlake/fail_if_held_back"
 
 
 def raw_asset_key(table_name: str) -> AssetKey:
     return AssetKey(["raw", table_name])
 
 
-def build_ingestion_asset(source: Source):
+def build_ingestion_asset(source: Source, partitions_def: DailyPartitionsDefinition):
     """Loads every partition of the run's range for one source through the quality gate."""
     roster = [] if source.name == "reference" else [raw_asset_key(t.name) for t in ROSTER_TABLES]
     specs = [
@@ -95,14 +101,15 @@ def build_ingestion_asset(source: Source):
             AssetCheckSpec(
                 "quality_gate",
                 asset=raw_asset_key(t.name),
-                blocking=True,
-                description=f"GX suite raw.{t.name}: no partition blocked (unreadable file, volume "
-                "band, too many rows quarantined).",
+                description=f"GX suite raw.{t.name}: no partition held back (unreadable file, volume band, "
+                "too many rows quarantined). A held-back partition keeps its previous state; the run's "
+                "other partitions load and publish, so this check reports without blocking them.",
             ),
             AssetCheckSpec(
                 "quality_warnings",
                 asset=raw_asset_key(t.name),
-                description=f"GX suite raw.{t.name}: warn-severity rules and quarantined rows.",
+                description=f"GX suite raw.{t.name}: warn-severity rules and quarantined rows, with the "
+                "rule, the row count and sample values with their file:line.",
             ),
         )
     ]
@@ -111,7 +118,7 @@ def build_ingestion_asset(source: Source):
         name=f"ingest_{source.name}",
         specs=specs,
         check_specs=check_specs,
-        partitions_def=daily_partitions,
+        partitions_def=partitions_def,
         backfill_policy=single_run,
         description=source.description,
     )
@@ -144,9 +151,38 @@ def build_ingestion_asset(source: Source):
         for load in loads.values():
             for warning in load.warnings:
                 context.log.warning(warning)
+        held_back = held_back_lines(source, verdicts, loads)
+        for line in held_back:
+            context.log.error(line)
+        if held_back and context.run.tags.get(FAIL_IF_HELD_BACK_TAG) == "true":
+            raise Failure(description="\n".join(held_back), metadata={"held_back": len(held_back)})
+        for day, verdict in verdicts.items():
+            if verdict.blocked:
+                for table in source.tables:
+                    context.add_asset_metadata(
+                        {"held_back": "; ".join(verdict.blocked_reasons)},
+                        asset_key=raw_asset_key(table.name),
+                        partition_key=day,
+                    )
         yield from results(source, gated, days, verdicts, totals, unbalanced)
 
     return ingest
+
+
+def held_back_lines(
+    source: Source, verdicts: dict[str, DayVerdict], loads: dict[str, PartitionLoad]
+) -> list[str]:
+    """One line per held-back partition: the day, the source, its files and the reason."""
+    lines = []
+    for day, verdict in sorted(verdicts.items()):
+        if not verdict.blocked:
+            continue
+        files = sorted({a.file for a in loads[day].audits}) if day in loads else []
+        lines.append(
+            f"held back: {source.name} {day} ({', '.join(files) or 'no readable file'}): "
+            + "; ".join(verdict.blocked_reasons)
+        )
+    return lines
 
 
 def repeated_delivery(
@@ -170,7 +206,8 @@ def repeated_delivery(
         return None
     earlier = connection.execute(
         "select checksum, file, partition_date from dq.load_audit "
-        "where list_contains(?, checksum) and partition_date <> ? and rows_in > 0 limit 1",
+        "where list_contains(?, checksum) and partition_date <> ? and rows_in > 0 and status = 'loaded' "
+        "limit 1",
         [list(mine), load.day],
     ).fetchone()
     if earlier:
@@ -286,12 +323,13 @@ def _write_day(connection, source, day, load, verdict, settings, totals) -> tupl
         replace_partition(
             connection, source.name, list(source.tables), load, verdict.quarantine, in_transaction=True
         )
+    elif load is not None:
+        hold_back_partition(connection, source.name, list(source.tables), load, verdict.quarantine)
     tables = []
     for table, rows_in, held in validations:
         loaded = 0 if verdict.blocked or load is None else len(load.frames.get(table.name, ()))
-        if not verdict.blocked:
-            totals[table.name]["loaded"] += loaded
-            totals[table.name]["quarantined"] += held
+        totals[table.name]["loaded"] += loaded
+        totals[table.name]["quarantined"] += held
         tables.append(
             TableValidation(
                 table.name,
@@ -299,7 +337,7 @@ def _write_day(connection, source, day, load, verdict, settings, totals) -> tupl
                 "; ".join(verdict.blocked_reasons) or None,
                 rows_in,
                 loaded,
-                0 if verdict.blocked else held,
+                held,
                 not verdict.blocked and all(r.success for r in verdict.records if r.raw_table == table.name),
             )
         )
@@ -309,7 +347,7 @@ def _write_day(connection, source, day, load, verdict, settings, totals) -> tupl
 def volume_history(connection, table: rt.RawTable, day: str, settings: QualitySettings) -> list[int]:
     rows = connection.execute(
         "select partition_date, sum(rows_in) from dq.load_audit where raw_table = ? and partition_date < ? "
-        "group by partition_date order by partition_date desc limit ?",
+        "and status = 'loaded' group by partition_date order by partition_date desc limit ?",
         [table.name, day, settings.volume_trailing_partitions],
     ).fetchall()
     return [int(r[1]) for r in rows]
@@ -350,30 +388,62 @@ def results(source, gated, days, verdicts, totals, unbalanced):
             },
         )
     for table in gated:
-        records = [
+        failed = [
             r for v in verdicts.values() for r in v.records if r.raw_table == table.name and not r.success
         ]
-        failing = sorted({f"{r.severity}: {r.expectation}" for r in records})[:MAX_LISTED]
+        failing = sorted({f"{r.severity}: {r.expectation}" for r in failed})[:MAX_LISTED]
         yield AssetCheckResult(
             asset_key=raw_asset_key(table.name),
             check_name="quality_gate",
             passed=not blocked,
             severity=AssetCheckSeverity.ERROR,
             metadata={
-                "blocked_partitions": MetadataValue.json(
+                "held_back_partitions": MetadataValue.json(
                     {d: r for d, r in sorted(blocked.items())[:MAX_LISTED]}
                 ),
                 "failed_expectations": MetadataValue.json(failing),
             },
         )
-        warned = sum(r.unexpected_count for r in records if r.severity == WARN)
+        warned = [r for r in failed if r.severity == WARN]
+        quarantined = totals[table.name]["quarantined"]
         yield AssetCheckResult(
             asset_key=raw_asset_key(table.name),
             check_name="quality_warnings",
-            passed=warned == 0 and totals[table.name]["quarantined"] == 0,
+            passed=not warned and quarantined == 0,
             severity=AssetCheckSeverity.WARN,
-            metadata={"warned_rows": warned, "rows_quarantined": totals[table.name]["quarantined"]},
+            description=warnings_summary(warned, quarantined),
+            metadata={
+                "warned_rows": sum(r.unexpected_count for r in warned),
+                "rows_quarantined": quarantined,
+                "rules": MetadataValue.json(rule_findings(failed)),
+            },
         )
 
 
-ingestion_assets = [build_ingestion_asset(source) for source in SOURCES]
+def rule_findings(records: list[ExpectationRecord]) -> list[dict]:
+    """Per failing rule: its severity, how many rows broke it and sample values with their file:line,
+    so a reader tells a planted defect from a broken check without opening the warehouse."""
+    by_rule: dict[tuple[str, str], dict] = {}
+    for record in records:
+        finding = by_rule.setdefault(
+            (record.severity, record.expectation),
+            {"rule": record.expectation, "severity": record.severity, "rows": 0, "samples": []},
+        )
+        finding["rows"] += record.unexpected_count
+        finding["samples"] = (finding["samples"] + list(record.samples))[:5]
+    return sorted(by_rule.values(), key=lambda f: (-f["rows"], f["rule"]))[:MAX_LISTED]
+
+
+def warnings_summary(warned: list[ExpectationRecord], quarantined: int) -> str:
+    if not warned and not quarantined:
+        return "No warn-severity rule failed and no row was quarantined."
+    parts = [f"{quarantined} rows quarantined"] if quarantined else []
+    for finding in rule_findings(warned)[:3]:
+        example = finding["samples"][0] if finding["samples"] else "-"
+        parts.append(f"{finding['rows']} rows break {finding['rule']} (e.g. {example})")
+    return "; ".join(parts)
+
+
+def build_ingestion_assets(partitions_def: DailyPartitionsDefinition) -> list:
+    """One ingestion multi-asset per source, on the deployment's daily partitions."""
+    return [build_ingestion_asset(source, partitions_def) for source in SOURCES]

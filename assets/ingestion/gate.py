@@ -150,15 +150,35 @@ def _day_samples(batch: pd.DataFrame, outcome, failing_row_ids: list[int]) -> tu
 def quarantine_share_rule(
     raw_table: str, rows_in: int, rows_quarantined: int, settings: QualitySettings
 ) -> ExpectationRecord:
+    """More than the allowed share of a day's rows quarantined blocks the day, but only from a
+    minimum count on: two bad rows in a small file cost those two rows, not the day."""
     share = rows_quarantined / rows_in if rows_in else 0.0
+    enough = rows_quarantined >= settings.min_quarantined_rows_to_block
+    blocks = share > settings.max_quarantined_share and enough
     return ExpectationRecord(
         raw_table,
-        f"quarantined_share_at_most_{settings.max_quarantined_share:.0%}",
+        share_rule_name(settings),
         "partition",
         ERROR,
-        share <= settings.max_quarantined_share,
+        not blocks,
         rows_quarantined,
         (f"{rows_quarantined} of {rows_in} rows ({share:.1%}) quarantined",),
+    )
+
+
+def share_rule_name(settings: QualitySettings) -> str:
+    return (
+        f"quarantined_share_at_most_{settings.max_quarantined_share:.0%}"
+        f"_or_fewer_than_{settings.min_quarantined_rows_to_block}_rows"
+    )
+
+
+def share_rule_text(settings: QualitySettings) -> str:
+    """The rule in words, for the steward page and the CLI."""
+    return (
+        f"A day of a source is held back when more than {settings.max_quarantined_share:.0%} of its rows "
+        f"are quarantined and at least {settings.min_quarantined_rows_to_block} rows are; below that, only "
+        "the failing rows are quarantined and the rest of the day loads."
     )
 
 

@@ -121,21 +121,7 @@ def replace_partition(
         connection.execute(
             "delete from dq.load_audit where source = ? and partition_date = ?", [source, load.day]
         )
-        for audit in load.audits:
-            connection.execute(
-                "insert into dq.load_audit values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    source,
-                    load.day,
-                    audit.file,
-                    audit.raw_table,
-                    audit.rows_in,
-                    audit.rows_loaded,
-                    audit.rows_quarantined,
-                    audit.checksum,
-                    loaded_at,
-                ],
-            )
+        _insert_audits(connection, source, load, "loaded", loaded_at)
         if not in_transaction:
             connection.commit()
     except Exception:
@@ -144,12 +130,74 @@ def replace_partition(
         raise
 
 
+def hold_back_partition(
+    connection: duckdb.DuckDBPyConnection,
+    source: str,
+    tables: list[RawTable],
+    load: PartitionLoad,
+    quarantine: dict[str, pd.DataFrame],
+) -> None:
+    """Record a blocked day without touching what raw.* holds for it: its failing rows go to
+    quarantine (replacing earlier attempts from the same files) and its files get 'held_back' audit
+    rows, so a steward sees what was delivered and why it waits. The caller holds the transaction."""
+    held_at = datetime.now(UTC)
+    files = sorted({audit.file for audit in load.audits})
+    for table in tables:
+        connection.execute(
+            f"delete from quarantine.{quoted(table.name)} where _partition_date = ? "
+            "and list_contains(?, _source_file)",
+            [load.day, files],
+        )
+        frame = quarantine.get(table.name)
+        if frame is not None and not frame.empty:
+            _insert_quarantined(connection, table, load.day, frame, held_at)
+    connection.execute(
+        "delete from dq.load_audit where source = ? and partition_date = ? and status = 'held_back'",
+        [source, load.day],
+    )
+    _insert_audits(connection, source, load, "held_back", held_at)
+
+
+def _insert_audits(
+    connection: duckdb.DuckDBPyConnection, source: str, load: PartitionLoad, status: str, at: datetime
+) -> None:
+    """One audit row per file and raw table; a held-back day loads nothing, so what was not
+    quarantined is held back (it stays in landing/ for the next attempt)."""
+    for audit in load.audits:
+        loaded = audit.rows_loaded if status == "loaded" else 0
+        held_back = 0 if status == "loaded" else audit.rows_in - audit.rows_quarantined
+        connection.execute(
+            "insert into dq.load_audit (source, partition_date, file, raw_table, rows_in, rows_loaded, "
+            "rows_quarantined, checksum, loaded_at, status, rows_held_back) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                source,
+                load.day,
+                audit.file,
+                audit.raw_table,
+                audit.rows_in,
+                loaded,
+                audit.rows_quarantined,
+                audit.checksum,
+                at,
+                status,
+                held_back,
+            ],
+        )
+
+
 def _replace_quarantined(
     connection: duckdb.DuckDBPyConnection, table: RawTable, day: str, frame: pd.DataFrame | None, at: datetime
 ) -> None:
     connection.execute(f"delete from quarantine.{quoted(table.name)} where _partition_date = ?", [day])
     if frame is None or frame.empty:
         return
+    _insert_quarantined(connection, table, day, frame, at)
+
+
+def _insert_quarantined(
+    connection: duckdb.DuckDBPyConnection, table: RawTable, day: str, frame: pd.DataFrame, at: datetime
+) -> None:
     frame = frame.assign(_partition_date=day, _quarantined_at=at)
     column_list = ", ".join(quoted(c) for c in table.columns)
     connection.register("held_rows", pa.Table.from_pandas(frame, preserve_index=False))

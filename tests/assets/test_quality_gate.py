@@ -10,15 +10,20 @@ import duckdb
 import pytest
 from dagster import materialize
 
-from assets.ingestion.assets import ingestion_assets
+from assets.ingestion.assets import build_ingestion_assets
 from cxlake.app_state import AppState
+from orchestration.partitions import daily_partitions
 from orchestration.resources import LandingZone, Warehouse
 
 DAY = "2026-03-04"
 
 
+# Partitions wide enough for any day a test delivers.
+INGESTION_ASSETS = build_ingestion_assets(daily_partitions("2020-01-01"))
+
+
 def ingest(source: str):
-    return next(a for a in ingestion_assets if a.node_def.name == f"ingest_{source}")
+    return next(a for a in INGESTION_ASSETS if a.node_def.name == f"ingest_{source}")
 
 
 @pytest.fixture
@@ -97,29 +102,88 @@ def test_bad_rows_are_quarantined_with_file_line_and_rules_and_the_rest_loads(la
     assert ("expect_column_values_to_be_in_set(store_id)", 1, sample) in results
 
 
-def test_a_day_with_too_many_bad_rows_is_blocked_and_keeps_its_previous_state(landing, tmp_path):
+def gate_checks(result) -> dict[tuple[str, str], bool]:
+    return {
+        (e.asset_key.to_user_string(), e.check_name): e.passed for e in result.get_asset_check_evaluations()
+    }
+
+
+def test_a_day_with_too_many_bad_rows_is_held_back_keeps_its_previous_state_and_is_audited(landing, tmp_path):
     warehouse = tmp_path / "w.duckdb"
     assert run(landing, warehouse).success
     before = query(warehouse, "select count(*) from raw.pos_transactions")[0][0]
 
     transactions = landing / "pos" / DAY / "transactions.csv"
     edit_rows(transactions, {i: {"store_id": "S999"} for i in range(200)})  # ~10% of the day
-    assert not run(landing, warehouse, raise_on_error=False).success
+    result = run(landing, warehouse, raise_on_error=False)
 
+    # the run goes on (other partitions would load); the gate's check reports the held-back day
+    assert result.success
+    assert gate_checks(result)[("raw/pos_transactions", "quality_gate")] is False
     assert query(warehouse, "select count(*) from raw.pos_transactions")[0][0] == before
-    assert query(warehouse, "select count(*) from quarantine.pos_transactions")[0][0] == 0
+    # the rows that broke a rule are in quarantine for a steward, although their day was held back
+    assert query(warehouse, "select count(distinct store_id), count(*) from quarantine.pos_transactions") == [
+        (1, 200)
+    ]
+    audit = query(
+        warehouse,
+        "select status, rows_in, rows_loaded, rows_quarantined, rows_held_back from dq.load_audit "
+        "where raw_table = 'pos_transactions' order by status",
+    )
+    assert [a[0] for a in audit] == ["held_back", "loaded"]  # the attempt, and what raw still holds
+    status, rows_in, loaded, quarantined, held_back = audit[0]
+    assert (loaded, quarantined, held_back) == (0, 200, rows_in - 200) and audit[1][1] == before
     blocked = query(
         warehouse,
-        "select block_reason from dq.validation_runs where raw_table = 'pos_transactions' and blocked",
+        "select block_reason, rows_quarantined from dq.validation_runs "
+        "where raw_table = 'pos_transactions' and blocked",
     )
-    assert len(blocked) == 1 and "quarantined" in blocked[0][0] and "more than" not in blocked[0][0]
+    assert len(blocked) == 1 and "quarantined" in blocked[0][0] and blocked[0][1] == 200
+
+
+def test_a_few_bad_rows_in_a_small_file_are_quarantined_without_holding_the_day_back(landing, tmp_path):
+    transactions = landing / "pos" / DAY / "transactions.csv"
+    rows = list(csv.DictReader(transactions.open(encoding="utf-8")))[:30]
+    with transactions.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, list(rows[0]), lineterminator="\r\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    edit_rows(transactions, {0: {"store_id": "S999"}, 1: {"amount": "abc"}})  # 2 of 30: 6.7% > 5%
+    warehouse = tmp_path / "w.duckdb"
+
+    result = run(landing, warehouse)
+
+    assert gate_checks(result)[("raw/pos_transactions", "quality_gate")] is True
+    assert query(warehouse, "select count(*) from raw.pos_transactions")[0][0] == 28
+    assert query(warehouse, "select count(*) from quarantine.pos_transactions")[0][0] == 2
+
+
+def test_a_run_tagged_to_confirm_a_held_back_day_fails_naming_day_source_file_and_reason(landing, tmp_path):
+    from assets.ingestion.assets import FAIL_IF_HELD_BACK_TAG
+
+    warehouse = tmp_path / "w.duckdb"
+    (landing / "pos" / DAY / "transaction_lines.csv").write_bytes(b'transaction_id,line_number\r\n"T1,1\r\n')
+    assert run(landing, warehouse, raise_on_error=False).success  # the roster loads, the day is held
+    resources = {"landing": LandingZone(root=str(landing)), "warehouse": Warehouse(path=str(warehouse))}
+    result = materialize(
+        [ingest("pos")],
+        resources=resources,
+        partition_key=DAY,
+        tags={FAIL_IF_HELD_BACK_TAG: "true"},
+        raise_on_error=False,
+    )
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    message = failure.step_failure_data.error.message
+    assert f"held back: pos {DAY} (" in message
+    assert f"pos/{DAY}/transaction_lines.csv" in message
 
 
 def test_an_unreadable_file_blocks_its_day_with_the_file_and_reason(landing, tmp_path):
     warehouse = tmp_path / "w.duckdb"
     (landing / "pos" / DAY / "transaction_lines.csv").write_bytes(b'transaction_id,line_number\r\n"T1,1\r\n')
     result = run(landing, warehouse, raise_on_error=False)
-    assert not result.success
+    assert gate_checks(result)[("raw/pos_transactions", "quality_gate")] is False
     reasons = query(warehouse, "select block_reason from dq.validation_runs where blocked")
     assert reasons and all(f"pos/{DAY}/transaction_lines.csv" in r[0] for r in reasons)
     assert query(warehouse, "select count(*) from raw.pos_transactions")[0][0] == 0

@@ -20,8 +20,8 @@ import pytest
 import yaml
 from dagster import materialize
 
-from assets.ingestion.assets import ingestion_assets
-from orchestration.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
+from assets.ingestion.assets import build_ingestion_assets
+from orchestration.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG, daily_partitions
 from orchestration.resources import LandingZone, Warehouse
 
 CATALOGUE = Path(__file__).parents[1] / "fixtures" / "bad_inputs"
@@ -31,8 +31,12 @@ ANSWERS_OF = {"qualtrics_responses": "qualtrics_answers", "wjx_responses": "wjx_
 BLOCKING_CHECK_FAILED = "DagsterAssetCheckFailedError"  # the only way a blocked day may fail a run
 
 
+# Partitions wide enough for any day a test delivers.
+INGESTION_ASSETS = build_ingestion_assets(daily_partitions("2020-01-01"))
+
+
 def ingest(source: str):
-    return next(a for a in ingestion_assets if a.node_def.name == f"ingest_{source}")
+    return next(a for a in INGESTION_ASSETS if a.node_def.name == f"ingest_{source}")
 
 
 class Verdict:

@@ -7,7 +7,7 @@ import yaml
 
 from cxlake.metrics import dbt_vars
 from orchestration.manifest import DBT_PROJECT_DIR, prepare_dbt_manifest
-from orchestration.partitions import dbt_build_args, dbt_build_vars, run_day_range
+from orchestration.partitions import dbt_build_args, dbt_build_vars, partitions_start, run_day_range
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,27 @@ def test_definitions_hold_every_raw_table_mart_and_the_publish_step(defs):
 def test_one_job_runs_the_whole_pipeline(defs):
     job = defs.resolve_job_def("daily_pipeline_job")
     assert job.partitions_def is not None
-    assert job.partitions_def.get_partition_keys()[0] == "2024-01-01"
+    assert job.partitions_def.timezone == "Asia/Shanghai"
+
+
+def test_partitions_start_on_the_earliest_delivery_so_the_ui_shows_only_days_there_are(tmp_path):
+    """Regression: partitions started on a fixed 2024-01-01, so a 90-day demo showed ~980 missing."""
+    from orchestration.definitions import build_definitions
+
+    for folder in ("pos/2026-03-05", "crm/2026-03-02", "crm/2026-13-40", "crm/backup"):
+        (tmp_path / folder).mkdir(parents=True)
+    job = build_definitions(landing_root=str(tmp_path)).resolve_job_def("daily_pipeline_job")
+    assert job.partitions_def.get_partition_keys()[:2] == ["2026-03-02", "2026-03-03"]
+    # a run may reach back before the first delivery; configuration wins over the deliveries
+    assert partitions_start("2026-03-02", "2026-02-27") == "2026-02-27"
+    assert partitions_start("2026-03-02") == "2026-03-02"
+
+
+def test_a_model_shows_its_yml_description_in_dagster_not_its_raw_sql(defs):
+    specs = {s.key.to_user_string(): s for s in defs.resolve_all_asset_specs()}
+    description = specs["marts/fct_survey_responses"].description
+    assert "Raw SQL" not in description and "{{" not in description
+    assert "one row per" in description.lower()
 
 
 def test_dbt_tests_become_asset_checks(defs):
