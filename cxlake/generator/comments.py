@@ -10,6 +10,14 @@ traditional characters. The returned aspects/sentiment are the truth: they are c
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
+
+import numpy as np
+
+from cxlake.generator.chain import PRODUCTS
+from cxlake.generator.planted import Planted
+from cxlake.generator.pos import CHANNEL_SHARE, CHANNELS
+from cxlake.journey import touchpoints_for_channel
 
 POSITIVE, NEGATIVE, MIXED, NEUTRAL = "positive", "negative", "mixed", "neutral"
 
@@ -186,3 +194,36 @@ def _decorate(rnd: random.Random, text: str, sentiment: str) -> str:
     if rnd.random() < 0.2:
         text += "".join(rnd.choice(EMOJI[sentiment]) for _ in range(rnd.randint(1, 3)))
     return text
+
+
+@dataclass(frozen=True)
+class LabelledComment:
+    text: str
+    aspects: dict[str, str]
+    sentiment: str
+
+
+def sample_comments(seed: int, n: int, planted: Planted | None = None) -> list[LabelledComment]:
+    """``n`` survey comments with their truth, written as the survey simulation writes them: each
+    respondent's CSAT per touchpoint of a channel from the planted model (its mean, per-touchpoint
+    offsets, respondent mood and noise; store quality, waits and gaming left out), then
+    :func:`aspects_from_ratings` and :func:`compose` about a product drawn by popularity. For
+    evaluating the text models on the generator's truth without generating a whole demo."""
+    p = planted or Planted()
+    rnd, rng = random.Random(seed), np.random.default_rng(seed)
+    rated = {ch: [tp.id for tp in touchpoints_for_channel(ch) if tp.id in p.csat_offsets] for ch in CHANNELS}
+    weights = [product[4] for product in PRODUCTS]
+    comments = []
+    for _ in range(n):
+        channel = rnd.choices(CHANNELS, CHANNEL_SHARE)[0]
+        mood = rng.normal(0, p.mood_sd)
+        raw = {
+            tp: p.csat_mean + p.csat_offsets[tp] + mood + rng.normal(0, p.csat_noise_sd)
+            for tp in rated[channel]
+        }
+        ratings: dict[str, int | None] = {tp: int(np.clip(np.rint(value), 1, 5)) for tp, value in raw.items()}
+        aspects = aspects_from_ratings(rnd, ratings)
+        _, name, category, _, _ = rnd.choices(PRODUCTS, weights)[0]
+        text = compose(rnd, aspects, name, food=category >= 2)
+        comments.append(LabelledComment(text, aspects, overall_sentiment(aspects)))
+    return comments

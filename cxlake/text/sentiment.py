@@ -29,6 +29,8 @@ from cxlake.text.segment import DEGREE_WORDS, NEGATIONS, split_clauses
 MODEL_NAME = "sentiment.joblib"
 NEGATION_SCOPE = 3  # tokens after a negation word that are read as negated
 _NEGATED = "¬"
+_POSITIVE_CLASS, _NEGATIVE_CLASS = "⊕", "⊖"  # pivots standing for any positive / negative word
+_NUMERALS = frozenset("一二两三四五六七八九十半几百0123456789")
 _LOCK = threading.Lock()
 
 
@@ -87,39 +89,116 @@ class Prepared:
         )
 
 
-def _read_clause(clause: list[str], marked: list[str], pivots: list[str]) -> tuple[float, float]:
-    """Mark negated tokens, collect pivots, and return the clause's HowNet positive and negative scores
-    (each word weighted by the degree adverb before it, its polarity flipped by a negation)."""
+@lru_cache(maxsize=1)
+def word_polarity() -> dict[str, int]:
+    """+1 or -1 for each word that carries feeling. HowNet's words that it lists on one side only,
+    overridden by the aspect tagger's review words (慢, 贵, 久 are complaints in a review; HowNet
+    lists 贵 on both sides and 慢 on neither) and by ``review_polarity.txt`` (排队, 卡: complaints
+    whose negation is praise)."""
+    from cxlake.text.aspects import POLARITY
+
     positive, negative = hownet_lexicon()
+    polarity = dict.fromkeys(positive - negative, 1) | dict.fromkeys(negative - positive, -1)
+    polarity |= {word: 1 if weight > 0 else -1 for word, weight in POLARITY.items() if weight}
+    review_words = resources.files("cxlake.text").joinpath("lexicons", "review_polarity.txt")
+    for line in review_words.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            word, value = line.split("\t")
+            polarity[word] = int(value)
+    return polarity
+
+
+@lru_cache(maxsize=65_536)
+def _pieces(token: str) -> tuple[str, ...]:
+    """A token jieba kept whole from a negation or degree word and a polarity word (很快, 不太好,
+    太慢, 不久), cut in two so that the polarity word is read, and negated, as itself. A token that
+    is a polarity, negation or degree word of its own (不错, 不满, 不少) stays whole."""
+    polarity = word_polarity()
+    if len(token) < 2 or token in polarity or token in NEGATIONS or token in DEGREE_WORDS:
+        return (token,)
+    for cut in range(len(token) - 1, 0, -1):
+        head, rest = token[:cut], token[cut:]
+        if (head in NEGATIONS or head in DEGREE_WORDS) and rest in polarity:
+            return head, rest
+    return (token,)
+
+
+def _not_a_verdict(tokens: list[str], position: int) -> bool:
+    """A polarity word that does not judge here: 快 before a number means "nearly" (等了快二十分钟),
+    and a word followed by 得 (or its common typo 的) and a polarity word later in the clause is
+    judged by that complement (等得不久, 贵得离谱)."""
+    following = tokens[position + 1] if position + 1 < len(tokens) else ""
+    if tokens[position] == "快" and following[:1] in _NUMERALS:
+        return True
+    polarity = word_polarity()
+    return following in ("得", "的") and any(token in polarity for token in tokens[position + 2 :])
+
+
+def _read_clause(clause: list[str], marked: list[str], pivots: list[str]) -> tuple[float, float]:
+    """Mark negated tokens, collect pivots, and return the clause's positive and negative scores
+    (each polarity word weighted by the degree adverb before it, its polarity flipped by a negation).
+
+    A polarity word adds its class to the pivots, after any negation: ⊕ for 好 and for 不脏, ⊖ for
+    脏 and for 不太好. A negated polarity word is only that class, and its negation leaves the
+    pivots: the corpora have too few 不敷衍 or 不太友好 for a weight of their own, while a lone 不
+    learns the feeling of the complaints it mostly appears in (不送, 不给退). A negation that finds
+    no polarity word in its scope stays, as that evidence. A degree word before a polarity word
+    leaves the pivots too (it weights the lexicon score): alone, 真的 or 有点 learned the feeling of
+    the words they most often modify in the corpora, and outvoted the word of a short comment
+    (真的绝了, 有点贵). This costs about 0.01 of cross-domain macro-F1 (bench/RESULTS.md).
+    """
+    polarity_of = word_polarity()
     pivot = pivot_words()
     score_pos = score_neg = 0.0
     negated_left = 0
+    negation_at: int | None = None  # where the open negation sits in ``pivots``
+    degree_at: int | None = None  # where the open degree word sits in ``pivots``
     degree = 1.0
-    for token in clause:
+    tokens = [piece for whole in clause for piece in _pieces(whole)]
+    for position, token in enumerate(tokens):
         if token in NEGATIONS:
             negated_left = NEGATION_SCOPE
+            negation_at = len(pivots)
             marked.append(token)
             pivots.append(token)
             continue
         if token in DEGREE_WORDS:
             degree = DEGREE_WORDS[token]
+            degree_at = len(pivots)
             marked.append(token)
             pivots.append(token)
             continue
-        polarity = (token in positive) - (token in negative)
-        if negated_left:
-            token = _NEGATED + token
-            polarity = -polarity
+        polarity = polarity_of.get(token, 0)
+        if polarity and _not_a_verdict(tokens, position):
+            marked.append(token)
+            continue
+        negated = negated_left > 0
+        if negated:
             negated_left -= 1
+            token = _NEGATED + token
         marked.append(token)
-        if polarity or token.removeprefix(_NEGATED) in pivot:
+        if not polarity:
+            if token.removeprefix(_NEGATED) in pivot:
+                pivots.append(token)
+            continue
+        if degree_at is not None:
+            del pivots[degree_at]
+            if negation_at is not None and negation_at > degree_at:
+                negation_at -= 1
+            degree_at = None
+        if negated:
+            polarity = -polarity
+            if negation_at is not None:
+                del pivots[negation_at]
+                negation_at = None
+        else:
             pivots.append(token)
+        pivots.append(_POSITIVE_CLASS if polarity > 0 else _NEGATIVE_CLASS)
         if polarity > 0:
             score_pos += degree
-        elif polarity < 0:
+        else:
             score_neg += degree
-        if polarity:
-            degree = 1.0
+        degree = 1.0
     marked.append("|")
     return score_pos, score_neg
 

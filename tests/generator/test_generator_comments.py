@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections import Counter
 
 import pytest
 
@@ -12,6 +13,7 @@ from cxlake.generator.comments import (
     aspects_from_ratings,
     compose,
     overall_sentiment,
+    sample_comments,
     to_traditional,
 )
 
@@ -79,3 +81,14 @@ def test_mixed_comment_joins_opposite_aspects_with_a_contrast_word():
 def test_traditional_table_converts_known_characters_only():
     assert all(len(k) == len(v) == 1 and k != v for k, v in TRADITIONAL.items())
     assert to_traditional("价格实惠，下次还来") == "價格實惠，下次還來"
+
+
+def test_sampled_comments_carry_their_truth_and_repeat_by_seed():
+    comments = sample_comments(seed=3, n=400)
+    assert [c.text for c in comments] == [c.text for c in sample_comments(seed=3, n=400)]
+    assert all(c.sentiment == overall_sentiment(c.aspects) for c in comments)
+    assert {c.sentiment for c in comments} == {"positive", "negative", "mixed", "neutral"}
+    assert all(c.text for c in comments)
+    # the planted CSAT model rates most touchpoints 4-5, so praise outnumbers complaints
+    counts = Counter(c.sentiment for c in comments)
+    assert counts["positive"] > 3 * counts["negative"] > 0

@@ -146,3 +146,32 @@ def test_a_clause_repeated_across_reviews_is_sent_to_the_model_once():
     tagged = tag_many(["咖啡", "咖啡", "味道，咖啡"], fallback=model)
     assert asked == [["咖啡", "味道"]]
     assert [format_aspects(t) for t in tagged] == ["taste:positive"] * 3
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("等了很久", "negative"),
+        ("等位等了四十分钟", "negative"),
+        ("排了半天队", "negative"),
+        ("排长队", "negative"),
+        ("出餐慢", "negative"),
+        ("出菜太慢了", "negative"),
+        ("半天不上菜", "negative"),
+        ("催了几次才上", "negative"),
+        ("三个小时才送来", "negative"),
+        ("上菜速度太慢", "negative"),
+        ("效率低", "negative"),
+        ("服务员慢吞吞的", "negative"),
+        ("效率很高", "positive"),
+        ("上餐很快", "positive"),
+        ("几分钟就好了", "positive"),  # not the wish 就好了
+        ("不用等位", "positive"),
+        ("没等多久就上菜了", "positive"),
+        ("等得不久", "positive"),
+    ],
+)
+def test_speed_is_found_in_its_many_phrasings_with_its_feeling(text, expected):
+    """Waiting, queueing and slowness, none of them phrases of the labelled reviews; the polarity
+    comes from the rule (the model is unsure here)."""
+    assert tag_aspects(text, fallback=UNSURE)["speed"] == expected
