@@ -41,11 +41,11 @@ from assets.ingestion.loading import (
 )
 from assets.ingestion.sources import SOURCES, Source
 from cxlake.app_state import AppState
+from cxlake.config.quality import QualitySettings, quality_settings
 from cxlake.delivered_files import DeliveredFileError
 from cxlake.surveys.mapping import load_mappings
 from cxlake.surveys.readers import SurveyReadError
 from expectations.runner import GxRunner
-from expectations.settings import QualitySettings, quality_settings
 from expectations.suites import SUITES
 from expectations.suites.base import ERROR, WARN, RuleContext
 from orchestration.partitions import BUSINESS_TIMEZONE, single_run

@@ -17,8 +17,8 @@ import pandas as pd
 from assets.ingestion.loading import FileAudit, PartitionLoad
 from assets.ingestion.raw_tables import RawTable
 from cxlake.app_state import QuarantineDecision
+from cxlake.config.quality import QualitySettings
 from expectations.runner import ROW_ID, GxRunner, SuiteResult
-from expectations.settings import QualitySettings
 from expectations.suites.base import ERROR, RuleContext, TableSuite
 
 REJECTED = "rejected by a steward"
@@ -170,15 +170,6 @@ def share_rule_name(settings: QualitySettings) -> str:
     return (
         f"quarantined_share_at_most_{settings.max_quarantined_share:.0%}"
         f"_or_fewer_than_{settings.min_quarantined_rows_to_block}_rows"
-    )
-
-
-def share_rule_text(settings: QualitySettings) -> str:
-    """The rule in words, for the steward page and the CLI."""
-    return (
-        f"A day of a source is held back when more than {settings.max_quarantined_share:.0%} of its rows "
-        f"are quarantined and at least {settings.min_quarantined_rows_to_block} rows are; below that, only "
-        "the failing rows are quarantined and the rest of the day loads."
     )
 
 

@@ -8,6 +8,7 @@ import streamlit as st
 
 from cxlake import quarantine
 from cxlake.app_state import AppState, DecisionError
+from cxlake.config.quality import quality_settings
 from streamlit_app import data_access, session, widgets
 
 LABELS = {
@@ -16,6 +17,9 @@ LABELS = {
         "grid": "Quality gate by source and day",
         "grid_help": "✅ passed · ⚠️ rows quarantined · ⛔ load blocked (latest validation of each day)",
         "no_results": "No validation results yet.",
+        "share_rule": "A day of a source is held back (it keeps its previous data) when more than "
+        "{share:.0%} of its rows are quarantined and at least {min_rows} rows are; below that only the "
+        "failing rows are quarantined and the rest of the day loads.",
         "failing": "Failing expectations",
         "no_failing": "Every expectation passed.",
         "volume": "Quarantined rows per day",
@@ -51,6 +55,8 @@ LABELS = {
     "zh": {
         "title": "数据质量",
         "grid": "各数据源每日质量检查",
+        "share_rule": "某数据源某日超过 {share:.0%} 的行被隔离且隔离行数不少于 {min_rows} 行时，"
+        "该日暂缓加载（保留之前的数据）；否则只隔离出错的行，其余照常加载。",
         "grid_help": "✅ 通过 · ⚠️ 有隔离行 · ⛔ 加载被阻止（当天最近一次校验）",
         "no_results": "尚无校验结果。",
         "failing": "未通过的检查",
@@ -137,6 +143,10 @@ if not data_access.serving_copy_exists():
 scope = principal.scope  # every role with this page sees "all"; a narrower scope would see nothing
 
 st.subheader(text["grid"])
+rules = quality_settings()
+st.caption(
+    text["share_rule"].format(share=rules.max_quarantined_share, min_rows=rules.min_quarantined_rows_to_block)
+)
 grid = data_access.validation_grid(scope)
 if grid.empty:
     st.info(text["no_results"])

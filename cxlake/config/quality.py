@@ -1,4 +1,5 @@
-"""The gate's partition-rule settings (cxlake/config/quality.yaml)."""
+"""The quality gate's partition-rule settings (cxlake/config/quality.yaml), read by the gate and shown
+on the steward page."""
 
 from __future__ import annotations
 
