@@ -153,29 +153,31 @@ def run_bounded(
     fresh worker is started for the next call once this one is answered (pages run many queries;
     a one-shot command does not need one).
     """
-    temp_dir = tempfile.mkdtemp(prefix="cxlake-sql-")
     deadline = time.monotonic() + limits.time_seconds
     worker = _take_worker(target.__module__)
+    temp_dir = ""
     try:
+        temp_dir = tempfile.mkdtemp(prefix="cxlake-sql-")
         _send(worker, pickle.dumps((target, args, limits, temp_dir)), limits, deadline)
         header = _read(worker, _HEADER_BYTES, limits, deadline, temp_dir)
         if len(header) < _HEADER_BYTES:
-            raise QueryRefused(_death_message(worker.wait(5), limits))
+            raise QueryRefused(_death_message(_reap(worker), limits))
         size = int.from_bytes(header, "big")
         if size > limits.result_bytes + _ENVELOPE_BYTES:
             raise QueryRefused(result_message(limits))
         payload = _read(worker, size, limits, deadline, temp_dir)
         if len(payload) < size:
-            raise QueryRefused(_death_message(worker.wait(5), limits))
+            raise QueryRefused(_death_message(_reap(worker), limits))
         return pickle.loads(payload)
     finally:
-        if worker.poll() is None:
+        if worker.poll() is None:  # answered (or failed) and still shutting down: no need to wait
             worker.kill()
-        worker.wait(5)
+        worker.wait()
         for stream in (worker.stdin, worker.stdout):
             if stream is not None:
                 stream.close()
-        shutil.rmtree(temp_dir, ignore_errors=True)
+        if temp_dir:
+            shutil.rmtree(temp_dir, ignore_errors=True)
         if keep_warm:
             _prepare_spare(target.__module__)
 
@@ -213,6 +215,15 @@ def _read(worker: subprocess.Popen, count: int, limits: SqlLimits, deadline: flo
     return b"".join(chunks)
 
 
+def _reap(worker: subprocess.Popen) -> int:
+    """The worker's exit status, killing it if it has not ended within a few seconds."""
+    try:
+        return worker.wait(5)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        return worker.wait()
+
+
 def _send(worker: subprocess.Popen, job: bytes, limits: SqlLimits, deadline: float) -> None:
     """Hand ``job`` to the worker without waiting past the deadline (it may still be importing)."""
     assert worker.stdin is not None
@@ -229,7 +240,7 @@ def _send(worker: subprocess.Popen, job: bytes, limits: SqlLimits, deadline: flo
         except BlockingIOError:
             continue
         except OSError:  # the worker died before it read the job
-            raise QueryRefused(_death_message(worker.wait(5), limits)) from None
+            raise QueryRefused(_death_message(_reap(worker), limits)) from None
 
 
 def _write_message(stream: IO[bytes] | None, payload: bytes) -> None:

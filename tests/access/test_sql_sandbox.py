@@ -8,6 +8,7 @@ must never read.
 from __future__ import annotations
 
 import resource
+import tempfile
 import time
 from contextlib import closing
 from pathlib import Path
@@ -538,3 +539,14 @@ def test_a_failing_query_names_no_folder_of_the_host(serving: Path) -> None:
     assert str(refused).startswith("failed: Conversion Error: Could not convert string 'S01' to INT32")
     for folder in (str(serving.parent), str(Path.cwd()), str(Path.home())):
         assert folder not in str(refused)
+
+
+def test_the_spill_folder_is_removed_whatever_ends_the_query(
+    serving: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "temp"))
+    (tmp_path / "temp").mkdir()
+    assert rows(ANALYST, "select 1", serving) == [(1,)]
+    refusal("select count(*) from range(1000000000000)", serving, SqlLimits(time_seconds=1))
+    refusal(MEMORY_BOMBS[0], serving)
+    assert list((tmp_path / "temp").iterdir()) == []
