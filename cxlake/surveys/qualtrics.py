@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from cxlake.surveys.records import ParsedExport, ParsedResponse
-from cxlake.surveys.table import RawTable, UnreadableExport, row_problem, without_repeated_headers
+from cxlake.surveys.table import Header, RawTable, UnreadableExport, row_problem, without_repeated_headers
 from cxlake.surveys.timestamps import iso, parse_duration, parse_timestamp, zone_for
 
 # normalised column id (lowercase letters and digits only) -> role of a response-metadata column
@@ -112,10 +112,11 @@ def parse(table: RawTable, layout: str, zone: ZoneInfo) -> ParsedExport:
     names = [""] * width  # per field of the header: the column's id, "" for the legacy trailing comma
     for column in columns:
         names[column.index] = column.id
+    header = Header.of(names)
     body, warnings = without_repeated_headers(table, header_rows)
     responses = [
         _response(
-            row + [""] * (width - len(row)), line, columns, by_role, row_problem(body, row, line, names)
+            row + [""] * (width - len(row)), line, columns, by_role, row_problem(body, row, line, header)
         )
         for row, line in zip(body.rows[header_rows:], body.lines[header_rows:], strict=True)
     ]

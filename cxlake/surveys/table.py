@@ -103,36 +103,52 @@ def _checked(table: RawTable) -> RawTable:
     return RawTable(table.rows, table.lines, table.container, [*table.warnings, *warnings], cut)
 
 
-def row_problem(table: RawTable, row: list[str], line: int, header: list[str]) -> str | None:
+@dataclass(frozen=True)
+class Header:
+    """What each data row is checked against, worked out once per file: the header's field count,
+    the width up to its last named column, and its columns without a name."""
+
+    names: tuple[str, ...]  # per field of the header row(s); "" where a column has no name
+    named_width: int
+    unnamed: tuple[int, ...]
+
+    @classmethod
+    def of(cls, names: list[str]) -> Header:
+        stripped = tuple(name.strip() for name in names)
+        named_width = max((i + 1 for i, name in enumerate(stripped) if name), default=0)
+        return cls(stripped, named_width, tuple(i for i, name in enumerate(stripped) if not name))
+
+    def name(self, index: int) -> str:
+        return self.names[index] if index < len(self.names) else ""
+
+
+def row_problem(table: RawTable, row: list[str], line: int, header: Header) -> str | None:
     """Why the data row ``row`` (as read, before any padding) cannot be loaded as delivered, or None.
 
-    ``header`` names each column ("" for a column without a name). A text file's row must have the
-    header's number of fields (more: a stray delimiter or cells added to one row; fewer: a record cut
-    off), except that it may leave off trailing fields no header names; a spreadsheet row is as wide
-    as the sheet, so there only a value under no header counts. A field the reader cut counts too.
+    A text file's row must have the header's number of fields (more: a stray delimiter or cells added
+    to one row; fewer: a record cut off), except that it may leave off trailing fields no header
+    names; a spreadsheet row is as wide as the sheet, so there only a value under no header counts.
+    Extra fields count even when empty: a stray delimiter shifts every later value into the wrong
+    column, and the shifted-out last one may be empty. A field the reader cut counts too.
     """
     problems = []
-    named = [index for index, name in enumerate(header) if name.strip()]
-    named_width = named[-1] + 1 if named else 0
-    if table.container in TEXT_CONTAINERS and not named_width <= len(row) <= len(header):
-        difference = len(row) - len(header)
+    width = len(header.names)
+    if table.container in TEXT_CONTAINERS and not header.named_width <= len(row) <= width:
+        difference = len(row) - width
         more = f"{difference} more" if difference > 0 else f"{-difference} fewer"
-        problems.append(f"{len(row)} fields where the header has {len(header)} ({more})")
+        problems.append(f"{len(row)} fields where the header has {width} ({more})")
     else:
-        unnamed = [i for i, cell in enumerate(row) if cell.strip() and not _name(header, i)]
-        if unnamed:
-            problems.append(f"a value in column {unnamed[0] + 1}, which has no header")
+        under_none = [i for i in header.unnamed if i < len(row) and row[i].strip()]
+        under_none += [width + i for i, cell in enumerate(row[width:]) if cell.strip()]
+        if under_none:
+            problems.append(f"a value in column {under_none[0] + 1}, which has no header")
     if line in table.cut_fields:
         index, length = table.cut_fields[line]
-        column = _name(header, index) or f"column {index + 1}"
+        column = header.name(index) or f"column {index + 1}"
         problems.append(
             f"{column} has {length:,} characters, more than the reader keeps ({MAX_FIELD_CHARS:,})"
         )
     return "; ".join(problems) or None
-
-
-def _name(header: list[str], index: int) -> str:
-    return header[index].strip() if index < len(header) else ""
 
 
 def without_repeated_headers(table: RawTable, header_rows: int) -> tuple[RawTable, list[str]]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from cxlake.surveys.records import ParsedExport, ParsedResponse
-from cxlake.surveys.table import RawTable, UnreadableExport, row_problem, without_repeated_headers
+from cxlake.surveys.table import Header, RawTable, UnreadableExport, row_problem, without_repeated_headers
 from cxlake.surveys.timestamps import iso, parse_duration, parse_timestamp
 
 _QUESTION = re.compile(r"^(\d+)[、.．:：]\s*(.*)$", re.DOTALL)
@@ -55,8 +55,8 @@ def parse(table: RawTable, layout: str, zone: ZoneInfo) -> ParsedExport:
     body = [row + [""] * (len(header) - len(row)) for row in table.rows[1:]]
     # an unnamed column between named ones is a broken header (merged cells); a value right of the
     # last named column is one row's problem (row_problem), quarantined with that row
-    named_width = max((i + 1 for i, name in enumerate(header) if name), default=0)
-    unnamed = [i + 1 for i in range(named_width) if not header[i] and any(row[i].strip() for row in body)]
+    shape = Header.of(header)
+    unnamed = [i + 1 for i in shape.unnamed if i < shape.named_width and any(row[i].strip() for row in body)]
     if unnamed:
         columns = ", ".join(str(i) for i in unnamed[:5])
         raise UnreadableExport(
@@ -84,7 +84,7 @@ def parse(table: RawTable, layout: str, zone: ZoneInfo) -> ParsedExport:
             ip_address=ip_match.group(1) if ip_match else "",
             source_row=line,
             metadata={name: row[i] for i, name in enumerate(header) if i not in asked and name},
-            problem=row_problem(table, delivered, line, header),
+            problem=row_problem(table, delivered, line, shape),
         )
         for question in questions:
             response.answers.extend(_answers(question, row, numeric=layout == "wjx-numeric"))
