@@ -122,8 +122,9 @@ def test_the_sql_box_cannot_get_around_the_mask_by_searching_or_aggregating(serv
         " or comment like '%一三八%'",
         serving,
     )
-    # only the comments where 138 is not part of a contact detail could match; none of the table's do
-    assert found.frame["n"].tolist() == [0]
+    # only the texts where 138 is no contact detail match (138****8000, masked by its writer)
+    leftover = [text for text in EXPECTED if any(part in text for part in ("138", "１３８", "一三八"))]
+    assert found.frame["n"].tolist() == [len(leftover)] and leftover == ["138****8000"]
     joined = run_query(ANALYST, "select string_agg(content, ' ') as s from fct_reviews", serving)
     assert "13800138000" not in joined.frame["s"].iloc[0] and "[phone]" in joined.frame["s"].iloc[0]
 
