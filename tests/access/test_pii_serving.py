@@ -82,8 +82,9 @@ def build_serving(path: Path) -> Path:
         )
         connection.executemany(
             "insert into marts.fct_reviews values (?, 'dianping', '栖云咖啡(静安店)', '栖云咖啡', false,"
-            " 'S01', 'R1', '上海', ?, ?, 2, ?, 0.1, 'negative', '慢', false)",
-            [[f"dianping:{i:03d}", at[i], DAY, text] for i, text in enumerate(TEXTS)],
+            " 'S01', 'R1', '上海', ?, ?, 2, ?, 0.1, 'negative', ?, false)",
+            # keywords are words cut from the text: here the whole text, as the worst case
+            [[f"dianping:{i:03d}", at[i], DAY, text, text] for i, text in enumerate(TEXTS)],
         )
     return path
 
@@ -111,8 +112,11 @@ def test_the_sql_box_serves_comments_and_reviews_masked_in_every_form(serving, p
     and review content was not masked at all."""
     comments = run_query(principal, "select comment from fct_survey_responses order by response_key", serving)
     assert comments.frame["comment"].tolist() == EXPECTED
-    reviews = run_query(principal, "select content from marts.fct_reviews order by review_key", serving)
+    reviews = run_query(
+        principal, "select content, keywords from marts.fct_reviews order by review_key", serving
+    )
     assert reviews.frame["content"].tolist() == EXPECTED
+    assert reviews.frame["keywords"].tolist() == EXPECTED
 
 
 def test_the_sql_box_cannot_get_around_the_mask_by_searching_or_aggregating(serving):
