@@ -13,6 +13,7 @@ import duckdb
 from dagster import DagsterInstance
 
 from assets.ingestion.assets import FAIL_IF_HELD_BACK_TAG, raw_asset_key
+from assets.ingestion.gate import HeldBack
 from assets.ingestion.sources import SOURCES
 from orchestration.manifest import prepare_dbt_manifest
 from orchestration.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG, partitions_start
@@ -54,20 +55,6 @@ def skipped_day_folders(landing: Path) -> list[str]:
         for folder, problem in _day_folders(landing)
         if problem is not None
     ]
-
-
-@dataclass(frozen=True)
-class HeldBack:
-    """A partition (source x day) the quality gate held back in a run, with its files and reason."""
-
-    source: str
-    day: str
-    files: tuple[str, ...]
-    reason: str
-
-    def line(self) -> str:
-        files = ", ".join(self.files) or "no readable file"
-        return f"held back: {self.day} {self.source} ({files}): {self.reason}"
 
 
 @dataclass(frozen=True)

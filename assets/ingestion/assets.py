@@ -23,6 +23,7 @@ from assets.ingestion import raw_tables as rt
 from assets.ingestion.gate import (
     DayVerdict,
     ExpectationRecord,
+    HeldBack,
     audits_after_gate,
     file_rule,
     judge_table,
@@ -173,16 +174,16 @@ def held_back_lines(
     source: Source, verdicts: dict[str, DayVerdict], loads: dict[str, PartitionLoad]
 ) -> list[str]:
     """One line per held-back partition: the day, the source, its files and the reason."""
-    lines = []
-    for day, verdict in sorted(verdicts.items()):
-        if not verdict.blocked:
-            continue
-        files = sorted({a.file for a in loads[day].audits}) if day in loads else []
-        lines.append(
-            f"held back: {source.name} {day} ({', '.join(files) or 'no readable file'}): "
-            + "; ".join(verdict.blocked_reasons)
-        )
-    return lines
+    return [
+        HeldBack(
+            source.name,
+            day,
+            tuple(sorted({a.file for a in loads[day].audits})) if day in loads else (),
+            "; ".join(verdict.blocked_reasons),
+        ).line()
+        for day, verdict in sorted(verdicts.items())
+        if verdict.blocked
+    ]
 
 
 def repeated_delivery(

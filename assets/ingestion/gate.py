@@ -51,6 +51,20 @@ class DayVerdict:
         return bool(self.blocked_reasons)
 
 
+@dataclass(frozen=True)
+class HeldBack:
+    """A partition (source x day) the quality gate held back in a run, with its files and reason."""
+
+    source: str
+    day: str
+    files: tuple[str, ...]
+    reason: str
+
+    def line(self) -> str:
+        files = ", ".join(self.files) or "no readable file"
+        return f"held back: {self.day} {self.source} ({files}): {self.reason}"
+
+
 def apply_decisions(
     frame: pd.DataFrame, decisions: dict[tuple[str, int], QuarantineDecision]
 ) -> pd.DataFrame:

@@ -175,7 +175,7 @@ def test_a_run_tagged_to_confirm_a_held_back_day_fails_naming_day_source_file_an
     assert not result.success
     failure = next(e for e in result.all_events if e.is_step_failure)
     message = failure.step_failure_data.error.message
-    assert f"held back: pos {DAY} (" in message
+    assert f"held back: {DAY} pos (" in message
     assert f"pos/{DAY}/transaction_lines.csv" in message
 
 
