@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -182,11 +182,13 @@ class SurveyCheck:
     unmapped_questions: list[tuple[str, str]]  # (question_id, question_text) in the file only
     missing_questions: list[str]  # in the mapping, not in the file
     unmapped_values: list[tuple[str, str, str, int]]  # (question_id, role, answer, count)
+    # (line, problem) of each row that does not fit the header: the pipeline quarantines these
+    malformed_rows: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         """Extra questions are only reported: a survey may ask more than the pipeline scores."""
-        return not self.missing_questions and not self.unmapped_values
+        return not self.missing_questions and not self.unmapped_values and not self.malformed_rows
 
     def render(self) -> str:
         lines = [
@@ -201,6 +203,8 @@ class SurveyCheck:
                 f"  {question} ({role}): {answer!r} x{count}"
                 for question, role, answer, count in self.unmapped_values
             ],
+            f"rows that do not fit the header, quarantined when loaded ({len(self.malformed_rows)}):",
+            *[f"  line {line}: {problem}" for line, problem in self.malformed_rows],
             "result: " + ("ok" if self.ok else "problems found"),
         ]
         return "\n".join(lines)
@@ -228,6 +232,13 @@ def check_survey(path: str | Path, mapping: SurveyMapping) -> SurveyCheck:
         unmapped_questions=[(question, text) for question, text in in_file.items() if question not in roles],
         missing_questions=[question for question in roles if question not in in_file],
         unmapped_values=unmapped_values,
+        malformed_rows=[
+            (int(line), problem)
+            for line, problem in zip(
+                export.responses["source_row"], export.responses["record_problem"], strict=True
+            )
+            if isinstance(problem, str)
+        ],
     )
 
 

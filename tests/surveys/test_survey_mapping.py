@@ -138,3 +138,14 @@ def test_a_file_matching_two_mappings_is_an_error(tmp_path):
     )
     with pytest.raises(SurveyMappingError, match="matches more than one mapping"):
         mapping_for_file("my_survey_2026-01-05.csv", [first, second])
+
+
+def test_check_survey_names_the_rows_the_pipeline_will_quarantine_for_their_shape(mappings, tmp_path):
+    text = (FIXTURES / "wjx_instore_2026-01-05.csv").read_bytes().decode("gb18030")
+    header, first, second, *rest = text.split("\r\n")
+    path = tmp_path / "wjx_instore_2026-01-08.csv"
+    path.write_bytes("\r\n".join([header, first, second + ",x,y,z,w,v", *rest]).encode("gb18030"))
+    check = check_survey(path, mappings["wjx_instore"])
+    assert check.malformed_rows == [(3, "21 fields where the header has 16 (5 more)")]
+    assert not check.ok
+    assert "  line 3: 21 fields where the header has 16 (5 more)" in check.render()
