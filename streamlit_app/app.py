@@ -88,3 +88,4 @@ else:
         st.error(text["not_available"])
         st.stop()
     page.run()
+    session.cookie_sent()  # only now: a switch of page drops the run's elements, the cookie's script too

@@ -53,15 +53,23 @@ def current_principal() -> Principal | None:
 
 
 def sync_cookie() -> None:
-    """Set the cookie after a sign-in, clear it after a sign-out or an ended session (once each)."""
+    """Set the cookie after a sign-in (on every run until :func:`cookie_sent`), clear it after a
+    sign-out or an ended session."""
     pending = st.session_state.get(KEY_COOKIE_PENDING)
     if pending == "set" and st.session_state.get(KEY_TOKEN):
         token = st.session_state[KEY_TOKEN]
         seconds = int(Accounts().session_length.total_seconds())
         _write_cookie(f"{token}; Max-Age={seconds}")
-        del st.session_state[KEY_COOKIE_PENDING]
     elif pending == "clear" and isinstance(st.context.cookies.get(COOKIE), str):
         _write_cookie("; Max-Age=0")
+
+
+def cookie_sent() -> None:
+    """The run that wrote the cookie has reached the browser whole: stop writing it. A run cut short
+    (``st.switch_page``, ``st.rerun``) drops its elements, the cookie's script among them, so the
+    next run writes it again."""
+    if st.session_state.get(KEY_COOKIE_PENDING) == "set":
+        del st.session_state[KEY_COOKIE_PENDING]
 
 
 def _write_cookie(value_and_age: str) -> None:

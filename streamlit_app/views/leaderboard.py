@@ -95,8 +95,8 @@ else:
     st.altair_chart(interval_chart(ranked, text), width="stretch")
 
 st.subheader(text["table_title"])
-table = board.assign(note=board["too_few"].map({True: text["not_ranked"].format(min=minimum), False: ""}))
-table = table[list(TABLE_COLUMNS)]
+noted = board.assign(note=board["too_few"].map({True: text["not_ranked"].format(min=minimum), False: ""}))
+table = noted[list(TABLE_COLUMNS)]
 one_decimal = {
     column: st.column_config.NumberColumn(text[column], format="%.1f")
     for column in ("nps", "ci_low", "ci_high")
@@ -106,4 +106,4 @@ st.dataframe(
     hide_index=True,
     column_config={column: text[column] for column in TABLE_COLUMNS} | one_decimal,
 )
-widgets.download_buttons(table, "store_leaderboard", "leaderboard")
+widgets.download_buttons(noted[["store_id", *TABLE_COLUMNS]], "store_leaderboard", "leaderboard")

@@ -10,7 +10,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -23,6 +22,7 @@ import pytest
 
 from cxlake.access.accounts import Accounts
 from cxlake.app_state import AppState
+from cxlake.cli import explorer_command
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -102,18 +102,18 @@ def _stop(server: subprocess.Popen) -> None:
 
 @pytest.fixture(scope="module")
 def explorer_url(explorer_home: ExplorerHome, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`streamlit run streamlit_app/app.py` as its own process, CXLAKE_HOME pointing at the copy."""
+    """`cxlake serve`'s command as its own process, CXLAKE_HOME pointing at the copy."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = tmp_path_factory.mktemp("explorer_server") / "server.log"
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(REPO / "streamlit_app" / "app.py"),
-        "--server.port", str(port), "--server.address", "127.0.0.1",
-        "--server.headless", "true", "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
+    # The command `cxlake serve` runs, started outside the repo: the explorer's own settings must hold
+    # wherever it is launched from.
+    command = explorer_command("127.0.0.1", port)
     environment = {**os.environ, "CXLAKE_HOME": str(explorer_home.path)}
     with log_path.open("wb") as log:
-        server = subprocess.Popen(command, cwd=REPO, env=environment, stdout=log, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            command, cwd=explorer_home.path, env=environment, stdout=log, stderr=subprocess.STDOUT
+        )
     try:
         deadline = time.monotonic() + SERVER_START_SECONDS
         while not _healthy(url):

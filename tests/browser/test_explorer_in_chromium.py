@@ -8,6 +8,9 @@ test-results/browser/<test name>/.
 
 from __future__ import annotations
 
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -128,8 +131,9 @@ def test_store_manager_leaderboard_lists_only_their_store(
         board = pd.read_csv(download.value.path(), encoding="utf-8-sig")
 
     expected = expected_nps(explorer_home.serving, explorer_home.store_id)
-    assert board["store_name"].tolist() == [store_name(explorer_home.serving, explorer_home.store_id)]
-    assert board["n"].tolist() == [expected.n]
+    assert board["Store"].tolist() == [store_name(explorer_home.serving, explorer_home.store_id)]
+    assert board["Store id"].tolist() == [explorer_home.store_id]
+    assert board["Responses"].tolist() == [expected.n]
 
 
 def test_wrong_password_is_refused_with_the_reason(
@@ -156,3 +160,63 @@ def test_store_manager_overview_on_a_phone_screen(
 
     assert shown == f"{expected.nps:.1f}"
     assert metric_box is not None and metric_box["x"] + metric_box["width"] <= PHONE["width"]
+
+
+def test_tables_leave_only_through_the_audited_download_of_a_live_session(
+    chromium: Browser, explorer_url: str, explorer_home, screenshots: Path
+):
+    requested: list[str] = []
+    with new_page(chromium) as page:
+        page.on("request", lambda request: requested.append(request.url))
+        page.goto(f"{explorer_url}/leaderboard")  # a shared link, signed out
+        page.get_by_label("User name").fill(explorer_home.director)
+        page.get_by_label("Password", exact=True).fill(explorer_home.password)
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("heading", name="Store leaderboard").wait_for()
+        wait_until_drawn(page)
+        assert page.get_by_text("Page not found").count() == 0
+
+        page.locator('[data-testid="stDataFrame"]').first.hover()
+        page.get_by_role("button", name="Search").first.wait_for()
+        page.screenshot(path=screenshots / "1_table_toolbar.png")
+        labels = [button.get_attribute("aria-label") for button in page.locator("button").all()]
+        assert "Download as CSV" not in labels
+        assert {"Search", "Fullscreen"} <= set(labels)
+
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Download CSV").click()
+        board = pd.read_csv(download.value.path(), encoding="utf-8-sig")
+        assert list(board.columns[:3]) == ["Store id", "Rank", "Store"]
+        file_url = download.value.url
+        assert "/media/" in file_url
+        assert page.context.request.get(file_url).status == 200  # the session's own cookie
+        try:
+            urllib.request.urlopen(file_url)  # no cookie: someone who was handed the link
+            refused = None
+        except urllib.error.HTTPError as error:
+            refused = error.code
+        assert refused == 403
+
+        page.get_by_role("button", name="Sign out").click()
+        page.get_by_label("User name").wait_for()
+        assert page.context.request.get(file_url).status == 403  # the session has ended
+
+        page.goto(f"{explorer_url}/overview")  # a deep link opens its page, no dialog over it
+        page.get_by_label("User name").wait_for()
+        assert page.get_by_text("Page not found").count() == 0
+
+    hosts = {urllib.parse.urlsplit(url).netloc for url in requested if url.startswith("http")}
+    assert hosts == {urllib.parse.urlsplit(explorer_url).netloc}
+
+
+def test_a_shared_link_opens_its_page_for_a_signed_in_user(
+    chromium: Browser, explorer_url: str, explorer_home, screenshots: Path
+):
+    with new_page(chromium) as page:
+        sign_in(page, explorer_url, explorer_home.director, explorer_home.password)
+        shown_nps(page)
+        page.goto(f"{explorer_url}/overview")  # with the sign-in cookie, as a second tab would
+        shown_nps(page)
+        page.screenshot(path=screenshots / "1_overview_by_link.png", full_page=True)
+        assert page.get_by_text("Page not found").count() == 0
+        assert page.url.endswith("/overview")
