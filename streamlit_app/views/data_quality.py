@@ -9,13 +9,14 @@ import streamlit as st
 from cxlake import quarantine
 from cxlake.app_state import AppState, DecisionError
 from cxlake.config.quality import quality_settings
-from streamlit_app import data_access, session, widgets
+from streamlit_app import data_access, labels, session, widgets
 
 LABELS = {
     "en": {
         "title": "Data quality",
         "grid": "Quality gate by source and day",
-        "grid_help": "✅ passed · ⚠️ rows quarantined · ⛔ load blocked (latest validation of each day)",
+        "grid_help": "Passed (green) · Rows quarantined (amber) · Held back: load blocked (red);"
+        " the latest validation of each day",
         "no_results": "No validation results yet.",
         "share_rule": "A day of a source is held back (it keeps its previous data) when more than "
         "{share:.0%} of its rows are quarantined and at least {min_rows} rows are; below that only the "
@@ -57,7 +58,7 @@ LABELS = {
         "grid": "各数据源每日质量检查",
         "share_rule": "某数据源某日超过 {share:.0%} 的行被隔离且隔离行数不少于 {min_rows} 行时，"
         "该日暂缓加载（保留之前的数据）；否则只隔离出错的行，其余照常加载。",
-        "grid_help": "✅ 通过 · ⚠️ 有隔离行 · ⛔ 加载被阻止（当天最近一次校验）",
+        "grid_help": "通过（绿）· 有隔离行（黄）· 已暂缓：加载被阻止（红）；当天最近一次校验",
         "no_results": "尚无校验结果。",
         "failing": "未通过的检查",
         "no_failing": "所有检查均已通过。",
@@ -92,7 +93,8 @@ LABELS = {
         "col_exclusion_reason": "未计入原因",
     },
 }
-STATUS_SYMBOLS = {"passed": "✅", "failed": "⚠️", "blocked": "⛔"}
+# Status in words with a colour behind it: emoji need a font the reader may lack.
+STATUS_COLOURS = {"passed": "#d8f0d8", "failed": "#fbe8b4", "blocked": "#f6c9c9"}
 KEY_TABLE = "dq_table"
 KEY_ROW = "dq_row"
 KEY_REASON = "dq_reason"
@@ -155,7 +157,10 @@ else:
     statuses = grid.pivot(index="partition_date", columns="source", values="status").sort_index(
         ascending=False
     )
-    st.dataframe(statuses.map(lambda status: STATUS_SYMBOLS.get(status, "")))
+    words = {status: labels.code("dq_status", status, language) for status in STATUS_COLOURS}
+    colours = {words[status]: colour for status, colour in STATUS_COLOURS.items()}
+    shown = statuses.map(lambda status: words.get(status, "")).rename_axis(text["col_partition_date"])
+    st.dataframe(shown.style.map(lambda word: f"background-color: {colours.get(word, 'transparent')}"))
     widgets.download_buttons(grid, "validation_grid", "data_quality")
 
 st.subheader(text["failing"])
@@ -183,7 +188,10 @@ else:
 
 st.subheader(text["browser"])
 tables = data_access.quarantine_tables(scope)
-table = st.selectbox(text["table"], options=tables, key=KEY_TABLE) if tables else None
+# Open on the first table that holds rows, not on an empty one while another has failures.
+with_rows = [name for name in tables if not data_access.quarantined_rows(scope, name).empty]
+first = tables.index(with_rows[0]) if with_rows else 0
+table = st.selectbox(text["table"], options=tables, index=first, key=KEY_TABLE) if tables else None
 # Masked (names, phones, e-mails, contact details in any text) unless the role has PII rights.
 rows = data_access.quarantined_rows(scope, table, sees_pii=principal.sees_pii) if table else None
 state = AppState()

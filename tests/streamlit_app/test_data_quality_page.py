@@ -18,7 +18,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from assets.ingestion.loading import prepare_warehouse
-from assets.ingestion.raw_tables import CRM_CUSTOMERS
+from assets.ingestion.raw_tables import CRM_CUSTOMERS, REFERENCE_STORES
 from cxlake import quarantine
 from cxlake.app_state import AppState
 from cxlake.landing import CUSTOMERS
@@ -159,8 +159,8 @@ def test_the_page_shows_grid_failures_volume_exclusions_and_quarantined_rows(qua
     assert not at.exception
     assert at.title[0].value == "Data quality"
     grid, failing, excluded, rows = (frame.value for frame in at.dataframe[:4])
-    assert grid.loc[DAY_2].to_dict() == {"crm": "✅", "pos": "⛔"}
-    assert grid.loc[DAY_1].to_dict() == {"crm": "⚠️", "pos": "✅"}
+    assert grid.loc[DAY_2].to_dict() == {"crm": "Passed", "pos": "Held back"}  # words, not emoji
+    assert grid.loc[DAY_1].to_dict() == {"crm": "Rows quarantined", "pos": "Passed"}
     assert failing["Sample values"].tolist() == ['["diamond"]']
     assert excluded["Reason left out"].tolist() == ["status:test"] * 4
     assert rows[["File", "Line", "Failed expectations"]].values.tolist() == [
@@ -280,3 +280,14 @@ def test_the_quarantine_question_unmasks_only_when_told_the_role_has_pii_rights(
     assert masked[["name", "email"]].values.tolist() == [["李**", "***@example.com"]]
     unmasked = data_access.quarantined_rows(EVERYTHING, "crm_customers", sees_pii=True)
     assert unmasked[["name", "email"]].values.tolist() == [["李雷", "ll＠example．com"]]
+
+
+def test_the_viewer_opens_on_the_table_that_has_rows(quality_home, run_page):
+    # reference_stores comes first in the allow-list but holds nothing; crm_customers has two rows.
+    with duckdb.connect(str(quality_home / "serving.duckdb")) as connection:
+        prepare_warehouse(connection, [REFERENCE_STORES])
+    at = run_page()
+    assert not at.exception
+    assert at.selectbox(key="dq_table").options == ["reference_stores", "crm_customers"]
+    assert at.selectbox(key="dq_table").value == "crm_customers"
+    assert at.dataframe[3].value["Line"].tolist() == [8, 12]
