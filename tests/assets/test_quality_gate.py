@@ -69,7 +69,22 @@ def test_bad_rows_are_quarantined_with_file_line_and_rules_and_the_rest_loads(la
     delivered = len(list(csv.DictReader(transactions.open(encoding="utf-8"))))
     warehouse = tmp_path / "w.duckdb"
 
-    assert run(landing, warehouse).success
+    result = run(landing, warehouse)
+    assert result.success
+
+    # the warning check says what it found: the rule, how many rows, a sample with its file:line
+    warnings = next(
+        e
+        for e in result.get_asset_check_evaluations()
+        if e.check_name == "quality_warnings" and e.asset_key.to_user_string() == "raw/pos_transactions"
+    )
+    assert not warnings.passed and warnings.metadata["rows_quarantined"].value == 2
+    store_rule = next(
+        r
+        for r in warnings.metadata["rules"].value
+        if r["rule"] == "expect_column_values_to_be_in_set(store_id)"
+    )
+    assert store_rule["rows"] == 1 and store_rule["samples"] == [f'"S999" @ pos/{DAY}/transactions.csv:2']
 
     held = query(
         warehouse,
