@@ -198,10 +198,11 @@ def assert_answers_follow_their_response(verdict: Verdict, table: str) -> None:
 
 
 def assert_load_audit_balances(verdict: Verdict, table: str) -> None:
-    """rows_in = rows_loaded + rows_quarantined per file, and the audit agrees with the tables."""
+    """rows_in = rows_loaded + rows_quarantined + rows_held_back per file (held back: the rows of a
+    blocked day left in landing/), and the audit agrees with the tables."""
     unbalanced = verdict.rows(
-        "select file, raw_table, rows_in, rows_loaded, rows_quarantined from dq.load_audit "
-        "where rows_in <> rows_loaded + rows_quarantined"
+        "select file, raw_table, rows_in, rows_loaded, rows_quarantined, rows_held_back from dq.load_audit "
+        "where rows_in <> rows_loaded + rows_quarantined + rows_held_back"
     )
     assert unbalanced == []
     loaded, held = verdict.rows(
