@@ -11,6 +11,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+import xlwt
 
 from cxlake.delivered_files import MAX_FIELD_CHARS
 from cxlake.surveys.readers import SurveyReadError, read_survey
@@ -140,6 +141,21 @@ def test_an_xlsx_row_with_cells_right_of_the_header_is_marked(tmp_path):
     export = read_survey(wjx_workbook(tmp_path, {2: ["x", "y", "z", "w", "v"]}))
     assert problems(export) == {"102": "a value in column 17, which has no header"}
     assert export.responses.response_id.tolist() == ["101", "102", "103"]
+
+
+def test_a_binary_xls_row_with_cells_right_of_the_header_is_marked(tmp_path):
+    text = WJX_TEXT.read_bytes().decode("gb18030")
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    rows[3] += ["x", "y"]
+    workbook = xlwt.Workbook(encoding="utf-8")
+    sheet = workbook.add_sheet("Sheet1")
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            sheet.write(r, c, value)
+    path = tmp_path / "wjx_instore_2026-01-05.xls"
+    workbook.save(str(path))
+    export = read_survey(path)
+    assert problems(export) == {"103": "a value in column 17, which has no header"}
 
 
 def test_an_xlsx_whose_header_has_a_hole_inside_still_blocks(tmp_path):
