@@ -64,8 +64,9 @@ VOLUME_CHECKED = {
     "wjx_responses",
 }
 MAX_LISTED = 20
-# A run tagged so re-tries its held-back partitions alone and fails if they are still held back:
-# Dagster then shows those partitions failed while the main run's others stay materialized.
+# `cxlake run` re-tries each held-back partition alone in a run with this tag, whose ingestion step
+# fails while the partition is still held back: Dagster then shows that partition failed while the
+# main run's others stay materialized.
 FAIL_IF_HELD_BACK_TAG = "cxlake/fail_if_held_back"
 
 
@@ -373,7 +374,7 @@ def results(source, gated, days, verdicts, totals, unbalanced):
             asset_key=raw_asset_key(table.name),
             metadata={
                 "partitions": len(days),
-                "partitions_blocked": len(blocked),
+                "partitions_held_back": len(blocked),
                 "rows_loaded": totals[table.name]["loaded"],
                 "rows_quarantined": totals[table.name]["quarantined"],
             },
