@@ -119,7 +119,8 @@ def test_traditional_characters_and_full_width_text_are_normalised_first():
 
 def test_clause_polarity_is_none_without_polarity_words():
     assert clause_polarity("咖啡") is None
-    assert clause_polarity("不太好吃") == -0.5
+    assert clause_polarity("不太好吃") == -1.0  # negated praise, softly said, is a complaint
+    assert clause_polarity("不太贵") == 0.5  # a softly negated complaint is mild praise
     assert clause_polarity("一般") == 0.0
 
 
@@ -175,3 +176,60 @@ def test_speed_is_found_in_its_many_phrasings_with_its_feeling(text, expected):
     """Waiting, queueing and slowness, none of them phrases of the labelled reviews; the polarity
     comes from the rule (the model is unsure here)."""
     assert tag_aspects(text, fallback=UNSURE)["speed"] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # negation reaches the word through a denied comparison, not only 4 characters before it
+        ("环境没有图片上好看", "environment:negative"),
+        ("菜没有以前那么好吃了", "taste:negative"),
+        ("房间不如别家干净", "environment:negative"),
+        ("服务没有传说中那么差", "staff:positive"),
+        ("没有空调，房间很闷", "environment:neutral"),  # no comparison: 没有 is "there is no"
+        # 不够 + any adjective is a complaint; 够 + size is praise
+        ("房间不够大", "environment:negative"),
+        ("分量不够", "value:negative"),
+        ("店员不够热情", "staff:negative"),
+        ("房间够大", "environment:positive"),
+        # softened complaints and wishes
+        ("价钱偏贵", "value:negative"),
+        ("价格有点贵", "value:negative"),
+        ("送餐要是能准时一点就更好了", "speed:negative"),
+        ("服务很一般", "staff:negative"),  # a degree word makes 一般 a verdict
+        ("服务一般", "staff:neutral"),
+        # a topic clause takes the comment that follows it in the same sentence
+        ("二十分钟就到了，太给力", "speed:positive"),
+        ("环境，设施，早餐，服务都是一流的", "staff:positive;taste:positive;environment:positive"),
+        ("二十分钟就到了。太给力", "speed:neutral"),  # a full stop ends the topic's sentence
+        ("价格公道缺点:房间很差", "value:positive;environment:negative"),  # ":" ends a clause
+        ("11:35下单，14:20才送到", "app:neutral;speed:negative"),  # but not between digits
+    ],
+)
+def test_negation_scope_mild_complaints_and_comments(text, expected):
+    assert format_aspects(tag_aspects(text, fallback=UNSURE)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # durations and 等 name the service's speed only where someone waits for it
+        ("走5分钟就是地铁站", ""),
+        ("离机场10分钟车程", ""),
+        ("24小时营业", ""),
+        ("装修很久了", "environment:negative"),
+        ("床单，被套等一类用品", "environment:neutral"),
+        ("等他走了之后我们才出门", ""),
+        ("宽带速度很快", ""),
+        ("网速很快", ""),
+        ("方便快捷", ""),
+        ("等了半小时", "speed:negative"),
+        ("等了很久才上菜", "speed:negative"),
+        ("一个多小时才送到", "speed:negative"),
+        ("四十分钟就送到了，很及时", "speed:positive"),
+        ("排队排了半天", "speed:negative"),
+        ("出餐很快", "speed:positive"),
+    ],
+)
+def test_time_words_name_speed_only_when_someone_waits(text, expected):
+    assert format_aspects(tag_aspects(text, fallback=UNSURE)) == expected
