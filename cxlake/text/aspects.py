@@ -102,10 +102,10 @@ _NOT_NEGATING = re.compile(
 _WEAK_NEGATION = re.compile(r"不太|不够|不怎么|不是很|不算|不大|没那么|不是太")
 _NEGATION = re.compile(r"没有|不|没|别|无|未|非|毫无")
 _BELOW_EXPECTATION = re.compile(r"没有?(?:想象|想像|预想|预期|传说|说的)中的?$")
-# A comparison the clause denies: 没有 or 不如 + its standard (图片上, 以前, 别家, 那么) + the word.
+# A comparison the clause denies: 不如 + anything, or 没有 + its standard (图片上, 以前, 那么) + the word.
 _DENIED_COMPARISON = re.compile(
-    r"(?:没有?|不如)[^#]{0,8}?(?:那么|这么|那样|这样|那般|以前|之前|以往|上次|图片|照片|网上|想象|想像"
-    r"|描述|宣传|介绍|说的|别家|别的|其他|其它|[上中里])的?[^#]{0,2}$"
+    r"(?:不如[^#]{0,8}|没有?[^#]{0,8}?(?:那么|这么|那样|这样|那般|以前|之前|以往|上次|图片|照片|网上"
+    r"|想象|想像|描述|宣传|介绍|说的|别家|别的|其他|其它|[上中里])的?[^#]{0,2})$"
 )
 # Speed keywords read by their context: durations and 等 name waiting only beside a waiting,
 # serving or delivering word and away from a journey; pace words never about the network.

@@ -185,6 +185,7 @@ def test_speed_is_found_in_its_many_phrasings_with_its_feeling(text, expected):
         ("环境没有图片上好看", "environment:negative"),
         ("菜没有以前那么好吃了", "taste:negative"),
         ("房间不如别家干净", "environment:negative"),
+        ("咖啡不如星巴克的好喝", "taste:negative"),
         ("服务没有传说中那么差", "staff:positive"),
         ("没有空调，房间很闷", "environment:neutral"),  # no comparison: 没有 is "there is no"
         # 不够 + any adjective is a complaint; 够 + size is praise
