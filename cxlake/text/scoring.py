@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cxlake.access.pii import find_contacts
 from cxlake.delivered_files import decode_text
 from cxlake.journey import Touchpoint, load_touchpoints
 from cxlake.text.aspects import CONTRAST_WORDS, Fallback, format_aspects, rules_identity, tag_normalised
@@ -105,8 +106,11 @@ def _score_texts_of_chunk(texts: Sequence[str]) -> list[_Scored]:
     probabilities = _JOB.model.predict_prepared(prepared)
     fallback = _clause_probability(_JOB.model, _pieces_between_contrasts(clauses))
     tags = tag_normalised(normalised, _JOB.touchpoints, fallback)
-    for index, tokens, probability, tagged in zip(present, prepared.tokens, probabilities, tags, strict=True):
-        results[index] = _Scored(float(probability), Counter(_keyword_tokens(tokens)), format_aspects(tagged))
+    for index, text, tokens, probability, tagged in zip(
+        present, written, prepared.tokens, probabilities, tags, strict=True
+    ):
+        keywords = Counter(_keyword_tokens(tokens, _contact_details(text)))
+        results[index] = _Scored(float(probability), keywords, format_aspects(tagged))
     return results
 
 
@@ -142,9 +146,21 @@ def _clause_probability(model: SentimentModel, known: dict[str, list[str]]) -> F
     return probability
 
 
-def _keyword_tokens(tokens: Sequence[str]) -> list[str]:
-    """Only keywords count in the IDF and the ranking, so other tokens are dropped early."""
-    return [token for token in tokens if is_keyword(token)]
+def _contact_details(text: str) -> list[str]:
+    """The phone numbers, e-mail addresses and chat ids a customer wrote into ``text``, found in the
+    text as written (normalising drops the @ and _ that tell them) and normalised like the tokens."""
+    return [normalise(text[found.start : found.end]).lower() for found in find_contacts(text)]
+
+
+def _keyword_tokens(tokens: Sequence[str], contact_details: Sequence[str] = ()) -> list[str]:
+    """Only keywords count in the IDF and the ranking, so other tokens are dropped early. A piece of
+    a contact detail (`zhangsan` of zhangsan@163.com) is never a keyword: keyword lists and word
+    clouds are shown unmasked, so it would leak what the masked text hides."""
+    return [
+        token
+        for token in tokens
+        if is_keyword(token) and not any(token.lower() in detail for detail in contact_details)
+    ]
 
 
 def rules_version(touchpoints: Sequence[Touchpoint] | None = None) -> str:
@@ -155,8 +171,10 @@ def rules_version(touchpoints: Sequence[Touchpoint] | None = None) -> str:
     touchpoints = touchpoints if touchpoints is not None else load_touchpoints()
     lexicons = resources.files("cxlake.text").joinpath("lexicons")
     word_lists = sorted((f.name, f.read_text(encoding="utf-8")) for f in lexicons.iterdir() if f.is_file())
+    contact_rules = resources.files("cxlake.access").joinpath("pii.py").read_text(encoding="utf-8")
     identity = [
         word_lists,
+        hashlib.sha256(contact_rules.encode()).hexdigest(),  # what keywords leave out
         rules_identity(),
         [(tp.id, list(tp.review_aspect_keywords)) for tp in touchpoints],
         TOP_KEYWORDS,

@@ -187,3 +187,19 @@ def test_the_pool_ends_in_a_host_that_defers_sigterm():
         pytest.fail("score_texts hung: a pool worker never ended")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "finished"
+
+
+@pytest.mark.parametrize(
+    ("text", "pieces"),
+    [
+        # keyword lists and word clouds are shown unmasked: no piece of a contact detail may become one
+        ("咖啡很好喝，有问题加微信 zhang_san88", {"zhang", "san88"}),
+        ("邮箱 zhangsan@163.com 随时联系，拿铁不错", {"zhangsan", "com"}),
+        ("蛋糕好吃，联系 Li.Wei＠qq。com", {"li", "wei", "qq"}),
+        ("QQ号 12345678，服务很热情", {"12345678"}),
+    ],
+)
+def test_no_piece_of_a_contact_detail_becomes_a_keyword(text, pieces):
+    scored = score_texts([text], with_terms=True, workers=1)
+    terms = set(scored.loc[0, "keyword_terms"].split()) | set(scored.loc[0, "keywords"].split())
+    assert terms and not terms & pieces
