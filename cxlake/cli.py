@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -142,9 +143,14 @@ def read_survey_command(
         export = read_survey(file, format=format.value, survey_id=survey_id, timezone=timezone)
     except SurveyReadError as error:
         _fail(str(error))
-    write_answers_csv(export, out)
+    malformed = export.responses[export.responses["record_problem"].notna()]
+    for line, problem in zip(malformed["source_row"], malformed["record_problem"], strict=True):
+        typer.echo(f"{file}: line {line}: {problem}; left out (the pipeline quarantines it)", err=True)
+    kept = export.answers[~export.answers["response_id"].isin(malformed["response_id"])]
+    write_answers_csv(replace(export, answers=kept), out)
     typer.echo(
-        f"{file}: {export.layout}, {len(export.responses)} responses, {len(export.answers)} answers -> {out}"
+        f"{file}: {export.layout}, {len(export.responses) - len(malformed)} responses, {len(kept)} answers "
+        f"-> {out}" + (f" ({len(malformed)} malformed left out)" if len(malformed) else "")
     )
 
 

@@ -175,3 +175,20 @@ def test_an_html_download_row_with_extra_cells_is_marked(tmp_path):
     path.write_text(page[:first_row_end] + "<td>x</td><td>y</td>" + page[first_row_end:], encoding="utf-8")
     export = read_survey(path)
     assert problems(export) == {"101": "18 fields where the header has 16 (2 more)"}
+
+
+def test_read_survey_names_a_row_that_does_not_fit_the_header_and_leaves_its_answers_out(tmp_path):
+    from typer.testing import CliRunner
+
+    from cxlake.cli import app
+
+    delivered = (
+        Path(__file__).parents[1] / "fixtures" / "bad_inputs" / "48_qualtrics_row_with_five_extra_fields"
+        / "delivered" / "qualtrics" / "2026-03-04" / "SV_cxlakeApp_2026-03-04.csv"
+    )  # fmt: skip
+    out = tmp_path / "answers.csv"
+    result = CliRunner().invoke(app, ["read-survey", str(delivered), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "line 24: 36 fields where the header has 31 (5 more); left out" in result.output
+    malformed = read_survey(delivered).responses.query("record_problem.notna()")["response_id"].tolist()
+    assert len(malformed) == 1 and malformed[0] not in out.read_text(encoding="utf-8")
