@@ -22,8 +22,10 @@ test: setup ## the test suite (CI runs exactly this)
 
 setup: $(VENV)/.installed ## ./.venv with cxlake installed (editable) and the dbt manifest
 
+# The venv is created once: re-creating it over itself with whatever python3 the PATH holds now (after
+# a pull changed pyproject.toml) would re-point it at another interpreter; dependencies are refreshed.
 $(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[tests]'
 	$(MAKE) manifest
