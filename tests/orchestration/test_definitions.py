@@ -140,3 +140,27 @@ def test_the_schedule_is_named_after_its_job_and_runs_each_morning(defs):
     assert schedule.job_name == "daily_pipeline_job"
     assert schedule.cron_schedule == "0 6 * * *"
     assert schedule.execution_timezone == "Asia/Shanghai"
+
+
+def test_dagster_dev_loads_the_definitions_with_a_path_that_has_no_dbt(tmp_path):
+    """Regression: `make dagster-ui` showed the code location Failed ("dbt executable 'dbt' was not
+    found on PATH"): dev mode re-parses the project, and must use the venv's dbt."""
+    import subprocess
+    import sys
+
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DAGSTER_IS_DEV_CLI": "1",
+        "CXLAKE_HOME": str(tmp_path),
+        "HOME": str(tmp_path),
+    }
+    loaded = subprocess.run(
+        [sys.executable, "-c", "from orchestration.definitions import defs; print(len(defs.jobs))"],
+        cwd=DBT_PROJECT_DIR.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert loaded.returncode == 0, loaded.stderr[-2000:]
+    assert loaded.stdout.strip() == "1"
