@@ -1,6 +1,8 @@
-"""Altair chart builders: data frames from :mod:`streamlit_app.data_access` in, charts out.
+"""Altair chart builders: data frames from :mod:`streamlit_app.data_access` in, charts out, and
+:func:`show`, the one way a page draws a chart.
 
-They take their titles from the page's labels and never query or compute a metric themselves.
+They take their titles from the page's labels, the words for coded values (NPS category, platform,
+sentiment, source) from :mod:`streamlit_app.labels`, and never query or compute a metric themselves.
 """
 
 from __future__ import annotations
@@ -10,6 +12,31 @@ from collections.abc import Mapping
 
 import altair as alt
 import pandas as pd
+import streamlit as st
+
+from streamlit_app.labels import code, header
+
+# Streamlit (1.67) already embeds charts with Vega-Embed's ``actions: false`` and keeps only theme,
+# renderer and padding of a chart's ``usermeta.embedOptions``, so no "…" menu can come back. Its own
+# chart toolbar, though, offers "Show data" (the frame behind the chart, raw codes and all),
+# "Download as PNG" and, on localhost, "Copy Vega-Lite spec" (the spec with its data), with no
+# option to turn them off: this style hides the three (full screen stays). Data leaves a page only
+# through the audited download buttons (streamlit_app.widgets.show_table).
+CHART_TOOLBAR_STYLE = (
+    "<style>"
+    + ",".join(
+        f'[data-testid="stElementToolbarButton"]:has(button[aria-label^="{label}"])'
+        for label in ("Show data", "Download as PNG", "Copy Vega-Lite spec")
+    )
+    + "{display:none !important}</style>"
+)
+
+
+def show(chart: alt.TopLevelMixin) -> None:
+    """Draw ``chart`` across the column, its toolbar without a way to take its data or picture."""
+    st.html(CHART_TOOLBAR_STYLE)
+    st.altair_chart(chart, width="stretch")
+
 
 # Detractors red, passives grey, promoters green: the convention readers of NPS reports expect.
 CATEGORY_COLOURS = {"detractor": "#d62728", "passive": "#9e9e9e", "promoter": "#2ca02c"}
@@ -23,7 +50,7 @@ def nps_trend_chart(trend: pd.DataFrame, labels: Mapping[str, str]) -> alt.Layer
         y2="ci_high:Q",
     )
     line = base.mark_line(point=True).encode(
-        y="nps:Q",
+        y=alt.Y("nps:Q", title=labels["nps"]),  # without it the shared axis reads "NPS, nps"
         tooltip=[
             alt.Tooltip("period:T", title=labels["period"]),
             alt.Tooltip("nps:Q", title=labels["nps"], format=".1f"),
@@ -35,9 +62,9 @@ def nps_trend_chart(trend: pd.DataFrame, labels: Mapping[str, str]) -> alt.Layer
     return band + line
 
 
-def score_histogram(distribution: pd.DataFrame, labels: Mapping[str, str]) -> alt.Chart:
-    """Responses per 0-10 score, coloured by NPS category (names translated via ``category_<x>``)."""
-    names = {category: labels[f"category_{category}"] for category in CATEGORY_COLOURS}
+def score_histogram(distribution: pd.DataFrame, labels: Mapping[str, str], language: str) -> alt.Chart:
+    """Responses per 0-10 score, coloured by NPS category (in words of ``language``)."""
+    names = {category: code("nps_category", category, language) for category in CATEGORY_COLOURS}
     data = distribution.assign(category_name=distribution["category"].map(names))
     return (
         alt.Chart(data)
@@ -166,10 +193,13 @@ def keyword_cloud_html(keywords: pd.DataFrame, labels: Mapping[str, str]) -> str
     )
 
 
-def sentiment_by_platform_chart(counts: pd.DataFrame, labels: Mapping[str, str]) -> alt.Chart:
-    """Reviews per platform, stacked by sentiment (names translated via ``sentiment_<label>``)."""
-    names = {label: labels[f"sentiment_{label}"] for label in SENTIMENT_COLOURS}
-    data = counts.assign(sentiment=counts["sentiment_label"].map(names))
+def sentiment_by_platform_chart(counts: pd.DataFrame, labels: Mapping[str, str], language: str) -> alt.Chart:
+    """Reviews per platform, stacked by sentiment (platforms and sentiments in words of ``language``)."""
+    names = {label: code("sentiment", label, language) for label in SENTIMENT_COLOURS}
+    data = counts.assign(
+        sentiment=counts["sentiment_label"].map(names),
+        platform=counts["platform"].map(lambda platform: code("platform", platform, language)),
+    )
     return (
         alt.Chart(data)
         .mark_bar()
@@ -273,6 +303,29 @@ def benchmark_chart(benchmark: pd.DataFrame, labels: Mapping[str, str]) -> alt.C
                 alt.Tooltip("negative_share:Q", title=labels["negative_share"], format=".1%"),
                 alt.Tooltip("avg_rating:Q", title=labels["avg_rating"], format=".2f"),
                 alt.Tooltip("count_reviews:Q", title=labels["reviews"], format=","),
+            ],
+        )
+    )
+
+
+# --- Data quality ---------------------------------------------------------------------------------
+def quarantine_volume_chart(volume: pd.DataFrame, language: str) -> alt.Chart:
+    """Quarantined rows per day, stacked by source (sources and titles in words of ``language``)."""
+    data = volume.assign(source=volume["source"].map(lambda source: code("source", source, language)))
+    day, rows, source = (
+        header(column, language) for column in ("partition_date", "rows_quarantined", "source")
+    )
+    return (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X("partition_date:T", title=day),
+            y=alt.Y("rows_quarantined:Q", title=rows),
+            color=alt.Color("source:N", title=source),
+            tooltip=[
+                alt.Tooltip("partition_date:T", title=day),
+                alt.Tooltip("source:N", title=source),
+                alt.Tooltip("rows_quarantined:Q", title=rows, format=","),
             ],
         )
     )

@@ -696,7 +696,7 @@ def store_leaderboard(scope: Scope, filters: Filters) -> pd.DataFrame:
 # it) go through roles' masking, so a user who may not see personal data gets them masked by DuckDB
 # and the unmasked values never reach pandas.
 FEEDBACK_COLUMNS = (
-    "responded_at", "store", "channel", "nps_score", "nps_category", "comment",
+    "responded_at", "store", "store_id", "channel", "nps_score", "nps_category", "comment",
     "customer_name", "phone", "email",
 )  # fmt: skip
 
@@ -717,8 +717,8 @@ def recent_feedback(
         f" customers as (select t.transaction_id, {pii} from marts.fct_transactions as t"
         " join marts.dim_customer as c on c.customer_id = t.customer_id"
         " where t.transaction_id in (select transaction_id from responses))"
-        " select r.responded_at, coalesce(s.store_name, r.store_id) as store, r.channel, r.nps_score,"
-        f" r.nps_category, {column_sql('comment', sees_pii)}, u.customer_name, u.phone, u.email"
+        " select r.responded_at, coalesce(s.store_name, r.store_id) as store, r.store_id, r.channel,"
+        f" r.nps_score, r.nps_category, {column_sql('comment', sees_pii)}, u.customer_name, u.phone, u.email"
         " from responses as r left join marts.dim_store as s on s.store_id = r.store_id"
         " left join customers as u on u.transaction_id = r.transaction_id"
         " order by r.responded_at desc, r.response_key",

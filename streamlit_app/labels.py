@@ -50,6 +50,10 @@ CODES: dict[str, Words] = {
         "blocked": {"en": "Held back", "zh": "已暂缓"},
         "missing": {"en": "Missing", "zh": "缺失"},
     },
+    "decision": {
+        "release": {"en": "Released", "zh": "已放行"},
+        "reject": {"en": "Rejected", "zh": "已驳回"},
+    },
     "boolean": {
         "True": {"en": "Yes", "zh": "是"},
         "False": {"en": "No", "zh": "否"},
@@ -63,7 +67,9 @@ CODED_COLUMNS = {
     "sentiment_label": "sentiment",
     "aspect_sentiment": "sentiment",
     "platform": "platform",
+    "source": "source",
     "status": "dq_status",
+    "decision": "decision",
     "is_competitor": "boolean",
     "rating_disagrees": "boolean",
     "too_few": "boolean",
@@ -146,6 +152,7 @@ COLUMNS: Words = {
     "posted_at": {"en": "Posted", "zh": "发布时间"},
     "shop_name": {"en": "Shop", "zh": "门店"},
     "rating": {"en": "Stars", "zh": "星级"},
+    "platform": {"en": "Platform", "zh": "平台"},
     "sentiment_label": {"en": "Sentiment", "zh": "情感"},
     "sentiment_score": {"en": "Sentiment score", "zh": "情感得分"},
     "rating_disagrees": {"en": "Stars disagree", "zh": "星级不符"},
@@ -154,15 +161,26 @@ COLUMNS: Words = {
     "current": {"en": "Reviews this period", "zh": "本期评论数"},
     "previous": {"en": "Reviews previous period", "zh": "上期评论数"},
     "lift": {"en": "Lift", "zh": "提升倍数"},
+    "current_share": {"en": "Share this period", "zh": "本期提及占比"},
+    "previous_share": {"en": "Share previous period", "zh": "上期提及占比"},
+    "p_value": {"en": "p (adjusted)", "zh": "p 值（校正后）"},
+    "ratings": {"en": "Ratings", "zh": "评分数"},
     "file": {"en": "File", "zh": "文件"},
     "line": {"en": "Line", "zh": "行号"},
     "failed": {"en": "Failed expectations", "zh": "未通过的检查"},
     "decision": {"en": "Decision", "zh": "决定"},
+    "source_file": {"en": "File", "zh": "文件"},
+    "source_row": {"en": "Line", "zh": "行号"},
+    "corrections": {"en": "Corrections", "zh": "修正"},
+    "reason": {"en": "Reason", "zh": "原因"},
+    "decided_by": {"en": "Decided by", "zh": "审核人"},
+    "decided_at": {"en": "Decided at (UTC)", "zh": "审核时间（UTC）"},
     "name": {"en": "Name", "zh": "用户名"},
     "role": {"en": "Role", "zh": "角色"},
     "scope_id": {"en": "Scope", "zh": "范围"},
     "disabled": {"en": "Disabled", "zh": "已停用"},
     "created_at": {"en": "Created", "zh": "创建时间"},
+    "event_id": {"en": "Event", "zh": "事件编号"},
     "at": {"en": "When (UTC)", "zh": "时间（UTC）"},
     "actor": {"en": "Who", "zh": "操作人"},
     "action": {"en": "Action", "zh": "操作"},
@@ -170,9 +188,13 @@ COLUMNS: Words = {
     "too_few": {"en": "Too few responses", "zh": "样本过少"},
 }
 # Shares 0..1, written as percentages with one decimal ("85.3" under a "(%)" header).
-SHARE_COLUMNS = frozenset({"top2_share", "csat", "negative_share", "positive_share"})
+SHARE_COLUMNS = frozenset(
+    {"top2_share", "csat", "negative_share", "positive_share", "current_share", "previous_share"}
+)
 # Decimals a number column is rounded to in files; other float columns get two.
-DECIMALS = {"nps": 1, "ci_low": 1, "ci_high": 1, "nps_satisfied": 1, "nps_unsatisfied": 1}
+DECIMALS = {
+    "nps": 1, "ci_low": 1, "ci_high": 1, "nps_satisfied": 1, "nps_unsatisfied": 1, "p_value": 4,
+}  # fmt: skip
 DEFAULT_DECIMALS = 2
 
 
@@ -216,17 +238,38 @@ def rounded(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def without_gaps(frame: pd.DataFrame) -> pd.DataFrame:
-    """Missing text and dates as empty cells; numbers keep their gaps (a file reader sees blanks)."""
+    """Missing text and dates as empty cells, days without a time as plain dates; numbers keep their
+    gaps (a file reader sees blanks, a table on screen draws them empty)."""
     text = {
-        column: frame[column].astype("object").where(frame[column].notna(), "")
+        column: _days(frame[column]).astype("object").where(frame[column].notna(), "")
         for column in frame.columns
         if not pd.api.types.is_numeric_dtype(frame[column]) or pd.api.types.is_bool_dtype(frame[column])
     }
     return frame.assign(**text) if text else frame
 
 
+def _days(values: pd.Series) -> pd.Series:
+    """A datetime column holding only midnights as dates ("2026-01-05", not "2026-01-05 00:00:00")."""
+    if not pd.api.types.is_datetime64_any_dtype(values) or getattr(values.dt, "tz", None) is not None:
+        return values
+    present = values.dropna()
+    return values.dt.date if (present == present.dt.normalize()).all() else values
+
+
+def unique_headers(headers: list[str]) -> list[str]:
+    """Headers made unique by numbering repeats ("Store", "Store 2"): two columns may share a word
+    (``store`` and ``store_name``), and a table or spreadsheet with twin headers is ambiguous."""
+    seen: dict[str, int] = {}
+    unique = []
+    for name in headers:
+        seen[name] = seen.get(name, 0) + 1
+        unique.append(name if seen[name] == 1 else f"{name} {seen[name]}")
+    return unique
+
+
 def readable(frame: pd.DataFrame, language: str, overrides: Mapping[str, str] | None = None) -> pd.DataFrame:
-    """What a download carries: words for codes, rounded numbers, empty cells and readable
-    headers (the ids stay, beside the names, so a file can be joined back to the data)."""
+    """What a table shows and a download carries: words for codes, rounded numbers, empty cells and
+    readable headers (the ids stay, beside the names, so a file can be joined back to the data)."""
     shown = without_gaps(rounded(decoded(frame, language)))
-    return shown.rename(columns={column: header(column, language, overrides) for column in shown.columns})
+    headers = unique_headers([header(str(column), language, overrides) for column in shown.columns])
+    return shown.set_axis(headers, axis="columns")

@@ -370,7 +370,13 @@ class ExportRefused(PermissionError):
 
 
 def audited_export(
-    frame: pd.DataFrame, table: str, page_key: str, file_format: str, token: str, language: str
+    frame: pd.DataFrame,
+    table: str,
+    page_key: str,
+    file_format: str,
+    token: str,
+    language: str,
+    headers: Mapping[str, str] | None = None,
 ) -> Callable[[], bytes]:
     """The file of one download button, built only when it is clicked.
 
@@ -384,37 +390,39 @@ def audited_export(
         if principal is None or not principal.may_open(page_key):
             raise ExportRefused(f"no export of {table}: the session has ended or may not open {page_key}")
         record_export(principal.name, page_key, table, len(frame), file_format)
-        return export_bytes(labels.readable(frame, language), file_format)
+        return export_bytes(labels.readable(frame, language, headers), file_format)
 
     return build
 
 
-def labelled_table(
-    frame: pd.DataFrame, labels: Mapping[str, str], percent_columns: Sequence[str] = ()
-) -> None:
-    """A data frame headed by the page's labels (``labels`` by column name, other columns as they
-    are), the ``percent_columns`` (shares 0..1) shown as percentages."""
-    headers: dict[str, object] = {column: labels[column] for column in frame.columns if column in labels}
-    for column in percent_columns:
-        if column in frame.columns:
-            headers[column] = st.column_config.NumberColumn(labels.get(column, column), format="percent")
-    st.dataframe(frame, hide_index=True, column_config=headers)
-
-
-def chart_data(
+def show_table(
     frame: pd.DataFrame,
-    file_stem: str,
-    page_key: str,
-    labels: Mapping[str, str],
-    percent_columns: Sequence[str] = (),
+    file_stem: str | None = None,
+    page_key: str | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> None:
+    """Every table of the explorer: ``frame`` as :func:`streamlit_app.labels.readable` writes it (words
+    for codes, readable headers, rounded numbers, empty cells empty) in the page's language, with
+    its CSV and Excel downloads when ``file_stem`` and ``page_key`` are given. The screen and the
+    files come from the same call, so they cannot drift apart.
+
+    ``headers`` overrides the labels module's header of a column for this table only (a column
+    whose meaning the page sets, like the operational measure picked on the Journey page).
+    """
+    st.dataframe(labels.readable(frame, current_language(), headers), hide_index=True, placeholder="")
+    if file_stem and page_key:
+        download_buttons(frame, file_stem, page_key, headers)
+
+
+def chart_data(frame: pd.DataFrame, file_stem: str, page_key: str, text: Mapping[str, str]) -> None:
     """The numbers behind a chart, folded away (phones stay short), with their downloads."""
-    with st.expander(labels["show_data"]):
-        labelled_table(frame, labels, percent_columns)
-        download_buttons(frame, file_stem, page_key)
+    with st.expander(text["show_data"]):
+        show_table(frame, file_stem, page_key)
 
 
-def download_buttons(frame: pd.DataFrame, file_stem: str, page_key: str) -> None:
+def download_buttons(
+    frame: pd.DataFrame, file_stem: str, page_key: str, headers: Mapping[str, str] | None = None
+) -> None:
     """CSV and Excel buttons for ``frame`` (already limited to the user's scope by the data access),
     with readable headers and values (:func:`streamlit_app.labels.readable`), audited at the click."""
     principal = session.current_principal()
@@ -427,7 +435,7 @@ def download_buttons(frame: pd.DataFrame, file_stem: str, page_key: str) -> None
         for file_format, (_, mime) in EXPORT_FORMATS.items():
             st.download_button(
                 text[f"download_{file_format}"],
-                data=audited_export(frame, file_stem, page_key, file_format, token, language),
+                data=audited_export(frame, file_stem, page_key, file_format, token, language, headers),
                 file_name=f"{file_stem}.{file_format}",
                 mime=mime,
                 key=f"download_{page_key}_{file_stem}_{file_format}",

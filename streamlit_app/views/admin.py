@@ -43,15 +43,6 @@ LABELS = {
         "action": "Action",
         "all_actions": "All actions",
         "no_events": "No events.",
-        "col_name": "Name",
-        "col_role": "Role",
-        "col_scope_id": "Scope",
-        "col_disabled": "Disabled",
-        "col_created_at": "Created",
-        "col_at": "When (UTC)",
-        "col_actor": "Who",
-        "col_action": "Action",
-        "col_detail": "Detail",
     },
     "zh": {
         "title": "系统管理",
@@ -80,15 +71,6 @@ LABELS = {
         "action": "操作",
         "all_actions": "全部操作",
         "no_events": "没有记录。",
-        "col_name": "用户名",
-        "col_role": "角色",
-        "col_scope_id": "范围",
-        "col_disabled": "已停用",
-        "col_created_at": "创建时间",
-        "col_at": "时间（UTC）",
-        "col_actor": "操作人",
-        "col_action": "操作",
-        "col_detail": "详情",
     },
 }
 KEY_OUTCOME = "admin_outcome"
@@ -101,10 +83,6 @@ KEY_NEW_NAME, KEY_NEW_ROLE, KEY_NEW_SCOPE, KEY_NEW_PASSWORD = (
 KEY_DISABLE = "admin_disable_name"
 KEY_PASSWORD_NAME, KEY_PASSWORD = "admin_password_name", "admin_password"
 KEY_ACTION = "admin_action"
-
-
-def headers(frame: pd.DataFrame) -> dict[str, str]:
-    return {column: text[f"col_{column}"] for column in frame.columns if f"col_{column}" in text}
 
 
 def unknown_scope(role_key: str, scope_id: str) -> str | None:
@@ -199,8 +177,7 @@ users = pd.DataFrame(
     [(a.name, a.role, a.scope_id, a.disabled, a.created_at) for a in accounts],
     columns=["name", "role", "scope_id", "disabled", "created_at"],
 )
-st.dataframe(users.assign(role=users["role"].map(role_name)), hide_index=True, column_config=headers(users))
-widgets.download_buttons(users, "accounts", "admin")
+widgets.show_table(users.assign(role=users["role"].map(role_name)), "accounts", "admin")
 
 with st.expander(text["add_title"]), st.form("admin_add"):
     st.text_input(text["name"], key=KEY_NEW_NAME)
@@ -237,5 +214,4 @@ else:
         ],
         columns=["event_id", "at", "actor", "action", "detail"],
     )
-    st.dataframe(log.drop(columns=["event_id"]), hide_index=True, column_config=headers(log))
-    widgets.download_buttons(log, f"audit_log_{action or 'all'}", "admin")
+    widgets.show_table(log, f"audit_log_{action or 'all'}", "admin")

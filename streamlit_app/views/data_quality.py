@@ -9,7 +9,7 @@ import streamlit as st
 from cxlake import quarantine
 from cxlake.app_state import AppState, DecisionError
 from cxlake.config.quality import quality_settings
-from streamlit_app import data_access, labels, session, widgets
+from streamlit_app import charts, data_access, labels, session, widgets
 
 LABELS = {
     "en": {
@@ -41,17 +41,6 @@ LABELS = {
         "refused": "Not recorded: {error}.",
         "history": "Decision history",
         "no_history": "No decisions yet.",
-        "col_partition_date": "Day",
-        "col_source": "Source",
-        "col_raw_table": "Raw table",
-        "col_expectation": "Expectation",
-        "col_unexpected_count": "Failing rows",
-        "col_sample_values": "Sample values",
-        "col_file": "File",
-        "col_line": "Line",
-        "col_failed": "Failed expectations",
-        "col_decision": "Decision",
-        "col_exclusion_reason": "Reason left out",
     },
     "zh": {
         "title": "数据质量",
@@ -80,17 +69,6 @@ LABELS = {
         "refused": "未记录：{error}。",
         "history": "审核记录",
         "no_history": "尚无审核记录。",
-        "col_partition_date": "日期",
-        "col_source": "数据源",
-        "col_raw_table": "原始表",
-        "col_expectation": "检查项",
-        "col_unexpected_count": "未通过行数",
-        "col_sample_values": "示例值",
-        "col_file": "文件",
-        "col_line": "行号",
-        "col_failed": "未通过的检查",
-        "col_decision": "决定",
-        "col_exclusion_reason": "未计入原因",
     },
 }
 # Status in words with a colour behind it: emoji need a font the reader may lack.
@@ -99,11 +77,6 @@ KEY_TABLE = "dq_table"
 KEY_ROW = "dq_row"
 KEY_REASON = "dq_reason"
 KEY_OUTCOME = "dq_outcome"
-
-
-def column_labels(names: list[str]) -> dict[str, str]:
-    """Translated headers for the columns that have one; others keep their name."""
-    return {name: text.get(f"col_{name}", name) for name in names}
 
 
 def record_decision(decision: str, table: str, row: dict[str, object], editor_key: str) -> None:
@@ -159,8 +132,14 @@ else:
     )
     words = {status: labels.code("dq_status", status, language) for status in STATUS_COLOURS}
     colours = {words[status]: colour for status, colour in STATUS_COLOURS.items()}
-    shown = statuses.map(lambda status: words.get(status, "")).rename_axis(text["col_partition_date"])
-    st.dataframe(shown.style.map(lambda word: f"background-color: {colours.get(word, 'transparent')}"))
+    shown = (
+        statuses.map(lambda status: words.get(status, ""))
+        .rename(columns=lambda source: labels.code("source", source, language))
+        .rename_axis(index=labels.header("partition_date", language), columns=None)
+    )
+    st.dataframe(
+        shown.style.map(lambda word: f"background-color: {colours.get(word, 'transparent')}"), placeholder=""
+    )
     widgets.download_buttons(grid, "validation_grid", "data_quality")
 
 st.subheader(text["failing"])
@@ -168,23 +147,21 @@ failing = data_access.failing_expectations(scope, sees_pii=principal.sees_pii)
 if failing.empty:
     st.info(text["no_failing"])
 else:
-    st.dataframe(failing.rename(columns=column_labels(list(failing.columns))), hide_index=True)
-    widgets.download_buttons(failing, "failing_expectations", "data_quality")
+    widgets.show_table(failing, "failing_expectations", "data_quality")
 
 st.subheader(text["volume"])
 volume = data_access.quarantine_volume(scope)
 if volume["rows_quarantined"].sum() == 0:
     st.info(text["no_volume"])
 else:
-    st.bar_chart(volume, x="partition_date", y="rows_quarantined", color="source")
+    charts.show(charts.quarantine_volume_chart(volume, language))
 
 st.subheader(text["excluded"])
 excluded = data_access.non_countable_responses(scope, data_access.Filters())
 if excluded.empty:
     st.info(text["no_excluded"])
 else:
-    st.dataframe(excluded.rename(columns=column_labels(list(excluded.columns))), hide_index=True)
-    widgets.download_buttons(excluded, "excluded_responses", "data_quality")
+    widgets.show_table(excluded, "excluded_responses", "data_quality")
 
 st.subheader(text["browser"])
 tables = data_access.quarantine_tables(scope)
@@ -207,8 +184,12 @@ else:
     shown = shown.drop(columns=["_failed_expectations", "_quarantined_at"]).rename(
         columns={"_partition_date": "partition_date", "_source_file": "file", "_source_row": "line"}
     )
-    st.dataframe(shown.rename(columns=column_labels(list(shown.columns))), hide_index=True)
-    widgets.download_buttons(listing, f"quarantine_{table}", "data_quality")  # formula-like cells defused
+    # Delivered columns keep the names they have in the delivered file the steward compares them with.
+    delivered = [column for column in rows.columns if column not in quarantine.LINEAGE_COLUMNS]
+    as_delivered = {column: column for column in delivered}
+    widgets.show_table(
+        shown, f"quarantine_{table}", "data_quality", as_delivered
+    )  # formula-like cells defused
 
     choice = st.selectbox(
         text["row"],
@@ -218,7 +199,6 @@ else:
     )
     row = rows.iloc[choice].to_dict()
     row["_partition_date"] = quarantine.quarantined_day(row)
-    delivered = [column for column in rows.columns if column not in quarantine.LINEAGE_COLUMNS]
     editor_key = f"dq_edit_{table}_{row['_source_file']}_{row['_source_row']}"
     st.caption(text["edit_help"])
     st.data_editor(rows.iloc[[choice]][delivered], key=editor_key, hide_index=True, num_rows="fixed")
@@ -246,5 +226,4 @@ history = quarantine.decisions_frame(state.decision_history(), sees_pii=principa
 if history.empty:
     st.info(text["no_history"])
 else:
-    st.dataframe(history.iloc[::-1], hide_index=True)
-    widgets.download_buttons(history.iloc[::-1], "quarantine_decisions", "data_quality")
+    widgets.show_table(history.iloc[::-1], "quarantine_decisions", "data_quality")

@@ -17,30 +17,12 @@ LABELS = {
         "detractors_only": "Detractors only",
         "shown": "The newest {n:,} responses (at most {limit:,}).",
         "masked": "Customer names, phones and e-mails are masked for your role.",
-        "responded_at": "Answered at",
-        "store": "Store",
-        "channel": "Channel",
-        "nps_score": "Score (0-10)",
-        "nps_category": "Category",
-        "comment": "Comment",
-        "customer_name": "Customer",
-        "phone": "Phone",
-        "email": "E-mail",
     },
     "zh": {
         "title": "最新反馈",
         "detractors_only": "仅看贬损者",
         "shown": "最新 {n:,} 条答卷（最多 {limit:,} 条）。",
         "masked": "按您的角色，顾客姓名、电话和邮箱已脱敏。",
-        "responded_at": "作答时间",
-        "store": "门店",
-        "channel": "渠道",
-        "nps_score": "评分（0-10）",
-        "nps_category": "类别",
-        "comment": "留言",
-        "customer_name": "顾客",
-        "phone": "电话",
-        "email": "邮箱",
     },
 }
 
@@ -56,9 +38,4 @@ if feedback.empty:
 st.caption(text["shown"].format(n=len(feedback), limit=FEEDBACK_LIMIT))
 if not sees_pii:
     st.caption(text["masked"])
-st.dataframe(
-    feedback,
-    hide_index=True,
-    column_config={column: text[column] for column in data_access.FEEDBACK_COLUMNS},
-)
-widgets.download_buttons(feedback, "feedback", "feedback")
+widgets.show_table(feedback, "feedback", "feedback")

@@ -82,13 +82,9 @@ LABELS = {
         "map_data": "旅程地图数据",
     },
 }
-# How each operational measure is written: d3 format for chart axes, printf format for the table.
-MEASURE_FORMATS = {
-    "wait_minutes": (".1f", "%.1f"),
-    "amount": (".2f", "¥%.2f"),
-    "is_refunded": (".0%", "percent"),
-    "is_remake": (".0%", "percent"),
-}
+# How each operational measure is written on the chart's axis (d3 format); rates are shares 0..1.
+MEASURE_FORMATS = {"wait_minutes": ".1f", "amount": ".2f", "is_refunded": ".0%", "is_remake": ".0%"}
+RATES = frozenset({"is_refunded", "is_remake"})
 
 page = widgets.filtered_page(LABELS, "journey")
 language, text, scope, filters = page.language, page.text, page.scope, page.filters
@@ -148,7 +144,7 @@ curve = stages[stages["ratings"] >= minimum]
 if curve.empty:
     st.info(text["emotion_too_few"].format(min=minimum))
 else:
-    st.altair_chart(charts.emotion_curve_chart(curve, stage_name, text), width="stretch")
+    charts.show(charts.emotion_curve_chart(curve, stage_name, text))
 
 st.subheader(text["xo_title"])
 names = dict(zip(touchpoints["touchpoint_id"], touchpoints[touchpoint_name], strict=True))
@@ -176,36 +172,36 @@ with measure_column:
 
 stores = data_access.experience_vs_operations(scope, filters, touchpoint_id, measure)
 enough = stores["n"] >= minimum
-chart_format, table_format = MEASURE_FORMATS[measure]
 if enough.any():
-    st.altair_chart(
-        charts.experience_vs_operations_chart(stores[enough], text[f"measure_{measure}"], chart_format, text),
-        width="stretch",
-    )
+    measure_title, axis_format = text[f"measure_{measure}"], MEASURE_FORMATS[measure]
+    charts.show(charts.experience_vs_operations_chart(stores[enough], measure_title, axis_format, text))
 else:
     st.info(text["xo_too_few"].format(min=minimum))
 if not enough.all():
     st.caption(text["xo_few"].format(min=minimum, stores=", ".join(stores.loc[~enough, "store_name"])))
 
+rate = measure in RATES
 table = stores.assign(
-    top2_share=stores["top2_share"].where(enough), mean_csat=stores["mean_csat"].where(enough)
+    top2_share=stores["top2_share"].where(enough),
+    mean_csat=stores["mean_csat"].where(enough),
+    # Rates as percentages, like the CSAT share beside them (a rounded 0.05 would hide 5.2%).
+    **{
+        column: stores[column] * 100
+        for column in ("operational_value", "operational_p90")
+        if rate and column in stores
+    },
 )
-columns = {
-    "store_name": st.column_config.TextColumn(text["store"]),
-    "n": st.column_config.NumberColumn(text["ratings"]),
-    "top2_share": st.column_config.NumberColumn(text["csat"], format="percent"),
-    "mean_csat": st.column_config.NumberColumn(text["mean_csat"], format="%.2f"),
-    "operational_n": st.column_config.NumberColumn(text["journeys"]),
-    "operational_value": st.column_config.NumberColumn(text[f"measure_{measure}"], format=table_format),
-}
+measure_header = text[f"measure_{measure}"] + (" (%)" if rate else "")
+columns = ["store_id", "store_name", "n", "top2_share", "mean_csat", "operational_n", "operational_value"]
 if data_access.OPERATIONAL_MEASURES[measure] == "median":
-    columns["operational_p90"] = st.column_config.NumberColumn(text["p90"], format=table_format)
-st.dataframe(table[list(columns)], column_config=columns, hide_index=True)
-widgets.download_buttons(
-    table[["store_id", *columns]], f"experience_vs_operations_{touchpoint_id}_{measure}", "journey"
+    columns.append("operational_p90")
+widgets.show_table(
+    table[columns],
+    f"experience_vs_operations_{touchpoint_id}_{measure}",
+    "journey",
+    headers={"n": text["ratings"], "operational_value": measure_header, "operational_p90": text["p90"]},
 )
 
 with st.expander(text["map_data"]):
     map_columns = ["stage_id", stage_name, "touchpoint_id", touchpoint_name, "n", "top2_share", "mean_csat"]
-    st.dataframe(touchpoints[map_columns], hide_index=True)
-    widgets.download_buttons(touchpoints[map_columns], "journey_map", "journey")
+    widgets.show_table(touchpoints[map_columns], "journey_map", "journey")

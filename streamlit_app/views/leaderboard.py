@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from cxlake.metrics import settings
-from streamlit_app import data_access, widgets
+from streamlit_app import charts, data_access, widgets
 
 LABELS = {
     "en": {
@@ -18,15 +18,10 @@ LABELS = {
         "table_title": "All stores",
         "rank": "Rank",
         "store_name": "Store",
-        "region_name": "Region",
         "nps": "NPS",
         "ci_low": "95% CI low",
         "ci_high": "95% CI high",
         "n": "Responses",
-        "promoters": "Promoters",
-        "passives": "Passives",
-        "detractors": "Detractors",
-        "note": "Note",
         "not_ranked": "n < {min}: not ranked",
         "none_ranked": "No store has the {min} responses a rank needs.",
     },
@@ -36,15 +31,10 @@ LABELS = {
         "table_title": "全部门店",
         "rank": "排名",
         "store_name": "门店",
-        "region_name": "区域",
         "nps": "NPS",
         "ci_low": "95% 区间下限",
         "ci_high": "95% 区间上限",
         "n": "答卷数",
-        "promoters": "推荐者",
-        "passives": "中立者",
-        "detractors": "贬损者",
-        "note": "备注",
         "not_ranked": "n < {min}：不参与排名",
         "none_ranked": "没有门店达到排名所需的 {min} 份答卷。",
     },
@@ -66,7 +56,7 @@ def interval_chart(ranked: pd.DataFrame, text: dict[str, str]) -> alt.LayerChart
         x=alt.X("ci_low:Q", title=text["nps"], scale=scale), x2="ci_high:Q"
     )
     points = base.mark_point(filled=True, size=70).encode(
-        x=alt.X("nps:Q", scale=scale),
+        x=alt.X("nps:Q", title=text["nps"], scale=scale),  # else the shared axis reads "NPS, nps"
         tooltip=[
             alt.Tooltip("rank:Q", title=text["rank"]),
             alt.Tooltip("store:N", title=text["store_name"]),
@@ -92,18 +82,8 @@ st.subheader(text["chart_title"])
 if ranked.empty:
     st.info(text["none_ranked"].format(min=minimum))
 else:
-    st.altair_chart(interval_chart(ranked, text), width="stretch")
+    charts.show(interval_chart(ranked, text))
 
 st.subheader(text["table_title"])
 noted = board.assign(note=board["too_few"].map({True: text["not_ranked"].format(min=minimum), False: ""}))
-table = noted[list(TABLE_COLUMNS)]
-one_decimal = {
-    column: st.column_config.NumberColumn(text[column], format="%.1f")
-    for column in ("nps", "ci_low", "ci_high")
-}
-st.dataframe(
-    table,
-    hide_index=True,
-    column_config={column: text[column] for column in TABLE_COLUMNS} | one_decimal,
-)
-widgets.download_buttons(noted[["store_id", *TABLE_COLUMNS]], "store_leaderboard", "leaderboard")
+widgets.show_table(noted[["store_id", *TABLE_COLUMNS]], "store_leaderboard", "leaderboard")

@@ -23,9 +23,6 @@ LABELS = {
         "distribution": "Likelihood to recommend (0-10)",
         "score": "Score",
         "category": "Category",
-        "category_promoter": "Promoter",
-        "category_passive": "Passive",
-        "category_detractor": "Detractor",
         "csat_title": "Satisfaction by touchpoint (top-2-box)",
         "csat": "CSAT (top-2-box)",
         "mean_csat": "Mean (1-5)",
@@ -49,9 +46,6 @@ LABELS = {
         "distribution": "推荐意愿（0-10 分）",
         "score": "分数",
         "category": "类别",
-        "category_promoter": "推荐者",
-        "category_passive": "中立者",
-        "category_detractor": "贬损者",
         "csat_title": "各触点满意度（前两格占比）",
         "csat": "满意度（前两格）",
         "mean_csat": "平均分（1-5）",
@@ -86,7 +80,7 @@ with trend_column:
         key="trend_grain",
     )
     trend = data_access.nps_trend(scope, filters, grain)
-    st.altair_chart(charts.nps_trend_chart(trend, text), width="stretch")
+    charts.show(charts.nps_trend_chart(trend, text))
     show_data(
         trend[["period", "nps", "ci_low", "ci_high", "n"]].rename(columns={"n": "responses"}),
         f"nps_trend_{grain}",
@@ -94,7 +88,7 @@ with trend_column:
 with distribution_column:
     st.subheader(text["distribution"])
     distribution = data_access.score_distribution(scope, filters)
-    st.altair_chart(charts.score_histogram(distribution, text), width="stretch")
+    charts.show(charts.score_histogram(distribution, text, language))
     show_data(distribution, "score_distribution")
 
 st.subheader(text["csat_title"])
@@ -103,7 +97,7 @@ if csat["n"].sum() == 0:
     st.info(text["no_ratings"])
 else:
     name_column = "touchpoint_name_zh" if language == "zh" else "touchpoint_name_en"
-    st.altair_chart(charts.csat_by_touchpoint_chart(csat, name_column, text), width="stretch")
+    charts.show(charts.csat_by_touchpoint_chart(csat, name_column, text))
     show_data(
         csat[["touchpoint_id", name_column, "n", "top2_share", "mean_csat"]].rename(
             columns={name_column: "touchpoint", "top2_share": "csat"}

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from cxlake.text.keywords import trending
-from streamlit_app import charts, data_access, widgets
+from streamlit_app import charts, data_access, labels, widgets
 
 LABELS = {
     "en": {
@@ -32,8 +32,6 @@ LABELS = {
         "colour from green (praise) to red (complaints).",
         "cloud_tooltip": "{keyword} · reviews: {count} · negative: {share:.0%}",
         "keyword": "Keyword",
-        "count_reviews": "Reviews",
-        "count_negative": "Negative reviews",
         "trending_title": "Trending keywords",
         "trending_caption": "Keywords of {start} – {end} ({reviews} reviews) against {previous_start} – "
         "{previous_end} ({previous_reviews} reviews), the last {days} days with reviews before: the {n} "
@@ -43,33 +41,19 @@ LABELS = {
         "trending_nothing_before": "Nothing to compare with: none of our reviews in this selection is older "
         "than {start}. Pick a later start date to compare with the days before it.",
         "no_trending": "No keyword is on the rise in this period.",
-        "current": "Reviews this period",
-        "previous": "Reviews previous period",
-        "current_share": "Share this period",
-        "previous_share": "Share previous period",
-        "lift": "Lift",
-        "p_value": "p (adjusted)",
         "sentiment_title": "Sentiment by platform",
         "sentiment": "Sentiment",
-        "sentiment_positive": "Positive",
-        "sentiment_negative": "Negative",
         "platform": "Platform",
-        "platform_dianping": "Dianping",
-        "platform_meituan": "Meituan",
-        "platform_xiaohongshu": "Xiaohongshu",
         "trend_title": "Share of negative reviews per week",
         "week": "Week",
-        "week_start": "Week",
         "side": "Reviews of",
         "side_ours": "Our brand",
         "side_competitors": "Competitors",
         "touchpoint_title": "Top complaints per touchpoint",
         "touchpoint": "Touchpoint",
-        "rank": "Rank",
         "no_complaints": "No negative reviews about a touchpoint for this selection.",
         "benchmark_title": "Competitor benchmark (same cities)",
         "aspect": "Aspect",
-        "aspect_name": "Aspect",
         "overall": "Overall",
         "brand": "Brand",
         "positive_share": "Share positive",
@@ -82,14 +66,6 @@ LABELS = {
         "any": "(any)",
         "our_brand": "Our brand",
         "drill_count": "{n} reviews, newest first (at most {limit}).",
-        "posted_at": "Posted",
-        "shop_name": "Shop",
-        "rating": "Stars",
-        "sentiment_label": "Sentiment",
-        "sentiment_score": "Sentiment score",
-        "rating_disagrees": "Stars disagree",
-        "content": "Review",
-        "review_key": "Review key",
     },
     "zh": {
         "title": "客户之声",
@@ -108,8 +84,6 @@ LABELS = {
         "cloud_caption": "本品牌评论中最常见的 {n} 个关键词：字号表示评论数，颜色由绿（好评）到红（差评）。",
         "cloud_tooltip": "{keyword} · 评论数：{count} · 负面：{share:.0%}",
         "keyword": "关键词",
-        "count_reviews": "评论数",
-        "count_negative": "负面评论数",
         "trending_title": "上升关键词",
         "trending_caption": "{start} 至 {end}（{reviews} 条评论）与此前最近有评论的 {days} 天 "
         "{previous_start} 至 {previous_end}（{previous_reviews} 条评论）相比上升最多的 {n} 个关键词："
@@ -118,33 +92,19 @@ LABELS = {
         "trending_nothing_before": "没有可比较的数据：当前筛选下没有早于 {start} 的本品牌评论。"
         "请选择更晚的开始日期，以便与之前的日期比较。",
         "no_trending": "本周期没有上升的关键词。",
-        "current": "本期评论数",
-        "previous": "上期评论数",
-        "current_share": "本期提及占比",
-        "previous_share": "上期提及占比",
-        "lift": "提升倍数",
-        "p_value": "p 值（校正后）",
         "sentiment_title": "各平台情感分布",
         "sentiment": "情感",
-        "sentiment_positive": "正面",
-        "sentiment_negative": "负面",
         "platform": "平台",
-        "platform_dianping": "大众点评",
-        "platform_meituan": "美团",
-        "platform_xiaohongshu": "小红书",
         "trend_title": "每周负面评论占比",
         "week": "周",
-        "week_start": "周",
         "side": "评论对象",
         "side_ours": "本品牌",
         "side_competitors": "竞品",
         "touchpoint_title": "各触点主要差评关键词",
         "touchpoint": "触点",
-        "rank": "排名",
         "no_complaints": "当前筛选下没有针对触点的负面评论。",
         "benchmark_title": "竞品对标（同城）",
         "aspect": "维度",
-        "aspect_name": "维度",
         "overall": "整体",
         "brand": "品牌",
         "positive_share": "正面占比",
@@ -157,14 +117,6 @@ LABELS = {
         "any": "（全部）",
         "our_brand": "本品牌",
         "drill_count": "共 {n} 条评论，按时间倒序（最多 {limit} 条）。",
-        "posted_at": "发布时间",
-        "shop_name": "门店",
-        "rating": "星级",
-        "sentiment_label": "情感",
-        "sentiment_score": "情感得分",
-        "rating_disagrees": "星级不符",
-        "content": "评论内容",
-        "review_key": "评论编号",
     },
 }
 CLOUD_KEYWORDS = 60
@@ -174,19 +126,10 @@ TRENDING_KEYWORDS = 10
 TRENDING_MIN_COUNT = 3  # one angry review is no trend
 TRENDING_FALSE_DISCOVERY_RATE = 0.05
 DRILL_LIMIT = 200
-PERCENT_COLUMNS = ("negative_share", "positive_share", "current_share", "previous_share")
 
 
 def show_data(frame: pd.DataFrame, file_stem: str) -> None:
-    widgets.chart_data(frame, file_stem, "voice", text, PERCENT_COLUMNS)
-
-
-def table(frame: pd.DataFrame) -> None:
-    widgets.labelled_table(frame, text, PERCENT_COLUMNS)
-
-
-def with_platform_names(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.assign(platform=frame["platform"].map(lambda p: text.get(f"platform_{p}", p)))
+    widgets.chart_data(frame, file_stem, "voice", text)
 
 
 def pick(
@@ -253,19 +196,17 @@ else:
     if rising.empty:
         st.info(text["no_trending"])
     else:
-        table(rising)
-        widgets.download_buttons(rising, "review_trending_keywords", "voice")
+        widgets.show_table(rising, "review_trending_keywords", "voice")
 
 sentiment_column, trend_column = st.columns(2)
 with sentiment_column:
     st.subheader(text["sentiment_title"])
-    by_platform = with_platform_names(by_platform)
-    st.altair_chart(charts.sentiment_by_platform_chart(by_platform, text), width="stretch")
+    charts.show(charts.sentiment_by_platform_chart(by_platform, text, language))
     show_data(by_platform, "review_sentiment_by_platform")
 with trend_column:
     st.subheader(text["trend_title"])
     trend = data_access.review_sentiment_trend(scope, filters)
-    st.altair_chart(charts.negative_share_trend_chart(trend, text), width="stretch")
+    charts.show(charts.negative_share_trend_chart(trend, text))
     show_data(trend, "review_negative_share_trend")
 
 name_column = "touchpoint_name_zh" if language == "zh" else "touchpoint_name_en"
@@ -274,7 +215,7 @@ complaints = data_access.negative_keywords_by_touchpoint(scope, filters)
 if complaints.empty:
     st.info(text["no_complaints"])
 else:
-    st.altair_chart(charts.negative_keywords_chart(complaints, name_column, text), width="stretch")
+    charts.show(charts.negative_keywords_chart(complaints, name_column, text))
     show_data(
         complaints[["touchpoint_id", name_column, "rank", "keyword", "count_reviews"]].rename(
             columns={name_column: "touchpoint"}
@@ -287,7 +228,7 @@ benchmark = data_access.review_benchmark(scope, filters)
 benchmark = benchmark.assign(
     aspect_name=benchmark[name_column].where(benchmark["aspect"] != "overall", text["overall"])
 )
-st.altair_chart(charts.benchmark_chart(benchmark, text), width="stretch")
+charts.show(charts.benchmark_chart(benchmark, text))
 show_data(
     benchmark[["aspect_name", "brand", "count_reviews", "avg_rating", "positive_share", "negative_share"]],
     "review_benchmark",
@@ -316,7 +257,7 @@ with sentiment_column:
     sentiment = pick(
         "drill_sentiment",
         [None, *data_access.REVIEW_SENTIMENTS],
-        lambda s: text["any"] if s is None else text[f"sentiment_{s}"],
+        lambda s: text["any"] if s is None else labels.code("sentiment", s, language),
         "voice_sentiment",
     )
 with brand_column:
@@ -328,8 +269,4 @@ texts = data_access.review_texts(
 )
 st.caption(text["drill_count"].format(n=len(texts), limit=DRILL_LIMIT))
 if not texts.empty:
-    texts = with_platform_names(texts).assign(
-        sentiment_label=texts["sentiment_label"].map(lambda label: text.get(f"sentiment_{label}", label))
-    )
-    table(texts)
-    widgets.download_buttons(texts, "review_texts", "voice")
+    widgets.show_table(texts, "review_texts", "voice")

@@ -49,8 +49,8 @@ def test_the_account_list_shows_every_account_and_never_a_hash(admin_page):
     assert not at.exception
     assert at.title[0].value == "Admin"
     accounts = at.dataframe[0].value
-    assert list(accounts.columns) == ["name", "role", "scope_id", "disabled", "created_at"]
-    assert accounts.set_index("name")["role"].to_dict() == {
+    assert list(accounts.columns) == ["Name", "Role", "Scope", "Disabled", "Created"]
+    assert accounts.set_index("Name")["Role"].to_dict() == {
         "admin": "Administrator",
         "analyst": "Analyst",
         "director": "CX director",
@@ -58,7 +58,7 @@ def test_the_account_list_shows_every_account_and_never_a_hash(admin_page):
         "steward.li": "Data steward",
         "store_s001": "Store manager",
     }
-    assert accounts.set_index("name").loc["store_s001", "scope_id"] == "S001"
+    assert accounts.set_index("Name").loc["store_s001", "Scope"] == "S001"
     assert not any("argon2" in str(value) for value in accounts.to_numpy().ravel())
 
 
@@ -66,7 +66,7 @@ def test_an_admin_adds_a_store_manager_who_can_then_sign_in(admin_page, accounts
     at = add_account(admin_page(), "store_s003", "store_manager", "S003", NEW_PASSWORD)
     assert not at.exception
     assert messages(at) == ["Added store_s003."]
-    assert "store_s003" in at.dataframe[0].value["name"].tolist()
+    assert "store_s003" in at.dataframe[0].value["Name"].tolist()
     assert at.text_input(key="admin_new_password").value == ""  # the password does not linger
     session = Accounts(state(accounts_home)).sign_in("store_s003", NEW_PASSWORD)
     assert session.principal.scope.ids == ("S003",)
@@ -102,7 +102,7 @@ def test_disabling_an_account_ends_its_session(admin_page, sign_in_as, accounts_
     at.button(key="admin_disable").click().run()
     assert not at.exception
     assert messages(at) == ["Disabled analyst; their sessions have ended."]
-    assert at.dataframe[0].value.set_index("name").loc["analyst", "disabled"]
+    assert at.dataframe[0].value.set_index("Name").loc["analyst", "Disabled"] == "Yes"
     assert Accounts(state(accounts_home)).principal(token) is None
     assert "analyst" not in at.selectbox(key="admin_disable_name").options
 
@@ -132,11 +132,11 @@ def test_the_audit_log_is_newest_first_and_filters_by_action(admin_page, account
     log.record("store_s001", "export", {"page": "overview", "table": "score_distribution", "rows": 11})
     at = admin_page()
     events = at.dataframe[-1].value
-    assert events["action"].tolist()[:2] == ["sign_in", "export"]  # the admin's own sign-in came last
+    assert events["Action"].tolist()[:2] == ["sign_in", "export"]  # the admin's own sign-in came last
     at.selectbox(key="admin_action").select("export").run()
     events = at.dataframe[-1].value
-    assert events[["actor", "action"]].values.tolist() == [["store_s001", "export"]]
-    assert '"rows": 11' in events["detail"].iloc[0]
+    assert events[["Who", "Action"]].values.tolist() == [["store_s001", "export"]]
+    assert '"rows": 11' in events["Detail"].iloc[0]
 
 
 def test_downloading_the_audit_log_is_itself_audited(admin_page, accounts_home, deferred_downloads):

@@ -159,8 +159,8 @@ def test_the_page_shows_grid_failures_volume_exclusions_and_quarantined_rows(qua
     assert not at.exception
     assert at.title[0].value == "Data quality"
     grid, failing, excluded, rows = (frame.value for frame in at.dataframe[:4])
-    assert grid.loc[DAY_2].to_dict() == {"crm": "Passed", "pos": "Held back"}  # words, not emoji
-    assert grid.loc[DAY_1].to_dict() == {"crm": "Rows quarantined", "pos": "Passed"}
+    assert grid.loc[DAY_2].to_dict() == {"CRM": "Passed", "POS": "Held back"}  # words, not emoji
+    assert grid.loc[DAY_1].to_dict() == {"CRM": "Rows quarantined", "POS": "Passed"}
     assert failing["Sample values"].tolist() == ['["diamond"]']
     assert excluded["Reason left out"].tolist() == ["status:test"] * 4
     assert rows[["File", "Line", "Failed expectations"]].values.tolist() == [
@@ -185,11 +185,9 @@ def test_a_release_through_the_page_is_recorded_and_shown(quality_home, run_page
     assert (decision.decision, decision.decided_by, decision.corrections) == ("release", "steward.li", {})
     assert "--start 2026-01-05 --end 2026-01-05" in at.success[0].value
     rows = at.dataframe[3].value
-    assert rows.set_index("Line")["Decision"].fillna("-").to_dict() == {8: "-", 12: "release"}
+    assert rows.set_index("Line")["Decision"].to_dict() == {8: "", 12: "Released"}
     history = at.dataframe[-1].value
-    assert history[["decision", "decided_by", "source_row"]].values.tolist() == [
-        ["release", "steward.li", 12]
-    ]
+    assert history[["Decision", "Decided by", "Line"]].values.tolist() == [["Released", "steward.li", 12]]
 
 
 def test_a_cell_corrected_in_the_editable_row_is_released_with_the_correction(quality_home, run_page):
@@ -270,7 +268,7 @@ def test_quarantined_rows_are_masked_on_screen_in_the_editor_and_in_the_history(
     )  # fmt: skip
     at.run()
     history = at.dataframe[-1].value
-    assert history[["corrections", "reason"]].values.tolist() == [
+    assert history[["Corrections", "Reason"]].values.tolist() == [
         ['{"member_tier": "gold", "phone": "*******8000"}', "客户说电话是 [phone]"]
     ]
 

@@ -185,13 +185,15 @@ def test_the_x_o_view_puts_median_wait_beside_speed_csat_per_store(serving_home,
     at.selectbox(key="xo_touchpoint").select("speed").run()
     assert not at.exception
     assert at.selectbox(key="xo_measure_speed").value == "wait_minutes"  # from the journey map
-    table = at.dataframe[0].value.set_index("store_name")
+    table = at.dataframe[0].value.set_index("Store")
     # Speed exists in store and in the app, so S003 (delivery only) has no row.
-    assert table["n"].to_dict() == {"人民广场店": 40, "徐家汇店": 12}
-    assert table.loc["人民广场店", "top2_share"] == pytest.approx(0.75)
-    assert table.loc["徐家汇店", ["top2_share", "mean_csat"]].isna().all()  # below the minimum n
-    assert table["operational_value"].to_dict() == {"人民广场店": 4.0, "徐家汇店": 6.0}
-    assert table.loc["人民广场店", "operational_p90"] == pytest.approx(14.4)
+    assert table["Ratings"].to_dict() == {"人民广场店": 40, "徐家汇店": 12}
+    assert table.loc["人民广场店", "CSAT (top-2-box) (%)"] == 75.0
+    assert (
+        table.loc["徐家汇店", ["CSAT (top-2-box) (%)", "Mean CSAT (1-5)"]].isna().all()
+    )  # below the minimum n
+    assert table["Median wait (minutes)"].to_dict() == {"人民广场店": 4.0, "徐家汇店": 6.0}
+    assert table.loc["人民广场店", "90th percentile"] == pytest.approx(14.4)
     assert "Too few responses to plot (fewer than 30): 徐家汇店." in texts(at.caption)
 
 
@@ -199,11 +201,10 @@ def test_the_x_o_view_puts_refunds_beside_value(serving_home, run_page):
     at = run_page()
     at.selectbox(key="xo_measure_value").select("is_refunded").run()
     assert not at.exception
-    table = at.dataframe[0].value.set_index("store_name")
-    assert table["operational_value"].to_dict() == pytest.approx(
-        {"人民广场店": 0.0, "徐家汇店": 4 / 12, "福田店": 3 / 8}
-    )
-    assert "operational_p90" not in table.columns  # a rate has no percentile
+    table = at.dataframe[0].value.set_index("Store")
+    # a rate in percent with two decimals, like the file (0.33 would hide a third of a percent)
+    assert table["Refund rate (%)"].to_dict() == {"人民广场店": 0.0, "徐家汇店": 33.33, "福田店": 37.5}
+    assert "90th percentile" not in table.columns  # a rate has no percentile
 
 
 def test_a_touchpoint_added_to_the_journey_map_appears_without_a_code_edit(serving_home, run_page):
@@ -232,9 +233,7 @@ def test_a_touchpoint_added_to_the_journey_map_appears_without_a_code_edit(servi
     at.selectbox(key="xo_touchpoint").select("taste").run()
     assert not at.exception
     assert at.selectbox(key="xo_measure_taste").value == "is_remake"
-    assert at.dataframe[0].value.set_index("store_name").loc[
-        "人民广场店", "operational_value"
-    ] == pytest.approx(10 / 48)
+    assert at.dataframe[0].value.set_index("Store").loc["人民广场店", "Remake rate (%)"] == 20.83  # 10 of 48
 
 
 def test_the_journey_page_speaks_chinese_when_asked(serving_home, run_page):

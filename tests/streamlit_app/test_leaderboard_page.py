@@ -149,11 +149,12 @@ def test_leaderboard_page_shows_ranks_intervals_and_unranked_stores(ranked_home,
     assert not at.exception
     assert at.title[0].value == "Store leaderboard"
     table = table_of(at)
-    assert list(table["store_name"]) == ["静安寺店", "南山店", "宝安店", "人民广场店", "徐家汇店", "福田店"]
-    assert table["rank"].tolist() == [1, 1, 3, pd.NA, pd.NA, pd.NA]
-    assert table["nps"].tolist()[:3] == pytest.approx([25.0, 25.0, -20.0])
-    assert table["ci_low"].tolist()[0] == pytest.approx(nps_from_counts(20, 10, 10).ci_low)
-    assert table["note"].tolist() == ["", "", "", *["n < 30: not ranked"] * 3]
+    assert list(table["Store"]) == ["静安寺店", "南山店", "宝安店", "人民广场店", "徐家汇店", "福田店"]
+    assert table["Rank"].tolist() == [1, 1, 3, pd.NA, pd.NA, pd.NA]  # drawn empty (placeholder "")
+    assert at.dataframe[0].proto.placeholder == ""
+    assert table["NPS"].tolist()[:3] == pytest.approx([25.0, 25.0, -20.0])
+    assert table["95% CI low"].tolist()[0] == round(nps_from_counts(20, 10, 10).ci_low, 1)
+    assert table["Note"].tolist() == ["", "", "", *["n < 30: not ranked"] * 3]
     assert len(at.get("vega_lite_chart")) == 1
     assert [button.proto.label for button in at.get("download_button")] == ["Download CSV", "Download Excel"]
 
@@ -162,8 +163,8 @@ def test_store_manager_sees_only_their_store_on_the_leaderboard(ranked_home, sig
     at = signed_in_page(ranked_home, "store_manager", "S003")
 
     assert not at.exception
-    assert list(table_of(at)["store_name"]) == ["福田店"]
-    assert table_of(at)["note"].tolist() == ["n < 30: not ranked"]
+    assert list(table_of(at)["Store"]) == ["福田店"]
+    assert table_of(at)["Note"].tolist() == ["n < 30: not ranked"]
     assert [info.value for info in at.info] == ["No store has the 30 responses a rank needs."]
 
 
@@ -173,4 +174,4 @@ def test_leaderboard_page_speaks_chinese(ranked_home, signed_in_page):
 
     assert not at.exception
     assert at.title[0].value == "门店排行"
-    assert table_of(at)["note"].tolist() == ["", "n < 30：不参与排名", "n < 30：不参与排名"]
+    assert table_of(at)["备注"].tolist() == ["", "n < 30：不参与排名", "n < 30：不参与排名"]

@@ -177,7 +177,7 @@ def test_the_store_managers_download_is_audited_with_only_their_row(
 ):
     at = app(sign_in_as, "store_manager", store="S003").run()
     at.switch_page("views/journey.py").run()
-    assert at.dataframe[0].value["store_name"].tolist() == ["人民广场店"]
+    assert at.dataframe[0].value[["Store id", "Store"]].values.tolist() == [["S001", "人民广场店"]]
     log = AuditLog(AppState(accounts_home / "app_state.sqlite"))
     assert log.events(action="export") == []  # drawing the buttons builds and exports nothing
     csv = deferred_downloads["experience_vs_operations_value_amount.csv"]()  # the click

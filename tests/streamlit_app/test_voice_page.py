@@ -201,7 +201,7 @@ def trending_home(reviews_home: Path) -> Path:
 
 
 def trending_table(at: AppTest) -> pd.DataFrame:
-    return next(table.value for table in at.dataframe if "lift" in table.value.columns)
+    return next(table.value for table in at.dataframe if "Lift" in table.value.columns)
 
 
 def page_of_days(sign_in_as, first: str, last: str) -> AppTest:
@@ -225,10 +225,13 @@ def test_the_page_shows_the_keywords_on_the_rise_against_the_last_week_with_revi
     assert not at.exception and not quiet.exception
     rising = trending_table(at)
     # only 排队 rose beyond chance; 咖啡 and 好喝 are as common as before; 闪退 is under the minimum
-    assert rising[["keyword", "current", "previous"]].values.tolist() == [["排队", 14, 1]]
-    assert rising.loc[0, ["current_share", "previous_share"]].tolist() == pytest.approx([14 / 30, 1 / 30])
-    assert rising.loc[0, "lift"] == pytest.approx((14.5 / 31) / (1.5 / 31))
-    assert rising.loc[0, "p_value"] < 0.001
+    assert rising[["Keyword", "Reviews this period", "Reviews previous period"]].values.tolist() == [
+        ["排队", 14, 1]
+    ]
+    shares = ["Share this period (%)", "Share previous period (%)"]
+    assert rising.loc[0, shares].tolist() == [round(100 * 14 / 30, 1), round(100 * 1 / 30, 1)]
+    assert rising.loc[0, "Lift"] == round((14.5 / 31) / (1.5 / 31), 2)
+    assert rising.loc[0, "p (adjusted)"] < 0.001
     captions = [caption.value for caption in at.caption]
     assert any(
         "Keywords of 2026-02-16 – 2026-02-22 (30 reviews) against 2026-02-02 – 2026-02-08 (30 reviews), "
@@ -450,7 +453,7 @@ def page(sign_in_as, role: str) -> AppTest:
 
 
 def cloud_of(at: AppTest) -> str:
-    (cloud,) = at.get("html")
+    (cloud,) = [html for html in at.get("html") if "<span" in html.proto.body]  # not the charts' style
     return cloud.proto.body
 
 
@@ -471,9 +474,9 @@ def test_the_page_shows_a_store_manager_their_reviews_only(reviews_home, sign_in
     assert "好喝" in central and "店员" in central
     assert "小程序" not in central and "外卖" not in central
     assert "channel filter does not apply" in at.caption[0].value
-    benchmark = next(table.value for table in at.dataframe if "aspect_name" in table.value.columns)
-    assert set(benchmark["brand"]) == {"栖云咖啡", "港湾咖啡"}
-    assert at.dataframe[-1].value["review_key"].tolist() == ["R04", "R03", "R02", "R01"]
+    benchmark = next(table.value for table in at.dataframe if "Aspect" in table.value.columns)
+    assert set(benchmark["Brand"]) == {"栖云咖啡", "港湾咖啡"}
+    assert at.dataframe[-1].value["Review key"].tolist() == ["R04", "R03", "R02", "R01"]
 
 
 def test_the_page_escapes_html_in_a_keyword(reviews_home, sign_in_as):
@@ -491,9 +494,9 @@ def test_picking_a_keyword_shows_its_reviews_with_downloads(reviews_home, sign_i
 
     assert not at.exception
     drill = at.dataframe[-1].value
-    assert drill["review_key"].tolist() == ["R09", "R05", "R03", "R01"]
-    assert drill["platform"].tolist() == ["Meituan", "Dianping", "Dianping", "Dianping"]
-    assert drill["sentiment_label"].tolist() == ["Positive", "Positive", "Negative", "Positive"]
+    assert drill["Review key"].tolist() == ["R09", "R05", "R03", "R01"]
+    assert drill["Platform"].tolist() == ["Meituan", "Dianping", "Dianping", "Dianping"]
+    assert drill["Sentiment"].tolist() == ["Positive", "Positive", "Negative", "Positive"]
     assert "4 reviews, newest first (at most 200)." in [caption.value for caption in at.caption]
     labels = [button.proto.label for button in at.get("download_button")]
     assert labels[-2:] == ["Download CSV", "Download Excel"]
@@ -515,10 +518,10 @@ def test_the_page_speaks_chinese(reviews_home, sign_in_as):
     assert at.title[0].value == "客户之声"
     assert [metric.label for metric in at.metric] == ["本品牌评论", "负面占比", "星级与文字不符"]
     assert at.metric[0].value == "7"  # R01-R07, the stores of R01
-    complaints = next(table.value for table in at.dataframe if "rank" in table.value.columns)
-    assert complaints["touchpoint"].tolist()[0] == "小程序/App"
-    benchmark = next(table.value for table in at.dataframe if "aspect_name" in table.value.columns)
-    assert benchmark["aspect_name"].tolist()[0] == "整体"
+    complaints = next(table.value for table in at.dataframe if "排名" in table.value.columns)
+    assert complaints["触点"].tolist()[0] == "小程序/App"
+    benchmark = next(table.value for table in at.dataframe if "维度" in table.value.columns)
+    assert benchmark["维度"].tolist()[0] == "整体"
     assert "评论数：" in cloud_of(at)
 
 
