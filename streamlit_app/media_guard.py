@@ -39,10 +39,11 @@ def session_token(headers: list[tuple[bytes, bytes]]) -> str | None:
 
 
 def is_media_path(path: str) -> bool:
-    """Whether ``path`` may reach Streamlit's media route, below any ``server.baseUrlPath`` and
-    however its slashes are doubled: broader than the route on purpose, as the explorer has no
-    other path with a ``media`` folder."""
-    return MEDIA_PREFIX in re.sub("/+", "/", path)
+    """Whether ``path`` (as the server decoded it) may reach Streamlit's media route, below any
+    ``server.baseUrlPath``, however its slashes are doubled and in any letter case (a proxy in front
+    may match paths without case): broader than the route on purpose, as the explorer has no other
+    path with a ``media`` folder."""
+    return MEDIA_PREFIX in re.sub("/+", "/", path).lower()
 
 
 class SignedInMediaOnly:
