@@ -113,6 +113,82 @@ MUST_MASK = [
     ("太慢了，请回电 138 0000 1234 或 wf@example.com", "太慢了，请回电 [phone] 或 [email]"),
     ("wf@example.com,13900139000 13800138000", "[email],[phone] [phone]"),
     ("2026-03-04 10:30 电话13800138000", "2026-03-04 10:30 电话[phone]"),
+    # --- letters standing in for digits inside a digit run ---
+    ("l38OOl38OOO", "[phone]"),
+    ("138OO138OOO", "[phone]"),
+    ("I3800I38000", "[phone]"),
+    ("l3800138000", "[phone]"),
+    ("|38OO|38OOO", "[phone]"),
+    ("l38-OOl3-8OOO", "[phone]"),
+    ("电话 I38 OOI3 8OOO", "电话 [phone]"),
+    # --- digits said in English or pinyin ---
+    ("one three eight zero zero one three eight zero zero zero", "[phone]"),
+    ("Oh, one three eight oh oh one three eight oh oh oh", "Oh, [phone]"),  # "oh" for zero, not the "Oh,"
+    ("my number is one three eight double oh one three eight triple oh", "my number is [phone]"),
+    ("one three eight, zero zero one three, eight zero zero zero", "[phone]"),
+    ("138 zero zero one three eight zero zero zero", "[phone]"),  # digits, then words
+    ("yao san ba ling ling yao san ba ling ling ling", "[phone]"),
+    ("yi san ba, ling ling yi san, ba ling ling ling", "[phone]"),
+    ("yaosanbalinglingyaosanbalinglingling", "[phone]"),  # pinyin written without spaces
+    ("Yāo sān bā líng líng yāo sān bā líng líng líng", "[phone]"),  # with tone marks
+    ("我的手机 yao san ba ling ling yao san ba ling ling ling", "我的手机 [phone]"),
+    # --- WeChat under the names that get past a filter, ids with no colon ---
+    ("加v cx2026", "加v [wechat]"),
+    ("+v：cx2026", "+v：[wechat]"),
+    ("➕V cx2026", "➕V [wechat]"),
+    ("vx号 abc12345", "vx号 [wechat]"),
+    ("威信 abc12345", "威信 [wechat]"),
+    ("薇信abc12345", "薇信[wechat]"),
+    ("微x abc12345", "微x [wechat]"),
+    ("V信 cx2026", "V信 [wechat]"),
+    ("徽信 cx2026", "徽信 [wechat]"),
+    ("卫星号：cx2026", "卫星号：[wechat]"),  # "satellite", said like 微信
+    ("绿泡泡 cx2026", "绿泡泡 [wechat]"),  # "green bubble"
+    ("加薇 cx_2026", "加薇 [wechat]"),
+    ("加我v：cx2026，备注咖啡", "加我v：[wechat]，备注咖啡"),
+    ("wechat: cx2026", "wechat: [wechat]"),
+    ("We Chat: cx2026", "We Chat: [wechat]"),
+    ("wei xin: cx2026", "wei xin: [wechat]"),
+    ("我的微信是 wxid_ab12cd34ef，有空聊", "我的微信是 [wechat]，有空聊"),
+    ("微信 123456789", "微信 [wechat]"),  # a WeChat id of digits (a QQ number)
+    ("微信号 一二三四五六七八", "微信号 [wechat]"),
+    # --- a local number without its area code, right after a word that dials it ---
+    ("打 6234 5678 找王经理", "打 [phone] 找王经理"),
+    ("有事拨 6234-5678", "有事拨 [phone]"),
+    ("座机8765 4321", "座机[phone]"),
+    ("tel：62345678", "tel：[phone]"),
+    # --- more forms customers write ---
+    ("1三8零0一3八0零0", "[phone]"),  # digits and numerals interleaved
+    ("1️⃣3️⃣8️⃣0️⃣0️⃣1️⃣3️⃣8️⃣0️⃣0️⃣0️⃣", "[phone]"),  # keycap emoji
+    ("138❤️0013❤️8000", "[phone]"),  # emoji as separators
+    ("138🌟0013🌟8000", "[phone]"),
+    ("📞13800138000", "📞[phone]"),
+    ("☎ 6234 5678", "☎ [phone]"),  # a phone emoji announces a number as 电话 does
+    ("📱：138-0013-8000", "📱：[phone]"),
+    ("一三八 零零一三 八零零零谢谢", "[phone]谢谢"),
+    ("电话 138 0013 8000 谢谢！", "电话 [phone] 谢谢！"),
+    ("13800138000一般不接", "[phone]一般不接"),  # 一 of 一般 is no 12th digit
+    ("13800138000，13900139000两个号都可以", "[phone]，[phone]两个号都可以"),
+    ("13800138000（微信同号）", "[phone]（微信同号）"),
+    ("有问题请联系店长（电话13800138000）谢谢", "有问题请联系店长（电话[phone]）谢谢"),
+    ("Tel.: 6234 5678", "Tel.: [phone]"),
+    ("TEL：021－61234567", "TEL：[phone]"),
+    ("021-61234567转808", "[phone]转808"),
+    ("电话:+86(21)6123-4567", "电话:[phone]"),
+    ("QQ邮箱：123456789#qq.com", "QQ邮箱：[email]"),
+    ("邮箱 123456789艾特qq.com", "邮箱 [email]"),
+    ("wf @ qq 点 com", "[email]"),
+    ("wf at qq", "[email]"),
+    ("josé.garcía@example.com", "[email]"),  # accents fold to their letters
+    ("微博@咖啡小王子", "微博[account]"),
+    ("weibo: @cx_lover", "weibo: [account]"),
+    ("钉钉号：cxdd2026", "钉钉号：[account]"),
+    ("抖音号 cx_2026coffee", "抖音号 [account]"),
+    ("支付宝账号：wf_2026", "支付宝账号：[account]"),
+    ("支付宝账号 wf@example.com", "支付宝账号 [email]"),  # most often a phone or an e-mail address
+    ("支付宝：13800138000", "支付宝：[phone]"),
+    ("银行卡号 6222 0212 3456 7890 12", "银行卡号 [card]"),  # after 卡号 with or without Luhn
+    ("工行卡 6222 0212 3456 7890 128", "工行卡 [card]"),
 ]
 
 MUST_KEEP = [
@@ -159,6 +235,55 @@ MUST_KEEP = [
     "a@b",  # no domain, no known provider
     "3.1415926",
     "温度 -5°C",
+    # prices, times, dates, sizes, counts, ids and versions, and words that look like keywords
+    "¥35.00 两杯",
+    "一共35块",
+    "14:30-15:00",
+    "2026.03.04",
+    "3月4号下午3点到的",
+    "2026年3月4日14点30分",
+    "500ml 的杯子",
+    "点了2杯",
+    "满30减5",
+    "好评率 85%",
+    "等了10-15分钟",
+    "订单号 A2026030412345",
+    "取餐码 3859",
+    "取餐号 12345678",  # 8 digits with no word that dials them (see pii._LOCAL)
+    "Wi-Fi 密码 12345678",
+    "IMG_20260304_123456.jpg",
+    "S001 店和 S012 店",
+    "APP 版本 V2.0 闪退",
+    "v2.3.1 版本更新后打不开",
+    "iPhone 15 上用小程序",
+    "O2O 外卖",
+    "中国移动 10086",
+    "打了9折，29.9元",
+    "打包 2 份",
+    "打了 12345678 次电话",
+    "拨了好几次都没人接",
+    "找零 20 元",
+    "手机尾号 8000",
+    "用卡号尾号 1234 的卡付的",
+    "第 2 次来，4 人桌",
+    "买一送一，第二杯半价",
+    "微信支付 128000 元",
+    "用微信付了 35 元",
+    "加vanilla糖浆",
+    "I paid by wechat because it is easy",
+    "we chat together while waiting",
+    "meet at outlook",
+    "I love the vanilla latte",
+    "one of the two staff were nice",
+    "I ordered one two three four five drinks",
+    "lol 2333",
+    "too good, 10 out of 10",
+    "Oolong 乌龙茶 500ml",
+    "卫生很好，维修及时",
+    "茉莉奶绿好喝，支持",
+    "微博上看到的推荐",
+    "小红书种草来的",
+    "支付宝付款很方便",
     "",
 ]
 
@@ -176,7 +301,7 @@ def test_text_without_contact_details_comes_back_unchanged(text):
 def test_the_tables_are_big_enough_to_mean_something():
     assert len(MUST_MASK) >= 40 and len(MUST_KEEP) >= 20
     assert {masked.count("[") for _, masked in MUST_MASK} >= {1, 2}
-    assert set(pii.LABELS) == {"email", "wechat", "qq", "id", "card", "phone"}
+    assert set(pii.LABELS) == {"email", "wechat", "qq", "id", "card", "phone", "account"}
     assert all(f"[{label}]" in " ".join(masked for _, masked in MUST_MASK) for label in pii.LABELS)
 
 
@@ -230,10 +355,11 @@ def test_unknown_kinds_are_refused():
 def test_duckdb_gets_the_same_masking_as_python_and_registering_twice_is_harmless():
     connection = pii.register(pii.register(duckdb.connect()))
     texts = [text for text, _ in MUST_MASK] + MUST_KEEP + [None]
+    expected = [masked for _, masked in MUST_MASK] + MUST_KEEP + [None]
     connection.execute("create table t (i integer, v varchar)")
     connection.executemany("insert into t values (?, ?)", list(enumerate(texts)))
     masked = connection.execute("select cx_mask_free_text(v) from t order by i").fetchall()
-    assert [value for (value,) in masked] == [mask_free_text(text) for text in texts]
+    assert [value for (value,) in masked] == expected == [mask_free_text(text) for text in texts]
     assert connection.execute(
         "select cx_mask_name('王芳'), cx_mask_phone('13800001234'), cx_mask_email('a@b.cn'),"
         " cx_mask_ip('1.2.3.4')"
