@@ -166,8 +166,10 @@ _WECHAT = re.compile(
     r"(?P<id>[a-z][a-z0-9_\-]{5,19})(?![a-z0-9_\-])",
     re.IGNORECASE,
 )
-# Units that make a number after a keyword an amount, not an id ("微信支付 12800 元").
-_NOT_AMOUNT = r"(?!\s*(?:元|块|圆|rmb|¥|%|分|秒|次|个|杯|份|人|天|ml|毫升|克|kg))"
+# Units that make a number after a keyword an amount, not an id ("微信支付 12800 元", "抖音 100000 赞").
+_NOT_AMOUNT = (
+    r"(?!\s*(?:元|块|圆|rmb|¥|%|分|秒|次|个|杯|份|人|天|ml|毫升|克|kg|万|千|赞|粉|关注|收藏|转发|评论|播放))"
+)
 # A WeChat id made of digits (a QQ number or an old account); a phone after the keyword stays a phone.
 _WECHAT_NUMBER = re.compile(
     rf"(?<![a-z])(?:{_WECHAT_WORD}|{_WECHAT_ADD}|{_WECHAT_SPACED}){_ID_WORD}[\s:：=是为]*"
@@ -325,9 +327,19 @@ def _spoken(base: str) -> _Rewritten | None:
 _REWRITES: dict[str, Callable[[str], _Rewritten | None]] = {"lookalike": _lookalikes, "spoken": _spoken}
 
 
+# A long number named as an order, a transaction or an invoice is one, even where its digits pass
+# Luhn like a card's (one in ten does) or are 18 like an ID card's; an 11-digit mobile is too short
+# to be taken for one, so "订单号 13800138000" is still masked.
+_ORDER_NUMBER = re.compile(
+    r"(?:订单号|订单编号|单号|流水号|交易号|交易单号|发票号|快递单号|运单号|order\s*(?:no|number|id|#))"
+    rf"[\s:：#是为.]*(?P<id>[a-z]{{0,4}}\d{_digits('11,')})(?!{_GAP}\d)",
+    re.IGNORECASE,
+)
+
+
 @dataclass(frozen=True)
 class _Rule:
-    label: str
+    label: str | None  # None: what it finds is no contact detail, and keeps later rules off it
     pattern: re.Pattern[str]
     # What a text must show before the rule runs (see _gates): most texts skip every rule, and the
     # e-mail pattern, which tries every run of letters, only runs where there is an @-like sign.
@@ -342,6 +354,7 @@ class _Rule:
 
 # In priority order: where two rules overlap, the earlier one masks.
 RULES = (
+    _Rule(None, _ORDER_NUMBER, "digits", "id"),
     _Rule("email", _EMAIL, "at", numbers=False),
     _Rule("wechat", _WECHAT, "messenger", "id", _plausible_id, numbers=False),
     _Rule("qq", _QQ, "digits", "id"),
@@ -376,7 +389,7 @@ def _gates(folded: str) -> set[str]:
     return gates
 
 
-LABELS = tuple(dict.fromkeys(rule.label for rule in RULES))
+LABELS = tuple(dict.fromkeys(rule.label for rule in RULES if rule.label is not None))
 
 
 @dataclass(frozen=True)
@@ -471,10 +484,10 @@ def find_contacts(text: str) -> list[Finding]:
                 if rule.accept is not None and not rule.accept(match):
                     continue
                 start, end = _span(text, folds, fold_, *match.span(rule.group))
-                found = _with_brackets(text, Finding(rule.label, start, end))
+                found = _with_brackets(text, Finding(rule.label or "", start, end))
                 if not any(found.start < other.end and other.start < found.end for other in taken):
                     taken.append(found)
-    return sorted(taken, key=lambda finding: finding.start)
+    return sorted((found for found in taken if found.label), key=lambda finding: finding.start)
 
 
 def mask_free_text(text: str | None) -> str | None:

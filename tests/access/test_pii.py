@@ -189,6 +189,7 @@ MUST_MASK = [
     ("支付宝：13800138000", "支付宝：[phone]"),
     ("银行卡号 6222 0212 3456 7890 12", "银行卡号 [card]"),  # after 卡号 with or without Luhn
     ("工行卡 6222 0212 3456 7890 128", "工行卡 [card]"),
+    ("订单号 13800138000", "订单号 [phone]"),  # too short for an order number: a phone
 ]
 
 MUST_KEEP = [
@@ -248,6 +249,9 @@ MUST_KEEP = [
     "好评率 85%",
     "等了10-15分钟",
     "订单号 A2026030412345",
+    "订单号 5297891185171207",  # passes Luhn like a card, but is named as an order
+    "交易单号：4910286904250665",
+    "Order #1234567890123 took forever",
     "取餐码 3859",
     "取餐号 12345678",  # 8 digits with no word that dials them (see pii._LOCAL)
     "Wi-Fi 密码 12345678",
@@ -284,6 +288,10 @@ MUST_KEEP = [
     "微博上看到的推荐",
     "小红书种草来的",
     "支付宝付款很方便",
+    "支付宝到账 35 元",
+    "抖音 100000 赞",
+    "微信群 12345678 人",
+    "ISBN 9787111213826",
     "",
 ]
 
