@@ -348,7 +348,8 @@ class _Rule:
     accept: Callable[[re.Match[str]], bool] | None = None
     # Rules for numbers read every fold of a text, in order: "digits" (Chinese numerals read as digits),
     # "plain" (they are not: 13800138000一般 is a phone before the word 一般) and the rewritten folds
-    # (look-alike letters, spoken digits). Rules for words read "plain" only: in 张三@qq.com 三 is a name.
+    # (numerals that begin a word, look-alike letters, spoken digits). Rules for words read "plain"
+    # only: in 张三@qq.com the 三 is a name.
     numbers: bool = True
 
 
@@ -439,12 +440,30 @@ class _Fold:
     origin: list[int] | None = None
 
 
+# A Chinese numeral that begins a word (一般, 一直, 两个) is no digit of the number written before it:
+# 一三八零零一三八零零零一般 holds a mobile, not a 12-digit number.
+_NUMERAL_IN_WORD = re.compile(rf"[{''.join(CHINESE_DIGITS)}](?=[^\W\d_a-zA-Z{''.join(CHINESE_DIGITS)}])")
+
+
+def _numeral_words(plain: str, digits: str) -> _Rewritten | None:
+    """``digits`` with the numerals that begin a word put back (both folds map one to one there)."""
+    chars = list(digits)
+    for match in _NUMERAL_IN_WORD.finditer(plain):
+        chars[match.start()] = match[0]
+    if chars == list(digits):
+        return None
+    positions = list(range(len(digits)))
+    return "".join(chars), positions, [position + 1 for position in positions]
+
+
 def _folds(text: str, digits: str, gates: set[str]) -> list[_Fold]:
     """The folds of ``text`` that differ from each other, ``digits`` (its digits fold) first."""
     folds = [_Fold("digits", digits, gates)]
     plain = text.translate(_FOLD_TABLES[False])
     if plain != digits:
         folds.append(_Fold("plain", plain, _gates(plain), numerals=False))
+        if (words := _numeral_words(plain, digits)) is not None:
+            folds.append(_Fold("words", words[0], _gates(words[0]), rewritten=words[1:]))
     if _LATIN.search(digits):  # look-alikes and spoken digits are Latin letters
         for name, rewrite in _REWRITES.items():
             if (rewritten := rewrite(digits)) is not None:
