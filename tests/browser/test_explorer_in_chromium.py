@@ -220,3 +220,30 @@ def test_a_shared_link_opens_its_page_for_a_signed_in_user(
         page.screenshot(path=screenshots / "1_overview_by_link.png", full_page=True)
         assert page.get_by_text("Page not found").count() == 0
         assert page.url.endswith("/overview")
+
+
+# Streamlit's chart toolbar buttons that hand out a chart's data or picture (charts.CHART_TOOLBAR_STYLE).
+CHART_EXPORT_BUTTONS = ("Show data", "Download as PNG", "Copy Vega-Lite spec")
+
+
+def test_a_chart_offers_full_screen_but_no_way_to_take_its_data(
+    chromium: Browser, explorer_url: str, explorer_home, screenshots: Path
+):
+    with new_page(chromium) as page:
+        sign_in(page, f"{explorer_url}/overview", explorer_home.director, explorer_home.password)
+        page.get_by_role("heading", name="Overview").wait_for()
+        wait_until_drawn(page)
+        charts = page.locator('[data-testid="stVegaLiteChart"]')
+        assert charts.count() == 3
+        for index in range(charts.count()):
+            chart = charts.nth(index)
+            chart.scroll_into_view_if_needed()
+            chart.hover()
+            page.get_by_role("button", name="Fullscreen").first.wait_for()  # the hovered chart's toolbar
+            page.screenshot(path=screenshots / f"chart_{index}_toolbar.png")
+            for label in CHART_EXPORT_BUTTONS:
+                assert page.get_by_role("button", name=label).count() == 0, label  # none visible anywhere
+        # Vega-Embed's own "…" menu (actions) is not drawn at all.
+        assert page.locator(".vega-embed .vega-actions, .vega-embed summary").count() == 0
+        # Streamlit still draws the buttons; the explorer's style is what keeps them out of reach.
+        assert page.locator('button[aria-label^="Show data"]').count() > 0
