@@ -54,11 +54,14 @@ CHINESE_DIGITS = {
     **dict.fromkeys("九玖", "9"),
 }
 # NFKC keeps these apart from their ASCII look-alikes; for contact details they mean the same. A phone
-# emoji announces a number as "tel" does, and ➕ is the plus of "➕V" (add me on WeChat).
+# emoji announces a number as "tel" does, and ➕ is the plus of "➕V" (add me on WeChat). ★ and ☆ stay
+# themselves rather than fold to a space as other symbols do: "wf★qq.com（★换成@）" is an address.
 _LOOK_ALIKES = {
     "\u2212": "-",
     "\u3002": ".",
     "\uff61": ".",
+    "★": "★",
+    "☆": "☆",
     **dict.fromkeys("☎☏✆📞📱", "tel"),
     **dict.fromkeys("➕✚", "+"),
 }
@@ -128,7 +131,7 @@ def fold(text: str, numerals: bool = True) -> tuple[str, list[int]]:
 
 # Between two digits of one number: spaces, dashes, dots, commas, slashes, underscores, brackets (1 to 3
 # of them). Full-width forms are folded to these first.
-_SEP = r"[\s\-.,_/\\·・、~|*()\[\]{}（）【】〔〕「」<>《》‐‑‒–—―]"
+_SEP = r"[\s\-.,_/\\·・、~|*★☆()\[\]{}（）【】〔〕「」<>《》‐‑‒–—―]"
 _GAP = rf"{_SEP}{{0,3}}"
 
 
@@ -137,7 +140,7 @@ def _digits(count: str) -> str:
     return rf"(?:{_GAP}\d){{{count}}}"
 
 
-_AT_SIGN = r"(?:\s*[@#]+\s*|\s*[(\[（【]\s*at\s*[)\]）】]\s*|\s*艾特\s*)"
+_AT_SIGN = r"(?:\s*[@#★☆]+\s*|\s*[(\[（【]\s*at?\s*[)\]）】]\s*|\s*艾特\s*)"
 _DOT = r"(?:\s*\.\s*|\s*[(\[（【]\s*dot\s*[)\]）】]\s*|\s+dot\s+|\s*点\s*)"
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _DOMAIN_NAME = rf"{_LABEL}(?:{_DOT}{_LABEL})*{_DOT}(?:[a-z]{{2,24}}|中国|公司|网络)(?![a-z])"
@@ -251,10 +254,14 @@ def _is_card(digits: str) -> bool:
 
 # --- Folds made only for texts that need them: look-alike letters and spoken digits -------------------
 
-# l, I and | for 1, O and o for 0, inside a run of 7+ digit-like characters that holds real digits and
-# touches no other letter (l38OOl38OOO, I3800I38000): a word is never such a run.
-_LOOKALIKE = str.maketrans("lI|Oo", "11100")
-_LOOKALIKE_RUN = re.compile(rf"(?<![A-Za-z])[\dlI|Oo](?:{_GAP}[\dlI|Oo]){{6,}}(?![A-Za-z])")
+# l, I and | for 1, O and o for 0 (and their Cyrillic and Greek twins), inside a run of 7+ digit-like
+# characters that holds real digits and touches no other letter (l38OOl38OOO, I3800I38000): a word
+# is never such a run.
+_LOOKALIKES = "lI|ІΙOoОоΟο"
+_LOOKALIKE = str.maketrans(_LOOKALIKES, "11111000000")
+_LOOKALIKE_RUN = re.compile(
+    rf"(?<![A-Za-zА-яΑ-ω])[\d{_LOOKALIKES}](?:{_GAP}[\d{_LOOKALIKES}]){{6,}}(?![A-Za-zА-яΑ-ω])"
+)
 # Digits said in English or pinyin ("one three eight", "oh" for zero, "double eight", yao san ba).
 _SPOKEN = {
     **dict.fromkeys(("zero", "oh", "o", "ling", "dong"), "0"),
@@ -277,7 +284,7 @@ _SPOKEN_RUN = re.compile(
     re.IGNORECASE | re.ASCII,
 )
 _SPOKEN_PART = re.compile(rf"(?:(double|triple)[\s\-]*)?({_SPOKEN_WORD}|\d)", re.IGNORECASE | re.ASCII)
-_LATIN = re.compile("[A-Za-z|]")
+_LATIN = re.compile(f"[A-Za-z{_LOOKALIKES}]")
 
 # A rewritten fold: its text and, for each of its characters, the span of the base fold it stands for.
 _Rewritten = tuple[str, list[int], list[int]]
@@ -381,7 +388,7 @@ def _gates(folded: str) -> set[str]:
     pattern per rule costs more than the rest of a clean comment's check): supersets of what the
     rules' patterns need."""
     gates = set()
-    if "@" in folded or "#" in folded or "艾特" in folded or "at" in folded.lower():
+    if any(sign in folded for sign in "@#★☆") or "艾特" in folded or "a" in folded.lower():  # at, (a)
         gates.add("at")
     if _MESSENGER.search(folded):
         gates.add("messenger")

@@ -182,6 +182,11 @@ MUST_MASK = [
     ("wf @ qq 点 com", "[email]"),
     ("wf at qq", "[email]"),
     ("josé.garcía@example.com", "[email]"),  # accents fold to their letters
+    ("wf★qq.com（★换成@）", "[email]（★换成@）"),  # "replace ★ by @"
+    ("邮箱：wf☆163.com", "邮箱：[email]"),
+    ("wf(a)qq.com", "[email]"),
+    ("13８ОО13８ООО", "[phone]"),  # Cyrillic О for 0
+    ("138★0013★8000", "[phone]"),
     ("微博@咖啡小王子", "微博[account]"),
     ("weibo: @cx_lover", "weibo: [account]"),
     ("钉钉号：cxdd2026", "钉钉号：[account]"),
@@ -287,6 +292,7 @@ MUST_KEEP = [
     "Oolong 乌龙茶 500ml",
     "卫生很好，维修及时",
     "茉莉奶绿好喝，支持",
+    "服务★★★★★ 五星好评",
     "微博上看到的推荐",
     "小红书种草来的",
     "支付宝付款很方便",
