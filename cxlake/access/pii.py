@@ -209,7 +209,18 @@ _QQ = re.compile(
     re.IGNORECASE,
 )
 # 18 digits, the last one may be X: a resident ID card.
-_ID_CARD = re.compile(rf"(?<!\d)[1-9]{_digits('16')}{_GAP}[\dx](?![\da-z])", re.IGNORECASE)
+_ID_CARD = re.compile(rf"(?<!\d)[1-9]{_digits('16')}{_GAP}[\dx](?![\da-z])(?!{_GAP}\d)", re.IGNORECASE)
+_DIGIT_BEFORE = re.compile(rf"\d{_GAP}$")
+_TWO_DIGITS = re.compile(r"\d\d")
+
+
+def _stands_alone(match: re.Match[str]) -> bool:
+    """Whether ``match`` is no slice of a longer list of single digits (评分 5 5 4 5 3 …): 18 of them
+    are no ID card. A number written in groups stays masked after a stray digit ("5 110101 1990…")."""
+    spaced = _TWO_DIGITS.search(match[0]) is None
+    return not (spaced and _DIGIT_BEFORE.search(match.string, max(0, match.start() - 4), match.start()))
+
+
 # 15 to 19 digits starting 3-6 (Amex, Visa, Mastercard, UnionPay): a bank card if Luhn agrees.
 _CARD = re.compile(rf"(?<!\d)[3-6]{_digits('14,18')}(?!{_GAP}\d)")
 # After a word that names a card, 12 to 19 digits are one whether Luhn agrees or not.
@@ -367,8 +378,13 @@ RULES = (
     _Rule("wechat", _WECHAT, "messenger", "id", _plausible_id, numbers=False),
     _Rule("qq", _QQ, "digits", "id"),
     _Rule("card", _CARD_ANNOUNCED, "digits", "id"),
-    _Rule("id", _ID_CARD, "digits"),
-    _Rule("card", _CARD, "digits", accept=lambda match: _is_card(re.sub(r"\D", "", match[0]))),
+    _Rule("id", _ID_CARD, "digits", accept=_stands_alone),
+    _Rule(
+        "card",
+        _CARD,
+        "digits",
+        accept=lambda match: _stands_alone(match) and _is_card(re.sub(r"\D", "", match[0])),
+    ),
     _Rule("phone", _MOBILE, "digits"),
     _Rule("phone", _LANDLINE, "digits"),
     _Rule("phone", _INTERNATIONAL, "digits"),

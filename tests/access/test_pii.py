@@ -197,6 +197,7 @@ MUST_MASK = [
     ("银行卡号 6222 0212 3456 7890 12", "银行卡号 [card]"),  # after 卡号 with or without Luhn
     ("工行卡 6222 0212 3456 7890 128", "工行卡 [card]"),
     ("订单号 13800138000", "订单号 [phone]"),  # too short for an order number: a phone
+    ("5 110101 19900307 123X", "5 [id]"),  # a stray digit before an ID card in groups
 ]
 
 MUST_KEEP = [
@@ -293,6 +294,8 @@ MUST_KEEP = [
     "卫生很好，维修及时",
     "茉莉奶绿好喝，支持",
     "服务★★★★★ 五星好评",
+    "1 2 3 4 5 6 7 8 9 1 2 3 4 5 6 7 8 9 1 2",  # 18 of these are no ID card
+    "评分 5 5 4 5 3 5 5 4 5 5 4 5 3 5 5 4 5 5 4 5 5",
     "微博上看到的推荐",
     "小红书种草来的",
     "支付宝付款很方便",
