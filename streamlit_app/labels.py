@@ -214,6 +214,17 @@ def header(column: str, language: str, overrides: Mapping[str, str] | None = Non
     return f"{word} (%)" if column in SHARE_COLUMNS else word
 
 
+def _replaced(frame: pd.DataFrame, columns: Mapping[object, pd.Series]) -> pd.DataFrame:
+    """A copy of ``frame`` with ``columns`` replaced (``frame`` itself when there are none); unlike
+    ``assign`` it takes any column name, as a SQL result's may be a number."""
+    if not columns:
+        return frame
+    replaced = frame.copy()
+    for column, values in columns.items():
+        replaced[column] = values
+    return replaced
+
+
 def decoded(frame: pd.DataFrame, language: str) -> pd.DataFrame:
     """``frame`` with every coded column's values in words (the columns keep their names)."""
     words = {
@@ -221,7 +232,7 @@ def decoded(frame: pd.DataFrame, language: str) -> pd.DataFrame:
         for column in frame.columns
         if column in CODED_COLUMNS
     }
-    return frame.assign(**words) if words else frame
+    return _replaced(frame, words)
 
 
 def rounded(frame: pd.DataFrame) -> pd.DataFrame:
@@ -234,7 +245,7 @@ def rounded(frame: pd.DataFrame) -> pd.DataFrame:
             numbers[column] = (frame[column] * 100).round(1)
         else:
             numbers[column] = frame[column].round(DECIMALS.get(column, DEFAULT_DECIMALS))
-    return frame.assign(**numbers) if numbers else frame
+    return _replaced(frame, numbers)
 
 
 def without_gaps(frame: pd.DataFrame) -> pd.DataFrame:
@@ -245,7 +256,7 @@ def without_gaps(frame: pd.DataFrame) -> pd.DataFrame:
         for column in frame.columns
         if not pd.api.types.is_numeric_dtype(frame[column]) or pd.api.types.is_bool_dtype(frame[column])
     }
-    return frame.assign(**text) if text else frame
+    return _replaced(frame, text)
 
 
 def _days(values: pd.Series) -> pd.Series:
