@@ -124,12 +124,12 @@ def _pipeline(family: str, config: Config, c: float) -> Pipeline:
 def _fit_part(family: str, prepared: Prepared, labels: np.ndarray, config: Config) -> tuple[dict, dict]:
     """One part: C by out-of-fold macro-F1 on the source, Platt scaling fitted on the same out-of-fold
     decision values, then the pipeline refitted on all of the source."""
-    inputs = family_input(prepared, family)
+    inputs = family_input(prepared, family, training=True)
     folds = StratifiedKFold(n_splits=config.folds, shuffle=True, random_state=SEED)
     out_of_fold = {c: np.zeros(len(labels)) for c in config.c_grid}
     for train, test in folds.split(np.zeros(len(labels)), labels):
         train_in, test_in = (
-            family_input(prepared.subset(train), family),
+            family_input(prepared.subset(train), family, training=True),
             family_input(prepared.subset(test), family),
         )
         for c in config.c_grid:
@@ -166,7 +166,7 @@ def fit_model(
     Returns the fitted parts and what was chosen: each part's C with its out-of-fold macro-F1, and
     the ensemble's out-of-fold macro-F1 on the source.
     """
-    prepared = prepared or prepare(texts)
+    prepared = prepared or prepare(texts, training=True)
     parts, chosen, calibrated = [], {}, []
     for family in config.families:
         part, picked = _fit_part(family, prepared, labels, config)
@@ -305,7 +305,7 @@ def cross_domain(
     """Both directions (fit on one corpus, score all of the other) for ours and the two baselines,
     with a paired bootstrap of ours minus each baseline (``draws=0`` or ``baselines=False`` skip it)."""
     names = list(corpora)
-    prepared = prepared or {name: prepare(corpus.texts) for name, corpus in corpora.items()}
+    prepared = prepared or {name: prepare(corpus.texts, training=True) for name, corpus in corpora.items()}
     directions, labels = [], []
     predicted: dict[str, list[np.ndarray]] = {"ours": [], **{b: [] for b in BASELINES if baselines}}
     result: dict = {"directions": {}}
