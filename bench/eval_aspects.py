@@ -231,7 +231,7 @@ def main() -> None:
         "(their overall labels, not the aspect labels). The model with a word part (shipped until",
         "2026-12-04) scored 0.840 here (waimai 0.878), partly by remembering these very texts' words;",
         "the pivot-word model gives up that in-corpus help for the cross-domain gain.",
-        "Sentiment model sentiment-20261206-a2d9424b (mild complaints, wishes, concessions; issue #12",
+        "Sentiment model sentiment-20261206-05a561ac (mild complaints, wishes, concessions; issue #12",
         "third round) against sentiment-20261206-f4d0c046, the same tagger: clear mentions 0.855 both",
         "(odd rows 0.848 both); sentiment accuracy with neutral 0.847 -> 0.844 (cxlake / all); review",
         "sentiment / all unchanged (0.786 / 0.811); per touchpoint, clear mentions of value 0.800 ->",

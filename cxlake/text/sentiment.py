@@ -34,11 +34,12 @@ _NUMERALS = frozenset("一二两三四五六七八九十半几百0123456789")
 # Concession: a clause before one opening with 但是/不过/就是…, or the part of a clause before 但/但是
 # inside it, is conceded; the verdict is what follows (价格有点贵，但是很好吃). A conceded clause's
 # pivots become one _CONCEDED, and its lexicon scores go to their own columns, so 贵 and ⊖ are not
-# learned as praise from the corpora's many concessions (see :func:`_concede`). 不过 and 就是 open a
-# clause only (再好不过, 就是好吃 alone).
+# learned as praise from the corpora's many concessions (see :func:`_concede`). 不过 at the end of a
+# clause (再好不过) and 就是 other than after a polarity word (这就是, 就是好吃) are no contrast.
 _CONCEDED = "让"
 _CONTRAST_OPENING = frozenset({"但是", "但", "可是", "不过", "然而", "只是", "就是", "可惜", "无奈"})
 _CONTRAST_INSIDE = frozenset({"但是", "但", "可是", "然而", "不过"})
+_CONTRAST_AFTER_A_WORD = frozenset({"就是", "只是"})  # inside a clause after a polarity word: 不错就是慢
 # Wishes: after 希望/建议/能不能…, or in 要是…就好了, praise is what is missing (希望快点, 服务好一点
 # 就好了) unless it asks for more of the same (希望下次还有这么好的体验, 希望越做越好).
 _WISHES = frozenset({"希望", "建议", "最好", "能否", "可否", "能不能", "可不可以", "麻烦"})
@@ -343,6 +344,7 @@ def _concede(pivots: list[str], spans: list[tuple[int, int]], complaint: bool, t
 def _concessions(clauses: Sequence[list[str]]) -> list[tuple[list[str], bool]]:
     """Each clause with whether it is conceded (see :data:`_CONCEDED`); a clause is cut where a
     contrast word stands inside it, and the contrast word itself is dropped."""
+    polarity = word_polarity()
     read: list[tuple[list[str], bool]] = []
     for clause in clauses:
         if read and clause and clause[0] in _CONTRAST_OPENING:
@@ -350,7 +352,9 @@ def _concessions(clauses: Sequence[list[str]]) -> list[tuple[list[str], bool]]:
             clause = clause[1:]
         start = 0
         for position in range(1, len(clause) - 1):
-            if clause[position] in _CONTRAST_INSIDE and clause[position - 1] != "再":
+            inside = clause[position] in _CONTRAST_INSIDE and clause[position - 1] != "再"
+            after_praise = clause[position] in _CONTRAST_AFTER_A_WORD and clause[position - 1] in polarity
+            if inside or after_praise:
                 read.append((clause[start:position], True))
                 start = position + 1
         read.append((clause[start:], False))

@@ -101,6 +101,7 @@ CONCEDED_PRAISE = [
     "服务很好但是咖啡有点酸",
     "面包好吃，可惜有点贵",
     "位置方便，只是座位太少",
+    "整体不错就是配送有点慢",  # 就是 after a polarity word, inside the clause
 ]
 # Must stay praise: negated or mild words that are not complaints, conceded complaints, wishes for
 # more of the same.
@@ -182,6 +183,8 @@ def test_mild_praise_conceded_complaints_and_kind_wishes_read_positive(text):
         ("好吃但有点贵", "⊖"),  # cut inside the clause at 但
         ("有点贵，但是很好吃", "让 好吃 ⊕"),  # a praise verdict: the concession is one marker
         ("再好不过", "再好不过 ⊕"),  # 不过 at the end is no contrast
+        ("好吃就是贵", "贵 ⊖"),  # 就是 after a polarity word is a contrast ...
+        ("就是好吃", "好吃 ⊕"),  # ... not opening a text
     ],
 )
 def test_pivots_of_short_comments(text, pivots):
