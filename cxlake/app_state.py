@@ -1,6 +1,6 @@
-"""State that must outlive warehouse rebuilds (SQLite): the steward's quarantine decisions, and the
-explorer's accounts, sessions and audit log (their tables are migration step 2, their code is in
-:mod:`cxlake.access`).
+"""State that must outlive warehouse rebuilds (SQLite): the steward's quarantine decisions, the
+explorer's accounts, sessions and audit log (migration step 2, code in :mod:`cxlake.access`), and
+alert cases with their events and owed messages (step 3, code in :mod:`cxlake.alerts`).
 
 The warehouse can be rebuilt from landing/ at any time, so a human decision cannot live there. The
 decision log is append-only (triggers refuse UPDATE and DELETE): a steward changes their mind by
@@ -87,6 +87,81 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
                 begin select raise(abort, 'the audit log is append-only'); end""",
             """create trigger audit_log_no_delete before delete on audit_log
                 begin select raise(abort, 'the audit log is append-only'); end""",
+        ),
+    ),
+    (
+        3,
+        (
+            # Alert cases (cxlake.alerts.cases): one per feedback item (subject_key), whatever rules,
+            # runs, backfills or sensor ticks find it again. The row holds the case's current state;
+            # what happened to it, who did it and when is case_events, append-only.
+            """create table cases (
+                case_id text primary key,
+                subject_key text not null unique,
+                rule_id text not null,
+                matched_rules text not null default '[]',
+                severity text not null check (severity in ('high', 'medium', 'low')),
+                source text not null check (source in ('survey', 'review')),
+                survey_id text,
+                response_id text,
+                platform text,
+                review_id text,
+                store_id text,
+                region_id text,
+                customer_id text,
+                transaction_id text,
+                owner text not null,
+                status text not null check (status in ('open', 'escalated', 'acknowledged', 'resolved')),
+                is_historical integer not null check (is_historical in (0, 1)),
+                feedback_at text not null,
+                opened_at text not null,
+                ack_due_at text not null,
+                resolve_due_at text not null,
+                acknowledged_at text,
+                acknowledged_by text,
+                escalated_at text,
+                resolved_at text,
+                resolved_by text,
+                resolution_code text,
+                customer_contacted integer not null default 0 check (customer_contacted in (0, 1)),
+                contact_method text,
+                context text not null default '{}'
+            )""",
+            "create index cases_by_store on cases (store_id, status)",
+            "create index cases_by_status on cases (status, ack_due_at)",
+            """create table case_events (
+                event_id integer primary key autoincrement,
+                case_id text not null references cases (case_id),
+                at text not null,
+                actor text not null check (length(trim(actor)) > 0),
+                action text not null,
+                note text,
+                detail text not null default '{}'
+            )""",
+            "create index case_events_by_case on case_events (case_id, event_id)",
+            """create trigger case_events_no_update before update on case_events
+                begin select raise(abort, 'case events are append-only'); end""",
+            """create trigger case_events_no_delete before delete on case_events
+                begin select raise(abort, 'case events are append-only'); end""",
+            # Every message cxlake owes someone: queued in the same transaction as the case that
+            # needs it (so none is lost), sent and retried by the dispatcher, never twice (dedupe_key).
+            """create table notifications (
+                notification_id integer primary key autoincrement,
+                dedupe_key text not null unique,
+                kind text not null check (kind in ('alert', 'escalation', 'digest')),
+                case_id text references cases (case_id),
+                channel text not null,
+                recipient text,
+                status text not null check (status in ('pending', 'sent', 'failed')),
+                attempts integer not null default 0,
+                last_error text,
+                response text,
+                created_at text not null,
+                next_attempt_at text not null,
+                sent_at text,
+                payload text not null
+            )""",
+            "create index notifications_by_status on notifications (status, next_attempt_at)",
         ),
     ),
 )

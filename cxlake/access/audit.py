@@ -30,6 +30,10 @@ ACTIONS = (
     "user_reset",
     "user_disabled",
     "password_set",
+    "case_acknowledged",
+    "case_commented",
+    "case_contacted",
+    "case_resolved",
 )
 # Characters kept of a statement, and of any other text in an event (actor names included).
 TEXT_CHARS = 2_000
