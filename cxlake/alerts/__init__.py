@@ -1,0 +1,1 @@
+"""Alerts: rules over fresh feedback, cases worked to closure, messages delivered and escalated."""
