@@ -169,21 +169,26 @@ def _seeded_order(transaction_ids: pd.Series, seed: int, day: date) -> np.ndarra
     return pd.util.hash_pandas_object(labels, index=False, hash_key=key).to_numpy()
 
 
+def _days(values: pd.Series) -> pd.Series:
+    """Days as datetime64 midnights (dates, ISO strings or timestamps in): fast to group and compare."""
+    return pd.to_datetime(pd.Series(values).astype("string"), format="ISO8601").dt.normalize()
+
+
 def _history_by_customer(history: pd.DataFrame, rules: InvitationRules, day: date) -> pd.DataFrame:
     """Per customer invited before ``day``: the last invitation day and the invitations in the
     rolling quarter window (the day and the ``quarter_window_days - 1`` days before it)."""
     missing = set(HISTORY_COLUMNS) - set(history.columns)
     if missing:
         raise ValueError(f"history: missing column(s) {', '.join(sorted(missing))}")
-    invited_on = pd.to_datetime(history["invited_on"]).dt.date
-    window_start = day - timedelta(days=rules.quarter_window_days - 1)
+    invited_on = _days(history["invited_on"])
+    window_start = pd.Timestamp(day - timedelta(days=rules.quarter_window_days - 1))
     before = pd.DataFrame(
         {
             "customer_id": history["customer_id"].astype("string"),
             "invited_on": invited_on,
             "in_quarter": (invited_on >= window_start).astype(int),
         }
-    )[(invited_on < day).to_numpy()]
+    )[(invited_on < pd.Timestamp(day)).to_numpy()]
     return before.groupby("customer_id").agg(
         last_invited_on=("invited_on", "max"), in_quarter=("in_quarter", "sum")
     )
@@ -234,9 +239,10 @@ def select_invitations(
     frame["is_eligible"] = ~is_guest & has_contact
 
     past = _history_by_customer(history, rules, day)
-    known = frame["customer_id"].map(past["last_invited_on"])
-    in_quarter = frame["customer_id"].map(past["in_quarter"]).fillna(0).astype(int).to_numpy()
-    days_since = pd.Series([(day - d).days if isinstance(d, date) else pd.NA for d in known], dtype="Int64")
+    mine = past.reindex(frame["customer_id"].to_numpy())
+    known = pd.Series(mine["last_invited_on"].to_numpy(), dtype="datetime64[ns]")
+    in_quarter = mine["in_quarter"].fillna(0).astype(int).to_numpy()
+    days_since = pd.Series((pd.Timestamp(day) - known).dt.days.to_numpy(), dtype="Int64")
     frame["is_first_time"] = pd.Series(known.isna().to_numpy(), dtype="boolean").mask(is_guest)
     frame["days_since_last_invitation"] = days_since
     open_case = (
@@ -289,8 +295,8 @@ def compact_history(history: pd.DataFrame, rules: InvitationRules, day: date) ->
     longest window of the rules, plus each customer's last invitation (it alone says a customer
     is no longer first-time). Deciding with the compact history equals deciding with all of it;
     a long-running caller (the generator) keeps its memory flat with it."""
-    invited_on = pd.to_datetime(history["invited_on"]).dt.date
-    recent = (invited_on >= day - timedelta(days=rules.history_days)).to_numpy()
+    invited_on = _days(history["invited_on"])
+    recent = (invited_on >= pd.Timestamp(day - timedelta(days=rules.history_days))).to_numpy()
     latest = invited_on.groupby(history["customer_id"].to_numpy()).transform("max") == invited_on
     return history[recent | latest.to_numpy()].drop_duplicates(subset=["customer_id", "invited_on"])
 

@@ -61,6 +61,13 @@ class Customers:
     def customer_id(self, i: int) -> str:
         return f"C{i + 1:0{self.id_width}d}"
 
+    def email(self, i: int) -> str:
+        """The member's e-mail address, "" for a member without one."""
+        word = int(self.email_word[i])
+        if word < 0:
+            return ""
+        return f"{_EMAIL_WORDS[word]}{self.email_number[i]}@{_EMAIL_DOMAINS[self.email_domain[i]]}"
+
 
 def build_customers(rng: np.random.Generator, chain: Chain, n: int, days: int) -> Customers:
     """Members spread over stores by store volume; sign-ups over three years before the window."""
@@ -112,14 +119,12 @@ def _row(c: Customers, chain: Chain, start: date, i: int) -> list[str]:
     signup = start + timedelta(days=int(c.signup_day[i]))
     updated = start + timedelta(days=int(c.updated_day[i]))
     second = int(c.updated_second[i])
-    word = int(c.email_word[i])
-    email = "" if word < 0 else f"{_EMAIL_WORDS[word]}{c.email_number[i]}@{_EMAIL_DOMAINS[c.email_domain[i]]}"
     store = int(c.home_store[i])
     return [
         c.customer_id(i),
         name_from_codes(c.name_codes[i]),
         str(c.phone[i]),
-        email,
+        c.email(i),
         TIERS[c.tier[i]],
         signup.isoformat(),
         chain.store_city[store],

@@ -42,8 +42,7 @@ class Planted:
     )
     mood_sd: float = 0.6
     csat_noise_sd: float = 0.75
-    # surveys
-    invitation_rate: float = 0.12
+    # surveys (who is invited: the rules of cxlake/config/invitations.yaml)
     response_rate: float = 0.35
     # gaming store: its soliciting staff get most of their in-store invitees to answer 10 / all 5s
     gaming_response_rate: float = 0.9

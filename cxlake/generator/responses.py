@@ -114,10 +114,11 @@ class ResponseFactory:
         self.seq += 1
         return self.seq
 
-    def simulate(self, rng: np.random.Generator, rnd: random.Random, pos: DayPos, day: date) -> DaySurveys:
+    def simulate(
+        self, rng: np.random.Generator, rnd: random.Random, pos: DayPos, day: date, invited: np.ndarray
+    ) -> DaySurveys:
+        """Invitations of ``invited`` (indices into the day's transactions) and their responses."""
         p, chain = self.planted, self.chain
-        n = len(pos)
-        invited = np.flatnonzero(rng.random(n) < p.invitation_rate)
         channel = pos.channel[invited]
         offset = np.select(
             [channel == 1, channel == 2],

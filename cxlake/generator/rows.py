@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import date
 
 import numpy as np
+import pandas as pd
 
 from cxlake.generator.chain import CATEGORIES, PRODUCTS, REGIONS, Chain
 from cxlake.generator.customers import Customers
@@ -80,6 +81,22 @@ def line_rows(pos: DayPos) -> Iterator[list]:
             f"{price // 100}.{price % 100:02d}",
             f"{price * quantity // 100}.{price * quantity % 100:02d}",
         ]
+
+
+def invitation_candidates(pos: DayPos, chain: Chain, customers: Customers) -> pd.DataFrame:
+    """The day's transactions as :func:`cxlake.invitations.select_invitations` reads them, with each
+    member's contacts as the CRM holds them; the index is the transaction's index in ``pos``."""
+    members = pos.customer.tolist()
+    return pd.DataFrame(
+        {
+            "transaction_id": [f"T{n:08d}" for n in pos.number.tolist()],
+            "store_id": [chain.store_ids[s] for s in pos.store.tolist()],
+            "channel": [CHANNELS[c] for c in pos.channel.tolist()],
+            "customer_id": ["" if c < 0 else customers.customer_id(c) for c in members],
+            "phone": ["" if c < 0 else str(customers.phone[c]) for c in members],
+            "email": ["" if c < 0 else customers.email(c) for c in members],
+        }
+    )
 
 
 def invitation_rows(

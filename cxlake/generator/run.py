@@ -43,6 +43,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from tqdm import tqdm
 
 from cxlake import landing
@@ -55,6 +56,7 @@ from cxlake.generator.responses import WJX_ID, Response, ResponseFactory
 from cxlake.generator.reviews import ReviewFactory, page
 from cxlake.generator.survey_files import SURVEY_FILES
 from cxlake.generator.truth import TruthWriter
+from cxlake.invitations import INVITED, compact_history, load_rules, select_invitations
 
 _STREAMS = {
     "chain": 1,
@@ -173,6 +175,9 @@ class _Run:
         self.churned = np.zeros(len(customers), dtype=bool)
         self.next_transaction = 1
         self.next_invitation = 1
+        # the survey tool invites what cxlake's contact-frequency rules select, from its own history
+        self.invitation_rules = load_rules()
+        self.invitation_history = pd.DataFrame({"customer_id": [], "invited_on": []})
         self.wjx_serial = 0
         self.quality: dict[str, list] = {name: [] for name in (*_QUALITY_KINDS.values(), "duplicates")}
         self.gamed_keys: list[str] = []
@@ -207,7 +212,10 @@ class _Run:
             self._with_delivery_defects(rows.transaction_rows(pos, self.chain, self.customers, day), i, day),
         )
         self.landing.csv(landing.TRANSACTION_LINES, day, rows.line_rows(pos))
-        surveys = self.responses.simulate(_rng(seed, "surveys", i), _rnd(seed, "comments", i), pos, day)
+        invited = self._invited(pos, day)
+        surveys = self.responses.simulate(
+            _rng(seed, "surveys", i), _rnd(seed, "comments", i), pos, day, invited
+        )
         self.landing.csv(
             landing.INVITATIONS,
             day,
@@ -231,6 +239,17 @@ class _Run:
         for platform, posts in review_day.pages.items():
             self.landing.json("reviews", day, f"{platform}.json", page(platform, day, posts), len(posts))
         self.review_truth.extend(review_day.truth)
+
+    def _invited(self, pos, day: date) -> np.ndarray:
+        """Indices of the day's transactions the rules invite; the history keeps them (compacted)."""
+        candidates = rows.invitation_candidates(pos, self.chain, self.customers)
+        decisions = select_invitations(candidates, self.invitation_history, set(), self.invitation_rules, day)
+        chosen = decisions[decisions["decision"] == INVITED]
+        invited = np.flatnonzero(candidates["transaction_id"].isin(chosen["transaction_id"]).to_numpy())
+        today = pd.DataFrame({"customer_id": chosen["customer_id"].astype(str), "invited_on": day})
+        history = pd.concat([self.invitation_history, today], ignore_index=True)
+        self.invitation_history = compact_history(history, self.invitation_rules, day)
+        return invited
 
     def _deliver(self, i: int, day: date) -> None:
         """Write the responses submitted today, record their truth, then let today's detractors churn."""

@@ -96,7 +96,9 @@ def test_gaming_store_stands_out_with_fast_perfect_scores_from_two_staff(demo, r
     elsewhere = [r for r in real if r["store"] != store]
     share_store = sum(map(perfect_and_fast, at_store)) / len(at_store)
     share_elsewhere = sum(map(perfect_and_fast, elsewhere)) / len(elsewhere)
-    assert share_store > 0.2 and share_elsewhere < 0.02
+    # about 0.14 since invitations follow the contact rules (members only, a quota per store and
+    # channel, so in-store receipts are a smaller part of the store's invitations); was above 0.2
+    assert share_store > 0.1 and share_elsewhere < 0.02
     staff = [transactions[r["transaction"]]["staff_id"] for r in at_store if perfect_and_fast(r)]
     assert sum(s in planted["gaming_staff_ids"] for s in staff) / len(staff) > 0.9
     assert set(planted["gaming_response_keys"]) <= {r["key"] for r in at_store}
