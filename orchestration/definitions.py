@@ -14,6 +14,7 @@ from dagster_dbt import DbtCliResource
 from assets.configuration import configuration_tables
 from assets.dbt import cxlake_dbt_models, dbt_project
 from assets.ingestion.assets import build_ingestion_assets
+from assets.invitations import build_invitation_asset
 from assets.publish import serving_copy
 from assets.text import text_assets
 from orchestration.manifest import DBT_EXECUTABLE
@@ -47,6 +48,7 @@ def build_definitions(
     return Definitions(
         assets=[
             *build_ingestion_assets(partitions),
+            build_invitation_asset(partitions),
             configuration_tables,
             cxlake_dbt_models,
             *text_assets,
