@@ -9,6 +9,8 @@ vanishing). A page's own labels may still override a header for that page.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
@@ -57,6 +59,51 @@ CODES: dict[str, Words] = {
     "boolean": {
         "True": {"en": "Yes", "zh": "是"},
         "False": {"en": "No", "zh": "否"},
+    },
+    # Alert cases (cxlake.alerts.cases): states, severities, resolutions, call-back methods, events.
+    "case_status": {
+        "open": {"en": "Open", "zh": "待处理"},
+        "escalated": {"en": "Escalated", "zh": "已升级"},
+        "acknowledged": {"en": "Acknowledged", "zh": "已确认"},
+        "resolved": {"en": "Resolved", "zh": "已解决"},
+    },
+    "case_severity": {
+        "high": {"en": "High", "zh": "高"},
+        "medium": {"en": "Medium", "zh": "中"},
+        "low": {"en": "Low", "zh": "低"},
+    },
+    "resolution": {
+        "recovered": {"en": "Recovered: the customer is satisfied", "zh": "已挽回：顾客满意"},
+        "apologised": {"en": "Apologised", "zh": "已致歉"},
+        "compensated": {"en": "Compensated", "zh": "已补偿"},
+        "fixed_cause": {"en": "Fixed the cause", "zh": "已解决根因"},
+        "could_not_reach": {"en": "Could not reach the customer", "zh": "联系不上顾客"},
+        "not_actionable": {"en": "Nothing to act on", "zh": "无需处理"},
+    },
+    "contact_method": {
+        "phone": {"en": "Phone call", "zh": "电话"},
+        "sms": {"en": "Text message", "zh": "短信"},
+        "wechat": {"en": "WeChat", "zh": "微信"},
+        "email": {"en": "E-mail", "zh": "邮件"},
+        "in_person": {"en": "In person", "zh": "当面"},
+    },
+    "case_action": {
+        "opened": {"en": "Opened", "zh": "创建"},
+        "escalated": {"en": "Escalated", "zh": "升级"},
+        "acknowledged": {"en": "Acknowledged", "zh": "确认"},
+        "commented": {"en": "Note", "zh": "备注"},
+        "contacted": {"en": "Called back", "zh": "已回访"},
+        "resolved": {"en": "Resolved", "zh": "解决"},
+    },
+    "member_tier": {
+        "basic": {"en": "Basic", "zh": "普通会员"},
+        "silver": {"en": "Silver", "zh": "银卡"},
+        "gold": {"en": "Gold", "zh": "金卡"},
+        "black": {"en": "Black", "zh": "黑卡"},
+    },
+    "case_source": {
+        "survey": {"en": "Survey", "zh": "问卷"},
+        "review": {"en": "Online review", "zh": "线上评论"},
     },
 }
 # Which code list a column's values come from.
@@ -284,3 +331,85 @@ def readable(frame: pd.DataFrame, language: str, overrides: Mapping[str, str] | 
     shown = without_gaps(rounded(decoded(frame, language)))
     headers = unique_headers([header(str(column), language, overrides) for column in shown.columns])
     return shown.set_axis(headers, axis="columns")
+
+
+# --- Case clocks and customers in words -----------------------------------------------------------
+# Durations keep their two largest units and cut (never round up) the rest, so "20 min left" never
+# promises a minute that is not there and "overdue by 1 h 20 min" never overstates the wait.
+DURATION_UNITS: Words = {
+    "d": {"en": "{n} d", "zh": "{n} 天"},
+    "h": {"en": "{n} h", "zh": "{n} 小时"},
+    "min": {"en": "{n} min", "zh": "{n} 分钟"},
+}
+SLA_WORDS: Words = {
+    "left": {"en": "{duration} left", "zh": "剩余 {duration}"},
+    "overdue": {"en": "overdue by {duration}", "zh": "已超时 {duration}"},
+    "in_time": {"en": "done in time", "zh": "按时完成"},
+    "late": {"en": "done {duration} late", "zh": "超时 {duration} 完成"},
+}
+TENURE_WORDS: Words = {
+    "days": {"en": "{n} days", "zh": "{n} 天"},
+    "months": {"en": "{n} months", "zh": "{n} 个月"},
+    "years": {"en": "{n:.1f} years", "zh": "{n:.1f} 年"},
+}
+
+
+def duration(delta: timedelta, language: str) -> str:
+    """``1 h 20 min``, ``2 d 3 h``, ``45 min`` (``1 小时 20 分钟`` ...): the length of ``delta``,
+    whichever its sign."""
+    minutes = int(abs(delta).total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        parts = [("d", days), ("h", hours)]
+    elif hours:
+        parts = [("h", hours), ("min", mins)]
+    else:
+        parts = [("min", mins)]
+    return " ".join(DURATION_UNITS[unit][language].format(n=n) for unit, n in parts)
+
+
+def sla(due_at: datetime, done_at: datetime | None, now: datetime, language: str) -> tuple[str, bool]:
+    """One service-level clock in words and whether it is breached: the time left or overdue while
+    it runs, and once done, whether in time or how late."""
+    if done_at is None:
+        if now <= due_at:
+            return SLA_WORDS["left"][language].format(duration=duration(due_at - now, language)), False
+        return SLA_WORDS["overdue"][language].format(duration=duration(now - due_at, language)), True
+    if done_at <= due_at:
+        return SLA_WORDS["in_time"][language], False
+    return SLA_WORDS["late"][language].format(duration=duration(done_at - due_at, language)), True
+
+
+def tenure(days: float | None, language: str) -> str:
+    """How long someone has been a member: days under two months, months under two years, then years."""
+    if days is None or pd.isna(days):
+        return ""
+    days = max(float(days), 0.0)
+    if days < 60:
+        return TENURE_WORDS["days"][language].format(n=int(days))
+    if days < 730:
+        return TENURE_WORDS["months"][language].format(n=int(days // 30.44))
+    return TENURE_WORDS["years"][language].format(n=days / 365.25)
+
+
+# The chain's wall clock, in which stores read times (dbt's var business_timezone and
+# orchestration.partitions.BUSINESS_TIMEZONE say the same; the explorer may not import the pipeline).
+BUSINESS_ZONE = ZoneInfo("Asia/Shanghai")
+WEEKDAYS: dict[str, tuple[str, ...]] = {
+    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+    "zh": ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
+}
+
+
+def local_time(value: datetime | str | None, language: str) -> str:
+    """A moment as a store reads it: ``Thu 2026-03-05 14:20`` / ``2026-03-05 周四 14:20`` in the
+    chain's zone. A time without a zone is taken as already local (the marts keep business time)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    moment = pd.Timestamp(value).to_pydatetime()
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(BUSINESS_ZONE)
+    weekday = WEEKDAYS[language][moment.weekday()]
+    day, clock = moment.strftime("%Y-%m-%d"), moment.strftime("%H:%M")
+    return f"{weekday} {day} {clock}" if language == "en" else f"{day} {weekday} {clock}"

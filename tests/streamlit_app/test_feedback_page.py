@@ -125,7 +125,8 @@ def test_store_manager_sees_their_customers_unmasked_to_call_them_back(serving_h
     at = signed_in_page(serving_home, "store_manager", "S001")
 
     assert not at.exception
-    assert at.title[0].value == "Recent feedback"
+    assert at.title[0].value == "Feedback"
+    assert "Recent feedback" in [subheader.value for subheader in at.subheader]
     table = at.dataframe[0].value
     assert set(table["Store"]) == {"人民广场店"} and set(table["Store id"]) == {"S001"}
     assert len(table) == 20
