@@ -329,3 +329,23 @@ def quarantine_volume_chart(volume: pd.DataFrame, language: str) -> alt.Chart:
             ],
         )
     )
+
+
+def invitation_funnel_chart(funnel: pd.DataFrame, labels: Mapping[str, str]) -> alt.Chart:
+    """One bar per invitation-funnel step (``step_name``, ``count``) in the frame's order, the
+    suppressions grey so the invited and answered stand out."""
+    suppressed = funnel["step"].str.startswith("suppressed_")
+    shown = funnel.assign(colour=suppressed.map({True: "#9e9e9e", False: "#1f77b4"}))
+    return (
+        alt.Chart(shown)
+        .mark_bar()
+        .encode(
+            x=alt.X("count:Q", title=labels["count"]),
+            y=alt.Y("step_name:N", title=labels["step"], sort=list(shown["step_name"])),
+            color=alt.Color("colour:N", scale=None, legend=None),
+            tooltip=[
+                alt.Tooltip("step_name:N", title=labels["step"]),
+                alt.Tooltip("count:Q", title=labels["count"], format=","),
+            ],
+        )
+    )

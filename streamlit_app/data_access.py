@@ -25,6 +25,7 @@ from cxlake.access.roles import PII_COLUMNS, Principal, Scope, column_sql, maske
 from cxlake.alerts.cases import Case, CaseError, CaseEvent, CaseStore, owner_for
 from cxlake.alerts.config import load_alert_config
 from cxlake.app_state import AppState
+from cxlake.invitations import RULES as INVITATION_RULES
 from cxlake.metrics import NpsResult, nps_category, nps_from_counts, settings
 from cxlake.paths import cxlake_paths
 from cxlake.text.keywords import PeriodCounts, textrank_keywords
@@ -123,7 +124,7 @@ def _where(scope: Scope, filters: Filters, countable: bool = True) -> tuple[str,
 
 
 def _scoped_filters(
-    scope: Scope, filters: Filters, date_column: Literal["response_date", "journey_date"]
+    scope: Scope, filters: Filters, date_column: Literal["response_date", "journey_date", "date_day"]
 ) -> tuple[str, list[object]]:
     """The user's scope AND the sidebar filters, dates applied to ``date_column``."""
     scope_sql, params = _scope_condition(scope)
@@ -459,6 +460,25 @@ def experience_vs_operations(
         [*params, settings().csat_top_box_min, touchpoint_id, touchpoint_id],
     )
     return _with_top2_share(stores)
+
+
+# The invitation funnel's steps in order (marts.mart_invitation_funnel's count_<step> columns):
+# transactions considered, eligible, invited, suppressed by each contact-frequency rule, answered.
+INVITATION_STEPS = (
+    "transactions", "eligible", "invited", *(f"suppressed_{rule}" for rule in INVITATION_RULES), "responses",
+)  # fmt: skip
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def invitation_funnel(scope: Scope, filters: Filters) -> pd.DataFrame:
+    """One row per step of :data:`INVITATION_STEPS` (step, count) over the purchase days, stores and
+    channels in scope; no rows when the serving copy predates the funnel mart."""
+    if not _columns_of("marts", "mart_invitation_funnel"):
+        return pd.DataFrame({"step": pd.Series(dtype="string"), "count": pd.Series(dtype="int64")})
+    where, params = _scoped_filters(scope, filters, "date_day")
+    sums = ", ".join(f"coalesce(sum(count_{step}), 0) as {step}" for step in INVITATION_STEPS)
+    ((*counts,),) = _rows(f"select {sums} from marts.mart_invitation_funnel where {where}", params)
+    return pd.DataFrame({"step": list(INVITATION_STEPS), "count": [int(c) for c in counts]})
 
 
 # --- Data quality: the steward's questions --------------------------------------------------------

@@ -7,7 +7,7 @@ up here without a code edit.
 import pandas as pd
 import streamlit as st
 
-from cxlake.metrics import nps_from_counts, settings
+from cxlake.metrics import nps_from_counts, response_rate, settings
 from streamlit_app import charts, data_access, widgets
 
 LABELS = {
@@ -44,6 +44,23 @@ LABELS = {
         "xo_too_few": "No store has enough ratings of this touchpoint to plot (at least {min} needed).",
         "xo_few": "Too few responses to plot (fewer than {min}): {stores}.",
         "map_data": "Journey map data",
+        "invitations_title": "Survey invitations: who was asked, who was spared, who answered",
+        "invitations_summary": "{invited:,} of {eligible:,} eligible purchases invited "
+        "({transactions:,} purchases in all); {responses:,} answered: response rate {rate}.",
+        "no_invitations": "No invitation decisions for this selection yet.",
+        "step": "Step",
+        "count": "Purchases",
+        "step_transactions": "Purchases",
+        "step_eligible": "Eligible (member with a contact)",
+        "step_invited": "Invited",
+        "step_suppressed_guest": "Not invited: guest",
+        "step_suppressed_no_contact": "Not invited: no contact",
+        "step_suppressed_open_case": "Not invited: open case",
+        "step_suppressed_recently_invited": "Not invited: invited recently",
+        "step_suppressed_quarter_cap": "Not invited: quarterly cap",
+        "step_suppressed_same_day": "Not invited: already chosen that day",
+        "step_suppressed_quota": "Not invited: daily quota full",
+        "step_responses": "Answered",
     },
     "zh": {
         "title": "客户旅程",
@@ -78,6 +95,23 @@ LABELS = {
         "xo_too_few": "没有门店的该触点评分达到绘图所需数量（至少 {min} 条）。",
         "xo_few": "样本过少、未绘制（少于 {min} 条）：{stores}。",
         "map_data": "旅程地图数据",
+        "invitations_title": "问卷邀请：邀请了谁、免打扰了谁、谁作答了",
+        "invitations_summary": "{eligible:,} 笔可邀请的消费中邀请了 {invited:,} 笔"
+        "（共 {transactions:,} 笔消费）；{responses:,} 笔已作答，回收率 {rate}。",
+        "no_invitations": "当前筛选下还没有邀请决定。",
+        "step": "环节",
+        "count": "消费笔数",
+        "step_transactions": "消费",
+        "step_eligible": "可邀请（有联系方式的会员）",
+        "step_invited": "已邀请",
+        "step_suppressed_guest": "未邀请：非会员",
+        "step_suppressed_no_contact": "未邀请：无联系方式",
+        "step_suppressed_open_case": "未邀请：有未结工单",
+        "step_suppressed_recently_invited": "未邀请：近期已邀请",
+        "step_suppressed_quarter_cap": "未邀请：本季度已达上限",
+        "step_suppressed_same_day": "未邀请：当天已选另一笔",
+        "step_suppressed_quota": "未邀请：当日名额已满",
+        "step_responses": "已作答",
     },
 }
 # How each operational measure is written on the chart's axis (d3 format); rates are shares 0..1.
@@ -203,3 +237,23 @@ widgets.show_table(
 with st.expander(text["map_data"]):
     map_columns = ["stage_id", stage_name, "touchpoint_id", touchpoint_name, "n", "top2_share", "mean_csat"]
     widgets.show_table(touchpoints[map_columns], "journey_map", "journey")
+
+# A serving copy published before the invitation funnel existed has no section at all.
+funnel = data_access.invitation_funnel(scope, filters)
+if not funnel.empty:
+    st.subheader(text["invitations_title"])
+if not funnel.empty and funnel["count"].sum() == 0:
+    st.info(text["no_invitations"])
+elif not funnel.empty:
+    steps = dict(zip(funnel["step"], funnel["count"], strict=True))
+    rate = response_rate(steps["responses"], steps["invited"])
+    st.markdown(text["invitations_summary"].format(**steps, rate="–" if rate is None else f"{rate:.1%}"))
+    funnel = funnel.assign(step_name=[text[f"step_{step}"] for step in funnel["step"]])
+    charts.show(charts.invitation_funnel_chart(funnel, text))
+    with st.expander(text["show_data"]):
+        widgets.show_table(
+            funnel[["step_name", "count"]],
+            "invitation_funnel",
+            "journey",
+            headers={"step_name": text["step"], "count": text["count"]},
+        )
