@@ -41,6 +41,7 @@ _DIALABLE = re.compile(r"\+?[0-9][0-9 -]{4,}")
 LABELS = {
     "en": {
         "title": "Feedback",
+        "colon": ": ",
         "search": "Search the comments",
         "search_hint": "a word the customer wrote",
         "show_historical": "Show historical cases",
@@ -102,6 +103,7 @@ LABELS = {
     },
     "zh": {
         "title": "客户反馈",
+        "colon": "：",
         "search": "搜索留言",
         "search_hint": "顾客写的词",
         "show_historical": "显示历史案例",
@@ -182,7 +184,7 @@ def sla_line(case: Case, now: datetime) -> str:
     parts = []
     for name, due, done in clocks:
         words, breached = labels.sla(when(due), when(done), now, language)
-        parts.append(f"{text[name]}: " + (f":red[**{words}**]" if breached else words))
+        parts.append(f"{text[name]}{text['colon']}" + (f":red[**{words}**]" if breached else words))
     return " · ".join(parts)
 
 
@@ -309,7 +311,7 @@ def context_lines(info: Mapping[str, object]) -> list[str]:
         ("feedback_at", labels.local_time(info.get("feedback_at"), language)),
         ("sentiment", labels.code("sentiment", info.get("sentiment_label"), language)),
     ]
-    return [f"**{text[name]}**: {value}" for name, value in lines if value]
+    return [f"**{text[name]}**{text['colon']}{value}" for name, value in lines if value]
 
 
 def customer_lines(customer: Mapping[str, object]) -> list[str]:
@@ -326,6 +328,12 @@ def customer_lines(customer: Mapping[str, object]) -> list[str]:
     if customer.get("email"):
         lines.append(md(customer["email"]))
     return lines
+
+
+def owner_words(owner: str) -> str:
+    """``store_manager:S001`` as "Store manager S001" (店长 S001)."""
+    position, _, scope_id = owner.partition(":")
+    return f"{text.get(f'role_{position}', md(position))} {md(scope_id)}"
 
 
 def case_detail(case: Case) -> None:
@@ -371,7 +379,7 @@ def case_detail(case: Case) -> None:
         with context_column:
             st.markdown(f"**{text['context']}**")
             st.markdown("  \n".join(context_lines(info)))
-            st.caption(f"{text['owner']}: {md(case.owner)}")
+            st.caption(f"{text['owner']}{text['colon']}{owner_words(case.owner)}")
         if data_access.may_work_cases(page.principal):
             action_buttons(case)
         else:

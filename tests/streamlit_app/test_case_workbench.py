@@ -28,6 +28,7 @@ from cxlake.alerts.config import load_alert_config
 from cxlake.app_state import AppState
 from streamlit_app import data_access, labels
 from streamlit_app.data_access import Filters
+from streamlit_app.widgets import KEY_LANGUAGE
 
 PAGE = Path(__file__).resolve().parents[2] / "streamlit_app" / "views" / "feedback.py"
 
@@ -237,6 +238,7 @@ def test_the_link_opens_the_case_with_the_customer_and_context(serving_home, cas
         "**Comment reads**: Negative",
     ]
     assert "**Opened** · " in shown  # the history
+    assert "Owner: Store manager S001" in [element.value for element in at.caption]
     buttons = {button.key for button in at.button}
     assert {
         f"case_{action}_{cases_home['B']}" for action in ("acknowledge", "contact", "resolve", "comment")
@@ -279,6 +281,18 @@ def test_an_analyst_reads_the_case_masked_and_cannot_work_it(serving_home, cases
     assert "Your role reads cases; the store and regional managers work them." in [
         c.value for c in at.caption
     ]
+
+
+def test_the_workbench_reads_in_chinese(serving_home, cases_home, signed_in_page):
+    at = signed_in_page(serving_home, "store_manager", "S001")
+    at.session_state[KEY_LANGUAGE] = "zh"
+    at.query_params["case"] = cases_home["X"]
+    at.run()
+
+    assert not at.exception
+    assert [element.value for element in at.subheader][1:3] == ["我的待处理案例 (2)", "其他待处理案例 (1)"]
+    assert "负责人：区域经理 R01" in [element.value for element in at.caption]
+    assert any(re.match(r"确认时限：:red\[\*\*已超时 3 小时 \d+ 分钟", m.value) for m in at.markdown)
 
 
 # --- Working a case -------------------------------------------------------------------------------
