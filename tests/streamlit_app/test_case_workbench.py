@@ -245,6 +245,23 @@ def test_the_link_opens_the_case_with_the_customer_and_context(serving_home, cas
     } <= buttons
 
 
+def test_open_case_puts_the_case_in_the_address_and_back_takes_it_out(
+    serving_home, cases_home, signed_in_page
+):
+    case_id = cases_home["A"]
+    at = signed_in_page(serving_home, "store_manager", "S001")
+    assert f"case_acknowledge_{case_id}" not in {button.key for button in at.button}
+
+    at.button(key=f"open_{case_id}").click().run()
+    assert at.query_params["case"] == case_id
+    assert f"case_acknowledge_{case_id}" in {button.key for button in at.button}
+    assert "咖啡是凉的" in [element.value for element in at.text]
+
+    at.button(key="case_close").click().run()
+    assert "case" not in at.query_params
+    assert f"case_acknowledge_{case_id}" not in {button.key for button in at.button}
+
+
 @pytest.mark.parametrize(
     ("role", "scope_id", "letter", "secrets"),
     [
