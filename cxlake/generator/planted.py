@@ -51,6 +51,24 @@ class Planted:
     # detractors (NPS <= 6) buy less from the day after their response is submitted
     detractor_max: int = 6
     churn_purchase_rate_factor: float = 0.3
+    # the closed loop: each store works (acknowledges, calls back, resolves) a planted share of its
+    # detractors' cases; a share of the stores never does. A worked detractor recovers instead of
+    # churning (purchase propensity back to this factor of normal) and scores higher next time.
+    case_work_never_share: float = 0.25
+    case_work_rate_range: tuple[float, float] = (0.4, 0.95)  # other stores: uniform in this range
+    # each store's median minutes to acknowledge, log-uniform over the range (SLA: 1-2 h)
+    case_ack_median_minutes_range: tuple[float, float] = (10.0, 480.0)
+    case_ack_minutes_sd: float = 0.6  # log-normal spread around the store's median
+    case_contact_after_ack_minutes: float = 30.0  # mean of the exponential wait after acknowledging
+    case_resolve_after_contact_minutes: tuple[int, int] = (30, 1440)
+    # a store that works cases but not this one tried and closed it as could_not_reach this often
+    case_could_not_reach_share: float = 0.3
+    case_contact_methods: dict[str, float] = field(default_factory=lambda: {"phone": 0.7, "wechat": 0.3})
+    case_resolution_codes: dict[str, float] = field(
+        default_factory=lambda: {"recovered": 0.6, "apologised": 0.25, "compensated": 0.15}
+    )
+    recovered_purchase_rate_factor: float = 0.9
+    recovered_nps_bump: float = 1.5  # added to the latent NPS of a recovered customer's next answers
     # quality-gate plants (shares of genuine responses)
     speeder_share: float = 0.012
     straight_liner_share: float = 0.015

@@ -115,9 +115,16 @@ class ResponseFactory:
         return self.seq
 
     def simulate(
-        self, rng: np.random.Generator, rnd: random.Random, pos: DayPos, day: date, invited: np.ndarray
+        self,
+        rng: np.random.Generator,
+        rnd: random.Random,
+        pos: DayPos,
+        day: date,
+        invited: np.ndarray,
+        recovered: np.ndarray,
     ) -> DaySurveys:
-        """Invitations of ``invited`` (indices into the day's transactions) and their responses."""
+        """Invitations of ``invited`` (indices into the day's transactions) and their responses;
+        ``recovered`` flags the members whose last detractor case was worked (they score higher)."""
         p, chain = self.planted, self.chain
         channel = pos.channel[invited]
         offset = np.select(
@@ -144,7 +151,7 @@ class ResponseFactory:
                 np.where(kind_draw < p.speeder_share + p.straight_liner_share, "straight_liner", "normal"),
             ),
         )
-        csat, nps, ces = self._latent(rng, pos, tx)
+        csat, nps, ces = self._latent(rng, pos, tx, recovered)
         delay_draw = rng.random(m)
         delay = np.select(
             [gamed, delay_draw < 0.5, delay_draw < 0.85],
@@ -199,8 +206,9 @@ class ResponseFactory:
                     responses.append(copy)
         return DaySurveys(invited=invited, invited_at=invited_at, responses=responses)
 
-    def _latent(self, rng: np.random.Generator, pos: DayPos, tx: np.ndarray):
-        """CSAT for every touchpoint, NPS from the channel's CSATs, CES from the app CSAT."""
+    def _latent(self, rng: np.random.Generator, pos: DayPos, tx: np.ndarray, recovered: np.ndarray):
+        """CSAT for every touchpoint, NPS from the channel's CSATs (plus the bump of a recovered
+        member), CES from the app CSAT."""
         p = self.planted
         m = len(tx)
         slow = pos.wait[tx] > p.wait_threshold_minutes * 60
@@ -219,6 +227,8 @@ class ResponseFactory:
             - slow * p.nps_wait_penalty
             + rng.normal(0, p.nps_noise_sd, m)
         )
+        customer = pos.customer[tx]
+        latent += np.where(customer >= 0, recovered[customer], False) * p.recovered_nps_bump
         nps = np.clip(np.rint(latent), 0, 10).astype(int)
         app = csat[:, TOUCHPOINTS.index("app")]
         ces = np.clip(np.rint(4.6 + 0.9 * (app - 3) + rng.normal(0, 0.9, m)), 1, 7).astype(int)

@@ -16,8 +16,14 @@ truth.json under "planted"):
 - gaming store: two of its baristas ask in-store customers to answer on the spot, so most of their
   responses are NPS 10 with every CSAT 5, submitted 1-5 minutes after the order (keys listed).
 - competitor on price: 山野茶铺 reviews are positive about value far more often than ours.
-- detractor churn: once a member's NPS <= 6 response is delivered, their purchase propensity is
-  multiplied by ``churn_purchase_rate_factor`` from the next day on.
+- detractor churn and recovery (the closed loop): each store works a planted share of its
+  detractors' cases ("case_work_stores": rate and median minutes to acknowledge; a quarter of the
+  stores never works one). For every detractor response (NPS <= 6) delivered, truth.json's
+  "case_work" says whether the store worked the case (acknowledged, called back, resolved so many
+  minutes after the feedback) or not. From the next day on, the member's purchase propensity is
+  ``churn_purchase_rate_factor`` of normal if the case was not worked and
+  ``recovered_purchase_rate_factor`` if it was, and a recovered member's later answers score
+  ``recovered_nps_bump`` higher (until their next detractor answer).
 - quality-gate plants (response keys listed): Survey Preview / Survey Test rows, speeders,
   straight-liners and same-day duplicate submissions; and "delivery_defects": on day 8 of every 30,
   one POS row with an unknown store and one without an amount (file and line listed).
@@ -48,6 +54,7 @@ from tqdm import tqdm
 
 from cxlake import landing
 from cxlake.generator import rows
+from cxlake.generator.case_work import draw_case_work, draw_store_case_work
 from cxlake.generator.chain import BRAND, SCALES, Chain, build_chain
 from cxlake.generator.customers import Customers, build_customers, crm_rows_for_day, upgrade_tiers
 from cxlake.generator.planted import Planted
@@ -68,7 +75,11 @@ _STREAMS = {
     "reviews": 7,
     "review_text": 8,
     "testers": 9,
+    "case_work": 10,
+    "case_work_stores": 11,
 }
+# Responses that open a case when they score as a detractor (duplicates and tester rows do not).
+_CASED_KINDS = frozenset({"normal", "speeder", "straight_liner"})
 _QUALITY_KINDS = {
     "preview": "previews",
     "test": "tests",
@@ -172,7 +183,12 @@ class _Run:
         self.responses = ResponseFactory(chain, planted)
         self.reviews = ReviewFactory(chain, planted)
         self.pending: dict[int, list[Response]] = defaultdict(list)
+        # the closed loop: the latest detractor case of a member decides churned or recovered
+        self.base_propensity = customers.propensity.copy()
         self.churned = np.zeros(len(customers), dtype=bool)
+        self.recovered = np.zeros(len(customers), dtype=bool)
+        self.store_case_work = draw_store_case_work(_rng(seed, "case_work_stores"), chain.n_stores, planted)
+        self.case_work: list[dict] = []
         self.next_transaction = 1
         self.next_invitation = 1
         # the survey tool invites what cxlake's contact-frequency rules select, from its own history
@@ -214,7 +230,7 @@ class _Run:
         self.landing.csv(landing.TRANSACTION_LINES, day, rows.line_rows(pos))
         invited = self._invited(pos, day)
         surveys = self.responses.simulate(
-            _rng(seed, "surveys", i), _rnd(seed, "comments", i), pos, day, invited
+            _rng(seed, "surveys", i), _rnd(seed, "comments", i), pos, day, invited, self.recovered
         )
         self.landing.csv(
             landing.INVITATIONS,
@@ -252,8 +268,9 @@ class _Run:
         return invited
 
     def _deliver(self, i: int, day: date) -> None:
-        """Write the responses submitted today, record their truth, then let today's detractors churn."""
-        testers = _rnd(self.seed, "testers", i)
+        """Write the responses submitted today, record their truth, then let today's detractors churn
+        or recover by how their store worked their case."""
+        testers, case_rng = _rnd(self.seed, "testers", i), _rng(self.seed, "case_work", i)
         delivered = self.pending.pop(i, [])
         if i % 30 == 0:
             delivered += self.responses.tester_rows(testers, day, "preview", 2)
@@ -269,9 +286,9 @@ class _Run:
             path = self.landing.folder(source, day) / f"{survey_id}_{day.isoformat()}.csv"
             self.landing.summary.add(source, write(path, batch, self.chain))
         for r in delivered:
-            self._record(r)
+            self._record(r, case_rng)
 
-    def _record(self, r: Response) -> None:
+    def _record(self, r: Response, case_rng: np.random.Generator) -> None:
         if r.aspects is not None:
             self.truth.add_comment(r.key, r.aspects, r.sentiment or "neutral")
         if r.kind in _QUALITY_KINDS:
@@ -280,14 +297,27 @@ class _Run:
             self.quality["duplicates"].append({"response_key": r.key, "duplicate_of": r.duplicate_of.key})
         elif r.kind == "gamed":
             self.gamed_keys.append(r.key)
-        elif (
-            r.kind == "normal"
-            and r.customer >= 0
-            and r.nps <= self.planted.detractor_max
-            and not self.churned[r.customer]
-        ):
-            self.churned[r.customer] = True
-            self.customers.propensity[r.customer] *= self.planted.churn_purchase_rate_factor
+        if r.kind in _CASED_KINDS and r.customer >= 0 and r.nps <= self.planted.detractor_max:
+            self._work_case(r, case_rng)
+
+    def _work_case(self, r: Response, case_rng: np.random.Generator) -> None:
+        """Draw what the store did with the detractor's case; a genuine detractor then churns or
+        recovers by it (a speeder's or straight-liner's score says nothing about the customer, but
+        the store cannot tell, so their cases are worked alike)."""
+        ids = {
+            "response_key": r.key,
+            "survey_id": r.survey_id,
+            "response_id": r.response_id,
+            "store_id": self.chain.store_ids[r.store],
+        }
+        entry = draw_case_work(case_rng, self.store_case_work, self.planted, r.store, ids)
+        self.case_work.append(entry)
+        if r.kind != "normal":
+            return
+        worked, p = entry["worked"], self.planted
+        factor = p.recovered_purchase_rate_factor if worked else p.churn_purchase_rate_factor
+        self.customers.propensity[r.customer] = self.base_propensity[r.customer] * factor
+        self.churned[r.customer], self.recovered[r.customer] = not worked, worked
 
     def _with_delivery_defects(self, transactions, i: int, day: date):
         """On day 8 of every 30, two POS rows arrive broken, as real deliveries sometimes do: the quality
@@ -316,6 +346,15 @@ class _Run:
         planted["gaming_response_keys"] = self.gamed_keys
         planted["competitor_on_value"] = "山野茶铺"
         planted["churned_customers"] = int(self.churned.sum())
+        planted["recovered_customers"] = int(self.recovered.sum())
+        stores = self.store_case_work
+        planted["case_work_stores"] = {
+            store_id: {
+                "rate": round(float(stores.rate[s]), 4),
+                "ack_median_minutes": round(float(stores.ack_median_minutes[s]), 1),
+            }
+            for s, store_id in enumerate(chain.store_ids)
+        }
         planted["quality"] = self.quality
         planted["delivery_defects"] = self.delivery_defects
         header = {
@@ -332,6 +371,7 @@ class _Run:
                 "comments": self.truth.comments,
             },
             "planted": planted,
+            "case_work": self.case_work,
             "reviews": self.review_truth,
         }
         self.truth.finish(header)
