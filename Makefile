@@ -7,7 +7,7 @@ export CXLAKE_HOME ?= $(CURDIR)/data
 .PHONY: demo test setup manifest lint dagster-ui bench clean
 
 demo: setup ## generate the demo data, run the whole pipeline, serve the explorer
-	$(BIN)/cxlake generate --scale small --seed 42 --start 2026-01-01 --days 90 --out $(CXLAKE_HOME)/landing
+	$(BIN)/cxlake generate --scale small --seed 42 --days 90 --out $(CXLAKE_HOME)/landing
 	$(BIN)/cxlake run --landing $(CXLAKE_HOME)/landing
 	@echo ""
 	@echo "Demo accounts (new passwords each time; sign in with one of these):"

@@ -51,14 +51,31 @@ def generate(
     scale: Annotated[
         Scale, typer.Option(help="small ~30 stores/90 days; medium ~1M; large ~20M transactions.")
     ] = (Scale.small),
-    seed: Annotated[int, typer.Option(help="Same seed and start give byte-identical output.")] = 42,
-    start: Annotated[str, typer.Option(help="First day, YYYY-MM-DD.")] = "2026-01-01",
-    days: Annotated[int | None, typer.Option(help="Number of days (default 90).")] = None,
+    seed: Annotated[int, typer.Option(help="Same seed and days give byte-identical output.")] = 42,
+    end: Annotated[
+        str | None, typer.Option(help="Last day, YYYY-MM-DD (default: today in Asia/Shanghai).")
+    ] = None,
+    days: Annotated[
+        int | None, typer.Option(help="Number of days (default 90), up to --end or from --start.")
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option(help="First day, YYYY-MM-DD; then --days count from it.")
+    ] = None,
 ) -> None:
     """Generate the demo chain's deliveries (CRM, POS, surveys, reviews) with planted truths."""
-    from cxlake.generator import generate as generate_demo
+    from zoneinfo import ZoneInfo
 
-    summary = generate_demo(out, scale=scale.value, seed=seed, start=_day(start), days=days, progress=True)
+    from cxlake.generator import generate as generate_demo
+    from cxlake.generator import generation_window
+    from cxlake.generator.chain import TIMEZONE
+
+    try:
+        first, count = generation_window(
+            _day(start), _day(end), days, datetime.now(ZoneInfo(TIMEZONE)).date()
+        )
+    except ValueError as error:
+        _fail(str(error))
+    summary = generate_demo(out, scale=scale.value, seed=seed, start=first, days=count, progress=True)
     typer.echo(str(summary))
 
 

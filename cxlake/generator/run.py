@@ -136,6 +136,27 @@ class _Landing:
         self.summary.add(source, count)
 
 
+def generation_window(
+    start: date | None, end: date | None, days: int | None, today: date
+) -> tuple[date, int]:
+    """(first day, number of days) the demo covers: ``days`` (default 90) from ``start`` when it is
+    given (or ``start`` through ``end``), else the ``days`` ending on ``end`` (default ``today``),
+    so a demo generated now ends today and its newest feedback opens live cases."""
+    if start is not None and end is not None:
+        span = (end - start).days + 1
+        if span < 1:
+            raise ValueError(f"end {end} is before start {start}")
+        if days is not None and days != span:
+            raise ValueError(f"{start}..{end} is {span} days, not {days}; give two of start, end, days")
+        return start, span
+    count = 90 if days is None else days
+    if count < 1:
+        raise ValueError("days must be at least 1")
+    if start is not None:
+        return start, count
+    return (end or today) - timedelta(days=count - 1), count
+
+
 def generate(
     out_dir,
     scale: str = "small",
