@@ -9,6 +9,7 @@ export CXLAKE_HOME ?= $(CURDIR)/data
 demo: setup ## generate the demo data, run the whole pipeline, serve the explorer
 	$(BIN)/cxlake generate --scale small --seed 42 --days 90 --out $(CXLAKE_HOME)/landing
 	$(BIN)/cxlake run --landing $(CXLAKE_HOME)/landing
+	$(BIN)/cxlake cases replay-demo --truth $(CXLAKE_HOME)/landing/truth.json
 	@echo ""
 	@echo "Demo accounts (new passwords each time; sign in with one of these):"
 	$(BIN)/cxlake users demo
