@@ -73,6 +73,8 @@ _COLUMNS = (
     "contact_method",
     "context",
 )
+# The flat record of a case (Case.as_row): its columns without the context, and the breach flags.
+ROW_COLUMNS = tuple(name for name in _COLUMNS if name != "context") + ("ack_breached", "resolve_breached")
 
 
 class CaseError(ValueError):
