@@ -15,6 +15,7 @@ import typer
 
 from cxlake.access.sql_cli import sql_command
 from cxlake.access.users_cli import users_app
+from cxlake.alerts.cli import cases_app
 from cxlake.paths import cxlake_paths
 from cxlake.text.scoring_cli import score_reviews_command
 
@@ -53,7 +54,7 @@ def generate(
     ] = (Scale.small),
     seed: Annotated[int, typer.Option(help="Same seed and days give byte-identical output.")] = 42,
     end: Annotated[
-        str | None, typer.Option(help="Last day, YYYY-MM-DD (default: today in Asia/Shanghai).")
+        str | None, typer.Option(help="Last day, YYYY-MM-DD (default: yesterday in Asia/Shanghai).")
     ] = None,
     days: Annotated[
         int | None, typer.Option(help="Number of days (default 90), up to --end or from --start.")
@@ -432,6 +433,7 @@ def train_sentiment(
 
 
 app.add_typer(users_app, name="users")
+app.add_typer(cases_app, name="cases")
 app.command("sql")(sql_command)
 app.command("score-reviews")(score_reviews_command)
 
