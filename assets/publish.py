@@ -2,6 +2,7 @@
 
 from dagster import AssetExecutionContext, MaterializeResult, asset
 
+from assets.alerts import case_snapshot
 from assets.dbt import cxlake_dbt_models
 from orchestration.resources import Warehouse
 
@@ -9,7 +10,7 @@ from orchestration.resources import Warehouse
 @asset(
     key=["serving", "published_copy"],
     group_name="publish",
-    deps=list(cxlake_dbt_models.keys),
+    deps=[*cxlake_dbt_models.keys, *case_snapshot.keys],
     kinds={"duckdb"},
     description="data/serving.duckdb: the warehouse copied after CHECKPOINT and renamed into place.",
 )

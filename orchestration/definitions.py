@@ -11,6 +11,7 @@ from dagster import (
 )
 from dagster_dbt import DbtCliResource
 
+from assets.alerts import alert_cases, case_snapshot
 from assets.configuration import configuration_tables
 from assets.dbt import cxlake_dbt_models, dbt_project
 from assets.ingestion.assets import build_ingestion_assets
@@ -21,6 +22,7 @@ from orchestration.manifest import DBT_EXECUTABLE
 from orchestration.partitions import daily_partitions, partitions_start
 from orchestration.resources import LandingZone, Warehouse
 from orchestration.runner import landed_days
+from orchestration.sensors import build_case_clock_sensor, build_landing_sensor
 
 
 def build_definitions(
@@ -35,6 +37,7 @@ def build_definitions(
     folder's earliest delivery, so the UI's partition bars cover the days there are.
     """
     landing = LandingZone(root=landing_root)
+    warehouse = Warehouse(path=warehouse_path, serving_path=serving_path)
     if first_partition is None:
         delivered = landed_days(landing.path)
         first_partition = partitions_start(delivered[0] if delivered else None)
@@ -52,13 +55,19 @@ def build_definitions(
             configuration_tables,
             cxlake_dbt_models,
             *text_assets,
+            alert_cases,
+            case_snapshot,
             serving_copy,
         ],
         jobs=[daily_pipeline_job],
         schedules=[daily_pipeline_schedule],
+        sensors=[
+            build_landing_sensor(daily_pipeline_job, landing, warehouse),
+            build_case_clock_sensor(warehouse),
+        ],
         resources={
             "landing": landing,
-            "warehouse": Warehouse(path=warehouse_path, serving_path=serving_path),
+            "warehouse": warehouse,
             "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
         },
         # DuckDB has a single writer: steps run one after another in one process.
