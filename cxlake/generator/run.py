@@ -140,8 +140,10 @@ def generation_window(
     start: date | None, end: date | None, days: int | None, today: date
 ) -> tuple[date, int]:
     """(first day, number of days) the demo covers: ``days`` (default 90) from ``start`` when it is
-    given (or ``start`` through ``end``), else the ``days`` ending on ``end`` (default ``today``),
-    so a demo generated now ends today and its newest feedback opens live cases."""
+    given (or ``start`` through ``end``), else the ``days`` ending on ``end``. ``end`` defaults to
+    the last whole day, yesterday: a day is exported once it is over, and a day still running would
+    hold visits later than now, which the quality gate rightly quarantines. Yesterday's feedback is
+    still fresh enough to open live cases."""
     if start is not None and end is not None:
         span = (end - start).days + 1
         if span < 1:
@@ -154,7 +156,7 @@ def generation_window(
         raise ValueError("days must be at least 1")
     if start is not None:
         return start, count
-    return (end or today) - timedelta(days=count - 1), count
+    return (end or today - timedelta(days=1)) - timedelta(days=count - 1), count
 
 
 def generate(

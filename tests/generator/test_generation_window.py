@@ -1,4 +1,5 @@
-"""Which days a demo covers: by default the ``--days`` ending today, so the demo has live cases;
+"""Which days a demo covers: by default the ``--days`` ending yesterday (the last whole day: no
+visit later than now, and still fresh enough for live cases);
 ``--start`` keeps its old meaning (days counted from it)."""
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ TODAY = date(2026, 12, 6)
 @pytest.mark.parametrize(
     ("start", "end", "days", "expected"),
     [
-        (None, None, None, (date(2026, 9, 8), 90)),  # the default: 90 days ending today
-        (None, None, 7, (date(2026, 11, 30), 7)),  # counted back from today
+        (None, None, None, (date(2026, 9, 7), 90)),  # the default: 90 days ending yesterday
+        (None, None, 7, (date(2026, 11, 29), 7)),  # counted back from yesterday
         (None, date(2026, 3, 31), 31, (date(2026, 3, 1), 31)),  # counted back from --end
         (date(2026, 1, 1), None, 90, (date(2026, 1, 1), 90)),  # --start: counted from it, as before
         (date(2026, 1, 1), None, None, (date(2026, 1, 1), 90)),
@@ -28,7 +29,7 @@ TODAY = date(2026, 12, 6)
         (date(2026, 1, 1), date(2026, 1, 10), 10, (date(2026, 1, 1), 10)),  # all three agreeing
     ],
 )
-def test_the_window_ends_today_unless_told_otherwise(start, end, days, expected):
+def test_the_window_ends_yesterday_unless_told_otherwise(start, end, days, expected):
     assert generation_window(start, end, days, TODAY) == expected
 
 
@@ -45,14 +46,16 @@ def test_a_window_that_cannot_be_is_refused_with_the_reason(start, end, days, me
         generation_window(start, end, days, TODAY)
 
 
-def test_cxlake_generate_ends_the_demo_today_in_the_chains_zone(tmp_path):
+def test_cxlake_generate_ends_the_demo_yesterday_in_the_chains_zone(tmp_path):
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
     result = CliRunner().invoke(app, ["generate", "--out", str(tmp_path), "--days", "2", "--seed", "3"])
     assert result.exit_code == 0, result.output
     generator = json.loads((tmp_path / "truth.json").read_text(encoding="utf-8"))["generator"]
     assert generator["days"] == 2
-    assert date.fromisoformat(generator["start"]) == date.fromordinal(today.toordinal() - 1)
-    assert (tmp_path / "pos" / today.isoformat() / "transactions.csv").is_file()
+    assert date.fromisoformat(generator["start"]) == date.fromordinal(today.toordinal() - 2)
+    yesterday = date.fromordinal(today.toordinal() - 1).isoformat()
+    assert (tmp_path / "pos" / yesterday / "transactions.csv").is_file()
+    assert not (tmp_path / "pos" / today.isoformat()).exists()
 
 
 def test_cxlake_generate_names_a_bad_window(tmp_path):
