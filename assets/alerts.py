@@ -28,11 +28,6 @@ _EVENT_COLUMNS = ("event_id", "case_id", "at", "actor", "action", "note")
 _BOOLEAN_COLUMNS = frozenset({"is_historical", "customer_contacted", "ack_breached", "resolve_breached"})
 
 
-def app_state_path(warehouse: Warehouse) -> Path:
-    """The app-state store the explorer and `cxlake cases` use: beside the warehouse."""
-    return warehouse.home / "app_state.sqlite"
-
-
 def feedback_items(connection: duckdb.DuckDBPyConnection) -> list[dict]:
     """Every row of fct_feedback_items, its business-time ``feedback_at`` made zone-aware."""
     frame = connection.execute("select * from marts.fct_feedback_items").df()
@@ -55,7 +50,7 @@ def feedback_items(connection: duckdb.DuckDBPyConnection) -> list[dict]:
 )
 def alert_cases(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
     config = load_alert_config()
-    store = CaseStore(AppState(app_state_path(warehouse)))
+    store = CaseStore(AppState(warehouse.app_state))
     with warehouse.connect() as connection:
         items = feedback_items(connection)
     now = datetime.now(UTC)
@@ -98,7 +93,7 @@ def alert_cases(context: AssetExecutionContext, warehouse: Warehouse) -> Materia
     ],
 )
 def case_snapshot(context: AssetExecutionContext, warehouse: Warehouse):
-    cases, events = snapshot_cases(app_state_path(warehouse), warehouse.database)
+    cases, events = snapshot_cases(warehouse.app_state, warehouse.database)
     yield MaterializeResult(asset_key=CASES_SNAPSHOT, metadata={"rows": cases})
     yield MaterializeResult(asset_key=CASE_EVENTS_SNAPSHOT, metadata={"rows": events})
 

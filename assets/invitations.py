@@ -15,8 +15,9 @@ like a daily schedule; re-running a day reads only invitations before it and wri
 and the same bytes.
 """
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pandas as pd
@@ -29,8 +30,10 @@ from dagster import (
     asset,
 )
 
+from cxlake.alerts.cases import CaseStore
+from cxlake.app_state import AppState
 from cxlake.invitations import INVITED, RULES, InvitationRules, load_rules, select_invitations, write_outbox
-from orchestration.partitions import single_run
+from orchestration.partitions import BUSINESS_TIMEZONE, single_run
 from orchestration.resources import Warehouse
 
 GROUP = "invitations"
@@ -173,15 +176,16 @@ def build_invitation_asset(partitions_def: DailyPartitionsDefinition) -> AssetsD
     )
     def invitation_decisions(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
         rules = load_rules()
-        # Cases are not read yet: nobody is suppressed as open_case until the case store is wired in.
-        open_case_customers: set[str] = set()
+        cases = CaseStore(AppState(warehouse.app_state))
         days = sorted(date.fromisoformat(key) for key in context.partition_keys)
         counts = {"rows": 0, "invited": 0, **{rule: 0 for rule in RULES}}
         with warehouse.connect() as connection:
             connection.execute("create schema if not exists enrich")
             connection.execute(CREATE_DECISIONS)
             for day in days:
-                decisions = decide_day(connection, rules, day, open_case_customers)
+                # Decided when the day is over: whose complaint was being worked at its end.
+                day_end = datetime.combine(day + timedelta(days=1), time(), ZoneInfo(BUSINESS_TIMEZONE))
+                decisions = decide_day(connection, rules, day, cases.customers_with_open_case(day_end))
                 replace_day(connection, day, decisions)
                 files = write_outbox(decisions, rules, outbox_folder(warehouse), day)
                 context.log.info(

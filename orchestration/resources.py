@@ -52,6 +52,11 @@ class Warehouse(ConfigurableResource):
         return self.database.parent
 
     @property
+    def app_state(self) -> Path:
+        """The app-state store (cases, audit, load cursors) beside the warehouse."""
+        return self.home / "app_state.sqlite"
+
+    @property
     def serving(self) -> Path:
         if self.serving_path:
             return Path(self.serving_path).resolve()

@@ -159,7 +159,7 @@ def build_case_clock_sensor(warehouse: Warehouse) -> SensorDefinition:
         ),
     )
     def case_clock(context: SensorEvaluationContext):
-        state = warehouse.home / "app_state.sqlite"
+        state = warehouse.app_state
         if not state.exists():
             return SkipReason("no app state yet")
         result = tick(CaseStore(AppState(state)), load_alert_config(), datetime.now().astimezone())

@@ -127,7 +127,7 @@ def build_ingestion_asset(source: Source, partitions_def: DailyPartitionsDefinit
     def ingest(context: AssetExecutionContext, landing: LandingZone, warehouse: Warehouse):
         settings = quality_settings()
         runner = GxRunner(warehouse.home)  # the GX project: <home>/gx
-        app_state = AppState(warehouse.home / "app_state.sqlite")
+        app_state = AppState(warehouse.app_state)
         days = list(context.partition_keys)
         verdicts = {day: DayVerdict(day) for day in days}
         loads: dict[str, PartitionLoad] = {}

@@ -277,13 +277,16 @@ class CaseStore:
             CaseEvent(int(i), c, at, who, what, note, json.loads(d)) for i, c, at, who, what, note, d in rows
         ]
 
-    def open_case_customers(self) -> set[str]:
-        """Customers with a case still being worked: the survey invitations leave them alone."""
+    def customers_with_open_case(self, at: datetime) -> set[str]:
+        """Customers whose case was open at ``at`` (opened by then, not yet resolved): survey
+        invitations leave them alone while someone is working their complaint. As of a time, not
+        of now, so a day's invitation decisions come out the same however often it is re-run."""
+        moment = _iso(at)
         with self.state.transaction() as connection:
             rows = connection.execute(
-                f"select distinct customer_id from cases where customer_id is not null"
-                f" and status in ({', '.join('?' for _ in ACTIVE_STATUSES)})",
-                ACTIVE_STATUSES,
+                "select distinct customer_id from cases where customer_id is not null"
+                " and opened_at <= ? and (resolved_at is null or resolved_at > ?)",
+                (moment, moment),
             )
             return {row[0] for row in rows}
 
@@ -416,7 +419,15 @@ class CaseStore:
                         f"select {', '.join(_COLUMNS)} from cases where case_id = ?", [case.case_id]
                     ).fetchone()
                 )
-                _queue_for_position(connection, "escalation", moved, config, now, previous_owner=case.owner)
+                overdue = (now - datetime.fromisoformat(case.ack_due_at)).total_seconds() // 60
+                _queue_for_position(
+                    connection,
+                    "escalation",
+                    moved,
+                    config,
+                    now,
+                    {"previous_owner": case.owner, "overdue_minutes": int(overdue)},
+                )
                 escalated.append(moved)
         return escalated
 
@@ -506,9 +517,10 @@ def _queue_for_position(
     case: Case,
     config: AlertConfig,
     now: datetime,
-    previous_owner: str | None = None,
+    about: dict | None = None,
 ) -> int:
-    """Queue one message per channel of the case owner's route; a dedupe key makes it at most once."""
+    """Queue one message per channel of the case owner's route; a dedupe key makes it at most once.
+    ``about``: what the message needs beyond the case (an escalation: who had it, how late)."""
     position = case.owner.split(":", 1)[0]
     route = config.routing.get(position)
     if route is None:
@@ -518,7 +530,7 @@ def _queue_for_position(
     if address:
         targets.append(("email", address))
     targets.extend((webhook, None) for webhook in route.webhooks)
-    payload = json.dumps({"previous_owner": previous_owner}, ensure_ascii=False)
+    payload = json.dumps(about or {}, ensure_ascii=False)
     queued = 0
     for channel, recipient in targets:
         cursor = connection.execute(

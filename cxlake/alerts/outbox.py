@@ -187,6 +187,7 @@ def _message(store: CaseStore, config: AlertConfig, row: Notification) -> messag
                 ).fetchone()[0]
             )
         fields["owner"] = payload.get("previous_owner") or case.owner
+        fields["overdue_minutes"] = payload.get("overdue_minutes")
         return messages.escalation_message(fields)
     return messages.alert_message(fields)
 

@@ -221,6 +221,8 @@ def test_escalation_when_the_acknowledge_sla_passes(store, config, environ, smtp
         ("region_group", None, "sent"),
     }
     assert any(r.path == "/dingtalk" for r in webhook_server.requests)
+    escalation_mail = next(m for m in smtp_server.received if "manager.R01@regions.example.com" in m.rcpt_tos)
+    assert "acknowledge SLA passed 1 min ago" in escalation_mail.body()  # due NOW + 2 h, seen 1 min late
     assert tick(store, config, NOW + timedelta(hours=5), environ=environ, sleep=no_sleep).escalated == ()
 
 
@@ -267,6 +269,15 @@ def test_case_actions_are_recorded_and_audited(store, config):
         store.acknowledge(case_id, "wang")
     with pytest.raises(CaseError, match="resolution"):
         store.resolve(case_id, "wang", "made_up")
+
+
+def test_invitations_leave_alone_whoever_had_a_case_open_at_the_time(store, config):
+    store.open_cases([survey_item("1", nps=1), survey_item("2", nps=0)], config, NOW)
+    store.resolve(store.cases()[0].case_id, "wang", "recovered", at=NOW + timedelta(hours=5))
+    resolved_customer = "C" + store.cases()[0].response_id
+    assert store.customers_with_open_case(NOW - timedelta(minutes=1)) == set()  # not opened yet
+    assert store.customers_with_open_case(NOW + timedelta(hours=1)) == {"C1", "C2"}
+    assert store.customers_with_open_case(NOW + timedelta(hours=6)) == {"C1", "C2"} - {resolved_customer}
 
 
 def test_cases_cli_lists_and_works_the_same_store(tmp_path, config, monkeypatch):
