@@ -39,7 +39,7 @@ lint:
 	$(BIN)/ruff check .
 
 dagster-ui: setup ## the Dagster UI on the same definitions and run history as `cxlake run`
-	mkdir -p $(CXLAKE_HOME)/dagster && touch $(CXLAKE_HOME)/dagster/dagster.yaml
+	$(BIN)/python -c 'import pathlib, orchestration.runner as r; r.install_instance_config(pathlib.Path("$(CXLAKE_HOME)/dagster"))'
 	DAGSTER_HOME=$(CXLAKE_HOME)/dagster $(BIN)/dagster dev -m orchestration.definitions
 
 bench: setup ## medium-scale ingest + dbt build vs plain DuckDB (writes bench/RESULTS.md)

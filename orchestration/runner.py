@@ -120,14 +120,25 @@ def run_pipeline(
     )
 
 
+INSTANCE_CONFIG = Path(__file__).with_name("dagster.yaml")
+
+
+def install_instance_config(dagster_home: Path) -> Path:
+    """``dagster_home/dagster.yaml`` from cxlake's (one run at a time), unless the user wrote one."""
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    target = dagster_home / "dagster.yaml"
+    if not target.exists() or target.stat().st_size == 0:
+        target.write_text(INSTANCE_CONFIG.read_text(encoding="utf-8"), encoding="utf-8")
+    return target
+
+
 @contextmanager
 def _instance(dagster_home: Path | None) -> Iterator[DagsterInstance]:
     if dagster_home is None:
         with DagsterInstance.ephemeral() as instance:
             yield instance
         return
-    dagster_home.mkdir(parents=True, exist_ok=True)
-    (dagster_home / "dagster.yaml").touch()  # `dagster dev` with DAGSTER_HOME here shows these runs
+    install_instance_config(dagster_home)  # `dagster dev` with DAGSTER_HOME here shows these runs
     with DagsterInstance.local_temp(str(dagster_home)) as instance:
         yield instance
 
