@@ -20,6 +20,7 @@ ICONS = {
     "overview": ":material/speed:",
     "leaderboard": ":material/leaderboard:",
     "feedback": ":material/forum:",
+    "loop": ":material/autorenew:",
     "journey": ":material/route:",
     "voice": ":material/record_voice_over:",
     "sql": ":material/terminal:",

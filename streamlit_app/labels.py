@@ -105,6 +105,23 @@ CODES: dict[str, Words] = {
         "survey": {"en": "Survey", "zh": "问卷"},
         "review": {"en": "Online review", "zh": "线上评论"},
     },
+    # The case clock that ran out (the Loop page's late cases).
+    "case_clock": {
+        "acknowledge": {"en": "Acknowledge", "zh": "确认"},
+        "resolve": {"en": "Resolve", "zh": "解决"},
+    },
+    # Messages of the outbox (cxlake.alerts.outbox): what they are and the channels of alerts.yaml.
+    "notification_kind": {
+        "alert": {"en": "Alert", "zh": "提醒"},
+        "escalation": {"en": "Escalation", "zh": "升级通知"},
+        "digest": {"en": "Daily digest", "zh": "每日摘要"},
+    },
+    "notification_channel": {
+        "email": {"en": "E-mail", "zh": "邮件"},
+        "store_group": {"en": "Store group chat (WeCom)", "zh": "门店群（企业微信）"},
+        "region_group": {"en": "Region group chat (DingTalk)", "zh": "区域群（钉钉）"},
+        "director_slack": {"en": "Director's Slack", "zh": "总监 Slack"},
+    },
 }
 # Which code list a column's values come from.
 CODED_COLUMNS = {
@@ -122,6 +139,12 @@ CODED_COLUMNS = {
     "too_few": "boolean",
     "blocked": "boolean",
     "disabled": "boolean",
+    "is_worked": "boolean",
+    "case_status": "case_status",
+    "case_severity": "case_severity",
+    "overdue_clock": "case_clock",
+    "notification_kind": "notification_kind",
+    "notification_channel": "notification_channel",
 }
 
 COLUMNS: Words = {
@@ -233,14 +256,51 @@ COLUMNS: Words = {
     "action": {"en": "Action", "zh": "操作"},
     "detail": {"en": "Detail", "zh": "详情"},
     "too_few": {"en": "Too few responses", "zh": "样本过少"},
+    # The Loop page: loop health, late cases, unsent messages, the digest, recovery.
+    "count_cases_opened": {"en": "Cases", "zh": "案例数"},
+    "ack_sla_met_share": {"en": "Acknowledged in time", "zh": "按时确认"},
+    "resolve_sla_met_share": {"en": "Resolved in time", "zh": "按时解决"},
+    "median_hours_to_acknowledge": {"en": "Median hours to acknowledge", "zh": "确认用时中位数（小时）"},
+    "median_hours_to_resolve": {"en": "Median hours to resolve", "zh": "解决用时中位数（小时）"},
+    "count_breached_open_now": {"en": "Late and open now", "zh": "当前超时未结"},
+    "case_id": {"en": "Case", "zh": "案例编号"},
+    "case_severity": {"en": "Severity", "zh": "严重程度"},
+    "case_status": {"en": "Status", "zh": "状态"},
+    "rule": {"en": "Rule", "zh": "规则"},
+    "owner": {"en": "Owner", "zh": "负责人"},
+    "overdue_clock": {"en": "Late to", "zh": "超时环节"},
+    "hours_overdue": {"en": "Hours overdue", "zh": "超时（小时）"},
+    "link": {"en": "Open", "zh": "打开"},
+    "notification_kind": {"en": "Message", "zh": "消息类型"},
+    "notification_channel": {"en": "Channel", "zh": "渠道"},
+    "recipient": {"en": "Recipient", "zh": "收件人"},
+    "attempts": {"en": "Attempts", "zh": "尝试次数"},
+    "last_error": {"en": "Error", "zh": "错误"},
+    "opened": {"en": "Opened", "zh": "新建"},
+    "breached": {"en": "Breached", "zh": "超时"},
+    "open": {"en": "Open now", "zh": "当前未结"},
+    "is_worked": {"en": "Case worked", "zh": "已跟进"},
+    "count_detractors": {"en": "Detractors", "zh": "贬损者"},
+    "count_with_case": {"en": "With a case", "zh": "有案例"},
+    "count_judged_30d": {"en": "Judged at 30 days", "zh": "30 天可判定"},
+    "return_rate_30d": {"en": "Back within 30 days", "zh": "30 天内回购"},
+    "count_judged_90d": {"en": "Judged at 90 days", "zh": "90 天可判定"},
+    "return_rate_90d": {"en": "Back within 90 days", "zh": "90 天内回购"},
+    "avg_nps": {"en": "Mean score", "zh": "平均评分"},
+    "count_next_nps": {"en": "Answered again", "zh": "再次作答"},
+    "avg_next_nps": {"en": "Mean next score", "zh": "下次平均评分"},
 }
 # Shares 0..1, written as percentages with one decimal ("85.3" under a "(%)" header).
 SHARE_COLUMNS = frozenset(
-    {"top2_share", "csat", "negative_share", "positive_share", "current_share", "previous_share"}
-)
+    {
+        "top2_share", "csat", "negative_share", "positive_share", "current_share", "previous_share",
+        "ack_sla_met_share", "resolve_sla_met_share", "return_rate_30d", "return_rate_90d",
+    }
+)  # fmt: skip
 # Decimals a number column is rounded to in files; other float columns get two.
 DECIMALS = {
     "nps": 1, "ci_low": 1, "ci_high": 1, "nps_satisfied": 1, "nps_unsatisfied": 1, "p_value": 4,
+    "hours_overdue": 1, "median_hours_to_acknowledge": 1, "median_hours_to_resolve": 1,
 }  # fmt: skip
 DEFAULT_DECIMALS = 2
 

@@ -21,6 +21,7 @@ PAGES = (
     "overview",
     "leaderboard",
     "feedback",
+    "loop",
     "journey",
     "voice",
     "sql",
@@ -48,13 +49,13 @@ ROLES: dict[str, Role] = {
         Role(
             "cx_director",
             "all",
-            ("overview", "leaderboard", "feedback", "journey", "voice", "sql", "data_quality"),
+            ("overview", "leaderboard", "feedback", "loop", "journey", "voice", "sql", "data_quality"),
             sees_pii=False,
         ),
         Role(
             "regional_manager",
             "region",
-            ("overview", "leaderboard", "feedback", "journey", "voice"),
+            ("overview", "leaderboard", "feedback", "loop", "journey", "voice"),
             sees_pii=True,
         ),
         Role(

@@ -21,9 +21,11 @@ VIEWS = APP.parent / "views"
 NOT_AVAILABLE = "This page is not available for your role."
 # What each role's navigation lists, written out by hand (pages not built yet are left out below).
 EXPECTED_PAGES = {
-    "admin": ("overview", "leaderboard", "feedback", "journey", "voice", "sql", "data_quality", "admin"),
-    "cx_director": ("overview", "leaderboard", "feedback", "journey", "voice", "sql", "data_quality"),
-    "regional_manager": ("overview", "leaderboard", "feedback", "journey", "voice"),
+    "admin": (
+        "overview", "leaderboard", "feedback", "loop", "journey", "voice", "sql", "data_quality", "admin",
+    ),  # fmt: skip
+    "cx_director": ("overview", "leaderboard", "feedback", "loop", "journey", "voice", "sql", "data_quality"),
+    "regional_manager": ("overview", "leaderboard", "feedback", "loop", "journey", "voice"),
     "store_manager": ("overview", "leaderboard", "feedback", "journey", "voice"),
     "analyst": ("overview", "leaderboard", "feedback", "journey", "voice", "sql"),
     "steward": ("data_quality",),
