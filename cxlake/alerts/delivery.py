@@ -8,8 +8,10 @@ mistake, and every error and server answer that leaves this module has the secre
 
 :func:`send` never raises for a failed delivery: the caller records the :class:`DeliveryResult` (the
 alert stays owed and visible) instead of losing the case in a traceback. Whether to try again is the
-server's answer: SMTP 4xx, HTTP 5xx and 429, a refused or timed-out connection and a WeCom/DingTalk
-``errcode`` other than 0 may pass; SMTP 5xx and HTTP 4xx will not, so they stop at once.
+server's answer: SMTP 4xx, HTTP 5xx and 429, a refused or timed-out connection and the WeCom/DingTalk
+``errcode`` values for "busy" and "too many messages" may pass; SMTP 5xx, HTTP 4xx and every other
+``errcode`` (a wrong key, a bad signature, a missing keyword, an address not on the allow list) will
+not, so they stop at once instead of repeating a request the robot will refuse the same way.
 """
 
 from __future__ import annotations
@@ -56,6 +58,9 @@ _ALLOWED = {
 _REQUIRED = {"smtp": ("host", "sender"), "wecom": ("url",), "dingtalk": ("url",), "slack": ("url",)}
 _TRUE, _FALSE = frozenset({"true", "yes", "on", "1"}), frozenset({"false", "no", "off", "0", ""})
 
+# Robot answers that may pass on a later try: -1 system busy (both), 45009 API frequency out of limit
+# (WeCom: 20 messages a minute per robot), 130101 sending too fast (DingTalk: 20 a minute).
+TRANSIENT_ERRCODES = frozenset({-1, 45009, 130101})
 # A server's Retry-After is honoured up to this long; longer waits are the outbox's job, not a sleep.
 MAX_RETRY_AFTER_SECONDS = 60.0
 # Errors and answers are kept to one short line in the case history.
@@ -413,7 +418,11 @@ def _webhook_once(channel: Channel, body: bytes, timeout: float) -> str:
         errcode = parsed.get("errcode") if isinstance(parsed, dict) else None
         if errcode != 0:
             errmsg = parsed.get("errmsg") if isinstance(parsed, dict) else None
-            raise _Failure(f"errcode {errcode}: {_note(str(errmsg))}", response=answer)
+            raise _Failure(
+                f"errcode {errcode}: {_note(str(errmsg))}",
+                permanent=errcode not in TRANSIENT_ERRCODES,
+                response=answer,
+            )
     return answer or f"HTTP {status}"
 
 

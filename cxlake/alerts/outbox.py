@@ -198,7 +198,7 @@ def _channel(config: AlertConfig, name: str, environ: Mapping[str, str]) -> Chan
         raise ChannelError(f"{config.source_file.name}: no channel named {name!r}")
     channel = Channel.from_config(name, settings, environ)
     if not channel.configured:
-        raise ChannelError(f"channel {name!r} is not configured: its environment variables are unset")
+        raise ChannelError(f"channel {name!r} is not configured: {', '.join(channel.missing_env)} not set")
     return channel
 
 

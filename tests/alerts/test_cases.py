@@ -200,7 +200,11 @@ def test_an_unconfigured_channel_is_a_recorded_failure(store, config):
     store.open_cases([survey_item("1", nps=1)], config, NOW)
     result = dispatch_pending(store, config, NOW, environ={}, sleep=no_sleep)
     assert (result.sent, result.failed) == (0, 2)
-    assert all("not configured" in (n.last_error or "") for n in notifications(store))
+    errors = {n.channel: n.last_error for n in notifications(store)}
+    assert errors == {
+        "email": "channel 'email' is not configured: CXLAKE_SMTP_HOST not set",
+        "store_group": "channel 'store_group' is not configured: CXLAKE_WECOM_WEBHOOK_URL not set",
+    }
 
 
 def test_escalation_when_the_acknowledge_sla_passes(store, config, environ, smtp_server, webhook_server):
