@@ -22,7 +22,15 @@ NOT_AVAILABLE = "This page is not available for your role."
 # What each role's navigation lists, written out by hand (pages not built yet are left out below).
 EXPECTED_PAGES = {
     "admin": (
-        "overview", "leaderboard", "feedback", "loop", "journey", "voice", "sql", "data_quality", "admin",
+        "overview",
+        "leaderboard",
+        "feedback",
+        "loop",
+        "journey",
+        "voice",
+        "sql",
+        "data_quality",
+        "admin",
     ),  # fmt: skip
     "cx_director": ("overview", "leaderboard", "feedback", "loop", "journey", "voice", "sql", "data_quality"),
     "regional_manager": ("overview", "leaderboard", "feedback", "loop", "journey", "voice"),
