@@ -71,6 +71,13 @@
     case when {{ whole }} = 0 then null else round(1.0 * {{ part }} / {{ whole }}, 6) end
 {%- endmacro %}
 
+{#- Whether a score over `n` answers may be shown as a fact: n >= var min_responses (metrics.yaml
+    `min_responses`, the explorer's rule too). Below it a page hides the score or draws it hollow,
+    labelled "n = 4, too few". Never NULL: n = 0 is not reportable. -#}
+{% macro is_reportable(n) -%}
+    (coalesce({{ n }}, 0) >= {{ var('min_responses') }})
+{%- endmacro %}
+
 {#- Response rate = responses / invitations, NULL with no invitation. -#}
 {% macro response_rate(responses, invitations) -%}
     {{ share_of(responses, invitations) }}

@@ -34,6 +34,7 @@ final as (
         {{ nps_from_counts('promoters', 'passives', 'detractors') }} as nps,
         {{ nps_ci_low('promoters', 'passives', 'detractors') }} as nps_ci_low,
         {{ nps_ci_high('promoters', 'passives', 'detractors') }} as nps_ci_high,
+        {{ is_reportable('promoters + passives + detractors') }} as is_reportable,
         count_ces,
         round(avg_ces, 6) as avg_ces
     from counts

@@ -56,6 +56,9 @@ written as (
         {%- if 'journey_map_checksum' not in written_columns %},
         cast(null as {{ dbt.type_string() }}) as journey_map_checksum
         {%- endif %}
+        {%- if 'is_reportable' not in written_columns %},
+        cast(null as boolean) as is_reportable
+        {%- endif %}
     from {{ this }}
 ),
 
@@ -76,6 +79,11 @@ changed_days as (
     from written
     cross join journey_map
     where written.journey_map_checksum is distinct from journey_map.journey_map_checksum
+    union
+    {#- Rows written before is_reportable existed, or under another min_responses. #}
+    select date_day
+    from written
+    where is_reportable is distinct from {{ is_reportable('count_ratings') }}
     union
     select written.date_day
     from written
@@ -168,6 +176,7 @@ final as (
         combined.count_top_box,
         {{ share_of('combined.count_top_box', 'combined.count_ratings') }} as csat_top2_share,
         combined.avg_csat,
+        {{ is_reportable('combined.count_ratings') }} as is_reportable,
         touchpoints.operational_metric,
         coalesce(combined.operational_n, 0) as operational_n,
         combined.operational_median,

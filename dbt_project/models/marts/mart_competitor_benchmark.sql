@@ -77,7 +77,8 @@ final as (
         count_negative,
         round(avg_rating, 6) as avg_rating,
         {{ share_of('count_positive', 'count_scored') }} as positive_share,
-        {{ share_of('count_negative', 'count_scored') }} as negative_share
+        {{ share_of('count_negative', 'count_scored') }} as negative_share,
+        {{ is_reportable('count_scored') }} as is_reportable
     from counted
 )
 
