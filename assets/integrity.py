@@ -177,7 +177,9 @@ def survey_integrity(warehouse: Warehouse):
         tables = integrity_tables(connection)
         replace_tables(connection, tables)
     stores, staff = tables["marts.mart_integrity_store"], tables["marts.mart_integrity_staff"]
-    yield MaterializeResult(asset_key=SUSPECTS_KEY, metadata={"rows": len(tables["enrich.suspect_responses"])})
+    yield MaterializeResult(
+        asset_key=SUSPECTS_KEY, metadata={"rows": len(tables["enrich.suspect_responses"])}
+    )
     yield MaterializeResult(
         asset_key=STORE_KEY,
         metadata={"rows": len(stores), "flagged": ",".join(stores.loc[stores["is_flagged"], "store_id"])},

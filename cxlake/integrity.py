@@ -155,7 +155,9 @@ def parse_config(raw: dict, where: str = CONFIG_FILE) -> IntegrityConfig:
             rule = _with(rule, max_ratio=_typed(spec, "max_ratio", float, at))
         else:
             rule = _with(
-                rule, min_count=_typed(spec, "min_count", int, at), min_share=_typed(spec, "min_share", float, at)
+                rule,
+                min_count=_typed(spec, "min_count", int, at),
+                min_share=_typed(spec, "min_share", float, at),
             )
         rules.append(rule)
     config = IntegrityConfig(
@@ -314,7 +316,11 @@ def device_counts(responses: pd.DataFrame, key: str) -> pd.DataFrame:
     per_device = known.groupby([key, "ip_address"]).size()
     by_subject = per_device.groupby(level=0)
     return pd.DataFrame(
-        {"n": by_subject.sum(), "top_count": by_subject.max(), "repeats": by_subject.sum() - by_subject.size()}
+        {
+            "n": by_subject.sum(),
+            "top_count": by_subject.max(),
+            "repeats": by_subject.sum() - by_subject.size(),
+        }
     )
 
 
@@ -397,7 +403,9 @@ def _markers(responses: pd.DataFrame, key: str, rule: Rule) -> pd.Series:
     if rule.test == "share_vs_peers":
         return conditions_mask(responses, rule.among) & conditions_mask(responses, rule.marker)
     if rule.test == "variance_vs_peers":
-        mode = responses.groupby(key)["nps_score"].agg(lambda s: s.mode().min() if s.notna().any() else np.nan)
+        mode = responses.groupby(key)["nps_score"].agg(
+            lambda s: s.mode().min() if s.notna().any() else np.nan
+        )
         return (responses["nps_score"] == responses[key].map(mode)).fillna(False).astype(bool)
     per_device = responses.groupby([key, "ip_address"])["response_key"].transform("size")
     return (per_device >= rule.min_count).fillna(False).astype(bool) & responses["ip_address"].notna()
@@ -441,7 +449,9 @@ def suspects(
             rules = [r for r in strength if matched.at[index, r]]
             reason = min(rules, key=lambda r: strength[r].get(subject_id, 1.0))
             rows.append((mine.at[index, "response_key"], reason))
-    return pd.DataFrame(rows, columns=["response_key", "suspect_reason"]).sort_values("response_key", ignore_index=True)
+    return pd.DataFrame(rows, columns=["response_key", "suspect_reason"]).sort_values(
+        "response_key", ignore_index=True
+    )
 
 
 def _nps(scores: pd.Series) -> float:
@@ -473,7 +483,10 @@ def assess(responses: pd.DataFrame, config: IntegrityConfig | None = None) -> As
         known = responses[responses[key].notna()]
         grouped = known.groupby(key)
         table = pd.DataFrame(
-            {"responses": grouped.size(), "suspect_responses": is_suspect[known.index].groupby(known[key]).sum()}
+            {
+                "responses": grouped.size(),
+                "suspect_responses": is_suspect[known.index].groupby(known[key]).sum(),
+            }
         ).rename_axis("subject_id")
         table = table.join(verdicts[subject].set_index("subject_id"))
         ev = evidence[subject].set_index(["rule_id", "subject_id"])
@@ -483,7 +496,9 @@ def assess(responses: pd.DataFrame, config: IntegrityConfig | None = None) -> As
             table[f"peer_share_{name}"] = rule_rows["peer_statistic"] if rule_rows is not None else np.nan
         if subject == "store":
             table["nps"] = grouped["nps_score"].agg(_nps)
-            table["nps_excluding_suspect"] = known[~is_suspect[known.index]].groupby(key)["nps_score"].agg(_nps)
+            table["nps_excluding_suspect"] = (
+                known[~is_suspect[known.index]].groupby(key)["nps_score"].agg(_nps)
+            )
             devices = device_counts(known, key)
             table["top_device_share"] = devices["top_count"] / devices["n"]
         else:
@@ -492,7 +507,5 @@ def assess(responses: pd.DataFrame, config: IntegrityConfig | None = None) -> As
         table["integrity_score"] = table["integrity_score"].fillna(1.0)
         table["reasons"] = table["reasons"].fillna("")
         tables[subject] = table.reset_index().rename(columns={"subject_id": key})
-    all_evidence = pd.concat(
-        [evidence[s].assign(subject=s) for s in SUBJECTS], ignore_index=True
-    )
+    all_evidence = pd.concat([evidence[s].assign(subject=s) for s in SUBJECTS], ignore_index=True)
     return Assessment(tables["store"], tables["staff"], suspect, all_evidence)

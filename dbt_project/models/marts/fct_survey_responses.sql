@@ -8,8 +8,8 @@
 {#- The countable rule (docs.md, is_countable) reads its settings from vars that the pipeline
     fills from cxlake/config/metrics.yaml `countable:`.
     Incremental: a response's row depends on other responses (its survey's median pace for
-    speeding, its earlier copies for duplicates), its store's region, its comment's scores and the
-    rule's vars, so a run computes every row and writes only the ones that differ from the written
+    speeding, its earlier copies for duplicates), its store's region, its comment's scores, the
+    integrity verdict (enrich.suspect_responses, judged over the whole history) and the rule's vars, so a run computes every row and writes only the ones that differ from the written
     table (a new or redelivered response, a flag another response flipped, a moved store, a new
     rule); a response a redelivery took back is deleted (post-hook). -#}
 {%- set statuses = countable_statuses() -%}
@@ -29,6 +29,14 @@ stores as (
 
 comment_scores as (
     select * from {{ ref('stg_enrich__comment_scores') }}
+),
+
+suspects as (
+    select * from {{ ref('stg_enrich__suspect_responses') }}
+),
+
+transactions as (
+    select * from {{ ref('fct_transactions') }}
 ),
 
 -- Each reason the rule finds, as ",<code>" or "", in a fixed order: status, duplicate, pace.
@@ -93,12 +101,20 @@ final as (
             when exclusions.reason_list <> ''
                 then {{ dbt.right('exclusions.reason_list', dbt.length('exclusions.reason_list') ~ ' - 1') }}
         end as exclusion_reason,
-        exclusions.reason_list = '' as is_countable
+        exclusions.reason_list = '' as is_countable,
+        {{ dbt.datediff('transactions.ordered_at', 'exclusions.submitted_at', 'second') }} / 60.0
+            as minutes_after_sale,
+        suspects.response_key is not null as is_suspect,
+        suspects.suspect_reason
     from exclusions
     left join stores
         on exclusions.store_id = stores.store_id
     left join comment_scores
         on exclusions.response_key = comment_scores.response_key
+    left join suspects
+        on exclusions.response_key = suspects.response_key
+    left join transactions
+        on exclusions.transaction_id = transactions.transaction_id
 ),
 
 {% if is_incremental() %}
