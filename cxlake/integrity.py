@@ -258,7 +258,7 @@ def _share_vs_peers(responses: pd.DataFrame, key: str, rule: Rule, eligible: pd.
     )[among]
     cells = frame.groupby(["subject", "channel"], as_index=False)[["n", "k"]].sum()
     totals = cells.groupby("channel")[["n", "k"]].sum()
-    cells = cells.join(totals, on="channel", rsuffix="_all")
+    cells = cells.merge(totals, left_on="channel", right_index=True, suffixes=("", "_all"))
     overall = totals["k"].sum() / max(totals["n"].sum(), 1)
     peer_n = cells["n_all"] - cells["n"]
     cell_rate = np.where(peer_n > 0, (cells["k_all"] - cells["k"]) / peer_n.where(peer_n > 0, 1), overall)
