@@ -346,9 +346,17 @@ TEST_FUNCTIONS = {
 }
 
 
-def rule_evidence(responses: pd.DataFrame, subject: str, config: IntegrityConfig) -> pd.DataFrame:
+def rule_evidence(
+    responses: pd.DataFrame, subject: str, config: IntegrityConfig, flagged_groups: pd.Series | None = None
+) -> pd.DataFrame:
     """One row per subject (``store`` or ``staff``) and rule: n, statistic, peer statistic, p-value,
-    Holm-adjusted p over the subjects tested, and whether the rule is hit."""
+    Holm-adjusted p over the subjects tested, and whether the rule is hit.
+
+    ``flagged_groups`` (subject -> group, for subjects of a flagged group: staff of a flagged store)
+    adds a second, gatekept correction: a flagged store's staff are also tested against each other's
+    count only (Holm within the store). The store's flag is the gate, so the chain-wide family-wise
+    error stays bounded, and a gaming barista with a dozen answers is not lost among every staff
+    member of the chain."""
     key = SUBJECTS[subject]
     known = responses[responses[key].notna()]
     sizes = known.groupby(key).size()
@@ -358,6 +366,10 @@ def rule_evidence(responses: pd.DataFrame, subject: str, config: IntegrityConfig
         result = TEST_FUNCTIONS[rule.test](known, key, rule, eligible)
         result = result.reindex(sizes.index)
         result["p_adjusted"] = holm(result["p_value"])
+        if flagged_groups is not None and not flagged_groups.empty:
+            groups = flagged_groups.reindex(result.index)
+            within = result["p_value"][groups.notna()].groupby(groups.dropna()).transform(holm)
+            result["p_adjusted"] = np.fmin(result["p_adjusted"], within.reindex(result.index))
         large = result["is_large"].fillna(False).astype(bool)
         result["is_hit"] = (result["p_adjusted"] <= config.alpha) & large
         result["is_support"] = (result["p_value"] <= config.support_p) & large
@@ -459,6 +471,12 @@ def _nps(scores: pd.Series) -> float:
     return np.nan if value is None else value
 
 
+def staff_stores(responses: pd.DataFrame) -> pd.Series:
+    """Each staff member's store: where most of their answered sales were."""
+    known = responses[responses["staff_id"].notna()]
+    return known.groupby("staff_id")["store_id"].agg(lambda s: s.mode().min())
+
+
 @dataclass(frozen=True)
 class Assessment:
     stores: pd.DataFrame
@@ -474,8 +492,14 @@ def assess(responses: pd.DataFrame, config: IntegrityConfig | None = None) -> As
     if missing:
         raise ValueError(f"responses: missing column(s) {', '.join(sorted(missing))}")
     responses = responses.reset_index(drop=True)
-    evidence = {subject: rule_evidence(responses, subject, config) for subject in SUBJECTS}
-    verdicts = {subject: judge(evidence[subject], config) for subject in SUBJECTS}
+    evidence = {"store": rule_evidence(responses, "store", config)}
+    verdicts = {"store": judge(evidence["store"], config)}
+    flagged_stores = verdicts["store"].loc[verdicts["store"]["is_flagged"], "subject_id"]
+    staff_store = staff_stores(responses)
+    evidence["staff"] = rule_evidence(
+        responses, "staff", config, staff_store[staff_store.isin(flagged_stores)]
+    )
+    verdicts["staff"] = judge(evidence["staff"], config)
     suspect = suspects(responses, evidence, verdicts, config)
     is_suspect = responses["response_key"].isin(suspect["response_key"])
     tables = {}
@@ -502,7 +526,7 @@ def assess(responses: pd.DataFrame, config: IntegrityConfig | None = None) -> As
             devices = device_counts(known, key)
             table["top_device_share"] = devices["top_count"] / devices["n"]
         else:
-            table["store_id"] = grouped["store_id"].agg(lambda s: s.mode().min())
+            table["store_id"] = staff_store
         table["is_flagged"] = table["is_flagged"].fillna(False).astype(bool)
         table["integrity_score"] = table["integrity_score"].fillna(1.0)
         table["reasons"] = table["reasons"].fillna("")
