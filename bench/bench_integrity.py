@@ -148,7 +148,8 @@ def report(results: list[SeedResult], days: int) -> str:
         f"{sum(r.honest_staff_flagged for r in results)} of {honest_staff} "
         f"({sum(r.honest_staff_flagged for r in results) / max(honest_staff, 1):.4f}).",
         f"Suspect responses: recall {marked / max(planted_responses, 1):.3f} "
-        f"({marked} of {planted_responses} planted gamed answers marked), precision {marked / max(suspects, 1):.3f} ({suspects} marked).",
+        f"({marked} of {planted_responses} planted gamed answers marked), "
+        f"precision {marked / max(suspects, 1):.3f} ({suspects} marked).",
         "",
     ]
     return "\n".join(lines)
