@@ -19,6 +19,7 @@ from streamlit_app import session, widgets
 ICONS = {
     "overview": ":material/speed:",
     "leaderboard": ":material/leaderboard:",
+    "integrity": ":material/policy:",
     "feedback": ":material/forum:",
     "loop": ":material/autorenew:",
     "journey": ":material/route:",

@@ -122,6 +122,21 @@ CODES: dict[str, Words] = {
         "region_group": {"en": "Region group chat (DingTalk)", "zh": "区域群（钉钉）"},
         "director_slack": {"en": "Director's Slack", "zh": "总监 Slack"},
     },
+    # Survey integrity (the Integrity page): how long after the sale an answer came, whose answers.
+    "delay_bin": {
+        "under_2_min": {"en": "Under 2 min", "zh": "2 分钟内"},
+        "2_to_6_min": {"en": "2–6 min", "zh": "2–6 分钟"},
+        "6_to_15_min": {"en": "6–15 min", "zh": "6–15 分钟"},
+        "15_to_60_min": {"en": "15–60 min", "zh": "15–60 分钟"},
+        "1_to_6_h": {"en": "1–6 h", "zh": "1–6 小时"},
+        "6_to_24_h": {"en": "6–24 h", "zh": "6–24 小时"},
+        "over_24_h": {"en": "24 h or more", "zh": "24 小时及以上"},
+        "no_linked_sale": {"en": "No linked sale", "zh": "无关联消费"},
+    },
+    "integrity_side": {
+        "store": {"en": "This store", "zh": "本店"},
+        "peers": {"en": "Other stores", "zh": "其他门店"},
+    },
 }
 # Which code list a column's values come from.
 CODED_COLUMNS = {
@@ -145,6 +160,9 @@ CODED_COLUMNS = {
     "overdue_clock": "case_clock",
     "notification_kind": "notification_kind",
     "notification_channel": "notification_channel",
+    "is_flagged": "boolean",
+    "delay_bin": "delay_bin",
+    "side": "integrity_side",
 }
 
 COLUMNS: Words = {
@@ -289,18 +307,48 @@ COLUMNS: Words = {
     "avg_nps": {"en": "Mean score", "zh": "平均评分"},
     "count_next_nps": {"en": "Answered again", "zh": "再次作答"},
     "avg_next_nps": {"en": "Mean next score", "zh": "下次平均评分"},
+    # The Integrity page: verdicts of the survey-integrity rules and their evidence.
+    "integrity_score": {"en": "Integrity (1 = no evidence)", "zh": "可信度（1 = 无异常证据）"},
+    "is_flagged": {"en": "Flagged", "zh": "已标记"},
+    "reasons": {"en": "Evidence", "zh": "异常依据"},
+    "suspect_responses": {"en": "Suspect answers", "zh": "可疑答卷"},
+    "nps_excluding_suspect": {"en": "NPS without suspect answers", "zh": "剔除可疑答卷后的 NPS"},
+    "share_tens": {"en": "Share of 10s", "zh": "10 分占比"},
+    "peer_share_tens": {"en": "Share of 10s, other stores", "zh": "10 分占比（其他门店）"},
+    "share_fast_after_sale": {"en": "Answered within 6 min of the sale", "zh": "消费后 6 分钟内作答"},
+    "peer_share_fast_after_sale": {
+        "en": "Answered within 6 min of the sale, other stores",
+        "zh": "消费后 6 分钟内作答（其他门店）",
+    },
+    "top_device_share": {"en": "Share from one device or IP", "zh": "单一设备/IP 占比"},
+    "peer_top_device_share": {
+        "en": "Share from one device or IP, other stores (median)",
+        "zh": "单一设备/IP 占比（其他门店中位数）",
+    },
+    "staff_id": {"en": "Staff id", "zh": "员工编号"},
+    "staff_name": {"en": "Staff member", "zh": "员工"},
+    "suspect_reason": {"en": "Why suspect", "zh": "可疑原因"},
+    "delay_bin": {"en": "Time after the sale", "zh": "距消费时间"},
+    "side": {"en": "Whose answers", "zh": "答卷来源"},
+    "share": {"en": "Share", "zh": "占比"},
+    "measure": {"en": "Measure", "zh": "指标"},
+    "store_share": {"en": "This store", "zh": "本店"},
+    "peer_share": {"en": "Other stores", "zh": "其他门店"},
 }
 # Shares 0..1, written as percentages with one decimal ("85.3" under a "(%)" header).
 SHARE_COLUMNS = frozenset(
     {
         "top2_share", "csat", "negative_share", "positive_share", "current_share", "previous_share",
         "ack_sla_met_share", "resolve_sla_met_share", "return_rate_30d", "return_rate_90d",
+        "share_tens", "peer_share_tens", "share_fast_after_sale", "peer_share_fast_after_sale",
+        "top_device_share", "peer_top_device_share", "store_share", "peer_share", "share",
     }
 )  # fmt: skip
 # Decimals a number column is rounded to in files; other float columns get two.
 DECIMALS = {
     "nps": 1, "ci_low": 1, "ci_high": 1, "nps_satisfied": 1, "nps_unsatisfied": 1, "p_value": 4,
     "hours_overdue": 1, "median_hours_to_acknowledge": 1, "median_hours_to_resolve": 1,
+    "nps_excluding_suspect": 1,
 }  # fmt: skip
 DEFAULT_DECIMALS = 2
 

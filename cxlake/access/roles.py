@@ -20,6 +20,7 @@ SCOPE_COLUMNS = {"region": "region_id", "store": "store_id"}
 PAGES = (
     "overview",
     "leaderboard",
+    "integrity",
     "feedback",
     "loop",
     "journey",
@@ -49,7 +50,17 @@ ROLES: dict[str, Role] = {
         Role(
             "cx_director",
             "all",
-            ("overview", "leaderboard", "feedback", "loop", "journey", "voice", "sql", "data_quality"),
+            (
+                "overview",
+                "leaderboard",
+                "integrity",
+                "feedback",
+                "loop",
+                "journey",
+                "voice",
+                "sql",
+                "data_quality",
+            ),
             sees_pii=False,
         ),
         Role(

@@ -24,6 +24,7 @@ EXPECTED_PAGES = {
     "admin": (
         "overview",
         "leaderboard",
+        "integrity",
         "feedback",
         "loop",
         "journey",
@@ -32,7 +33,17 @@ EXPECTED_PAGES = {
         "data_quality",
         "admin",
     ),  # fmt: skip
-    "cx_director": ("overview", "leaderboard", "feedback", "loop", "journey", "voice", "sql", "data_quality"),
+    "cx_director": (
+        "overview",
+        "leaderboard",
+        "integrity",
+        "feedback",
+        "loop",
+        "journey",
+        "voice",
+        "sql",
+        "data_quality",
+    ),
     "regional_manager": ("overview", "leaderboard", "feedback", "loop", "journey", "voice"),
     "store_manager": ("overview", "leaderboard", "feedback", "journey", "voice"),
     "analyst": ("overview", "leaderboard", "feedback", "journey", "voice", "sql"),

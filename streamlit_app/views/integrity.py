@@ -1,0 +1,389 @@
+"""Integrity: whose survey scores look manufactured, and the evidence. The CX director's page.
+
+Staff who hand out surveys for gifts or bonuses leave traces: far more 10s than other stores,
+answers given at the till minutes after the sale, many answers from one device or IP address. The
+detection asset weighs them per store and staff member over the whole loaded range
+(marts.mart_integrity_store / _staff) and marks the answers it suspects without dropping them. This
+page lists what it flagged, strongest evidence first, in words, then shows for one store the
+evidence itself beside the other stores and its NPS with and without the suspect answers.
+
+Nothing is hidden for being small: every share says how many answers it rests on.
+"""
+
+from collections.abc import Mapping
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from cxlake.metrics import settings
+from streamlit_app import charts, data_access, labels, widgets
+
+PAGE_KEY = "integrity"
+KEY_STORE = "integrity_store"
+URL_STORE = "store"
+STORE_COLUMNS = (
+    "store_name", "store_id", "region_id", "is_flagged", "reasons", "integrity_score",
+    "suspect_responses", "responses", "nps", "nps_excluding_suspect",
+)  # fmt: skip
+STAFF_COLUMNS = (
+    "staff_name", "staff_id", "store_name", "store_id", "is_flagged", "reasons", "integrity_score",
+    "suspect_responses", "responses", "share_tens", "share_fast_after_sale",
+)  # fmt: skip
+# The evidence measures the store mart holds for a store and its peers: (store column, peer column).
+EVIDENCE = (
+    ("share_tens", "peer_share_tens"),
+    ("share_fast_after_sale", "peer_share_fast_after_sale"),
+    ("top_device_share", "peer_top_device_share"),
+)
+# The chosen store's bars stand out from the other stores'.
+SIDE_COLOURS = {"store": "#d62728", "peers": "#9e9e9e"}
+
+LABELS = {
+    "en": {
+        "title": "Survey integrity",
+        "intro": (
+            "Evidence that scores were manufactured (staff answering surveys or steering customers), over"
+            " all the data loaded. Integrity runs from 1 (no evidence) down; the lower, the stronger the"
+            " evidence. Suspect answers are marked, never dropped: every other page still counts them."
+        ),
+        "no_integrity_marts": (
+            "The serving copy has no integrity data yet: it is written by the survey-integrity step of"
+            " the pipeline (`cxlake run`)."
+        ),
+        "stores_title": "Stores",
+        "stores_flagged": "**{flagged} of {total} stores are flagged**, listed first.",
+        "no_store_flagged": "No store is flagged ({total} checked).",
+        "staff_title": "Flagged staff",
+        "no_staff_flagged": "No staff member is flagged ({total} checked).",
+        "no_staff": "No staff member has answers attributed to them.",
+        "evidence_title": "Evidence for one store",
+        "pick_store": "Store",
+        "flagged_marker": "flagged",
+        "store_reasons": "Flagged for: {reasons}.",
+        "store_not_flagged": "Not flagged.",
+        "nps_all": "NPS, all answers (n = {n:,})",
+        "nps_clean": "NPS without suspect answers (n = {n:,})",
+        "nps_reading": (
+            "Without its {suspect:,} suspect answers (of {n:,}), this store's NPS is {clean}"
+            " instead of {nps}."
+        ),
+        "no_suspect": "None of this store's {n:,} answers is marked suspect.",
+        "small_n": "n = {n:,} is under the {min} answers a reported NPS needs: read it with care.",
+        "measures_title": "What the detector measured",
+        "measure_share_tens": "Share of 10s",
+        "measure_share_fast_after_sale": "Answered within 6 minutes of the sale",
+        "measure_top_device_share": "Answers from the single most used device or IP",
+        "measures_note": (
+            "Other stores: their share of 10s and of fast answers as the detector pools them; for devices"
+            " the median of the other stores."
+        ),
+        "scores_title": "Scores given, this store against the other stores",
+        "scores_n": "Share of each score 0–10. n = {store:,} answers at this store, {peers:,} at the others.",
+        "delay_title": "Time from the sale to the answer",
+        "delay_n": (
+            "Share of the answers linked to a sale. n = {store:,} linked answers at this store"
+            " ({store_none:,} without a linked sale), {peers:,} at the others ({peers_none:,} without)."
+        ),
+        "no_linked": (
+            "None of this store's answers is linked to a sale ({store_none:,} answers without one), so the"
+            " delay cannot be shown."
+        ),
+        "devices_title": "Answers from one device or IP, every store",
+        "devices_note": (
+            "Each store's share of answers that came from its single most used device or IP address;"
+            " this store in red."
+        ),
+        "suspect_title": "This store's suspect answers, by reason",
+        "staff_of_store_title": "Staff of this store",
+        "score": "Score",
+        "delay": "Time after the sale",
+        "share": "Share",
+        "responses": "Answers",
+        "whose": "Whose answers",
+        "store": "Store",
+        "top_device_share": "Share from one device or IP",
+    },
+    "zh": {
+        "title": "问卷可信度",
+        "intro": (
+            "评分被人为制造（员工代答问卷或诱导顾客打分）的证据，基于已加载的全部数据。"
+            "可信度从 1（无异常证据）往下，越低证据越强。可疑答卷只做标记、不会删除：其他页面仍照常计入。"
+        ),
+        "no_integrity_marts": (
+            "发布的数据中尚无可信度数据：它由数据管道的问卷可信度步骤生成（`cxlake run`）。"
+        ),
+        "stores_title": "门店",
+        "stores_flagged": "**{total} 家门店中有 {flagged} 家被标记**，排在最前。",
+        "no_store_flagged": "没有门店被标记（共检查 {total} 家）。",
+        "staff_title": "被标记的员工",
+        "no_staff_flagged": "没有员工被标记（共检查 {total} 人）。",
+        "no_staff": "没有归属到员工的答卷。",
+        "evidence_title": "单店证据",
+        "pick_store": "门店",
+        "flagged_marker": "已标记",
+        "store_reasons": "标记依据：{reasons}。",
+        "store_not_flagged": "未被标记。",
+        "nps_all": "NPS，全部答卷（n = {n:,}）",
+        "nps_clean": "剔除可疑答卷后的 NPS（n = {n:,}）",
+        "nps_reading": "剔除 {suspect:,} 份可疑答卷（共 {n:,} 份）后，本店 NPS 为 {clean}，而非 {nps}。",
+        "no_suspect": "本店 {n:,} 份答卷中没有被标记为可疑的。",
+        "small_n": "n = {n:,}，不足发布 NPS 所需的 {min} 份：请谨慎解读。",
+        "measures_title": "检测指标",
+        "measure_share_tens": "10 分占比",
+        "measure_share_fast_after_sale": "消费后 6 分钟内作答",
+        "measure_top_device_share": "来自同一设备或 IP 的答卷占比",
+        "measures_note": "其他门店：10 分占比与快速作答占比按检测时的汇总口径；设备占比为其他门店的中位数。",
+        "scores_title": "评分分布：本店与其他门店",
+        "scores_n": "0–10 各分数的占比。n = 本店 {store:,} 份，其他门店 {peers:,} 份。",
+        "delay_title": "消费到作答的时间",
+        "delay_n": (
+            "占有关联消费答卷的比例。n = 本店 {store:,} 份有关联消费（{store_none:,} 份无关联），"
+            "其他门店 {peers:,} 份（{peers_none:,} 份无关联）。"
+        ),
+        "no_linked": "本店答卷均无关联消费（{store_none:,} 份），无法显示作答时间。",
+        "devices_title": "来自同一设备或 IP 的答卷：全部门店",
+        "devices_note": "各门店答卷中来自其最常用的单一设备或 IP 地址的占比；本店以红色显示。",
+        "suspect_title": "本店可疑答卷：按原因",
+        "staff_of_store_title": "本店员工",
+        "score": "分数",
+        "delay": "距消费时间",
+        "share": "占比",
+        "responses": "答卷数",
+        "whose": "答卷来源",
+        "store": "门店",
+        "top_device_share": "单一设备/IP 占比",
+    },
+}
+
+
+def reasons_in_words(reasons: object, rules: Mapping[str, str]) -> str:
+    """``excess_tens,fast_after_sale`` as the rules' words, strongest first; "" for none."""
+    if not isinstance(reasons, str):
+        return ""
+    rule_ids = [rule_id.strip() for rule_id in reasons.split(",") if rule_id.strip()]
+    return ", ".join(rules.get(rule_id, rule_id) for rule_id in rule_ids)
+
+
+def in_words(reasons: object) -> str:
+    """A mart's ``reasons`` in the page's language."""
+    return reasons_in_words(reasons, rules)
+
+
+def store_words(store_id: str) -> str:
+    """The store picker's entries: "人民广场店 (S001)", marked when flagged."""
+    row = stores.loc[store_id]
+    name = f"{row['store_name']} ({store_id})"
+    return f"{name} · {text['flagged_marker']}" if row["is_flagged"] else name
+
+
+def shown_number(value: object) -> str:
+    return "—" if value is None or pd.isna(value) else f"{float(value):.1f}"
+
+
+def side_by_side_chart(frame: pd.DataFrame, x_field: str, x_title: str, x_sort: list[str]) -> alt.Chart:
+    """Share per value (score or delay), this store's bar beside the other stores' (``side``)."""
+    names = {side: labels.code("integrity_side", side, language) for side in SIDE_COLOURS}
+    data = frame.assign(side_name=frame["side"].map(names))
+    return (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X(f"{x_field}:O", title=x_title, sort=x_sort, axis=alt.Axis(labelAngle=0)),
+            xOffset=alt.XOffset("side_name:N", sort=list(names.values())),
+            y=alt.Y("share:Q", title=text["share"], axis=alt.Axis(format="%")),
+            color=alt.Color(
+                "side_name:N",
+                title=text["whose"],
+                scale=alt.Scale(domain=list(names.values()), range=list(SIDE_COLOURS.values())),
+            ),
+            tooltip=[
+                alt.Tooltip("side_name:N", title=text["whose"]),
+                alt.Tooltip(f"{x_field}:O", title=x_title),
+                alt.Tooltip("share:Q", title=text["share"], format=".1%"),
+                alt.Tooltip("responses:Q", title=text["responses"], format=","),
+            ],
+        )
+    )
+
+
+def device_chart(chosen: str) -> alt.Chart:
+    """Every store's top-device share, highest first, the chosen store in red."""
+    data = stores.reset_index(drop=True).assign(
+        store=lambda frame: frame["store_name"] + " (" + frame["store_id"] + ")"
+    )
+    return (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X("top_device_share:Q", title=text["top_device_share"], axis=alt.Axis(format="%")),
+            y=alt.Y("store:N", title=text["store"], sort="-x"),
+            color=alt.condition(
+                alt.datum.store_id == chosen,
+                alt.value(SIDE_COLOURS["store"]),
+                alt.value(SIDE_COLOURS["peers"]),
+            ),
+            tooltip=[
+                alt.Tooltip("store:N", title=text["store"]),
+                alt.Tooltip("top_device_share:Q", title=text["top_device_share"], format=".1%"),
+                alt.Tooltip("responses:Q", title=text["responses"], format=","),
+            ],
+        )
+    )
+
+
+def stores_section() -> None:
+    st.subheader(text["stores_title"], anchor=False)
+    flagged = int(stores["is_flagged"].sum())
+    if flagged:
+        st.markdown(text["stores_flagged"].format(flagged=flagged, total=len(stores)))
+    else:
+        st.success(text["no_store_flagged"].format(total=len(stores)))
+    table = stores.reset_index(drop=True).assign(reasons=lambda frame: frame["reasons"].map(in_words))
+    widgets.show_table(table[list(STORE_COLUMNS)], "integrity_stores", PAGE_KEY)
+
+
+def staff_section() -> None:
+    st.subheader(text["staff_title"], anchor=False)
+    staff = data_access.integrity_staff(scope)
+    if staff is None or staff.empty:
+        st.info(text["no_staff"])
+        return
+    flagged = staff[staff["is_flagged"].fillna(False).astype(bool)]
+    if flagged.empty:
+        st.success(text["no_staff_flagged"].format(total=len(staff)))
+        return
+    table = flagged.assign(reasons=flagged["reasons"].map(in_words))
+    widgets.show_table(table[list(STAFF_COLUMNS)], "integrity_staff_flagged", PAGE_KEY)
+
+
+def chosen_store() -> str:
+    """The store whose evidence is shown: the link's ``?store=`` if in scope, else the first listed
+    (the most strongly flagged)."""
+    options = list(stores.index)
+    if KEY_STORE not in st.session_state:
+        linked = [store for store in st.query_params.get_all(URL_STORE) if store in stores.index]
+        st.session_state[KEY_STORE] = linked[0] if linked else options[0]
+    return st.selectbox(text["pick_store"], options, format_func=store_words, key=KEY_STORE)
+
+
+def nps_part(row: pd.Series) -> None:
+    n, suspect = int(row["responses"]), int(row["suspect_responses"])
+    nps, clean = shown_number(row["nps"]), shown_number(row["nps_excluding_suspect"])
+    with st.container(horizontal=True):
+        st.metric(text["nps_all"].format(n=n), nps)
+        st.metric(text["nps_clean"].format(n=n - suspect), clean)
+    if suspect:
+        st.markdown(text["nps_reading"].format(suspect=suspect, n=n, clean=clean, nps=nps))
+    else:
+        st.markdown(text["no_suspect"].format(n=n))
+    minimum = settings().min_responses
+    if n - suspect < minimum:
+        st.caption(text["small_n"].format(n=n - suspect, min=minimum))
+
+
+def measures_part(row: pd.Series) -> None:
+    st.markdown(f"**{text['measures_title']}**")
+    measures = pd.DataFrame(
+        {
+            "measure": [text[f"measure_{column}"] for column, _ in EVIDENCE],
+            "store_share": [row[column] for column, _ in EVIDENCE],
+            "peer_share": [row[peer] for _, peer in EVIDENCE],
+        }
+    ).astype({"store_share": "float64", "peer_share": "float64"})
+    widgets.show_table(measures)
+    st.caption(text["measures_note"])
+
+
+def side_total(frame: pd.DataFrame, side: str, mask: pd.Series | None = None) -> int:
+    rows = frame[frame["side"] == side] if mask is None else frame[(frame["side"] == side) & mask]
+    return int(rows["responses"].sum())
+
+
+def scores_part(store_id: str) -> None:
+    st.markdown(f"**{text['scores_title']}**")
+    shares = data_access.integrity_score_shares(scope, store_id)
+    st.caption(text["scores_n"].format(store=side_total(shares, "store"), peers=side_total(shares, "peers")))
+    charts.show(side_by_side_chart(shares, "score", text["score"], [str(score) for score in range(11)]))
+    widgets.chart_data(shares, f"integrity_scores_{store_id}", PAGE_KEY, text)
+
+
+def delay_part(store_id: str) -> None:
+    st.markdown(f"**{text['delay_title']}**")
+    delays = data_access.integrity_delay_shares(scope, store_id)
+    unlinked = delays["delay_bin"] == data_access.NO_LINKED_SALE
+    counts = {
+        "store": side_total(delays, "store", ~unlinked),
+        "store_none": side_total(delays, "store", unlinked),
+        "peers": side_total(delays, "peers", ~unlinked),
+        "peers_none": side_total(delays, "peers", unlinked),
+    }
+    if counts["store"] == 0:
+        st.info(text["no_linked"].format(**counts))
+        return
+    st.caption(text["delay_n"].format(**counts))
+    linked = delays[~unlinked]
+    names = linked.assign(
+        delay_name=linked["delay_bin"].map(lambda code: labels.code("delay_bin", code, language))
+    )
+    order = [labels.code("delay_bin", code, language) for code, _ in data_access.DELAY_BINS]
+    charts.show(side_by_side_chart(names, "delay_name", text["delay"], order))
+    widgets.chart_data(delays, f"integrity_delay_{store_id}", PAGE_KEY, text)
+
+
+def devices_part(store_id: str) -> None:
+    st.markdown(f"**{text['devices_title']}**")
+    st.caption(text["devices_note"])
+    charts.show(device_chart(store_id))
+
+
+def suspect_part(store_id: str) -> None:
+    reasons = data_access.integrity_suspect_reasons(scope, store_id)
+    if reasons.empty:
+        return
+    st.markdown(f"**{text['suspect_title']}**")
+    widgets.show_table(reasons.assign(suspect_reason=reasons["suspect_reason"].map(in_words)))
+
+
+def store_staff_part(store_id: str) -> None:
+    staff = data_access.integrity_staff(scope, store_id)
+    if staff is None or staff.empty:
+        return
+    st.markdown(f"**{text['staff_of_store_title']}**")
+    table = staff.assign(reasons=staff["reasons"].map(in_words))
+    widgets.show_table(table[list(STAFF_COLUMNS)], f"integrity_staff_{store_id}", PAGE_KEY)
+
+
+def evidence_section() -> None:
+    st.subheader(text["evidence_title"], anchor=False)
+    store_id = chosen_store()
+    row = stores.loc[store_id]
+    words = in_words(row["reasons"])
+    st.markdown(text["store_reasons"].format(reasons=words) if words else text["store_not_flagged"])
+    nps_part(row)
+    measures_part(row)
+    scores_part(store_id)
+    delay_part(store_id)
+    devices_part(store_id)
+    suspect_part(store_id)
+    store_staff_part(store_id)
+
+
+language, text, principal = widgets.page_header(LABELS, PAGE_KEY)
+scope = principal.scope
+if not data_access.serving_copy_exists():
+    st.warning(text["no_serving"])
+    st.stop()
+found = data_access.integrity_stores(scope)
+if found is None:
+    st.info(text["no_integrity_marts"])
+    st.stop()
+if found.empty:
+    st.info(text["no_data"])
+    st.stop()
+stores = found.set_index("store_id", drop=False)
+rules = data_access.integrity_rule_labels(language)
+st.caption(text["intro"])
+stores_section()
+staff_section()
+evidence_section()

@@ -1,0 +1,218 @@
+"""The Integrity page: the CX director's (and admin's) view of manufactured survey scores.
+
+The conftest's serving copy gets the integrity marts with planted verdicts, and its answers the
+suspect marks and delays after the sale (the detection asset's contract):
+  S002 (R01, app) flagged for excess_tens, fast_after_sale: its two 10s (answers 0 and 6) suspect;
+       NPS 16.7 with them (4 promoters, 2 detractors of 12), 0.0 without (2 and 2 of 10);
+       delay: answer 1 at 1 min, answers 0, 2-5 at 3 min, answers 6-12 at 30 min
+  S001 (R01, in_store) and S003 (R02, delivery) not flagged; S001's answers 45 min after the sale,
+       S003's delivery-platform orders without a linked sale
+  staff S002-E1 flagged (excess_tens); S001-E1, S002-E2, S003-E1 not
+Stored in the order S001, S002, S003: the page must put the flagged store first itself.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+from test_no_raw_codes import chart_problems, table_problems
+
+from cxlake.access.roles import Scope
+from cxlake.integrity import rule_labels
+from streamlit_app import data_access
+from streamlit_app.widgets import KEY_LANGUAGE
+
+PAGE = Path(__file__).resolve().parents[2] / "streamlit_app" / "views" / "integrity.py"
+NOT_AVAILABLE = "This page is not available for your role."
+NO_MARTS = "The serving copy has no integrity data yet"
+
+INTEGRITY_DDL = """
+alter table marts.fct_survey_responses add column is_suspect boolean default false;
+alter table marts.fct_survey_responses add column suspect_reason varchar;
+alter table marts.fct_survey_responses add column minutes_after_sale double;
+create table marts.mart_integrity_store (
+    store_id varchar, store_name varchar, region_id varchar, responses bigint, suspect_responses bigint,
+    integrity_score double, is_flagged boolean, reasons varchar, nps double, nps_excluding_suspect double,
+    share_tens double, peer_share_tens double, share_fast_after_sale double,
+    peer_share_fast_after_sale double, top_device_share double
+);
+create table marts.mart_integrity_staff (
+    staff_id varchar, staff_name varchar, store_id varchar, responses bigint, suspect_responses bigint,
+    integrity_score double, is_flagged boolean, reasons varchar, share_tens double,
+    share_fast_after_sale double
+);
+"""
+STORE_ROWS = [
+    ("S001", "人民广场店", "R01", 20, 0, 0.95, False, "", 20.0, 20.0, 0.3, 0.214286, 0.0, 0.5, 0.1),
+    ("S002", "徐家汇店", "R01", 12, 2, 0.02, True, "excess_tens,fast_after_sale", 16.666667, 0.0,
+     0.166667, 0.25, 0.5, 0.0, 0.6),
+    ("S003", "福田店", "R02", 8, 0, 0.9, False, "", -12.5, -12.5, 0.125, 0.269231, None, None, 0.2),
+]  # fmt: skip
+STAFF_ROWS = [
+    ("S001-E1", "王芳", "S001", 20, 0, 0.97, False, "", 0.3, 0.0),
+    ("S002-E1", "李强", "S002", 8, 2, 0.03, True, "excess_tens", 0.25, 0.75),
+    ("S002-E2", "赵敏", "S002", 4, 0, 0.8, False, "", 0.0, 0.0),
+    ("S003-E1", "陈晨", "S003", 8, 0, 0.9, False, "", 0.125, None),
+]
+# S002's answers by index: the suspect ones and the minutes after the sale.
+S002_SUSPECT = {0: "excess_tens", 6: "excess_tens"}
+S002_MINUTES = {1: 1.0, **{i: 3.0 for i in (0, 2, 3, 4, 5)}, **{i: 30.0 for i in range(6, 13)}}
+
+
+def add_integrity(home: Path) -> None:
+    with duckdb.connect(str(home / "serving.duckdb")) as connection:
+        connection.execute(INTEGRITY_DDL)
+        connection.executemany(
+            f"insert into marts.mart_integrity_store values ({', '.join(['?'] * 15)})", STORE_ROWS
+        )
+        connection.executemany(
+            f"insert into marts.mart_integrity_staff values ({', '.join(['?'] * 10)})", STAFF_ROWS
+        )
+        connection.execute(
+            "update marts.fct_survey_responses set minutes_after_sale = 45 where store_id = 'S001'"
+        )
+        for index, minutes in S002_MINUTES.items():
+            connection.execute(
+                "update marts.fct_survey_responses set minutes_after_sale = ? where response_key = ?",
+                [minutes, f"S002-{index:03d}"],
+            )
+        for index, reason in S002_SUSPECT.items():
+            connection.execute(
+                "update marts.fct_survey_responses set is_suspect = true, suspect_reason = ?"
+                " where response_key = ?",
+                [reason, f"S002-{index:03d}"],
+            )
+
+
+@pytest.fixture
+def integrity_home(serving_home: Path) -> Path:
+    add_integrity(serving_home)
+    return serving_home
+
+
+def open_page(sign_in_as, role: str, language: str = "en") -> AppTest:
+    at = AppTest.from_file(str(PAGE), default_timeout=30)
+    at.session_state[KEY_LANGUAGE] = language
+    return sign_in_as(at, role).run()
+
+
+def tables_with(at: AppTest, header: str) -> list[pd.DataFrame]:
+    """The tables drawn with a column ``header``, in page order."""
+    return [table.value for table in at.dataframe if header in table.value.columns]
+
+
+def table_with(at: AppTest, header: str) -> pd.DataFrame:
+    """The first table drawn with a column ``header``."""
+    return tables_with(at, header)[0]
+
+
+@pytest.mark.parametrize("role", ["cx_director", "admin"])
+def test_the_flagged_store_comes_first_with_its_reasons_in_words(integrity_home, sign_in_as, role):
+    at = open_page(sign_in_as, role)
+
+    assert not at.exception
+    words = rule_labels("en")
+    stores = table_with(at, "Integrity (1 = no evidence)")
+    assert list(stores["Store id"]) == ["S002", "S003", "S001"]  # flagged, then the lowest score
+    assert list(stores["Flagged"]) == ["Yes", "No", "No"]
+    assert stores["Evidence"].iloc[0] == f"{words['excess_tens']}, {words['fast_after_sale']}"
+    assert list(stores["Evidence"].iloc[1:]) == ["", ""]
+    assert "**1 of 3 stores are flagged**, listed first." in [md.value for md in at.markdown]
+    staff = table_with(at, "Staff id")
+    assert list(staff["Staff id"]) == ["S002-E1"]
+    assert list(staff["Evidence"]) == [words["excess_tens"]]
+
+
+def test_the_evidence_opens_on_the_flagged_store_with_nps_with_and_without_suspect_answers(
+    integrity_home, sign_in_as
+):
+    at = open_page(sign_in_as, "cx_director")
+
+    assert at.selectbox(key="integrity_store").value == "S002"
+    assert [(metric.label, metric.value) for metric in at.metric] == [
+        ("NPS, all answers (n = 12)", "16.7"),
+        ("NPS without suspect answers (n = 10)", "0.0"),
+    ]
+    texts = [md.value for md in at.markdown]
+    assert "Without its 2 suspect answers (of 12), this store's NPS is 0.0 instead of 16.7." in texts
+    assert any("n = 10 is under the 30 answers" in caption.value for caption in at.caption)
+
+    at.selectbox(key="integrity_store").select("S003").run()
+    assert not at.exception
+    assert [metric.value for metric in at.metric] == ["-12.5", "-12.5"]
+    assert "Not flagged." in [md.value for md in at.markdown]
+    assert "None of this store's 8 answers is marked suspect." in [md.value for md in at.markdown]
+
+
+def test_the_evidence_counts_the_stores_answers_against_the_other_stores(integrity_home, sign_in_as):
+    at = open_page(sign_in_as, "cx_director")
+
+    measures = table_with(at, "Measure")
+    assert list(measures["This store (%)"]) == [16.7, 50.0, 60.0]
+    assert list(measures["Other stores (%)"]) == [25.0, 0.0, 15.0]  # devices: median of 0.1, 0.2
+    captions = [caption.value for caption in at.caption]
+    assert "Share of each score 0–10. n = 12 answers at this store, 28 at the others." in captions
+    assert (
+        "Share of the answers linked to a sale. n = 13 linked answers at this store (0 without a linked"
+        " sale), 20 at the others (8 without)."
+    ) in captions
+    reasons = table_with(at, "Why suspect")
+    assert reasons.to_dict("records") == [{"Why suspect": rule_labels("en")["excess_tens"], "Responses": 2}]
+    flagged_staff, store_staff = tables_with(at, "Staff member")
+    assert list(flagged_staff["Staff id"]) == ["S002-E1"]
+    assert list(store_staff["Staff id"]) == ["S002-E1", "S002-E2"]
+    assert len(at.get("vega_lite_chart")) == 3
+
+
+def test_score_and_delay_shares_are_counted_from_the_marked_answers(integrity_home):
+    scope = Scope.everything()
+    scores = data_access.integrity_score_shares(scope, "S002").set_index(["side", "score"])
+    assert scores.loc[("store", 10), "responses"] == 2
+    assert scores.loc[("store", 10), "share"] == pytest.approx(2 / 12)
+    assert scores.loc[("peers", 10), "share"] == pytest.approx(7 / 28)  # S001's six 10s, S003's one
+    assert scores.loc[("store", 0), "responses"] == 0
+    delays = data_access.integrity_delay_shares(scope, "S002").set_index(["side", "delay_bin"])
+    assert delays.loc[("store", "under_2_min"), "share"] == pytest.approx(1 / 13)
+    assert delays.loc[("store", "2_to_6_min"), "share"] == pytest.approx(5 / 13)
+    assert delays.loc[("store", "15_to_60_min"), "share"] == pytest.approx(7 / 13)
+    assert delays.loc[("peers", "15_to_60_min"), "share"] == pytest.approx(1.0)
+    assert delays.loc[("peers", "no_linked_sale"), "responses"] == 8
+    assert pd.isna(delays.loc[("peers", "no_linked_sale"), "share"])
+
+
+def test_a_narrow_scope_reads_only_its_own_stores(integrity_home):
+    """The door applies the scope even though only all-scope roles open the page."""
+    region = Scope("region", ("R02",))
+    assert list(data_access.integrity_stores(region)["store_id"]) == ["S003"]
+    assert list(data_access.integrity_staff(region)["staff_id"]) == ["S003-E1"]
+    assert data_access.integrity_score_shares(region, "S002")["responses"].sum() == 8  # S003's, as peers
+    assert data_access.integrity_suspect_reasons(region, "S002").empty
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_tables_and_charts_show_words_not_codes(integrity_home, sign_in_as, language):
+    at = open_page(sign_in_as, "admin", language)
+
+    assert not at.exception
+    assert table_problems(at) + chart_problems(at) == []
+
+
+@pytest.mark.parametrize("role", ["store_manager", "analyst"])
+def test_store_managers_and_analysts_cannot_open_the_page(integrity_home, sign_in_as, role):
+    at = open_page(sign_in_as, role)
+
+    assert not at.exception
+    assert [error.value for error in at.error] == [NOT_AVAILABLE]
+    assert len(at.dataframe) == 0 and len(at.metric) == 0
+
+
+def test_without_the_integrity_marts_the_page_says_so(serving_home, sign_in_as):
+    at = open_page(sign_in_as, "cx_director")
+
+    assert not at.exception
+    assert len(at.info) == 1 and at.info[0].value.startswith(NO_MARTS)
+    assert len(at.dataframe) == 0
