@@ -8,13 +8,15 @@ sentiment, source) from :mod:`streamlit_app.labels`, and never query or compute 
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+import math
+from collections.abc import Iterable, Mapping
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from streamlit_app.labels import code, header
+from cxlake.metrics import settings
+from streamlit_app.labels import code, header, too_few
 
 # Streamlit (1.67) already embeds charts with Vega-Embed's ``actions: false`` and keeps only theme,
 # renderer and padding of a chart's ``usermeta.embedOptions``, so no "…" menu can come back. Its own
@@ -42,24 +44,116 @@ def show(chart: alt.TopLevelMixin) -> None:
 CATEGORY_COLOURS = {"detractor": "#d62728", "passive": "#9e9e9e", "promoter": "#2ca02c"}
 
 
-def nps_trend_chart(trend: pd.DataFrame, labels: Mapping[str, str]) -> alt.LayerChart:
-    """NPS per period as a line over its 95% interval band (on the fixed -100..100 scale)."""
-    base = alt.Chart(trend).encode(x=alt.X("period:T", title=labels["period"]))
-    band = base.mark_area(opacity=0.25).encode(
-        y=alt.Y("ci_low:Q", title=labels["nps"], scale=alt.Scale(domain=[-100, 100])),
-        y2="ci_high:Q",
+# --- Small samples -------------------------------------------------------------------------------
+# One rule for every score a chart draws: over fewer than metrics.yaml's min_responses answers it is
+# not a fact. Each chart builder passes its frame through :func:`with_reportability` and draws the
+# rows through :func:`facts` (solid, with their values) and :func:`too_few_rows` (hollow, dashed,
+# labelled "n = 4, too few" with no value), so no chart can draw a small sample as a solid NPS 100.
+NOTE = "too_few_note"  # the label column with_reportability adds, empty on reportable rows
+HOLLOW = {"filled": False, "strokeDash": [3, 2], "strokeWidth": 1.5}
+
+
+def reportable(n: pd.Series) -> pd.Series:
+    """True where ``n`` reaches min_responses: the score may be shown as a fact (as dbt's
+    ``is_reportable``). Pages add it to their downloads, charts through :func:`with_reportability`."""
+    return n.fillna(0) >= settings().min_responses
+
+
+def with_reportability(frame: pd.DataFrame, language: str, n_column: str = "n") -> pd.DataFrame:
+    """``frame`` with ``reportable`` and the note a hollow mark carries ("n = 4, too few")."""
+    enough = reportable(frame[n_column])
+    notes = [
+        "" if ok else too_few(int(n), language)
+        for ok, n in zip(enough, frame[n_column].fillna(0), strict=True)
+    ]
+    return frame.assign(reportable=enough, **{NOTE: notes})
+
+
+def facts(chart: alt.Chart) -> alt.Chart:
+    """The rows of ``chart`` whose score is reportable."""
+    return chart.transform_filter("datum.reportable")
+
+
+def too_few_rows(chart: alt.Chart) -> alt.Chart:
+    """The rows of ``chart`` over too few answers, to be drawn hollow with :data:`HOLLOW`."""
+    return chart.transform_filter("!datum.reportable")
+
+
+def too_few_tooltip(name: alt.Tooltip, language: str) -> list[alt.Tooltip]:
+    """What hovering a hollow mark says: which one, and "n = 4, too few" instead of its value."""
+    return [name, alt.Tooltip(f"{NOTE}:N", title=header("note", language))]
+
+
+def with_segments(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+    """A ``segment`` per run of consecutive reportable rows (in the frame's order, within each line
+    ``by`` names): a line drawn with ``detail=segment`` joins facts only, never across a point over
+    too few answers."""
+    too_few_so_far = ~frame["reportable"]
+    grouped = too_few_so_far.groupby(frame[by]) if by else too_few_so_far
+    return frame.assign(segment=grouped.cumsum())
+
+
+def padded_domain(
+    values: Iterable[float], bounds: tuple[float, float], pad: float, step: float
+) -> list[float]:
+    """An axis range around ``values``: their span widened by ``pad`` (or a tenth of the span, if
+    larger) each side, out to a multiple of ``step``, within ``bounds``. A trend of NPS 20..30 reads
+    on 10..40, not on -100..100 where every move is flat; no values give the whole ``bounds``."""
+    present = [float(v) for v in values if v is not None and not math.isnan(float(v))]
+    if not present:
+        return list(bounds)
+    low, high = min(present), max(present)
+    margin = max(pad, (high - low) / 10)
+    return [
+        max(bounds[0], math.floor((low - margin) / step) * step),
+        min(bounds[1], math.ceil((high + margin) / step) * step),
+    ]
+
+
+def nps_trend_chart(trend: pd.DataFrame, labels: Mapping[str, str], language: str) -> alt.LayerChart:
+    """NPS per period as a line over its 95% interval band, on an axis scaled to the data.
+
+    Periods over too few answers are hollow dashed points labelled "n = 4, too few", outside the
+    line and the band (whose interval would be most of the scale)."""
+    data = with_segments(with_reportability(trend, language))
+    shown = data[data["reportable"]]
+    domain = padded_domain(
+        [*shown["ci_low"], *shown["ci_high"], *data["nps"]], bounds=(-100, 100), pad=5, step=5
     )
-    line = base.mark_line(point=True).encode(
-        y=alt.Y("nps:Q", title=labels["nps"]),  # without it the shared axis reads "NPS, nps"
-        tooltip=[
-            alt.Tooltip("period:T", title=labels["period"]),
-            alt.Tooltip("nps:Q", title=labels["nps"], format=".1f"),
-            alt.Tooltip("ci_low:Q", title=labels["ci_low"], format=".1f"),
-            alt.Tooltip("ci_high:Q", title=labels["ci_high"], format=".1f"),
-            alt.Tooltip("n:Q", title=labels["responses"], format=","),
-        ],
+    y_scale = alt.Scale(domain=domain, nice=False)
+    base = alt.Chart(data).encode(x=alt.X("period:T", title=labels["period"]))
+    band = (
+        facts(base)
+        .mark_area(opacity=0.25)
+        .encode(
+            y=alt.Y("ci_low:Q", title=labels["nps"], scale=y_scale),
+            y2="ci_high:Q",
+            detail="segment:N",
+        )
     )
-    return band + line
+    # Titled: without it the shared axis reads "NPS, nps".
+    y = alt.Y("nps:Q", title=labels["nps"], scale=y_scale)
+    line = facts(base).mark_line().encode(y=y, detail="segment:N")
+    points = (
+        facts(base)
+        .mark_point(filled=True, size=40)
+        .encode(
+            y=y,
+            tooltip=[
+                alt.Tooltip("period:T", title=labels["period"]),
+                alt.Tooltip("nps:Q", title=labels["nps"], format=".1f"),
+                alt.Tooltip("ci_low:Q", title=labels["ci_low"], format=".1f"),
+                alt.Tooltip("ci_high:Q", title=labels["ci_high"], format=".1f"),
+                alt.Tooltip("n:Q", title=labels["responses"], format=","),
+            ],
+        )
+    )
+    hollow = (
+        too_few_rows(base)
+        .mark_point(size=60, **HOLLOW)
+        .encode(y=y, tooltip=too_few_tooltip(alt.Tooltip("period:T", title=labels["period"]), language))
+    )
+    return band + line + points + hollow
 
 
 def score_histogram(distribution: pd.DataFrame, labels: Mapping[str, str], language: str) -> alt.Chart:
@@ -86,52 +180,67 @@ def score_histogram(distribution: pd.DataFrame, labels: Mapping[str, str], langu
     )
 
 
-def csat_by_touchpoint_chart(csat: pd.DataFrame, name_column: str, labels: Mapping[str, str]) -> alt.Chart:
-    """Top-2-box share per rated touchpoint, bars in journey order (the order of ``csat``)."""
-    rated = csat[csat["n"] > 0]
-    return (
-        alt.Chart(rated)
+def csat_by_touchpoint_chart(
+    csat: pd.DataFrame, name_column: str, labels: Mapping[str, str], language: str
+) -> alt.LayerChart:
+    """Top-2-box share per rated touchpoint, bars in journey order (the order of ``csat``); a
+    touchpoint rated too few times is a hollow dashed bar labelled "n = 4, too few"."""
+    rated = with_reportability(csat[csat["n"] > 0], language)
+    name = alt.Tooltip(f"{name_column}:N", title=labels["touchpoint"])
+    base = alt.Chart(rated).encode(
+        x=alt.X(
+            "top2_share:Q", title=labels["csat"], scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")
+        ),
+        y=alt.Y(f"{name_column}:N", title=labels["touchpoint"], sort=list(rated[name_column])),
+    )
+    bars = (
+        facts(base)
         .mark_bar()
         .encode(
-            x=alt.X(
-                "top2_share:Q",
-                title=labels["csat"],
-                scale=alt.Scale(domain=[0, 1]),
-                axis=alt.Axis(format="%"),
-            ),
-            y=alt.Y(f"{name_column}:N", title=labels["touchpoint"], sort=list(rated[name_column])),
             tooltip=[
-                alt.Tooltip(f"{name_column}:N", title=labels["touchpoint"]),
+                name,
                 alt.Tooltip("top2_share:Q", title=labels["csat"], format=".1%"),
                 alt.Tooltip("mean_csat:Q", title=labels["mean_csat"], format=".2f"),
                 alt.Tooltip("n:Q", title=labels["responses"], format=","),
-            ],
+            ]
         )
     )
+    hollow = too_few_rows(base).mark_bar(**HOLLOW).encode(tooltip=too_few_tooltip(name, language))
+    note = too_few_rows(base).mark_text(align="left", dx=4).encode(text=f"{NOTE}:N")
+    return bars + hollow + note
 
 
-def emotion_curve_chart(stages: pd.DataFrame, name_column: str, labels: Mapping[str, str]) -> alt.Chart:
+def emotion_curve_chart(
+    stages: pd.DataFrame, name_column: str, labels: Mapping[str, str], language: str
+) -> alt.LayerChart:
     """Mean CSAT per stage as a line over the stages in journey order (the order of ``stages``),
-    on the fixed 1-5 scale so a dip reads the same for every selection."""
-    rated = stages[stages["ratings"] > 0]
-    return (
-        alt.Chart(rated)
-        .mark_line(point=True)
+    on the fixed 1-5 scale so a dip reads the same for every selection. A stage rated too few
+    times is a hollow point labelled "n = 4, too few", and the line does not pass through it."""
+    data = with_segments(with_reportability(stages[stages["ratings"] > 0], language, "ratings"))
+    stage = alt.Tooltip(f"{name_column}:N", title=labels["stage"])
+    base = alt.Chart(data).encode(
+        x=alt.X(
+            f"{name_column}:N",
+            title=labels["stage"],
+            sort=list(data[name_column]),
+            axis=alt.Axis(labelAngle=0),
+        ),
+        y=alt.Y("mean_csat:Q", title=labels["mean_csat"], scale=alt.Scale(domain=[1, 5])),
+    )
+    line = facts(base).mark_line().encode(detail="segment:N")
+    points = (
+        facts(base)
+        .mark_point(filled=True, size=40)
         .encode(
-            x=alt.X(
-                f"{name_column}:N",
-                title=labels["stage"],
-                sort=list(rated[name_column]),
-                axis=alt.Axis(labelAngle=0),
-            ),
-            y=alt.Y("mean_csat:Q", title=labels["mean_csat"], scale=alt.Scale(domain=[1, 5])),
             tooltip=[
-                alt.Tooltip(f"{name_column}:N", title=labels["stage"]),
+                stage,
                 alt.Tooltip("mean_csat:Q", title=labels["mean_csat"], format=".2f"),
                 alt.Tooltip("ratings:Q", title=labels["ratings"], format=","),
-            ],
+            ]
         )
     )
+    hollow = too_few_rows(base).mark_point(size=60, **HOLLOW).encode(tooltip=too_few_tooltip(stage, language))
+    return line + points + hollow
 
 
 def experience_vs_operations_chart(
@@ -220,31 +329,46 @@ def sentiment_by_platform_chart(counts: pd.DataFrame, labels: Mapping[str, str],
     )
 
 
-def negative_share_trend_chart(trend: pd.DataFrame, labels: Mapping[str, str]) -> alt.Chart:
-    """Share of negative reviews per week, our brand beside the competitors (fixed 0-100% scale)."""
-    data = trend.assign(
+def negative_share_trend_chart(
+    trend: pd.DataFrame, labels: Mapping[str, str], language: str
+) -> alt.LayerChart:
+    """Share of negative reviews per week, our brand beside the competitors, on an axis scaled to
+    the data. A week with too few reviews is a hollow point labelled "n = 4, too few", off the line."""
+    sides = trend.assign(
         side=trend["is_competitor"].map({False: labels["side_ours"], True: labels["side_competitors"]})
+    ).sort_values(["side", "week_start"], kind="stable")
+    data = with_segments(with_reportability(sides, language, "count_reviews"), by="side")
+    domain = padded_domain(data["negative_share"], bounds=(0, 1), pad=0.05, step=0.05)
+    base = alt.Chart(data).encode(
+        x=alt.X("week_start:T", title=labels["week"]),
+        y=alt.Y(
+            "negative_share:Q",
+            title=labels["negative_share"],
+            scale=alt.Scale(domain=domain, nice=False),
+            axis=alt.Axis(format="%"),
+        ),
+        color=alt.Color("side:N", title=labels["side"]),
     )
-    return (
-        alt.Chart(data)
-        .mark_line(point=True)
+    week = alt.Tooltip("week_start:T", title=labels["week"])
+    line = facts(base).mark_line().encode(detail="segment:N")
+    points = (
+        facts(base)
+        .mark_point(filled=True, size=40)
         .encode(
-            x=alt.X("week_start:T", title=labels["week"]),
-            y=alt.Y(
-                "negative_share:Q",
-                title=labels["negative_share"],
-                scale=alt.Scale(domain=[0, 1]),
-                axis=alt.Axis(format="%"),
-            ),
-            color=alt.Color("side:N", title=labels["side"]),
             tooltip=[
-                alt.Tooltip("week_start:T", title=labels["week"]),
+                week,
                 alt.Tooltip("side:N", title=labels["side"]),
                 alt.Tooltip("negative_share:Q", title=labels["negative_share"], format=".1%"),
                 alt.Tooltip("count_reviews:Q", title=labels["reviews"], format=","),
-            ],
+            ]
         )
     )
+    hollow = (
+        too_few_rows(base)
+        .mark_point(size=60, **HOLLOW)
+        .encode(tooltip=[*too_few_tooltip(week, language), alt.Tooltip("side:N", title=labels["side"])])
+    )
+    return line + points + hollow
 
 
 def negative_keywords_chart(top: pd.DataFrame, name_column: str, labels: Mapping[str, str]) -> alt.Chart:
@@ -272,40 +396,54 @@ def negative_keywords_chart(top: pd.DataFrame, name_column: str, labels: Mapping
     )
 
 
-def benchmark_chart(benchmark: pd.DataFrame, labels: Mapping[str, str]) -> alt.Chart:
-    """Positive share per aspect, one bar per brand side by side (grouped), our brand first.
+def benchmark_chart(benchmark: pd.DataFrame, labels: Mapping[str, str], language: str) -> alt.LayerChart:
+    """Positive share per aspect, one bar per brand side by side (grouped), our brand first; a bar
+    over too few reviews is hollow and dashed, labelled "n = 4, too few" up its side.
 
     ``benchmark`` has an ``aspect_name`` column in the page's language, rows in display order.
     """
     brands = list(dict.fromkeys(benchmark.sort_values("is_competitor", kind="stable")["brand"]))
-    return (
-        alt.Chart(benchmark)
+    data = with_reportability(benchmark, language, "count_reviews")
+    brand = alt.Tooltip("brand:N", title=labels["brand"])
+    base = alt.Chart(data).encode(
+        x=alt.X(
+            "aspect_name:N",
+            title=labels["aspect"],
+            sort=list(dict.fromkeys(data["aspect_name"])),
+            axis=alt.Axis(labelAngle=0),
+        ),
+        xOffset=alt.XOffset("brand:N", sort=brands),
+        y=alt.Y(
+            "positive_share:Q",
+            title=labels["positive_share"],
+            scale=alt.Scale(domain=[0, 1]),
+            axis=alt.Axis(format="%"),
+        ),
+        color=alt.Color("brand:N", title=labels["brand"], sort=brands),
+    )
+    bars = (
+        facts(base)
         .mark_bar()
         .encode(
-            x=alt.X(
-                "aspect_name:N",
-                title=labels["aspect"],
-                sort=list(dict.fromkeys(benchmark["aspect_name"])),
-                axis=alt.Axis(labelAngle=0),
-            ),
-            xOffset=alt.XOffset("brand:N", sort=brands),
-            y=alt.Y(
-                "positive_share:Q",
-                title=labels["positive_share"],
-                scale=alt.Scale(domain=[0, 1]),
-                axis=alt.Axis(format="%"),
-            ),
-            color=alt.Color("brand:N", title=labels["brand"], sort=brands),
             tooltip=[
-                alt.Tooltip("brand:N", title=labels["brand"]),
+                brand,
                 alt.Tooltip("aspect_name:N", title=labels["aspect"]),
                 alt.Tooltip("positive_share:Q", title=labels["positive_share"], format=".1%"),
                 alt.Tooltip("negative_share:Q", title=labels["negative_share"], format=".1%"),
                 alt.Tooltip("avg_rating:Q", title=labels["avg_rating"], format=".2f"),
                 alt.Tooltip("count_reviews:Q", title=labels["reviews"], format=","),
-            ],
+            ]
         )
     )
+    hollow = (
+        too_few_rows(base)
+        .mark_bar(**HOLLOW)
+        .encode(
+            tooltip=[*too_few_tooltip(brand, language), alt.Tooltip("aspect_name:N", title=labels["aspect"])]
+        )
+    )
+    note = too_few_rows(base).mark_text(angle=270, align="left", dx=4, fontSize=9).encode(text=f"{NOTE}:N")
+    return bars + hollow + note
 
 
 # --- Data quality ---------------------------------------------------------------------------------

@@ -152,6 +152,7 @@ CODED_COLUMNS = {
     "is_competitor": "boolean",
     "rating_disagrees": "boolean",
     "too_few": "boolean",
+    "reportable": "boolean",
     "blocked": "boolean",
     "disabled": "boolean",
     "is_worked": "boolean",
@@ -274,6 +275,7 @@ COLUMNS: Words = {
     "action": {"en": "Action", "zh": "操作"},
     "detail": {"en": "Detail", "zh": "详情"},
     "too_few": {"en": "Too few responses", "zh": "样本过少"},
+    "reportable": {"en": "Enough responses to report", "zh": "样本量足以报告"},
     # The Loop page: loop health, late cases, unsent messages, the digest, recovery.
     "count_cases_opened": {"en": "Cases", "zh": "案例数"},
     "ack_sla_met_share": {"en": "Acknowledged in time", "zh": "按时确认"},
@@ -439,6 +441,16 @@ def readable(frame: pd.DataFrame, language: str, overrides: Mapping[str, str] | 
     shown = without_gaps(rounded(decoded(frame, language)))
     headers = unique_headers([header(str(column), language, overrides) for column in shown.columns])
     return shown.set_axis(headers, axis="columns")
+
+
+# A score over fewer answers than metrics.yaml's min_responses is never shown as a fact: charts draw
+# it hollow with this note, cards show the note instead of the score (streamlit_app.charts.reportable).
+TOO_FEW: dict[str, str] = {"en": "n = {n:,}, too few", "zh": "n = {n:,}，样本过少"}
+
+
+def too_few(n: int, language: str) -> str:
+    """``n = 4, too few`` / ``n = 4，样本过少``: what stands where a small sample's score would."""
+    return TOO_FEW[language].format(n=int(n))
 
 
 # --- Case clocks and customers in words -----------------------------------------------------------

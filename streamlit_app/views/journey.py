@@ -9,6 +9,7 @@ import streamlit as st
 
 from cxlake.metrics import nps_from_counts, response_rate, settings
 from streamlit_app import charts, data_access, widgets
+from streamlit_app.labels import too_few
 
 LABELS = {
     "en": {
@@ -20,9 +21,9 @@ LABELS = {
         "stage_group_satisfied": "Satisfied with this stage",
         "stage_group_unsatisfied": "Not satisfied with it",
         "nps_headline": "NPS {nps:.1f} (95% CI {low:.1f} – {high:.1f}), n = {n:,}",
-        "stage_too_few": "{group}: too few responses for an NPS (n = {n:,}; at least {min} needed).",
+        "stage_too_few": "{group}: {too_few}, no NPS (at least {min} needed).",
         "card_detail": "Mean {mean:.2f} (1-5) · n = {n:,}",
-        "card_too_few": "Too few responses (n = {n:,}; at least {min} needed).",
+        "card_too_few": "Not reported: at least {min} ratings needed.",
         "op_wait_minutes": "Median wait {value:.1f} min",
         "op_amount": "Median spend ¥{value:.2f}",
         "op_is_refunded": "Refunded {value:.1%}",
@@ -71,9 +72,9 @@ LABELS = {
         "stage_group_satisfied": "对本阶段满意",
         "stage_group_unsatisfied": "对本阶段不满意",
         "nps_headline": "NPS {nps:.1f}（95% 置信区间 {low:.1f} – {high:.1f}），n = {n:,}",
-        "stage_too_few": "{group}：样本过少，不报告 NPS（n = {n:,}；至少需要 {min} 份）。",
+        "stage_too_few": "{group}：{too_few}，不报告 NPS（至少需要 {min} 份）。",
         "card_detail": "平均分 {mean:.2f}（1-5）· n = {n:,}",
-        "card_too_few": "样本过少（n = {n:,}；至少需要 {min} 份）。",
+        "card_too_few": "不报告：至少需要 {min} 条评分。",
         "op_wait_minutes": "等待时间中位数 {value:.1f} 分钟",
         "op_amount": "消费金额中位数 ¥{value:.2f}",
         "op_is_refunded": "退款率 {value:.1%}",
@@ -128,6 +129,7 @@ if touchpoints["n"].sum() == 0:
 minimum = settings().min_responses
 touchpoint_name = f"touchpoint_name_{language}"
 stage_name = f"stage_name_{language}"
+touchpoints = touchpoints.assign(reportable=charts.reportable(touchpoints["n"]))
 stages = data_access.journey_stages(scope, filters)
 operations = data_access.touchpoint_operations(scope, filters)
 
@@ -140,7 +142,10 @@ def stage_nps_line(stage: pd.Series) -> None:
         if n == 0:
             continue
         if n < minimum:
-            st.caption(text["stage_too_few"].format(group=text[f"stage_group_{group}"], n=n, min=minimum))
+            group_name = text[f"stage_group_{group}"]
+            st.caption(
+                text["stage_too_few"].format(group=group_name, too_few=too_few(n, language), min=minimum)
+            )
             continue
         counts = (int(stage[f"{kind}_{group}"]) for kind in ("promoters", "passives", "detractors"))
         result = nps_from_counts(*counts)
@@ -149,11 +154,12 @@ def stage_nps_line(stage: pd.Series) -> None:
 
 def touchpoint_card(touchpoint: pd.Series) -> None:
     """Top-2-box CSAT as the card's metric, its mean and volume, and the journey map's operational
-    measures for it (over the selection's journeys in its channels)."""
+    measures for it (over the selection's journeys in its channels). Rated too few times, the card
+    shows "n = 4, too few" where the score would be, and no score or mean at all."""
     with st.container(border=True):
-        if touchpoint["n"] < minimum:
-            st.metric(touchpoint[touchpoint_name], "—")
-            st.caption(text["card_too_few"].format(n=touchpoint["n"], min=minimum))
+        if not touchpoint["reportable"]:
+            st.metric(touchpoint[touchpoint_name], too_few(touchpoint["n"], language))
+            st.caption(text["card_too_few"].format(min=minimum))
         else:
             st.metric(touchpoint[touchpoint_name], f"{touchpoint['top2_share']:.1%}")
             st.markdown(text["card_detail"].format(mean=touchpoint["mean_csat"], n=touchpoint["n"]))
@@ -172,11 +178,10 @@ for column, (_, stage) in zip(st.columns(len(stages)), stages.iterrows(), strict
             touchpoint_card(touchpoint)
 
 st.subheader(text["emotion_title"])
-curve = stages[stages["ratings"] >= minimum]
-if curve.empty:
+if not charts.reportable(stages["ratings"]).any():
     st.info(text["emotion_too_few"].format(min=minimum))
-else:
-    charts.show(charts.emotion_curve_chart(curve, stage_name, text))
+else:  # stages rated too few times are drawn hollow, labelled, off the line
+    charts.show(charts.emotion_curve_chart(stages, stage_name, text, language))
 
 st.subheader(text["xo_title"])
 names = dict(zip(touchpoints["touchpoint_id"], touchpoints[touchpoint_name], strict=True))
@@ -203,7 +208,7 @@ with measure_column:
     )
 
 stores = data_access.experience_vs_operations(scope, filters, touchpoint_id, measure)
-enough = stores["n"] >= minimum
+enough = charts.reportable(stores["n"])
 if enough.any():
     measure_title, axis_format = text[f"measure_{measure}"], MEASURE_FORMATS[measure]
     charts.show(charts.experience_vs_operations_chart(stores[enough], measure_title, axis_format, text))
@@ -216,6 +221,7 @@ rate = measure in RATES
 table = stores.assign(
     top2_share=stores["top2_share"].where(enough),
     mean_csat=stores["mean_csat"].where(enough),
+    reportable=enough,
     # Rates as percentages, like the CSAT share beside them (a rounded 0.05 would hide 5.2%).
     **{
         column: stores[column] * 100
@@ -224,7 +230,8 @@ table = stores.assign(
     },
 )
 measure_header = text[f"measure_{measure}"] + (" (%)" if rate else "")
-columns = ["store_id", "store_name", "n", "top2_share", "mean_csat", "operational_n", "operational_value"]
+columns = ["store_id", "store_name", "n", "top2_share", "mean_csat", "reportable"]
+columns += ["operational_n", "operational_value"]
 if data_access.OPERATIONAL_MEASURES[measure] == "median":
     columns.append("operational_p90")
 widgets.show_table(
@@ -235,7 +242,8 @@ widgets.show_table(
 )
 
 with st.expander(text["map_data"]):
-    map_columns = ["stage_id", stage_name, "touchpoint_id", touchpoint_name, "n", "top2_share", "mean_csat"]
+    map_columns = ["stage_id", stage_name, "touchpoint_id", touchpoint_name, "n", "top2_share"]
+    map_columns += ["mean_csat", "reportable"]
     widgets.show_table(touchpoints[map_columns], "journey_map", "journey")
 
 # A serving copy published before the invitation funnel existed has no section at all.

@@ -80,9 +80,12 @@ with trend_column:
         key="trend_grain",
     )
     trend = data_access.nps_trend(scope, filters, grain)
-    charts.show(charts.nps_trend_chart(trend, text))
+    charts.show(charts.nps_trend_chart(trend, text, language))
+    # The file keeps every period's n and says which ones are too few to be read as a score.
     show_data(
-        trend[["period", "nps", "ci_low", "ci_high", "n"]].rename(columns={"n": "responses"}),
+        trend[["period", "nps", "ci_low", "ci_high", "n"]]
+        .assign(reportable=charts.reportable(trend["n"]))
+        .rename(columns={"n": "responses"}),
         f"nps_trend_{grain}",
     )
 with distribution_column:
@@ -97,10 +100,10 @@ if csat["n"].sum() == 0:
     st.info(text["no_ratings"])
 else:
     name_column = "touchpoint_name_zh" if language == "zh" else "touchpoint_name_en"
-    charts.show(charts.csat_by_touchpoint_chart(csat, name_column, text))
+    charts.show(charts.csat_by_touchpoint_chart(csat, name_column, text, language))
     show_data(
-        csat[["touchpoint_id", name_column, "n", "top2_share", "mean_csat"]].rename(
-            columns={name_column: "touchpoint", "top2_share": "csat"}
-        ),
+        csat[["touchpoint_id", name_column, "n", "top2_share", "mean_csat"]]
+        .assign(reportable=charts.reportable(csat["n"]))
+        .rename(columns={name_column: "touchpoint", "top2_share": "csat"}),
         "csat_by_touchpoint",
     )

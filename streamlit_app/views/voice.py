@@ -206,8 +206,10 @@ with sentiment_column:
 with trend_column:
     st.subheader(text["trend_title"])
     trend = data_access.review_sentiment_trend(scope, filters)
-    charts.show(charts.negative_share_trend_chart(trend, text))
-    show_data(trend, "review_negative_share_trend")
+    charts.show(charts.negative_share_trend_chart(trend, text, language))
+    show_data(
+        trend.assign(reportable=charts.reportable(trend["count_reviews"])), "review_negative_share_trend"
+    )
 
 name_column = "touchpoint_name_zh" if language == "zh" else "touchpoint_name_en"
 st.subheader(text["touchpoint_title"])
@@ -228,9 +230,11 @@ benchmark = data_access.review_benchmark(scope, filters)
 benchmark = benchmark.assign(
     aspect_name=benchmark[name_column].where(benchmark["aspect"] != "overall", text["overall"])
 )
-charts.show(charts.benchmark_chart(benchmark, text))
+charts.show(charts.benchmark_chart(benchmark, text, language))
 show_data(
-    benchmark[["aspect_name", "brand", "count_reviews", "avg_rating", "positive_share", "negative_share"]],
+    benchmark[
+        ["aspect_name", "brand", "count_reviews", "avg_rating", "positive_share", "negative_share"]
+    ].assign(reportable=charts.reportable(benchmark["count_reviews"])),
     "review_benchmark",
 )
 

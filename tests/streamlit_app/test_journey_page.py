@@ -46,7 +46,7 @@ def test_the_journey_map_shows_csat_volume_and_stage_nps_from_the_fixture(servin
     assert at.title[0].value == "Customer journey"
     # Journey order from dim_touchpoint (inserted out of order); app has 12 ratings, below 30.
     assert list(metrics(at).items()) == [
-        ("App", "—"),
+        ("App", "n = 12, too few"),  # the label where the score would be
         ("Value", "71.7%"),  # 43 of 60
         ("Speed", "73.1%"),  # 38 of 52
         ("Staff", "100.0%"),
@@ -58,7 +58,7 @@ def test_the_journey_map_shows_csat_volume_and_stage_nps_from_the_fixture(servin
         assert f"Satisfied with this stage: {_headline(satisfied)}" in markdown
     assert "Mean 4.12 (1-5) · n = 52" in markdown  # speed: 214 / 52
     captions = texts(at.caption)
-    assert "Too few responses (n = 12; at least 30 needed)." in captions  # the app card
+    assert "Not reported: at least 30 ratings needed." in captions  # the app card
     assert "Median wait 4.0 min" in captions  # speed's, over its channels' 60 journeys (not delivery)
     assert "Median spend ¥30.00" in captions  # value's operational metric
     assert "Refunded 10.3%" in captions  # value's POS event: 7 of 68 journeys refunded
@@ -168,9 +168,9 @@ def test_a_sidebar_store_filter_narrows_the_page_to_too_few_responses(serving_ho
     at = run_page()
     at.multiselect(key="filter_stores").select("S002").run()
     assert not at.exception
-    assert set(metrics(at).values()) == {"—"}  # 12 ratings at most
+    assert all(value.endswith(", too few") for value in metrics(at).values())  # 12 ratings at most
     assert any(
-        "too few responses for an NPS" in caption and "at least 30 needed" in caption
+        ", too few, no NPS" in caption and "at least 30 needed" in caption
         for caption in texts(at.caption)
     )
     assert texts(at.info) == [
