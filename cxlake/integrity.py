@@ -429,9 +429,9 @@ def suspects(
     verdicts: dict[str, pd.DataFrame],
     config: IntegrityConfig,
 ) -> pd.DataFrame:
-    """response_key, suspect_reason: responses of flagged subjects that show the patterns of at
-    least two of their hit rules (one, when only one hit rule marks responses), judged by their
-    staff member when flagged, else by their store."""
+    """response_key, suspect_reason: responses of flagged subjects that show the patterns of their
+    evidence rules of at least two families (one, when all their evidence is of one family),
+    judged by their staff member when flagged, else by their store."""
     judged_by = pd.Series(None, index=responses.index, dtype="object")
     for subject in ("store", "staff"):  # staff last: the more specific verdict wins
         flagged = verdicts[subject].loc[verdicts[subject]["is_flagged"], "subject_id"]
@@ -453,9 +453,12 @@ def suspects(
             strength[rule.id] = rule_hits.set_index("subject_id")["p_evidence"]
         if not strength:
             continue
-        hit_count = hits.groupby("subject_id").size()
-        needed = mine[key].map(hit_count).clip(upper=2).fillna(2)
-        is_suspect = matched.sum(axis=1) >= needed
+        # Kinds of evidence, not rules: a happy customer's 10 with all 5s matches two score rules.
+        family_of = {rule.id: rule.family for rule in config.rules}
+        families = hits.groupby("subject_id")["family"].nunique()
+        needed = mine[key].map(families).clip(upper=2).fillna(2)
+        matched_families = matched.T.groupby(matched.columns.map(family_of)).any().sum()
+        is_suspect = matched_families >= needed
         for index in mine.index[is_suspect]:
             subject_id = mine.at[index, key]
             rules = [r for r in strength if matched.at[index, r]]

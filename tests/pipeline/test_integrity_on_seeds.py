@@ -1,0 +1,92 @@
+"""Survey integrity on the generator's truth: three seeded 30-day demo chains (small scale) run
+through the whole pipeline; the planted gaming store and its planted staff are flagged with
+reasons, no honest store or staff member is, and fct_survey_responses marks the gamed answers
+as suspect without dropping them. About 80 s per seed on two shared cores, hence `slow`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+import pandas as pd
+import pytest
+
+from cxlake.integrity import rule_labels
+
+SEEDS = (1, 2, 3)
+DAYS = 30
+START = date(2026, 3, 2)
+# The gamed answers are NPS 10, all CSAT 5, a few minutes after the order; a rare honest answer of
+# a flagged subject looks the same (seed 1 at 21 days: 3 of 17 suspects), so precision has a floor.
+MIN_SUSPECT_RECALL, MIN_SUSPECT_PRECISION = 0.9, 0.75
+
+
+@dataclass(frozen=True)
+class SeedBuild:
+    planted: dict
+    stores: pd.DataFrame
+    staff: pd.DataFrame
+    responses: pd.DataFrame
+
+
+@pytest.fixture(scope="module", params=SEEDS, ids=[f"seed{seed}" for seed in SEEDS])
+def seed_build(request, tmp_path_factory) -> SeedBuild:
+    from cxlake.generator import generate
+    from orchestration.runner import run_pipeline
+
+    home = tmp_path_factory.mktemp(f"integrity_seed{request.param}")
+    generate(home / "landing", scale="small", seed=request.param, start=START, days=DAYS, progress=False)
+    outcome = run_pipeline(home / "landing", home / "warehouse.duckdb")
+    assert outcome.success
+    planted = json.loads((home / "landing" / "truth.json").read_text("utf-8"))["planted"]
+    with duckdb.connect(str(outcome.serving_path), read_only=True) as connection:
+        return SeedBuild(
+            planted,
+            connection.execute("select * from marts.mart_integrity_store").df(),
+            connection.execute("select * from marts.mart_integrity_staff").df(),
+            connection.execute(
+                "select response_key, is_suspect, suspect_reason, is_countable, minutes_after_sale"
+                " from marts.fct_survey_responses"
+            ).df(),
+        )
+
+
+@pytest.mark.slow
+def test_the_planted_gaming_store_alone_is_flagged_with_reasons(seed_build):
+    stores = seed_build.stores.set_index("store_id")
+    gaming = seed_build.planted["gaming_store_id"]
+    assert stores.index[stores["is_flagged"]].tolist() == [gaming]
+    reasons = stores.at[gaming, "reasons"].split(",")
+    assert set(reasons) <= set(rule_labels("en")) and len(reasons) >= 2
+    assert stores.at[gaming, "integrity_score"] < 0.5
+    assert stores.at[gaming, "share_fast_after_sale"] > 2 * stores.at[gaming, "peer_share_fast_after_sale"]
+    assert stores.at[gaming, "nps_excluding_suspect"] < stores.at[gaming, "nps"]
+    assert (stores.loc[~stores["is_flagged"], "suspect_responses"] == 0).all()
+
+
+@pytest.mark.slow
+def test_the_planted_staff_alone_are_flagged_with_reasons(seed_build):
+    staff = seed_build.staff.set_index("staff_id")
+    planted = sorted(seed_build.planted["gaming_staff_ids"])
+    assert sorted(staff.index[staff["is_flagged"]]) == planted
+    assert (staff.loc[planted, "reasons"] != "").all()
+    assert (staff.loc[planted, "store_id"] == seed_build.planted["gaming_store_id"]).all()
+
+
+@pytest.mark.slow
+def test_fct_survey_responses_marks_the_gamed_answers_suspect_and_keeps_them(seed_build):
+    responses = seed_build.responses
+    gamed = set(seed_build.planted["gaming_response_keys"])
+    suspect = set(responses.loc[responses["is_suspect"], "response_key"])
+    assert responses["is_suspect"].notna().all()
+    assert len(suspect & gamed) >= MIN_SUSPECT_RECALL * len(gamed)
+    assert len(suspect & gamed) >= MIN_SUSPECT_PRECISION * len(suspect)
+    marked = responses[responses["is_suspect"]]
+    assert marked["suspect_reason"].isin(list(rule_labels("en"))).all()
+    assert responses.loc[~responses["is_suspect"], "suspect_reason"].isna().all()
+    # marked, not dropped: the gamed answers still count unless the quality rule says otherwise
+    assert marked["is_countable"].all()
+    assert (marked["minutes_after_sale"].dropna() >= 0).all()
