@@ -684,37 +684,175 @@ def quarantined_rows(scope: Scope, table: str, *, sees_pii: bool = False) -> pd.
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
-def store_leaderboard(scope: Scope, filters: Filters) -> pd.DataFrame:
-    """One row per store in scope with countable NPS answers: store_id, store_name, region_name,
-    promoters, passives, detractors, n, nps, ci_low, ci_high, rank, too_few.
+def store_leaderboard(scope: Scope, filters: Filters, without_suspect: bool = False) -> pd.DataFrame:
+    """One row per store in scope and in the region / store filters with countable NPS answers:
+    store_id, store_name, region_name, promoters, passives, detractors, n, nps, ci_low, ci_high,
+    too_few, tier, best_rank, worst_rank, ranked_stores; with marts.mart_integrity_store published
+    also is_flagged and integrity_reasons.
 
-    rank 1 is the best NPS and ties share a rank; a store with fewer than ``min_responses`` answers
-    is ``too_few`` with no rank (its NPS is noise) and is listed after the ranked ones.
+    Each store is placed among all the chain's stores of the same period and channels (see
+    :func:`interval_places`), whoever asks, so a tier means the same on every user's page and a
+    store manager's one row is never "rank 1 of 1". A store with fewer than ``min_responses``
+    answers is ``too_few``: no tier and no place (its NPS is noise), listed after the placed ones.
+    ``without_suspect`` leaves out the responses the integrity asset marked ``is_suspect``, every
+    store's, so the places are recomputed too; it needs that column in the serving copy.
     """
-    where, params = _where(scope, filters)
+    features = integrity_features()
+    if without_suspect and not features.suspect_switch:
+        raise ValueError("without_suspect needs marts.fct_survey_responses.is_suspect in the serving copy")
+    peers_sql, peers_params = _peer_condition(filters, without_suspect)
+    view_sql, view_params = _view_condition(scope, filters)
+    flag_columns = flag_join = ""
+    if features.marks:
+        flag_columns = (
+            ", coalesce(i.is_flagged, false) as is_flagged,"
+            " case when i.is_flagged then i.reasons end as integrity_reasons"
+        )
+        flag_join = f" left join marts.{INTEGRITY_MART} as i on i.store_id = c.store_id and c.in_view"
+    # Names (and integrity marks) are read for the stores the user may see only; the others are
+    # counts, needed to place the user's stores, and never leave this function.
     stores = _frame(
-        f"with counts as (select store_id, {_NPS_COUNTS} from marts.fct_survey_responses"
-        f" where {where} and nps_category is not null group by store_id)"
-        " select c.store_id, s.store_name, s.region_name, c.promoters, c.passives, c.detractors"
-        " from counts as c left join marts.dim_store as s on s.store_id = c.store_id",
-        params,
+        f"with counts as (select store_id, bool_or({view_sql}) as in_view, {_NPS_COUNTS}"
+        f" from marts.fct_survey_responses where {peers_sql} and nps_category is not null"
+        " group by store_id)"
+        " select c.store_id, c.in_view, case when c.in_view then s.store_name end as store_name,"
+        " case when c.in_view then s.region_name end as region_name,"
+        f" c.promoters, c.passives, c.detractors{flag_columns}"
+        " from counts as c left join marts.dim_store as s on s.store_id = c.store_id" + flag_join,
+        [*view_params, *peers_params],
     )
+    stores = _with_nps(stores)
+    too_few = stores["n"] < settings().min_responses
+    placed = stores.assign(too_few=too_few).join(
+        interval_places(stores.loc[~too_few, "ci_low"], stores.loc[~too_few, "ci_high"])
+    )
+    mine = placed[placed["in_view"]].drop(columns="in_view")
+    return (
+        mine.assign(
+            tier=mine["tier"].astype("object").where(mine["tier"].notna(), None),
+            ranked_stores=pd.Series(int((~too_few).sum()), index=mine.index, dtype="int64"),
+            tier_order=mine["tier"].map({tier: order for order, tier in enumerate(TIERS)}),
+        )
+        .sort_values(
+            ["too_few", "tier_order", "nps", "store_id"],
+            ascending=[True, True, False, True],
+            na_position="last",
+            ignore_index=True,
+        )
+        .drop(columns="tier_order")
+    )
+
+
+# -- peers and tiers -------------------------------------------------------------------------------
+# Every user compares their stores with the same peers: all the chain's stores in the period and
+# channels picked. The peer set is computed here from every store, and only the user's own rows and
+# aggregates (the chain's, their region's) leave this module, so a store manager learns their place
+# and their region's score without learning any other store's name or number.
+TIERS = ("top", "middle", "bottom")
+INTEGRITY_MART = "mart_integrity_store"
+
+
+@dataclass(frozen=True)
+class IntegrityFeatures:
+    """What the serving copy holds of the integrity asset (a copy published before it holds none)."""
+
+    marks: bool  # marts.mart_integrity_store: flagged stores and their reasons
+    suspect_switch: bool  # marts.fct_survey_responses.is_suspect: NPS without suspect responses
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def integrity_features() -> IntegrityFeatures:
+    return IntegrityFeatures(
+        marks={"store_id", "is_flagged", "reasons"} <= _columns_of("marts", INTEGRITY_MART),
+        suspect_switch="is_suspect" in _columns_of("marts", "fct_survey_responses"),
+    )
+
+
+def _peer_condition(filters: Filters, without_suspect: bool) -> tuple[str, list[object]]:
+    """Every store's countable answers in the filters' period and channels: who a store is compared
+    with. The scope and the region / store filters choose what is shown, not who the peers are."""
+    where, params = _where(Scope.everything(), replace(filters, region_ids=(), store_ids=()))
+    return (f"{where} and not coalesce(is_suspect, false)" if without_suspect else where), params
+
+
+def _view_condition(scope: Scope, filters: Filters) -> tuple[str, list[object]]:
+    """The rows the user may see and picked: their scope AND the region / store filters."""
+    return _scoped_filters(
+        scope, Filters(region_ids=filters.region_ids, store_ids=filters.store_ids), "response_date"
+    )
+
+
+def _with_nps(counts: pd.DataFrame) -> pd.DataFrame:
+    """``counts`` (promoters, passives, detractors per row) with n, nps, ci_low, ci_high from
+    :func:`cxlake.metrics.nps_from_counts`, the one place NPS is computed."""
     results = [
         nps_from_counts(int(p), int(pa), int(d))
-        for p, pa, d in zip(stores["promoters"], stores["passives"], stores["detractors"], strict=True)
+        for p, pa, d in zip(counts["promoters"], counts["passives"], counts["detractors"], strict=True)
     ]
-    stores = stores.assign(
-        n=pd.Series([r.n for r in results], index=stores.index, dtype="int64"),
-        nps=pd.Series([r.nps for r in results], index=stores.index, dtype="float64"),
-        ci_low=pd.Series([r.ci_low for r in results], index=stores.index, dtype="float64"),
-        ci_high=pd.Series([r.ci_high for r in results], index=stores.index, dtype="float64"),
+    return counts.assign(
+        n=pd.Series([r.n for r in results], index=counts.index, dtype="int64"),
+        nps=pd.Series([r.nps for r in results], index=counts.index, dtype="float64"),
+        ci_low=pd.Series([r.ci_low for r in results], index=counts.index, dtype="float64"),
+        ci_high=pd.Series([r.ci_high for r in results], index=counts.index, dtype="float64"),
     )
-    too_few = stores["n"] < settings().min_responses
-    rank = stores["nps"].where(~too_few).rank(method="min", ascending=False)
-    ranked = stores.assign(rank=rank.astype("Int64"), too_few=too_few)
-    return ranked.sort_values(
-        ["too_few", "nps", "store_id"], ascending=[True, False, True], ignore_index=True
+
+
+def interval_places(ci_low: pd.Series, ci_high: pd.Series) -> pd.DataFrame:
+    """Where each of N stores could rank given the 95% intervals, and its tier (same index).
+
+    best_rank is 1 + the number of stores whose whole interval lies above this store's, worst_rank
+    N - the number whose whole interval lies below: the ranks the data cannot tell apart. tier is
+    ``top`` when no store is separably better (best_rank 1: "not distinguishable from the best"),
+    ``bottom`` when none is separably worse and some is separably better, ``middle`` otherwise.
+    With fewer than two stores there is nothing to compare and no tier.
+
+    Why non-overlap and not the order of the NPS values: two stores whose intervals overlap may
+    swap places with the next month's customers, so the order says nothing about them. The test is
+    conservative (intervals that overlap a little can still differ at the 5% level), so it errs
+    towards "not distinguishable", the safe side for a ranking people are judged by.
+    """
+    low = ci_low.to_numpy(dtype="float64")
+    high = ci_high.to_numpy(dtype="float64")
+    count = len(low)
+    best = 1 + (low[None, :] > high[:, None]).sum(axis=1)
+    worst = count - (high[None, :] < low[:, None]).sum(axis=1)
+    tiers = [
+        None if count < 2 else "top" if b == 1 else "bottom" if w == count else "middle"
+        for b, w in zip(best, worst, strict=True)
+    ]
+    return pd.DataFrame(
+        {
+            "tier": pd.Series(tiers, index=ci_low.index, dtype="object"),
+            "best_rank": pd.Series(best, index=ci_low.index, dtype="Int64"),
+            "worst_rank": pd.Series(worst, index=ci_low.index, dtype="Int64"),
+        }
     )
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def peer_benchmarks(scope: Scope, filters: Filters, without_suspect: bool = False) -> pd.DataFrame:
+    """The aggregates a user compares their stores with: for a region or store scope one row per
+    region of the scope (the whole region, every store of it), then the chain's row. Columns level
+    (``region`` / ``chain``), region_id, region_name, promoters, passives, detractors, n, nps,
+    ci_low, ci_high, too_few. Sums over every store, in the period and channels picked, and nothing
+    per store, so a store manager sees their region and chain without another store's identity."""
+    if without_suspect and not integrity_features().suspect_switch:
+        raise ValueError("without_suspect needs marts.fct_survey_responses.is_suspect in the serving copy")
+    peers_sql, peers_params = _peer_condition(filters, without_suspect)
+    scope_sql, scope_params = _scope_condition(scope)
+    benchmarks = _frame(
+        "with answers as (select region_id, nps_category from marts.fct_survey_responses"
+        f" where {peers_sql} and nps_category is not null),"
+        f" regions as (select distinct region_id, region_name from marts.dim_store where ? and {scope_sql})"
+        f" select 'region' as level, g.region_id, g.region_name, {_NPS_COUNTS}"
+        " from regions as g left join answers as a on a.region_id = g.region_id"
+        " group by g.region_id, g.region_name"
+        f" union all select 'chain', null, null, {_NPS_COUNTS} from answers"
+        " order by level desc, region_id",
+        [*peers_params, scope.kind != "all", *scope_params],
+    )
+    benchmarks = _with_nps(benchmarks)
+    return benchmarks.assign(too_few=benchmarks["n"] < settings().min_responses)
 
 
 # The feedback list's columns; the three PII columns and the comment (phones and e-mails written in

@@ -8,6 +8,7 @@ vanishing). A page's own labels may still override a header for that page.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -101,6 +102,15 @@ CODES: dict[str, Words] = {
         "gold": {"en": "Gold", "zh": "金卡"},
         "black": {"en": "Black", "zh": "黑卡"},
     },
+    # Leaderboard tiers: where the 95% intervals place a store among the chain's (data_access).
+    "tier": {
+        "top": {"en": "Top tier: not distinguishable from the best", "zh": "第一梯队：与最佳门店无法区分"},
+        "middle": {"en": "Middle", "zh": "中间梯队"},
+        "bottom": {
+            "en": "Bottom tier: not distinguishable from the worst",
+            "zh": "末尾梯队：与最差门店无法区分",
+        },
+    },
     "case_source": {
         "survey": {"en": "Survey", "zh": "问卷"},
         "review": {"en": "Online review", "zh": "线上评论"},
@@ -152,6 +162,7 @@ CODED_COLUMNS = {
     "is_competitor": "boolean",
     "rating_disagrees": "boolean",
     "too_few": "boolean",
+    "tier": "tier",
     "reportable": "boolean",
     "blocked": "boolean",
     "disabled": "boolean",
@@ -275,6 +286,9 @@ COLUMNS: Words = {
     "action": {"en": "Action", "zh": "操作"},
     "detail": {"en": "Detail", "zh": "详情"},
     "too_few": {"en": "Too few responses", "zh": "样本过少"},
+    "tier": {"en": "Tier", "zh": "梯队"},
+    "place": {"en": "Could rank", "zh": "可能名次"},
+    "integrity": {"en": "Survey integrity", "zh": "问卷可信度"},
     "reportable": {"en": "Enough responses to report", "zh": "样本量足以报告"},
     # The Loop page: loop health, late cases, unsent messages, the digest, recovery.
     "count_cases_opened": {"en": "Cases", "zh": "案例数"},
@@ -441,6 +455,24 @@ def readable(frame: pd.DataFrame, language: str, overrides: Mapping[str, str] | 
     shown = without_gaps(rounded(decoded(frame, language)))
     headers = unique_headers([header(str(column), language, overrides) for column in shown.columns])
     return shown.set_axis(headers, axis="columns")
+
+
+# A chain names its stores the way the review platforms do, "brand(branch)" with ASCII or full-width
+# brackets: 栖云咖啡(上海静安寺店). The brand is the same on every store, so on a chart axis or in a
+# table it is only width; the branch is what tells stores apart.
+_BRANDED_NAME = re.compile(r"^\s*[^()（）]+[(（]\s*(?P<branch>[^()（）]+?)\s*[)）]\s*$")
+
+
+def store_label(name: object) -> str:
+    """A store's name as charts and tables show it: the branch without the brand every store shares
+    (``栖云咖啡(上海静安寺店)`` -> ``上海静安寺店``); a name of another form as it is, a missing one as "".
+
+    Only for our own stores: a competitor's shop keeps its brand, which is what tells it apart."""
+    if name is None or (not isinstance(name, str) and pd.isna(name)):
+        return ""
+    text = str(name)
+    branded = _BRANDED_NAME.match(text)
+    return branded["branch"] if branded else text
 
 
 # A score over fewer answers than metrics.yaml's min_responses is never shown as a fact: charts draw

@@ -21,6 +21,7 @@ from cxlake.exports import to_csv_bytes, to_xlsx_bytes
 from cxlake.metrics import NpsResult, settings
 from streamlit_app import data_access, labels, session
 from streamlit_app.data_access import FilterOptions, Filters, Scope
+from streamlit_app.labels import store_label
 
 LANGUAGES = {"en": "English", "zh": "中文"}
 KEY_LANGUAGE = "lang"
@@ -343,7 +344,7 @@ def sidebar_filters(options: FilterOptions, labels: Mapping[str, str]) -> Filter
         options=[
             store for store, region in options.store_regions.items() if not regions or region in regions
         ],
-        format_func=lambda store: f"{options.stores[store]} ({store})",
+        format_func=lambda store: f"{store_label(options.stores[store])} ({store})",
         key=KEY_STORES,
     )
     channels = sidebar.multiselect(

@@ -216,7 +216,7 @@ def case_card(case: Case) -> None:
     """One case in the list: severity, rule, status, store, score, the start of the comment, clocks."""
     with st.container(border=True, key=f"case_card_{case.case_id}"):
         badges(case)
-        store = case.context.get("store_name") or case.store_id or ""
+        store = labels.store_label(case.context.get("store_name")) or case.store_id or ""
         facts = [md(store), score_words(case.context), labels.local_time(case.feedback_at, language)]
         st.markdown(
             f"**{md(rules.get(case.rule_id, case.rule_id))}**  \n" + " · ".join(f for f in facts if f)
@@ -346,7 +346,7 @@ def case_detail(case: Case) -> None:
     with st.container(border=True, key="case_detail"):
         badges(case)
         st.subheader(rules.get(case.rule_id, case.rule_id), anchor=False)
-        store = info.get("store_name") or case.store_id or ""
+        store = labels.store_label(info.get("store_name")) or case.store_id or ""
         st.caption(f"{md(case.case_id)} · {md(store)}")
         score = [score_words(info)]
         if info.get("lowest_csat_score") is not None:
@@ -477,4 +477,4 @@ if feedback.empty:
 st.caption(text["shown"].format(n=len(feedback), limit=FEEDBACK_LIMIT))
 if not sees_pii:
     st.caption(text["masked"])
-widgets.show_table(feedback, "feedback", "feedback")
+widgets.show_table(feedback.assign(store=feedback["store"].map(labels.store_label)), "feedback", "feedback")

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from cxlake.metrics import nps_from_counts, response_rate, settings
-from streamlit_app import charts, data_access, widgets
+from streamlit_app import charts, data_access, labels, widgets
 from streamlit_app.labels import too_few
 
 LABELS = {
@@ -208,6 +208,7 @@ with measure_column:
     )
 
 stores = data_access.experience_vs_operations(scope, filters, touchpoint_id, measure)
+stores = stores.assign(store_name=stores["store_name"].map(labels.store_label))
 enough = charts.reportable(stores["n"])
 if enough.any():
     measure_title, axis_format = text[f"measure_{measure}"], MEASURE_FORMATS[measure]

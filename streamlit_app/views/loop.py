@@ -173,6 +173,7 @@ def breached_section() -> None:
     shown = late.assign(
         rule=late["rule_id"].map(lambda rule_id: rules.get(rule_id, rule_id)),
         owner=late["owner"].map(owner_words),
+        store_name=late["store_name"].map(labels.store_label),
     )[
         [
             "case_id", "case_severity", "rule", "store_name", "store_id", "region_id", "owner",
@@ -217,6 +218,7 @@ def digest_section() -> None:
     if stores.empty:
         st.caption(text["digest_no_stores"])
     else:
+        stores = stores.assign(store_name=stores["store_name"].map(labels.store_label))
         widgets.show_table(stores[["store_name", "store_id", "opened", "breached", "open"]])
 
 
