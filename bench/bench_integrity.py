@@ -67,7 +67,7 @@ def run_seed(seed: int, days: int, folder: Path) -> SeedResult:
             key
             for (key,) in connection.execute(
                 "select response_key from marts.fct_survey_responses where is_suspect"
-            )
+            ).fetchall()
         }
     flagged_stores = set(stores.loc[stores["is_flagged"], "store_id"])
     flagged_staff = set(staff.loc[staff["is_flagged"], "staff_id"])
