@@ -28,8 +28,9 @@ from cxlake.alerts.config import load_alert_config
 from cxlake.alerts.outbox import notifications
 from cxlake.app_state import AppState
 from cxlake.invitations import RULES as INVITATION_RULES
-from cxlake.metrics import NpsResult, nps_category, nps_from_counts, settings
+from cxlake.metrics import MeanSummary, NpsResult, nps_category, nps_from_counts, settings
 from cxlake.paths import cxlake_paths
+from cxlake.targets import load_targets
 from cxlake.text.keywords import PeriodCounts, textrank_keywords
 
 # The pipeline publishes a few times a day; five minutes bounds how stale a cached answer can be.
@@ -204,6 +205,146 @@ def nps_summary(scope: Scope, filters: Filters) -> NpsResult:
         f"select {_NPS_COUNTS} from marts.fct_survey_responses where {where}", params
     )
     return nps_from_counts(promoters, passives, detractors)
+
+
+# -- period changes: what the headline tiles compare the picked period with -----------------------
+# The tiles compare the picked period with the one of equal length just before it and with the same
+# days a year earlier, each only when the responses in view reach back over the whole of it (a
+# half-covered period would compare different weeks). A comparison period's counts come from the
+# very functions that count the picked period (nps_summary, csat_by_touchpoint, ces_summary), so it
+# cannot be scoped or filtered differently; changes, tests and the mix / rate split are
+# cxlake.metrics' (the page passes these counts to it).
+COMPARISONS = ("previous", "last_year")
+CHANGE_SEGMENTS = ("channel", "store", "member_tier")
+NON_MEMBER = "non_member"  # the member_tier segment of answers without a member behind them
+_SEGMENT_SQL = {
+    "channel": "coalesce(r.channel, 'unknown')",
+    "store": "r.store_id",
+    "member_tier": f"coalesce(c.member_tier, '{NON_MEMBER}')",
+}
+_MEMBER_JOIN = (
+    " left join marts.fct_transactions as t on t.transaction_id = r.transaction_id"
+    " left join marts.dim_customer as c on c.customer_id = t.customer_id"
+)
+
+
+@dataclass(frozen=True)
+class HeadlineCounts:
+    """One period's counts behind the headline tiles: NPS, CES and CSAT per touchpoint (the frame of
+    :func:`csat_by_touchpoint`: touchpoint_id, names, n, top_box, top2_share, mean_csat)."""
+
+    period: Filters
+    nps: NpsResult
+    ces: MeanSummary
+    csat: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class ViewTargets:
+    """The targets of what a view shows (metric -> target) and whose they are."""
+
+    level: Literal["chain", "region", "store"]
+    entity_id: str | None
+    targets: dict[str, float]
+
+
+def same_period_last_year(filters: Filters) -> Filters | None:
+    """The filters' days one year earlier (29 February -> 28th). None unless both dates are set, or
+    for a period of a year or more (the year before would overlap it)."""
+    if filters.date_from is None or filters.date_to is None:
+        return None
+    if filters.date_to - filters.date_from >= timedelta(days=365):
+        return None
+    return replace(
+        filters, date_from=_year_earlier(filters.date_from), date_to=_year_earlier(filters.date_to)
+    )
+
+
+def _year_earlier(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def ces_summary(scope: Scope, filters: Filters) -> MeanSummary:
+    """n, mean and sample variance of the countable CES answers on the configured scale (answers off
+    it ignored, as dbt's ``in_scale`` does), what a Welch test of two periods needs."""
+    where, params = _where(scope, filters)
+    low, high = settings().ces_scale
+    ((n, mean, variance),) = _rows(
+        "select count(ces_score), avg(ces_score), var_samp(ces_score) from marts.fct_survey_responses"
+        f" where {where} and ces_score between ? and ?",
+        [*params, low, high],
+    )
+    return MeanSummary(int(n), mean, variance)
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def headline_counts(scope: Scope, filters: Filters) -> HeadlineCounts:
+    """The counts of every headline tile for the filters' period."""
+    return HeadlineCounts(
+        filters, nps_summary(scope, filters), ces_summary(scope, filters), csat_by_touchpoint(scope, filters)
+    )
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def headline_comparisons(scope: Scope, filters: Filters) -> dict[str, HeadlineCounts]:
+    """Comparison (a name in :data:`COMPARISONS`) -> its period's headline counts, only for periods
+    with an answer that the answers in scope and in the region / store / channel filters cover from
+    their first day. Empty unless both dates are set."""
+    periods = {"previous": previous_period(filters), "last_year": same_period_last_year(filters)}
+    where, params = _where(scope, replace(filters, date_from=None, date_to=None))
+    ((first_day,),) = _rows(
+        f"select min(response_date) from marts.fct_survey_responses where {where}", params
+    )
+    compared = {}
+    for kind, period in periods.items():
+        if period is None or first_day is None or first_day > period.date_from:
+            continue
+        counts = headline_counts(scope, period)
+        if counts.nps.n or counts.ces.n or counts.csat["n"].sum():
+            compared[kind] = counts
+    return compared
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def nps_segment_counts(scope: Scope, filters: Filters, segment: str) -> pd.DataFrame:
+    """One row per segment with NPS answers: segment, promoters, passives, detractors. A segment is
+    a channel, a store id or a member tier (:data:`NON_MEMBER` for answers without a member), the
+    input of :func:`cxlake.metrics.nps_shift_share`."""
+    if segment not in CHANGE_SEGMENTS:
+        raise ValueError(f"segment must be one of {CHANGE_SEGMENTS}, got {segment!r}")
+    where, params = _where(scope, filters)
+    return _frame(
+        f"with r as (select * from marts.fct_survey_responses where {where} and nps_category is not null)"
+        f" select {_SEGMENT_SQL[segment]} as segment, {_NPS_COUNTS} from r"
+        f"{_MEMBER_JOIN if segment == 'member_tier' else ''} group by segment order by segment",
+        params,
+    )
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def view_targets(scope: Scope, filters: Filters) -> ViewTargets:
+    """The targets of the stores in view (scope, then region / store filters): one store's own, the
+    region's when they share one region, else the chain's (cxlake/config/targets.yaml)."""
+    store_regions = filter_options(scope).store_regions
+    stores = [
+        store
+        for store, region in store_regions.items()
+        if (not filters.store_ids or store in filters.store_ids)
+        and (not filters.region_ids or region in filters.region_ids)
+    ]
+    regions = {store_regions[store] for store in stores}
+    targets = load_targets()
+    if len(stores) == 1:
+        (store,) = stores
+        return ViewTargets("store", store, targets.for_store(store, store_regions[store]))
+    if len(regions) == 1:
+        (region,) = regions
+        return ViewTargets("region", region, targets.for_region(region))
+    return ViewTargets("chain", None, targets.for_chain())
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)

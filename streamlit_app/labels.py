@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from cxlake.metrics import Change, ShiftShare
+
 Words = dict[str, dict[str, str]]  # code -> language -> word
 
 CODES: dict[str, Words] = {
@@ -101,6 +103,7 @@ CODES: dict[str, Words] = {
         "silver": {"en": "Silver", "zh": "银卡"},
         "gold": {"en": "Gold", "zh": "金卡"},
         "black": {"en": "Black", "zh": "黑卡"},
+        "non_member": {"en": "Not a member", "zh": "非会员"},
     },
     # Leaderboard tiers: where the 95% intervals place a store among the chain's (data_access).
     "tier": {
@@ -565,3 +568,69 @@ def local_time(value: datetime | str | None, language: str) -> str:
     weekday = WEEKDAYS[language][moment.weekday()]
     day, clock = moment.strftime("%Y-%m-%d"), moment.strftime("%H:%M")
     return f"{weekday} {day} {clock}" if language == "en" else f"{day} {weekday} {clock}"
+
+
+# -- period changes: the headline tiles' verdicts, targets and mix / rate split in words ----------
+# cxlake.metrics decides (up / down / no_change / too_few); these only say it. Sizes are unsigned
+# after "up" / "down" and signed where the direction is not in the words.
+CHANGE_WORDS: Words = {
+    "up": {"en": "up {size} {unit}, significant", "zh": "上升 {size} {unit}，显著"},
+    "down": {"en": "down {size} {unit}, significant", "zh": "下降 {size} {unit}，显著"},
+    "no_change": {"en": "no detectable change ({signed} {unit})", "zh": "无显著变化（{signed} {unit}）"},
+    "too_few": {
+        "en": "too few answers to compare (n = {n_current:,} vs {n_previous:,})",
+        "zh": "样本过少，无法比较（n = {n_current:,} 对 {n_previous:,}）",
+    },
+    "target_below": {"en": "target {target}, {gap} below", "zh": "目标 {target}，差 {gap}"},
+    "target_above": {"en": "target {target}, {gap} above", "zh": "目标 {target}，超出 {gap}"},
+    "target_met": {"en": "target {target}, met", "zh": "目标 {target}，已达成"},
+    "shift_share": {
+        "en": "Of {total}: {rate} from how customers scored, {mix} from who answered ({who}).",
+        "zh": "变化 {total} 中：{rate} 来自顾客打分的变化，{mix} 来自答题人群的变化（{who}）。",
+    },
+    "more_answers": {"en": "more {segment} answers", "zh": "{segment}答卷占比上升"},
+    "fewer_answers": {"en": "fewer {segment} answers", "zh": "{segment}答卷占比下降"},
+    "same_answers": {"en": "the same mix of answers", "zh": "答题人群构成不变"},
+}
+# Unit and decimals of a change per measure: NPS and CES in points, CSAT (top-2-box %) in
+# percentage points.
+CHANGE_UNITS: Words = {
+    "nps": {"en": "points", "zh": "分"},
+    "csat": {"en": "percentage points", "zh": "个百分点"},
+    "ces": {"en": "points", "zh": "分"},
+}
+CHANGE_DECIMALS = {"nps": 1, "csat": 1, "ces": 2}
+
+
+def change_verdict(change: Change, measure: str, language: str) -> str:
+    """``up 4.2 points, significant`` / ``no detectable change (+1.3 points)`` / too few, in words."""
+    decimals = CHANGE_DECIMALS[measure]
+    return CHANGE_WORDS[change.verdict][language].format(
+        size=f"{abs(change.difference):.{decimals}f}",
+        signed=f"{change.difference:+.{decimals}f}",
+        unit=CHANGE_UNITS[measure][language],
+        n_current=change.n_current,
+        n_previous=change.n_previous,
+    )
+
+
+def target_gap(value: float, target: float, measure: str, language: str) -> str:
+    """``target 40, 3.1 below`` / ``target 40, 2.0 above`` / ``target 40, met`` (higher is better
+    for NPS, CSAT and CES alike); the gap is rounded as the value is shown, so they agree."""
+    decimals = CHANGE_DECIMALS[measure]
+    gap = round(value, decimals) - round(target, decimals)
+    kind = "target_met" if round(gap, decimals) == 0 else "target_above" if gap > 0 else "target_below"
+    suffix = "%" if measure == "csat" else ""
+    return CHANGE_WORDS[kind][language].format(target=f"{target:g}{suffix}", gap=f"{abs(gap):.{decimals}f}")
+
+
+def shift_share_sentence(split: ShiftShare, segment_words: Mapping[str, str], language: str) -> str:
+    """``Of +4.2: +3.9 from how customers scored, +0.3 from who answered (more App answers).``,
+    naming the segment whose share of answers moved most (``segment_words``: segment -> its word)."""
+    moved = max(split.segments, key=lambda s: abs(s.share_current - s.share_previous))
+    shift = moved.share_current - moved.share_previous
+    words = CHANGE_WORDS["more_answers" if shift > 0 else "fewer_answers" if shift < 0 else "same_answers"]
+    who = words[language].format(segment=segment_words.get(moved.segment, moved.segment))
+    return CHANGE_WORDS["shift_share"][language].format(
+        total=f"{split.total:+.1f}", rate=f"{split.rate:+.1f}", mix=f"{split.mix:+.1f}", who=who
+    )
