@@ -23,7 +23,7 @@ import duckdb
 import pandas as pd
 from dagster import AssetKey, AssetSpec, MaterializeResult, multi_asset
 
-from cxlake.integrity import assess, is_countable, load_config
+from cxlake.integrity import MART_STAFF_COLUMNS, MART_STORE_COLUMNS, assess, is_countable, load_config
 from orchestration.resources import Warehouse
 
 GROUP = "integrity"
@@ -77,15 +77,6 @@ STAFF = """
     qualify row_number() over (partition by staff_id order by delivered_on desc) = 1
 """
 
-STORE_COLUMNS = (
-    "store_id", "store_name", "region_id", "responses", "suspect_responses", "integrity_score",
-    "is_flagged", "reasons", "nps", "nps_excluding_suspect", "share_tens", "peer_share_tens",
-    "share_fast_after_sale", "peer_share_fast_after_sale", "top_device_share",
-)  # fmt: skip
-STAFF_COLUMNS = (
-    "staff_id", "staff_name", "store_id", "responses", "suspect_responses", "integrity_score",
-    "is_flagged", "reasons", "share_tens", "share_fast_after_sale",
-)  # fmt: skip
 CREATE = {
     "enrich.suspect_responses": "response_key varchar primary key, suspect_reason varchar not null",
     "marts.mart_integrity_store": """
@@ -119,8 +110,8 @@ def integrity_tables(connection: duckdb.DuckDBPyConnection) -> dict[str, pd.Data
     staff_table["store_id"] = staff_table["store_id"].fillna(staff_table["store_id_answered"])
     return {
         "enrich.suspect_responses": result.suspects,
-        "marts.mart_integrity_store": store_table[list(STORE_COLUMNS)].sort_values("store_id"),
-        "marts.mart_integrity_staff": staff_table[list(STAFF_COLUMNS)].sort_values("staff_id"),
+        "marts.mart_integrity_store": store_table[list(MART_STORE_COLUMNS)].sort_values("store_id"),
+        "marts.mart_integrity_staff": staff_table[list(MART_STAFF_COLUMNS)].sort_values("staff_id"),
     }
 
 

@@ -25,6 +25,18 @@ from scipy import stats
 
 from cxlake.metrics import CountableRule, nps_from_scores, settings
 
+# The columns of marts.mart_integrity_store / _staff: written by the integrity asset, read by the
+# explorer; one list so the two cannot drift apart.
+MART_STORE_COLUMNS = (
+    "store_id", "store_name", "region_id", "responses", "suspect_responses", "integrity_score",
+    "is_flagged", "reasons", "nps", "nps_excluding_suspect", "share_tens", "peer_share_tens",
+    "share_fast_after_sale", "peer_share_fast_after_sale", "top_device_share",
+)  # fmt: skip
+MART_STAFF_COLUMNS = (
+    "staff_id", "staff_name", "store_id", "responses", "suspect_responses", "integrity_score",
+    "is_flagged", "reasons", "share_tens", "share_fast_after_sale",
+)  # fmt: skip
+
 CONFIG_FILE = "cxlake/config/integrity.yaml"
 TESTS = ("share_vs_peers", "variance_vs_peers", "shared_device")
 LANGUAGES = ("en", "zh")

@@ -27,6 +27,7 @@ from cxlake.alerts.clock import daily_digest
 from cxlake.alerts.config import load_alert_config
 from cxlake.alerts.outbox import notifications
 from cxlake.app_state import AppState
+from cxlake.integrity import MART_STAFF_COLUMNS, MART_STORE_COLUMNS
 from cxlake.invitations import RULES as INVITATION_RULES
 from cxlake.metrics import MeanSummary, NpsResult, nps_category, nps_from_counts, settings
 from cxlake.paths import cxlake_paths
@@ -1698,15 +1699,6 @@ def case_recovery(scope: Scope) -> pd.DataFrame | None:
 # counted from the answers it marked in marts.fct_survey_responses. Like every question here each
 # applies the user's scope; "peers" are the other stores in that scope. None when the serving copy
 # was published before the detection asset, so the page can say so instead of failing.
-INTEGRITY_STORE_COLUMNS = (
-    "store_id", "store_name", "region_id", "responses", "suspect_responses", "integrity_score",
-    "is_flagged", "reasons", "nps", "nps_excluding_suspect", "share_tens", "peer_share_tens",
-    "share_fast_after_sale", "peer_share_fast_after_sale", "top_device_share",
-)  # fmt: skip
-INTEGRITY_STAFF_COLUMNS = (
-    "staff_id", "staff_name", "store_id", "responses", "suspect_responses", "integrity_score",
-    "is_flagged", "reasons", "share_tens", "share_fast_after_sale",
-)  # fmt: skip
 INTEGRITY_RESPONSE_COLUMNS = frozenset({"is_suspect", "suspect_reason", "minutes_after_sale"})
 INTEGRITY_SIDES = ("store", "peers")
 # Delay from the sale to the answer: (bin, upper bound in minutes, exclusive); the last bin is open.
@@ -1754,7 +1746,7 @@ def integrity_stores(scope: Scope) -> pd.DataFrame | None:
         return None
     scope_sql, params = _scope_condition(scope)
     stores = _frame(
-        f"select {', '.join(INTEGRITY_STORE_COLUMNS)} from marts.mart_integrity_store where {scope_sql}"
+        f"select {', '.join(MART_STORE_COLUMNS)} from marts.mart_integrity_store where {scope_sql}"
         " order by is_flagged desc, integrity_score asc nulls last, store_id",
         params,
     )
@@ -1770,7 +1762,7 @@ def integrity_staff(scope: Scope, store_id: str | None = None) -> pd.DataFrame |
     if not integrity_published():
         return None
     scope_sql, params = _scope_condition(scope)
-    columns = ", ".join(f"t.{column}" for column in INTEGRITY_STAFF_COLUMNS)
+    columns = ", ".join(f"t.{column}" for column in MART_STAFF_COLUMNS)
     store_sql = "true" if store_id is None else "store_id = ?"
     return _frame(
         f"select * from (select {columns}, d.store_name, d.region_id from marts.mart_integrity_staff as t"

@@ -50,17 +50,7 @@ ROLES: dict[str, Role] = {
         Role(
             "cx_director",
             "all",
-            (
-                "overview",
-                "leaderboard",
-                "integrity",
-                "feedback",
-                "loop",
-                "journey",
-                "voice",
-                "sql",
-                "data_quality",
-            ),
+            tuple(page for page in PAGES if page != "admin"),
             sees_pii=False,
         ),
         Role(
