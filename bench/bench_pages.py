@@ -1,0 +1,583 @@
+"""Benchmark: each explorer page's load time in Chromium, side by side with an empty page of the same app.
+
+Builds a demo home at a stated scale (`cxlake generate`, `cxlake run`, `cxlake cases replay-demo`) in a
+temporary CXLAKE_HOME, or reuses one (``--home DIR --reuse``), serves the explorer with `cxlake serve`'s
+own command on loopback and opens every page a CX director and a store manager may open the way a
+shared link does: a fresh load of ``/<page>`` carrying the session cookie. A page counts as loaded when
+Streamlit's script has finished (the app root's script state is ``notRunning``), the page's main
+content is drawn (its title; the alert on the empty page), no element is still a skeleton and every
+chart has drawn. The browser's own clock (``performance.now()``, zero at navigation start) says when.
+
+The empty page is the app with nothing on the page, without adding one to the product: the address
+of a page the role may not open (``/admin`` for the director, ``/sql`` for the store manager) runs the
+whole entry script (page config, the session lookup, the navigation, the sidebar's account box) and
+draws one "not available" alert. Every real page pays exactly that, plus its own script.
+
+- warm: after one visit of every page, ``--reps`` rounds; in each, every page is loaded right after
+  the empty page, and its ratio is page / that empty load (paired, so load from other users of the
+  machine hits both). The table gives medians.
+- cold: a fresh server per page and repetition (``--cold-reps``): the empty page (the first load
+  after start, reported as such), the page (nothing in ``st.cache_data``), the empty page again; the
+  ratio is the page over that second empty load.
+
+Then the data-access layer is profiled in-process: every page runs once under Streamlit's AppTest
+with an empty ``st.cache_data``, each public function of ``streamlit_app/data_access.py`` is timed
+where the page (or its sidebar) calls it, and every SQL statement it sent is run again alone in
+plain DuckDB on the same serving copy (median of three). Results are appended to bench/RESULTS.md.
+
+    python bench/bench_pages.py [--home DIR [--reuse]] [--scale medium] [--days 90] [--seed 42]
+                                [--reps 5] [--cold-reps 2] [--no-browser] [--no-profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import platform
+import re
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from cxlake.access import pii
+from cxlake.access.accounts import Accounts
+from cxlake.access.roles import ROLES
+from cxlake.app_state import AppState
+from cxlake.cli import explorer_command
+from cxlake.paths import cxlake_paths
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "bench" / "RESULTS.md"
+VIEWS = REPO / "streamlit_app" / "views"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+COOKIE = "cxlake_session"
+SERVER_START_SECONDS = 90
+LOAD_TIMEOUT_MS = 120_000
+TARGET_RATIO = 1.3
+EMPTY = "empty"
+START_DAY = "2026-01-01"
+# (account name, role, the page outside the role that serves as its empty page)
+USERS = (("bench.director", "cx_director", "admin"), ("bench.manager", "store_manager", "sql"))
+
+# True once the page is drawn: the script has stopped, `selector` is in the main area, nothing is a
+# skeleton and every Vega chart has its canvas. Returns the browser's ms since navigation start.
+LOADED = """(selector) => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+    const main = document.querySelector('[data-testid="stMain"]');
+    if (!main || !main.querySelector(selector)) return false;
+    if (document.querySelector('[data-testid="stSkeleton"]')) return false;
+    const charts = Array.from(document.querySelectorAll('[data-testid="stVegaLiteChart"]'));
+    if (!charts.every((chart) => chart.querySelector('canvas, svg'))) return false;
+    return performance.now();
+}"""
+PAGE_CONTENT = "h1"
+EMPTY_CONTENT = '[data-testid="stAlert"]'
+SCHEMAS = {"marts", "dq", "staging", "intermediate", "ops", "main"}
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: str
+    empty_page: str
+    token: str
+    pages: tuple[str, ...]
+
+
+@dataclass
+class Loads:
+    """Seconds per page key (EMPTY for the empty page) and paired ratios page / empty."""
+
+    seconds: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    ratios: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    first_empty: list[float] = field(default_factory=list)  # cold only: the first load after start
+
+
+# --- the demo home --------------------------------------------------------------------------------
+
+
+def cli(home: Path, *args: str) -> None:
+    """One `cxlake` command with CXLAKE_HOME pointing at ``home``; its output only if it fails."""
+    environment = {**os.environ, "CXLAKE_HOME": str(home)}
+    done = subprocess.run(
+        [sys.executable, "-m", "cxlake.cli", *args], env=environment, capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"cxlake {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+
+
+def build_home(home: Path, scale: str, days: int, seed: int) -> float:
+    """The demo as `make demo` builds it, at ``scale``: deliveries, the pipeline, the cases worked."""
+    started = time.perf_counter()
+    landing = home / "landing"
+    cli(home, "generate", "--scale", scale, "--seed", str(seed), "--start", START_DAY, "--days", str(days),
+        "--out", str(landing))  # fmt: skip
+    cli(home, "run", "--landing", str(landing))
+    cli(home, "cases", "replay-demo", "--truth", str(landing / "truth.json"))
+    return time.perf_counter() - started
+
+
+def busiest_store(serving: Path) -> str:
+    """The store with the most countable responses, so the store manager's numbers are reportable."""
+    with duckdb.connect(str(serving), read_only=True) as connection:
+        return connection.execute(
+            "select store_id from marts.fct_survey_responses where is_countable"
+            " group by store_id order by count(*) desc, store_id limit 1"
+        ).fetchone()[0]
+
+
+def data_summary(serving: Path) -> str:
+    with duckdb.connect(str(serving), read_only=True) as connection:
+        transactions, responses, journeys, reviews = connection.execute(
+            "select (select count(*) from marts.fct_transactions),"
+            " (select count(*) from marts.fct_survey_responses),"
+            " (select count(*) from marts.fct_journeys), (select count(*) from marts.fct_reviews)"
+        ).fetchone()
+    return (
+        f"{transactions:,} transactions, {responses:,} survey responses, {journeys:,} journeys, "
+        f"{reviews:,} reviews"
+    )
+
+
+def bench_users(home: Path) -> list[User]:
+    """The bench's director and store manager (reset to a fresh random password), each signed in once."""
+    accounts = Accounts(AppState(cxlake_paths(home).app_state))
+    store_id = busiest_store(cxlake_paths(home).serving)
+    existing = {path.stem for path in VIEWS.glob("*.py")}
+    users = []
+    for name, role, empty_page in USERS:
+        password = secrets.token_urlsafe(18)
+        accounts.reset(name, role, password, store_id if role == "store_manager" else None, by="bench")
+        token = accounts.sign_in(name, password).token
+        pages = tuple(page for page in ROLES[role].pages if page in existing)
+        users.append(User(name, role, empty_page, token, pages))
+    return users
+
+
+# --- the explorer in a browser ----------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
+@contextmanager
+def explorer(home: Path, log: Path) -> Iterator[str]:
+    """`cxlake serve`'s command on a free loopback port, CXLAKE_HOME = ``home``; yields its URL."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    environment = {**os.environ, "CXLAKE_HOME": str(home)}
+    with log.open("ab") as output:
+        server = subprocess.Popen(
+            explorer_command("127.0.0.1", port), cwd=home, env=environment, stdout=output,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        while not _healthy(url):
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"the explorer did not answer on {url}; see {log}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+@contextmanager
+def signed_in_page(browser, url: str, user: User) -> Iterator[object]:
+    """A fresh browser context carrying ``user``'s session cookie, as a second tab or a shared link."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_cookies([{"name": COOKIE, "value": user.token, "url": url}])
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def load_seconds(page, url: str, key: str, user: User) -> float:
+    """Seconds from navigating to ``/<key>`` until the page is drawn (EMPTY: the role's empty page)."""
+    path, selector = (user.empty_page, EMPTY_CONTENT) if key == EMPTY else (key, PAGE_CONTENT)
+    page.goto(f"{url}/{path}", wait_until="commit")
+    handle = page.wait_for_function(LOADED, arg=selector, polling="raf", timeout=LOAD_TIMEOUT_MS)
+    return handle.json_value() / 1000
+
+
+def warm_loads(browser, url: str, user: User, reps: int) -> Loads:
+    loads = Loads()
+    with signed_in_page(browser, url, user) as page:
+        for key in (EMPTY, *user.pages):  # fills st.cache_data for this scope; not counted
+            load_seconds(page, url, key, user)
+        for _ in range(reps):
+            for key in user.pages:
+                empty = load_seconds(page, url, EMPTY, user)
+                seconds = load_seconds(page, url, key, user)
+                loads.seconds[EMPTY].append(empty)
+                loads.seconds[key].append(seconds)
+                loads.ratios[key].append(seconds / empty)
+    return loads
+
+
+def cold_loads(browser, home: Path, log: Path, user: User, reps: int) -> Loads:
+    loads = Loads()
+    for _ in range(reps):
+        for key in user.pages:
+            with explorer(home, log) as url, signed_in_page(browser, url, user) as page:
+                loads.first_empty.append(load_seconds(page, url, EMPTY, user))
+                seconds = load_seconds(page, url, key, user)
+                empty = load_seconds(page, url, EMPTY, user)
+            loads.seconds[key].append(seconds)
+            loads.seconds[EMPTY].append(empty)
+            loads.ratios[key].append(seconds / empty)
+    return loads
+
+
+def measure_browser(
+    home: Path, users: list[User], reps: int, cold_reps: int
+) -> dict[str, tuple[Loads, Loads]]:
+    """Per user name: (warm, cold) loads."""
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.is_file():
+        raise SystemExit(
+            f"{CHROMIUM} is missing: apt-get install chromium (browsers cannot be downloaded here)"
+        )
+    log = home / "bench_pages_server.log"
+    measured = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            for user in users:
+                cold = cold_loads(browser, home, log, user, cold_reps)
+                with explorer(home, log) as url:
+                    warm = warm_loads(browser, url, user, reps)
+                measured[user.name] = (warm, cold)
+                print(f"measured {user.role}", flush=True)
+        finally:
+            browser.close()
+    return measured
+
+
+# --- the data-access layer, profiled ---------------------------------------------------------------
+
+
+@dataclass
+class Statement:
+    function: str
+    page: str
+    sql: str
+    params: list[object]
+
+
+@dataclass
+class Recorder:
+    """Top-level calls into data_access (time, by function and page) and the SQL each one sent."""
+
+    page: str = ""
+    recording: bool = True  # off for warm runs, which only read st.cache_data
+    stack: list[str] = field(default_factory=list)
+    calls: dict[tuple[str, str], list[float]] = field(default_factory=lambda: defaultdict(list))
+    statements: list[Statement] = field(default_factory=list)
+
+    def wrap(self, name: str, function: Callable) -> Callable:
+        @functools.wraps(function)
+        def timed(*args, **kwargs):
+            self.stack.append(name)
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                elapsed = time.perf_counter() - started
+                self.stack.pop()
+                if self.recording and not self.stack:  # the page's calls, not data_access's own
+                    self.calls[(self.page, name)].append(elapsed)
+
+        if hasattr(function, "clear"):
+            timed.clear = function.clear
+        return timed
+
+
+class _RecordingCursor:
+    """A DuckDB cursor that notes each statement (and the data_access function that sent it)."""
+
+    def __init__(self, cursor: duckdb.DuckDBPyConnection, recorder: Recorder) -> None:
+        self._cursor = cursor
+        self._recorder = recorder
+
+    def execute(self, sql: str, params: object = None):
+        recorder = self._recorder
+        if recorder.recording:
+            caller = recorder.stack[0] if recorder.stack else "?"
+            recorder.statements.append(Statement(caller, recorder.page, sql, list(params or [])))
+        return self._cursor.execute(sql, params)
+
+    def __getattr__(self, name: str):
+        return getattr(self._cursor, name)
+
+
+def instrument(recorder: Recorder) -> None:
+    """Wrap every public function of data_access and its cursor; views call them as data_access.x."""
+    from streamlit_app import data_access
+
+    for name, value in list(vars(data_access).items()):
+        if name.startswith("_") or isinstance(value, type) or not callable(value):
+            continue
+        if getattr(value, "__module__", None) == data_access.__name__:
+            setattr(data_access, name, recorder.wrap(name, value))
+    original_cursor = data_access._cursor
+
+    @contextmanager
+    def recording_cursor():
+        with original_cursor() as cursor:
+            yield _RecordingCursor(cursor, recorder)
+
+    data_access._cursor = recording_cursor
+
+
+def plain_duckdb_ms(serving: Path, statements: list[Statement]) -> dict[int, float]:
+    """Each statement alone on its own read-only connection's warm cache: median of three runs, ms."""
+    timings = {}
+    with duckdb.connect(str(serving), read_only=True) as connection:
+        pii.register(connection)
+        for index, statement in enumerate(statements):
+            runs = []
+            for _ in range(3):
+                started = time.perf_counter()
+                connection.execute(statement.sql, statement.params).df()
+                runs.append((time.perf_counter() - started) * 1000)
+            timings[index] = statistics.median(runs)
+    return timings
+
+
+@dataclass(frozen=True)
+class HotSpot:
+    function: str
+    pages: tuple[str, ...]
+    calls: int
+    function_ms: float  # summed over the pages' calls, uncached, in the app's process
+    sql_ms: float  # the statements it sent, each alone in plain DuckDB
+    statements: int
+    tables: tuple[str, ...]
+
+
+def tables_read(statements: Iterable[str]) -> tuple[str, ...]:
+    """The schema-qualified relations the statements name, for the report's "reads" column."""
+    named = {table for sql in statements for table in re.findall(r"\b[a-z_]+\.[a-z_]\w*", sql)}
+    return tuple(sorted(table for table in named if table.split(".")[0] in SCHEMAS))
+
+
+def profile_pages(home: Path, users: list[User]) -> tuple[list[HotSpot], dict[str, tuple[float, float]]]:
+    """Hot spots ranked by uncached time, and per role/page the AppTest run's (cold, warm) seconds."""
+    os.environ["CXLAKE_HOME"] = str(home)
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from streamlit_app.session import KEY_TOKEN
+
+    recorder = Recorder()
+    instrument(recorder)
+    runs: dict[str, tuple[float, float]] = {}
+    for user in users:
+        for key in user.pages:
+            recorder.page = f"{key} ({user.role})"
+            times = []
+            st.cache_data.clear()
+            for recording in (True, False):  # cold, then warm
+                recorder.recording = recording
+                at = AppTest.from_file(str(VIEWS / f"{key}.py"), default_timeout=LOAD_TIMEOUT_MS / 1000)
+                at.session_state[KEY_TOKEN] = user.token
+                started = time.perf_counter()
+                at.run()
+                times.append(time.perf_counter() - started)
+                if at.exception:
+                    raise SystemExit(f"{key} failed for {user.role}: {at.exception[0].message}")
+            runs[recorder.page] = (times[0], times[1])
+    timings = plain_duckdb_ms(cxlake_paths(home).serving, recorder.statements)
+    by_function: dict[str, dict] = defaultdict(lambda: {"pages": set(), "calls": 0, "ms": 0.0})
+    for (page, function), seconds in recorder.calls.items():
+        entry = by_function[function]
+        entry["pages"].add(page)
+        entry["calls"] += len(seconds)
+        entry["ms"] += sum(seconds) * 1000
+    sql_by_function: dict[str, list[int]] = defaultdict(list)
+    for index, statement in enumerate(recorder.statements):
+        sql_by_function[statement.function].append(index)
+    spots = [
+        HotSpot(
+            function=function,
+            pages=tuple(sorted(entry["pages"])),
+            calls=entry["calls"],
+            function_ms=entry["ms"],
+            sql_ms=sum(timings[index] for index in sql_by_function[function]),
+            statements=len(sql_by_function[function]),
+            tables=tables_read(recorder.statements[index].sql for index in sql_by_function[function]),
+        )
+        for function, entry in by_function.items()
+    ]
+    spots.sort(key=lambda spot: spot.function_ms, reverse=True)
+    return spots, runs
+
+
+# --- the report --------------------------------------------------------------------------------------
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def browser_table(users: list[User], measured: dict[str, tuple[Loads, Loads]]) -> str:
+    lines = [
+        "| role | page | cold s | warm s | cold ratio | warm ratio | warm within 1.3× |",
+        "| --- | --- | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for user in users:
+        warm, cold = measured[user.name]
+        lines.append(
+            f"| {user.role} | empty page (/{user.empty_page}) | {_median(cold.first_empty):.2f} (first load) "
+            f"| {_median(warm.seconds[EMPTY]):.2f} | | | |"
+        )
+        for key in user.pages:
+            warm_ratio = _median(warm.ratios[key])
+            within = "yes" if warm_ratio <= TARGET_RATIO else "no"
+            cold_s, warm_s, cold_ratio = (
+                _median(cold.seconds[key]), _median(warm.seconds[key]), _median(cold.ratios[key])
+            )  # fmt: skip
+            lines.append(
+                f"| {user.role} | {key} | {cold_s:.2f} | {warm_s:.2f} | {cold_ratio:.2f} | {warm_ratio:.2f} "
+                f"| {within} |"
+            )
+    return "\n".join(lines)
+
+
+def hot_spot_table(spots: list[HotSpot], limit: int = 20) -> str:
+    lines = [
+        "| rank | data_access function | calls | ms uncached (in the page) | ms SQL alone (plain DuckDB)"
+        " | statements | reads | pages |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | --- | --- |",
+    ]
+    for rank, spot in enumerate(spots[:limit], start=1):
+        lines.append(
+            f"| {rank} | `{spot.function}` | {spot.calls} | {spot.function_ms:.0f} | {spot.sql_ms:.0f} "
+            f"| {spot.statements} | {', '.join(spot.tables) or '—'} | {', '.join(spot.pages)} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--home", type=Path, help="CXLAKE_HOME to build into (default: a temporary folder)")
+    parser.add_argument("--reuse", action="store_true", help="use --home's serving copy as it is")
+    parser.add_argument("--scale", default="medium")
+    parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--reps", type=int, default=5, help="warm rounds per page")
+    parser.add_argument("--cold-reps", type=int, default=2, help="fresh servers per page")
+    parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--no-profile", action="store_true")
+    args = parser.parse_args()
+    if args.reuse and args.home is None:
+        parser.error("--reuse needs --home")
+
+    home = (args.home or Path(tempfile.mkdtemp(prefix="cxlake-bench-pages-"))).resolve()
+    try:
+        if args.reuse:
+            if not cxlake_paths(home).serving.is_file():
+                raise SystemExit(f"--reuse: no serving copy at {cxlake_paths(home).serving}")
+            build = "reused"
+        else:
+            home.mkdir(parents=True, exist_ok=True)
+            build = f"built in {build_home(home, args.scale, args.days, args.seed):.0f} s"
+            print(f"demo home {build}: {home}", flush=True)
+        users = bench_users(home)
+        started = time.perf_counter()
+        measured = {} if args.no_browser else measure_browser(home, users, args.reps, args.cold_reps)
+        browser_seconds = time.perf_counter() - started
+        spots, runs = ([], {}) if args.no_profile else profile_pages(home, users)
+        data = data_summary(cxlake_paths(home).serving)
+    finally:
+        if args.home is None:
+            shutil.rmtree(home, ignore_errors=True)
+
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    import playwright
+    import streamlit
+
+    machine = (
+        f"{platform.machine()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end, "
+        f"Python {platform.python_version()}, duckdb {duckdb.__version__}, "
+        f"streamlit {streamlit.__version__}, playwright {playwright.__version__}, {CHROMIUM} headless"
+    )
+    sections = [
+        f"\n## Explorer page speed: {args.scale} scale, {args.days} days ({stamp})",
+        f"Machine: {machine}.",
+        f"Data: seed {args.seed} from {START_DAY}; {data} (demo home {build}).",
+    ]
+    if measured:
+        sections += [
+            "",
+            f"Each page loaded as a shared link does (a fresh load of /<page> with the session cookie) until "
+            f"the script has stopped and the page is drawn; seconds are medians of {args.reps} warm loads "
+            f"and {args.cold_reps} cold ones (a fresh server each), ratios medians of page / the empty page "
+            f"loaded just before (warm) or just after (cold) it. Browser part: {browser_seconds:.0f} s.",
+            "",
+            browser_table(users, measured),
+        ]
+    if spots:
+        sections += [
+            "",
+            "Hot spots: each page once under AppTest with an empty st.cache_data, the data_access functions "
+            "it calls, summed over the pages that call them; each statement also alone in plain DuckDB.",
+            "",
+            hot_spot_table(spots),
+            "",
+            "AppTest runs of each page (cold / warm cache, s): "
+            + "; ".join(f"{page} {cold:.2f} / {warm:.2f}" for page, (cold, warm) in runs.items())
+            + ".",
+        ]
+    report = "\n".join(sections) + "\n"
+    print(report)
+    with RESULTS.open("a", encoding="utf-8") as results:
+        results.write(report)
+
+
+if __name__ == "__main__":
+    main()
