@@ -16,6 +16,7 @@ import typer
 from cxlake.access.sql_cli import sql_command
 from cxlake.access.users_cli import users_app
 from cxlake.alerts.cli import cases_app
+from cxlake.insights.drivers_cli import drivers_command
 from cxlake.paths import cxlake_paths
 from cxlake.text.scoring_cli import score_reviews_command
 
@@ -436,6 +437,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(cases_app, name="cases")
 app.command("sql")(sql_command)
 app.command("score-reviews")(score_reviews_command)
+app.command("drivers")(drivers_command)
 
 if __name__ == "__main__":
     app()
