@@ -15,6 +15,7 @@ from assets.alerts import alert_cases, case_snapshot
 from assets.configuration import configuration_tables
 from assets.dbt import cxlake_dbt_models, dbt_project
 from assets.ingestion.assets import build_ingestion_assets
+from assets.insights import insight_assets
 from assets.integrity import integrity_assets
 from assets.invitations import build_invitation_asset
 from assets.publish import serving_copy
@@ -57,6 +58,7 @@ def build_definitions(
             cxlake_dbt_models,
             *text_assets,
             *integrity_assets,
+            *insight_assets,
             alert_cases,
             case_snapshot,
             serving_copy,
