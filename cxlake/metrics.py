@@ -41,6 +41,7 @@ class MetricSettings:
     csat_scale: tuple[int, int] = (1, 5)
     ces_scale: tuple[int, int] = (1, 7)
     churn_days: int = 60
+    default_period_days: int = 28
 
 
 @cache
@@ -57,6 +58,7 @@ def settings() -> MetricSettings:
         csat_scale=_scale(raw["csat"]["scale"]),
         ces_scale=_scale(raw["ces"]["scale"]),
         churn_days=int(raw["churn"]["days_without_purchase"]),
+        default_period_days=int(raw["default_period_days"]),
     )
 
 

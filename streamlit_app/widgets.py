@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 import streamlit as st
@@ -283,7 +283,8 @@ def _url_date(name: str) -> date | None:
 
 
 def preset_filters_from_url(options: FilterOptions) -> None:
-    """Start the filters from the link's query string, keeping only values the scope offers.
+    """Start the filters from the link's query string, keeping only values the scope offers; without
+    dates in the link, the last ``default_period_days`` (so the headline has a period to compare with).
 
     A value outside the options (another store, SQL text) is dropped silently; the data access
     applies the scope anyway. Filters the user already set in this session are left alone.
@@ -305,7 +306,8 @@ def preset_filters_from_url(options: FilterOptions) -> None:
         ]
     if KEY_DATES not in st.session_state:
         low, high = options.date_min, options.date_max
-        first = min(max(_url_date(URL_FROM) or low, low), high)
+        recent = max(low, high - timedelta(days=settings().default_period_days - 1))
+        first = min(max(_url_date(URL_FROM) or recent, low), high)
         last = max(min(_url_date(URL_TO) or high, high), low)
         st.session_state[KEY_DATES] = (first, last) if first <= last else (low, high)
 
