@@ -13,12 +13,11 @@ of a page the role may not open (``/admin`` for the director, ``/sql`` for the s
 whole entry script (page config, the session lookup, the navigation, the sidebar's account box) and
 draws one "not available" alert. Every real page pays exactly that, plus its own script.
 
-- warm: after one visit of every page, ``--reps`` rounds; in each, every page is loaded right after
-  the empty page, and its ratio is page / that empty load (paired, so load from other users of the
-  machine hits both). The table gives medians.
-- cold: a fresh server per page and repetition (``--cold-reps``): the empty page (the first load
-  after start, reported as such), the page (nothing in ``st.cache_data``), the empty page again; the
-  ratio is the page over that second empty load.
+Both users share one server. After one visit of every page (the server's first runs import the
+views' modules), ``--reps`` rounds of, per page: the empty page; Streamlit's own "Clear caches" (the
+developer menu, shown for the bench only: st.cache_data and st.cache_resource, as after a publish or
+once the 5-minute TTL has passed); the page, cold; the page again, warm. Each ratio is over the empty
+load of its round, so load from other users of the machine hits both sides; the table gives medians.
 
 Then the data-access layer is profiled in-process: every page runs once under Streamlit's AppTest
 with an empty ``st.cache_data``, each public function of ``streamlit_app/data_access.py`` is timed
@@ -26,7 +25,7 @@ where the page (or its sidebar) calls it, and every SQL statement it sent is run
 plain DuckDB on the same serving copy (median of three). Results are appended to bench/RESULTS.md.
 
     python bench/bench_pages.py [--home DIR [--reuse]] [--scale medium] [--days 90] [--seed 42]
-                                [--reps 5] [--cold-reps 2] [--no-browser] [--no-profile]
+                                [--reps 5] [--no-browser] [--no-profile] [--no-write]
 """
 
 from __future__ import annotations
@@ -51,6 +50,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from importlib.metadata import version
 from pathlib import Path
 
 import duckdb
@@ -84,11 +84,13 @@ START_DAY = "2026-01-01"
 USERS = (("bench.director", "cx_director", "admin"), ("bench.manager", "store_manager", "sql"))
 
 # True once the page is drawn: the script has stopped, `selector` is in the main area, nothing is a
-# skeleton and every Vega chart has its canvas. Returns the browser's ms since navigation start.
+# skeleton and every Vega chart has its canvas. Returns the browser's ms since navigation start, or
+# -1 when the script stopped on an exception (a broken page must not pass for a fast one).
 LOADED = """(selector) => {
     const app = document.querySelector('[data-testid="stApp"]');
     if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
     const main = document.querySelector('[data-testid="stMain"]');
+    if (main && main.querySelector('[data-testid="stException"]')) return -1;
     if (!main || !main.querySelector(selector)) return false;
     if (document.querySelector('[data-testid="stSkeleton"]')) return false;
     const charts = Array.from(document.querySelectorAll('[data-testid="stVegaLiteChart"]'));
@@ -109,13 +111,18 @@ class User:
     pages: tuple[str, ...]
 
 
+def _by_page() -> dict[str, dict[str, list[float]]]:
+    return {"cold": defaultdict(list), "warm": defaultdict(list)}
+
+
 @dataclass
 class Loads:
-    """Seconds per page key (EMPTY for the empty page) and paired ratios page / empty."""
+    """Seconds of the empty page; per cache ("cold", "warm") and page key, seconds and the paired
+    ratios page / the empty load of its round."""
 
-    seconds: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-    ratios: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-    first_empty: list[float] = field(default_factory=list)  # cold only: the first load after start
+    empty: list[float] = field(default_factory=list)
+    seconds: dict[str, dict[str, list[float]]] = field(default_factory=_by_page)
+    ratios: dict[str, dict[str, list[float]]] = field(default_factory=_by_page)
 
 
 # --- the demo home --------------------------------------------------------------------------------
@@ -202,11 +209,10 @@ def explorer(home: Path, log: Path) -> Iterator[str]:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     environment = {**os.environ, "CXLAKE_HOME": str(home)}
+    # The developer menu only for its "Clear caches" (see clear_caches); the served settings otherwise.
+    command = [*explorer_command("127.0.0.1", port), "--client.toolbarMode", "developer"]
     with log.open("ab") as output:
-        server = subprocess.Popen(
-            explorer_command("127.0.0.1", port), cwd=home, env=environment, stdout=output,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        server = subprocess.Popen(command, cwd=home, env=environment, stdout=output, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + SERVER_START_SECONDS
         while not _healthy(url):
@@ -239,59 +245,58 @@ def load_seconds(page, url: str, key: str, user: User) -> float:
     path, selector = (user.empty_page, EMPTY_CONTENT) if key == EMPTY else (key, PAGE_CONTENT)
     page.goto(f"{url}/{path}", wait_until="commit")
     handle = page.wait_for_function(LOADED, arg=selector, polling="raf", timeout=LOAD_TIMEOUT_MS)
-    return handle.json_value() / 1000
+    milliseconds = handle.json_value()
+    if milliseconds < 0:
+        shown = page.locator('[data-testid="stException"]').first.inner_text()
+        raise SystemExit(f"/{path} as {user.role} stopped on an exception:\n{shown}")
+    return milliseconds / 1000
 
 
-def warm_loads(browser, url: str, user: User, reps: int) -> Loads:
+def clear_caches(page) -> None:
+    """Streamlit's own "Clear caches" (the developer menu's key ``c``): st.cache_data and
+    st.cache_resource of the whole server, as after a publish or once the cache's TTL has passed."""
+    page.keyboard.press("c")
+    button = page.get_by_role("button", name="Clear caches")
+    button.click()
+    button.wait_for(state="detached")
+
+
+def page_loads(browser, url: str, user: User, reps: int) -> Loads:
+    """After one visit of every page (not counted), ``reps`` rounds of, per page: the empty page, the
+    caches cleared, the page (cold), the page again (warm); both ratios are over that empty load."""
     loads = Loads()
     with signed_in_page(browser, url, user) as page:
-        for key in (EMPTY, *user.pages):  # fills st.cache_data for this scope; not counted
+        for key in (EMPTY, *user.pages):  # the server's first runs import the views' modules
             load_seconds(page, url, key, user)
         for _ in range(reps):
             for key in user.pages:
                 empty = load_seconds(page, url, EMPTY, user)
-                seconds = load_seconds(page, url, key, user)
-                loads.seconds[EMPTY].append(empty)
-                loads.seconds[key].append(seconds)
-                loads.ratios[key].append(seconds / empty)
+                clear_caches(page)
+                cold = load_seconds(page, url, key, user)
+                warm = load_seconds(page, url, key, user)
+                loads.empty.append(empty)
+                for cache, seconds in (("cold", cold), ("warm", warm)):
+                    loads.seconds[cache][key].append(seconds)
+                    loads.ratios[cache][key].append(seconds / empty)
     return loads
 
 
-def cold_loads(browser, home: Path, log: Path, user: User, reps: int) -> Loads:
-    loads = Loads()
-    for _ in range(reps):
-        for key in user.pages:
-            with explorer(home, log) as url, signed_in_page(browser, url, user) as page:
-                loads.first_empty.append(load_seconds(page, url, EMPTY, user))
-                seconds = load_seconds(page, url, key, user)
-                empty = load_seconds(page, url, EMPTY, user)
-            loads.seconds[key].append(seconds)
-            loads.seconds[EMPTY].append(empty)
-            loads.ratios[key].append(seconds / empty)
-    return loads
-
-
-def measure_browser(
-    home: Path, users: list[User], reps: int, cold_reps: int
-) -> dict[str, tuple[Loads, Loads]]:
-    """Per user name: (warm, cold) loads."""
+def measure_browser(home: Path, users: list[User], reps: int) -> dict[str, Loads]:
+    """Per user name: the loads of their pages, both users on one server."""
     from playwright.sync_api import sync_playwright
 
     if not CHROMIUM.is_file():
         raise SystemExit(
             f"{CHROMIUM} is missing: apt-get install chromium (browsers cannot be downloaded here)"
         )
-    log = home / "bench_pages_server.log"
     measured = {}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            for user in users:
-                cold = cold_loads(browser, home, log, user, cold_reps)
-                with explorer(home, log) as url:
-                    warm = warm_loads(browser, url, user, reps)
-                measured[user.name] = (warm, cold)
-                print(f"measured {user.role}", flush=True)
+            with explorer(home, home / "bench_pages_server.log") as url:
+                for user in users:
+                    measured[user.name] = page_loads(browser, url, user, reps)
+                    print(f"measured {user.role}", flush=True)
         finally:
             browser.close()
     return measured
@@ -464,25 +469,24 @@ def _median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def browser_table(users: list[User], measured: dict[str, tuple[Loads, Loads]]) -> str:
+def browser_table(users: list[User], measured: dict[str, Loads]) -> str:
     lines = [
-        "| role | page | cold s | warm s | cold ratio | warm ratio | warm within 1.3× |",
+        "| role | page | cold s | warm s | cold ratio | warm ratio | within 1.3× cold / warm |",
         "| --- | --- | ---: | ---: | ---: | ---: | --- |",
     ]
     for user in users:
-        warm, cold = measured[user.name]
+        loads = measured[user.name]
         lines.append(
-            f"| {user.role} | empty page (/{user.empty_page}) | {_median(cold.first_empty):.2f} (first load) "
-            f"| {_median(warm.seconds[EMPTY]):.2f} | | | |"
+            f"| {user.role} | empty page (/{user.empty_page}) | | {_median(loads.empty):.2f} | | | |"
         )
         for key in user.pages:
-            warm_ratio = _median(warm.ratios[key])
-            within = "yes" if warm_ratio <= TARGET_RATIO else "no"
-            cold_s, warm_s, cold_ratio = (
-                _median(cold.seconds[key]), _median(warm.seconds[key]), _median(cold.ratios[key])
-            )  # fmt: skip
+            cold, warm = (_median(loads.seconds[cache][key]) for cache in ("cold", "warm"))
+            cold_ratio, warm_ratio = (_median(loads.ratios[cache][key]) for cache in ("cold", "warm"))
+            within = " / ".join(
+                "yes" if ratio <= TARGET_RATIO else "no" for ratio in (cold_ratio, warm_ratio)
+            )
             lines.append(
-                f"| {user.role} | {key} | {cold_s:.2f} | {warm_s:.2f} | {cold_ratio:.2f} | {warm_ratio:.2f} "
+                f"| {user.role} | {key} | {cold:.2f} | {warm:.2f} | {cold_ratio:.2f} | {warm_ratio:.2f} "
                 f"| {within} |"
             )
     return "\n".join(lines)
@@ -509,10 +513,10 @@ def main() -> None:
     parser.add_argument("--scale", default="medium")
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--reps", type=int, default=5, help="warm rounds per page")
-    parser.add_argument("--cold-reps", type=int, default=2, help="fresh servers per page")
+    parser.add_argument("--reps", type=int, default=5, help="rounds: cold and warm loads per page")
     parser.add_argument("--no-browser", action="store_true")
     parser.add_argument("--no-profile", action="store_true")
+    parser.add_argument("--no-write", action="store_true", help="print the report, leave RESULTS.md alone")
     args = parser.parse_args()
     if args.reuse and args.home is None:
         parser.error("--reuse needs --home")
@@ -529,7 +533,7 @@ def main() -> None:
             print(f"demo home {build}: {home}", flush=True)
         users = bench_users(home)
         started = time.perf_counter()
-        measured = {} if args.no_browser else measure_browser(home, users, args.reps, args.cold_reps)
+        measured = {} if args.no_browser else measure_browser(home, users, args.reps)
         browser_seconds = time.perf_counter() - started
         spots, runs = ([], {}) if args.no_profile else profile_pages(home, users)
         data = data_summary(cxlake_paths(home).serving)
@@ -538,13 +542,10 @@ def main() -> None:
             shutil.rmtree(home, ignore_errors=True)
 
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    import playwright
-    import streamlit
-
     machine = (
         f"{platform.machine()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end, "
         f"Python {platform.python_version()}, duckdb {duckdb.__version__}, "
-        f"streamlit {streamlit.__version__}, playwright {playwright.__version__}, {CHROMIUM} headless"
+        f"streamlit {version('streamlit')}, playwright {version('playwright')}, {CHROMIUM} headless"
     )
     sections = [
         f"\n## Explorer page speed: {args.scale} scale, {args.days} days ({stamp})",
@@ -555,9 +556,9 @@ def main() -> None:
         sections += [
             "",
             f"Each page loaded as a shared link does (a fresh load of /<page> with the session cookie) until "
-            f"the script has stopped and the page is drawn; seconds are medians of {args.reps} warm loads "
-            f"and {args.cold_reps} cold ones (a fresh server each), ratios medians of page / the empty page "
-            f"loaded just before (warm) or just after (cold) it. Browser part: {browser_seconds:.0f} s.",
+            f"the script has stopped and the page is drawn, {args.reps} rounds; in each, per page: the empty "
+            "page, Streamlit's Clear caches, the page (cold), the page again (warm). Seconds are medians, "
+            f"ratios medians of page / the empty load of its round. Browser part: {browser_seconds:.0f} s.",
             "",
             browser_table(users, measured),
         ]
@@ -575,8 +576,9 @@ def main() -> None:
         ]
     report = "\n".join(sections) + "\n"
     print(report)
-    with RESULTS.open("a", encoding="utf-8") as results:
-        results.write(report)
+    if not args.no_write:
+        with RESULTS.open("a", encoding="utf-8") as results:
+            results.write(report)
 
 
 if __name__ == "__main__":
