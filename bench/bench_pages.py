@@ -84,14 +84,16 @@ START_DAY = "2026-01-01"
 USERS = (("bench.director", "cx_director", "admin"), ("bench.manager", "store_manager", "sql"))
 
 # True once the page is drawn: the script has stopped, `selector` is in the main area, nothing is a
-# skeleton and every Vega chart has its canvas. Returns the browser's ms since navigation start, or
-# -1 when the script stopped on an exception (a broken page must not pass for a fast one).
+# skeleton and every Vega chart has its canvas. Returns the browser's ms since navigation start; -1
+# when the script stopped on an exception, -2 on the sign-in form (no sidebar sign-out button): a
+# broken or signed-out page must not pass for a fast one.
 LOADED = """(selector) => {
     const app = document.querySelector('[data-testid="stApp"]');
     if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
     const main = document.querySelector('[data-testid="stMain"]');
     if (main && main.querySelector('[data-testid="stException"]')) return -1;
     if (!main || !main.querySelector(selector)) return false;
+    if (!document.querySelector('.st-key-sign_out')) return -2;
     if (document.querySelector('[data-testid="stSkeleton"]')) return false;
     const charts = Array.from(document.querySelectorAll('[data-testid="stVegaLiteChart"]'));
     if (!charts.every((chart) => chart.querySelector('canvas, svg'))) return false;
@@ -246,9 +248,11 @@ def load_seconds(page, url: str, key: str, user: User) -> float:
     page.goto(f"{url}/{path}", wait_until="commit")
     handle = page.wait_for_function(LOADED, arg=selector, polling="raf", timeout=LOAD_TIMEOUT_MS)
     milliseconds = handle.json_value()
-    if milliseconds < 0:
+    if milliseconds == -1:
         shown = page.locator('[data-testid="stException"]').first.inner_text()
         raise SystemExit(f"/{path} as {user.role} stopped on an exception:\n{shown}")
+    if milliseconds == -2:
+        raise SystemExit(f"/{path} shows the sign-in form: {user.name}'s session ended (another bench run?)")
     return milliseconds / 1000
 
 
