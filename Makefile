@@ -42,8 +42,9 @@ dagster-ui: setup ## the Dagster UI on the same definitions and run history as `
 	$(BIN)/python -c 'import pathlib, orchestration.runner as r; r.install_instance_config(pathlib.Path("$(CXLAKE_HOME)/dagster"))'
 	DAGSTER_HOME=$(CXLAKE_HOME)/dagster $(BIN)/dagster dev -m orchestration.definitions
 
-bench: setup ## medium-scale ingest + dbt build vs plain DuckDB (writes bench/RESULTS.md)
+bench: setup ## medium-scale ingest + dbt build vs plain DuckDB, explorer page speed (writes bench/RESULTS.md)
 	$(BIN)/python bench/bench_pipeline.py
+	$(BIN)/python bench/bench_pages.py
 
 clean:
 	rm -rf $(VENV) dbt_project/target dbt_project/logs
