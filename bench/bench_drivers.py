@@ -88,8 +88,10 @@ Company ranking: {", ".join(company["driver"])} (planted: {", ".join(planted_ord
 {rows}
 
 R² {company["relative_weight"].sum():.3f}. A missing rating (a touchpoint the customer did not meet)
-takes the driver's mean, so a touchpoint's weight reflects its reach: delivery (delivery orders only)
-and app (app and delivery orders) weigh less company-wide than their planted per-customer weight.
+takes the driver's mean, so a weight reflects the touchpoint's reach (n) and the spread of its ratings
+as well as its planted per-customer weight: delivery (delivery orders only) and app (app and delivery
+orders) weigh less company-wide, and value, planted lowest and so least piled up at 5, spreads more
+than staff.
 
 Planted slow store {slow}: speed {slow_row["quadrant"]} (weight {slow_row["relative_weight"]:.3f}, \
 mean CSAT {slow_row["satisfaction"]:.2f}, lowest of {len(speed)} stores: \
