@@ -41,6 +41,13 @@ _NPS_COUNTS = """
     count(*) filter (where nps_category = 'promoter') as promoters,
     count(*) filter (where nps_category = 'passive') as passives,
     count(*) filter (where nps_category = 'detractor') as detractors"""
+# NPS and CES roll-ups read marts.fct_nps_daily (day x store x channel x member tier x suspect mark,
+# countable responses only): every sidebar filter and every split of a change is a sum of its rows.
+NPS_DAILY = "marts.fct_nps_daily"
+_NPS_SUMS = """
+    coalesce(sum(promoters), 0)::bigint as promoters,
+    coalesce(sum(passives), 0)::bigint as passives,
+    coalesce(sum(detractors), 0)::bigint as detractors"""
 
 
 class ServingCopyMissing(FileNotFoundError):
@@ -127,6 +134,13 @@ def _where(scope: Scope, filters: Filters, countable: bool = True) -> tuple[str,
     return f"{'is_countable' if countable else 'not is_countable'} and {where}", params
 
 
+def _daily_where(scope: Scope, filters: Filters, without_suspect: bool = False) -> tuple[str, list[object]]:
+    """The user's scope AND the filters over marts.fct_nps_daily (already countable responses only);
+    ``without_suspect`` leaves out the rows of responses the integrity asset marked suspect."""
+    where, params = _scoped_filters(scope, filters, "date_day")
+    return (f"{where} and not is_suspect" if without_suspect else where), params
+
+
 def _scoped_filters(
     scope: Scope, filters: Filters, date_column: Literal["response_date", "journey_date", "date_day"]
 ) -> tuple[str, list[object]]:
@@ -170,7 +184,7 @@ def filter_options(scope: Scope) -> FilterOptions:
     """Date bounds (of survey responses and of our reviews, so the Voice page can reach every
     review), regions, stores and channels the user may pick from."""
     scope_sql, scope_params = _scope_condition(scope)
-    days = f"select response_date as day from marts.fct_survey_responses where is_countable and {scope_sql}"
+    days = f"select date_day as day from {NPS_DAILY} where {scope_sql}"
     params = list(scope_params)
     if _columns_of("marts", "fct_reviews"):  # a serving copy published before the review marts has none
         days += (
@@ -184,8 +198,8 @@ def filter_options(scope: Scope) -> FilterOptions:
         scope_params,
     )
     channels = _rows(
-        "select distinct channel from marts.fct_survey_responses"
-        f" where is_countable and channel is not null and {scope_sql} order by channel",
+        f"select distinct channel from {NPS_DAILY} where channel is not null and {scope_sql}"
+        " order by channel",
         scope_params,
     )
     return FilterOptions(
@@ -201,10 +215,8 @@ def filter_options(scope: Scope) -> FilterOptions:
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def nps_summary(scope: Scope, filters: Filters) -> NpsResult:
     """NPS with its interval from the promoter / passive / detractor counts in scope."""
-    where, params = _where(scope, filters)
-    ((promoters, passives, detractors),) = _rows(
-        f"select {_NPS_COUNTS} from marts.fct_survey_responses where {where}", params
-    )
+    where, params = _daily_where(scope, filters)
+    ((promoters, passives, detractors),) = _rows(f"select {_NPS_SUMS} from {NPS_DAILY} where {where}", params)
     return nps_from_counts(promoters, passives, detractors)
 
 
@@ -217,16 +229,8 @@ def nps_summary(scope: Scope, filters: Filters) -> NpsResult:
 # cxlake.metrics' (the page passes these counts to it).
 COMPARISONS = ("previous", "last_year")
 CHANGE_SEGMENTS = ("channel", "store", "member_tier")
-NON_MEMBER = "non_member"  # the member_tier segment of answers without a member behind them
-_SEGMENT_SQL = {
-    "channel": "coalesce(r.channel, 'unknown')",
-    "store": "r.store_id",
-    "member_tier": f"coalesce(c.member_tier, '{NON_MEMBER}')",
-}
-_MEMBER_JOIN = (
-    " left join marts.fct_transactions as t on t.transaction_id = r.transaction_id"
-    " left join marts.dim_customer as c on c.customer_id = t.customer_id"
-)
+NON_MEMBER = "non_member"  # fct_nps_daily.member_tier of answers without a member behind them
+_SEGMENT_SQL = {"channel": "coalesce(channel, 'unknown')", "store": "store_id", "member_tier": "member_tier"}
 
 
 @dataclass(frozen=True)
@@ -272,14 +276,16 @@ def _year_earlier(day: date) -> date:
 def ces_summary(scope: Scope, filters: Filters) -> MeanSummary:
     """n, mean and sample variance of the countable CES answers on the configured scale (answers off
     it ignored, as dbt's ``in_scale`` does), what a Welch test of two periods needs."""
-    where, params = _where(scope, filters)
-    low, high = settings().ces_scale
-    ((n, mean, variance),) = _rows(
-        "select count(ces_score), avg(ces_score), var_samp(ces_score) from marts.fct_survey_responses"
-        f" where {where} and ces_score between ? and ?",
-        [*params, low, high],
+    where, params = _daily_where(scope, filters)
+    ((n, total, squares),) = _rows(
+        "select coalesce(sum(count_ces), 0), sum(sum_ces), sum(sum_squares_ces)"
+        f" from {NPS_DAILY} where {where}",
+        params,
     )
-    return MeanSummary(int(n), mean, variance)
+    n = int(n)
+    mean = total / n if n else None
+    variance = (squares - total * total / n) / (n - 1) if n > 1 else None
+    return MeanSummary(n, mean, None if variance is None else max(variance, 0.0))
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
@@ -296,10 +302,8 @@ def headline_comparisons(scope: Scope, filters: Filters) -> dict[str, HeadlineCo
     with an answer that the answers in scope and in the region / store / channel filters cover from
     their first day. Empty unless both dates are set."""
     periods = {"previous": previous_period(filters), "last_year": same_period_last_year(filters)}
-    where, params = _where(scope, replace(filters, date_from=None, date_to=None))
-    ((first_day,),) = _rows(
-        f"select min(response_date) from marts.fct_survey_responses where {where}", params
-    )
+    where, params = _daily_where(scope, replace(filters, date_from=None, date_to=None))
+    ((first_day,),) = _rows(f"select min(date_day) from {NPS_DAILY} where {where}", params)
     compared = {}
     for kind, period in periods.items():
         if period is None or first_day is None or first_day > period.date_from:
@@ -317,11 +321,10 @@ def nps_segment_counts(scope: Scope, filters: Filters, segment: str) -> pd.DataF
     input of :func:`cxlake.metrics.nps_shift_share`."""
     if segment not in CHANGE_SEGMENTS:
         raise ValueError(f"segment must be one of {CHANGE_SEGMENTS}, got {segment!r}")
-    where, params = _where(scope, filters)
+    where, params = _daily_where(scope, filters)
     return _frame(
-        f"with r as (select * from marts.fct_survey_responses where {where} and nps_category is not null)"
-        f" select {_SEGMENT_SQL[segment]} as segment, {_NPS_COUNTS} from r"
-        f"{_MEMBER_JOIN if segment == 'member_tier' else ''} group by segment order by segment",
+        f"select {_SEGMENT_SQL[segment]} as segment, {_NPS_SUMS} from {NPS_DAILY}"
+        f" where {where} and count_responses > 0 group by segment order by segment",
         params,
     )
 
@@ -353,11 +356,10 @@ def nps_trend(scope: Scope, filters: Filters, grain: str = "week") -> pd.DataFra
     """One row per period: counts, n, nps, ci_low, ci_high (periods without responses are absent)."""
     if grain not in TREND_GRAINS:
         raise ValueError(f"grain must be one of {TREND_GRAINS}, got {grain!r}")
-    where, params = _where(scope, filters)
+    where, params = _daily_where(scope, filters)
     trend = _frame(
-        f"select cast(date_trunc(?, response_date) as date) as period, {_NPS_COUNTS}"
-        f" from marts.fct_survey_responses where {where} and nps_category is not null"
-        " group by period order by period",
+        f"select cast(date_trunc(?, date_day) as date) as period, {_NPS_SUMS}"
+        f" from {NPS_DAILY} where {where} and count_responses > 0 group by period order by period",
         [grain, *params],
     )
     results = [
@@ -841,7 +843,7 @@ def store_leaderboard(scope: Scope, filters: Filters, without_suspect: bool = Fa
     """
     features = integrity_features()
     if without_suspect and not features.suspect_switch:
-        raise ValueError("without_suspect needs marts.fct_survey_responses.is_suspect in the serving copy")
+        raise ValueError("without_suspect needs marts.fct_nps_daily.is_suspect in the serving copy")
     peers_sql, peers_params = _peer_condition(filters, without_suspect)
     view_sql, view_params = _view_condition(scope, filters)
     flag_columns = flag_join = ""
@@ -854,9 +856,8 @@ def store_leaderboard(scope: Scope, filters: Filters, without_suspect: bool = Fa
     # Names (and integrity marks) are read for the stores the user may see only; the others are
     # counts, needed to place the user's stores, and never leave this function.
     stores = _frame(
-        f"with counts as (select store_id, bool_or({view_sql}) as in_view, {_NPS_COUNTS}"
-        f" from marts.fct_survey_responses where {peers_sql} and nps_category is not null"
-        " group by store_id)"
+        f"with counts as (select store_id, bool_or({view_sql}) as in_view, {_NPS_SUMS}"
+        f" from {NPS_DAILY} where {peers_sql} and count_responses > 0 group by store_id)"
         " select c.store_id, c.in_view, case when c.in_view then s.store_name end as store_name,"
         " case when c.in_view then s.region_name end as region_name,"
         f" c.promoters, c.passives, c.detractors{flag_columns}"
@@ -899,28 +900,28 @@ class IntegrityFeatures:
     """What the serving copy holds of the integrity asset (a copy published before it holds none)."""
 
     marks: bool  # marts.mart_integrity_store: flagged stores and their reasons
-    suspect_switch: bool  # marts.fct_survey_responses.is_suspect: NPS without suspect responses
+    suspect_switch: bool  # the marks and marts.fct_nps_daily.is_suspect: NPS without suspect responses
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def integrity_features() -> IntegrityFeatures:
+    marks = {"store_id", "is_flagged", "reasons"} <= _columns_of("marts", INTEGRITY_MART)
+    # Without the asset's verdicts every response reads "not suspect": a switch would change nothing.
     return IntegrityFeatures(
-        marks={"store_id", "is_flagged", "reasons"} <= _columns_of("marts", INTEGRITY_MART),
-        suspect_switch="is_suspect" in _columns_of("marts", "fct_survey_responses"),
+        marks=marks, suspect_switch=marks and "is_suspect" in _columns_of("marts", "fct_nps_daily")
     )
 
 
 def _peer_condition(filters: Filters, without_suspect: bool) -> tuple[str, list[object]]:
     """Every store's countable answers in the filters' period and channels: who a store is compared
     with. The scope and the region / store filters choose what is shown, not who the peers are."""
-    where, params = _where(Scope.everything(), replace(filters, region_ids=(), store_ids=()))
-    return (f"{where} and not coalesce(is_suspect, false)" if without_suspect else where), params
+    return _daily_where(Scope.everything(), replace(filters, region_ids=(), store_ids=()), without_suspect)
 
 
 def _view_condition(scope: Scope, filters: Filters) -> tuple[str, list[object]]:
     """The rows the user may see and picked: their scope AND the region / store filters."""
     return _scoped_filters(
-        scope, Filters(region_ids=filters.region_ids, store_ids=filters.store_ids), "response_date"
+        scope, Filters(region_ids=filters.region_ids, store_ids=filters.store_ids), "date_day"
     )
 
 
@@ -979,17 +980,16 @@ def peer_benchmarks(scope: Scope, filters: Filters, without_suspect: bool = Fals
     ci_low, ci_high, too_few. Sums over every store, in the period and channels picked, and nothing
     per store, so a store manager sees their region and chain without another store's identity."""
     if without_suspect and not integrity_features().suspect_switch:
-        raise ValueError("without_suspect needs marts.fct_survey_responses.is_suspect in the serving copy")
+        raise ValueError("without_suspect needs marts.fct_nps_daily.is_suspect in the serving copy")
     peers_sql, peers_params = _peer_condition(filters, without_suspect)
     scope_sql, scope_params = _scope_condition(scope)
     benchmarks = _frame(
-        "with answers as (select region_id, nps_category from marts.fct_survey_responses"
-        f" where {peers_sql} and nps_category is not null),"
+        f"with answers as (select * from {NPS_DAILY} where {peers_sql}),"
         f" regions as (select distinct region_id, region_name from marts.dim_store where ? and {scope_sql})"
-        f" select 'region' as level, g.region_id, g.region_name, {_NPS_COUNTS}"
+        f" select 'region' as level, g.region_id, g.region_name, {_NPS_SUMS}"
         " from regions as g left join answers as a on a.region_id = g.region_id"
         " group by g.region_id, g.region_name"
-        f" union all select 'chain', null, null, {_NPS_COUNTS} from answers"
+        f" union all select 'chain', null, null, {_NPS_SUMS} from answers"
         " order by level desc, region_id",
         [*peers_params, scope.kind != "all", *scope_params],
     )
@@ -1360,7 +1360,7 @@ def allowed_case_actions(case: Case) -> tuple[str, ...]:
 
 def _case_store() -> CaseStore:
     """The app-state store ``$CXLAKE_HOME`` names now (not at import), as the accounts use."""
-    return CaseStore(AppState())
+    return CaseStore(AppState.shared())
 
 
 def _in_scope(case: Case, scope: Scope) -> bool:
@@ -1675,7 +1675,7 @@ def loop_digest(scope: Scope, day: date, now: datetime) -> dict[str, object]:
     opened, breached, resolved, recovered, open now and the stores with the most open cases. For
     the "all" scope it is the digest the director receives by e-mail."""
     scope_condition(scope)  # the same type check as every other question
-    return daily_digest(_ScopedCaseStore(AppState(), scope), load_alert_config(), day, now)
+    return daily_digest(_ScopedCaseStore(AppState.shared(), scope), load_alert_config(), day, now)
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)

@@ -269,7 +269,36 @@ def write_serving_copy(path: Path, *, with_rows: bool = True) -> Path:
             connection.executemany(
                 f"insert into marts.fct_transactions values ({', '.join(['?'] * 16)})", _transaction_rows()
             )
+        define_nps_daily(connection)
     return path
+
+
+def define_nps_daily(connection: duckdb.DuckDBPyConnection) -> None:
+    """marts.fct_nps_daily as dbt builds it from the marts above (its unit tests pin the model), as
+    a view, so a test that inserts or deletes responses needs nothing more; a test that adds
+    fct_survey_responses.is_suspect calls this again to have the view read it."""
+    columns = {row[0] for row in connection.execute("describe marts.fct_survey_responses").fetchall()}
+    suspect = "coalesce(r.is_suspect, false)" if "is_suspect" in columns else "false"
+    connection.execute(
+        f"""create or replace view marts.fct_nps_daily as
+        with counts as (
+            select r.response_date as date_day, r.store_id, r.region_id, r.channel,
+                coalesce(c.member_tier, 'non_member') as member_tier, {suspect} as is_suspect,
+                count(*) filter (where r.nps_category = 'promoter') as promoters,
+                count(*) filter (where r.nps_category = 'passive') as passives,
+                count(*) filter (where r.nps_category = 'detractor') as detractors,
+                count(r.ces_score) filter (where r.ces_score between 1 and 7) as count_ces,
+                sum(r.ces_score) filter (where r.ces_score between 1 and 7) as sum_ces,
+                sum(r.ces_score * r.ces_score) filter (where r.ces_score between 1 and 7)
+                    as sum_squares_ces
+            from marts.fct_survey_responses as r
+            left join marts.fct_transactions as t on t.transaction_id = r.transaction_id
+            left join marts.dim_customer as c on c.customer_id = t.customer_id
+            where r.is_countable
+            group by all
+        )
+        select *, promoters + passives + detractors as count_responses from counts"""
+    )
 
 
 @pytest.fixture(autouse=True)

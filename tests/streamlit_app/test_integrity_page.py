@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from conftest import define_nps_daily
 from streamlit.testing.v1 import AppTest
 from test_no_raw_codes import chart_problems, table_problems
 
@@ -66,6 +67,7 @@ S002_MINUTES = {1: 1.0, **{i: 3.0 for i in (0, 2, 3, 4, 5)}, **{i: 30.0 for i in
 def add_integrity(home: Path) -> None:
     with duckdb.connect(str(home / "serving.duckdb")) as connection:
         connection.execute(INTEGRITY_DDL)
+        define_nps_daily(connection)
         connection.executemany(
             f"insert into marts.mart_integrity_store values ({', '.join(['?'] * 15)})", STORE_ROWS
         )

@@ -170,8 +170,7 @@ def test_a_sidebar_store_filter_narrows_the_page_to_too_few_responses(serving_ho
     assert not at.exception
     assert all(value.endswith(", too few") for value in metrics(at).values())  # 12 ratings at most
     assert any(
-        ", too few, no NPS" in caption and "at least 30 needed" in caption
-        for caption in texts(at.caption)
+        ", too few, no NPS" in caption and "at least 30 needed" in caption for caption in texts(at.caption)
     )
     assert texts(at.info) == [
         "Too few ratings in every stage to draw the curve (at least 30 per stage).",

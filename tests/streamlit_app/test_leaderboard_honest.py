@@ -24,6 +24,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from conftest import define_nps_daily
 from streamlit.testing.v1 import AppTest
 
 from cxlake.access.roles import Scope
@@ -93,6 +94,7 @@ def add_integrity_contract(serving: Path) -> None:
             " where store_id = 'S011' and response_key < ?",
             [f"S011-{SUSPECT_PROMOTERS:03d}"],
         )
+        define_nps_daily(connection)
         connection.execute(
             "create table marts.mart_integrity_store (store_id varchar, store_name varchar,"
             " region_id varchar, responses int, suspect_responses int, integrity_score double,"
