@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 from cxlake.paths import cxlake_paths
@@ -193,6 +194,13 @@ class AppState:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._migrate()
 
+    @classmethod
+    def shared(cls, path: Path | None = None) -> AppState:
+        """The process's one AppState for ``path`` (default: ``$CXLAKE_HOME``'s, read now): a page
+        run asks for accounts, the audit log and cases several times, and each must not open and
+        check the migrations again."""
+        return _shared_app_state(Path(path) if path is not None else cxlake_paths().app_state)
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """A connection whose ``with`` block is one transaction (commit on success, rollback on error)."""
@@ -300,3 +308,8 @@ class AppState:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+@cache
+def _shared_app_state(path: Path) -> AppState:
+    return AppState(path)

@@ -82,7 +82,7 @@ class Accounts:
     ) -> None:
         """``hasher`` defaults to argon2id with argon2-cffi's settings (RFC 9106's second choice); tests
         pass cheaper ones. Hashes made with other settings are upgraded at the next sign-in."""
-        self.state = state if state is not None else AppState()
+        self.state = state if state is not None else AppState.shared()
         self.session_length = timedelta(minutes=session_minutes)
         self.idle_length = timedelta(minutes=idle_minutes)
         self.max_failures = max_failures

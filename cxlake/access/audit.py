@@ -57,7 +57,7 @@ class AuditLog:
     def __init__(
         self, state: AppState | None = None, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     ) -> None:
-        self.state = state if state is not None else AppState()
+        self.state = state if state is not None else AppState.shared()
         self._clock = clock
 
     def record(self, actor: str, action: str, detail: dict[str, object] | None = None) -> None:

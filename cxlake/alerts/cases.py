@@ -177,7 +177,7 @@ class CaseStore:
     def __init__(
         self, state: AppState | None = None, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     ) -> None:
-        self.state = state if state is not None else AppState()
+        self.state = state if state is not None else AppState.shared()
         self._clock = clock
         self.audit = AuditLog(self.state, clock=clock)
 

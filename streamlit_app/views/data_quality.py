@@ -92,7 +92,7 @@ def record_decision(decision: str, table: str, row: dict[str, object], editor_ke
     edited = (edits.get("edited_rows") or {}).get(0, {})
     corrections = quarantine.corrections_from_edit(row, edited) if decision == "release" else None
     try:
-        AppState().record_decision(
+        AppState.shared().record_decision(
             table,
             str(row["_source_file"]),
             int(row["_source_row"]),
@@ -171,7 +171,7 @@ first = tables.index(with_rows[0]) if with_rows else 0
 table = st.selectbox(text["table"], options=tables, index=first, key=KEY_TABLE) if tables else None
 # Masked (names, phones, e-mails, contact details in any text) unless the role has PII rights.
 rows = data_access.quarantined_rows(scope, table, sees_pii=principal.sees_pii) if table else None
-state = AppState()
+state = AppState.shared()
 if rows is None or rows.empty:
     st.info(text["no_quarantine"])
 else:
