@@ -114,13 +114,13 @@ def nps_trend_chart(trend: pd.DataFrame, labels: Mapping[str, str], language: st
     """NPS per period as a line over its 95% interval band, on an axis scaled to the data.
 
     Periods over too few answers are hollow dashed points labelled "n = 4, too few", outside the
-    line and the band (whose interval would be most of the scale)."""
+    line and the band (whose interval would be most of the scale). The axis is scaled to the
+    reportable periods only, and a too-few point beyond it sits on the axis's edge (clamped): one
+    week of 3 promoters must not stretch the axis to NPS 100 and flatten every real move."""
     data = with_segments(with_reportability(trend, language))
     shown = data[data["reportable"]]
-    domain = padded_domain(
-        [*shown["ci_low"], *shown["ci_high"], *data["nps"]], bounds=(-100, 100), pad=5, step=5
-    )
-    y_scale = alt.Scale(domain=domain, nice=False)
+    domain = padded_domain([*shown["ci_low"], *shown["ci_high"]], bounds=(-100, 100), pad=5, step=5)
+    y_scale = alt.Scale(domain=domain, nice=False, clamp=True)
     base = alt.Chart(data).encode(x=alt.X("period:T", title=labels["period"]))
     band = (
         facts(base)

@@ -302,9 +302,9 @@ def test_a_query_over_the_time_limit_is_stopped(serving: Path) -> None:
 
 def test_a_query_within_the_time_limit_reports_its_duration(serving: Path) -> None:
     result = run_query(
-        ANALYST, "select count(*) from fct_journeys", serving, limits=SqlLimits(time_seconds=5)
-    )
-    assert 0 <= result.elapsed_seconds < 5
+        ANALYST, "select count(*) from fct_journeys", serving, limits=SqlLimits(time_seconds=60)
+    )  # a limit far above the query's time: a busy CI machine must not turn this into a refusal
+    assert result.frame.iloc[0, 0] == 5 and 0 < result.elapsed_seconds < 60
 
 
 @pytest.mark.parametrize(

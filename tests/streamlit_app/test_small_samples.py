@@ -125,12 +125,14 @@ def test_the_weekly_trend_marks_the_week_of_four_answers_and_scales_its_axis(
     assert weeks.loc["2026-01-05", "segment"] != weeks.loc["2026-01-19", "segment"]
     assert layer_with(spec, type="line")["encoding"]["detail"]["field"] == "segment"
 
-    # The axis follows the data: the lowest interval end (week 3's) padded, up to the hollow 100.
-    low = min(nps_from_counts(*counts).ci_low for counts in WEEKS.values() if sum(counts) >= 30)
-    domain = layer_with(spec, type="line")["encoding"]["y"]["scale"]["domain"]
-    assert domain != [-100, 100]
-    assert low - 15 < domain[0] < low  # ~2.4 -> -5: a padding, not half the scale
-    assert domain[1] == 100
+    # The axis follows the reportable weeks' intervals, padded; the hollow NPS 100 of 4 answers
+    # does not stretch it (it sits on the clamped edge).
+    reportable = [nps_from_counts(*counts) for counts in WEEKS.values() if sum(counts) >= 30]
+    low, high = min(r.ci_low for r in reportable), max(r.ci_high for r in reportable)
+    scale = layer_with(spec, type="line")["encoding"]["y"]["scale"]
+    assert low - 15 < scale["domain"][0] < low  # ~2.4 -> -5: a padding, not half the scale
+    assert high < scale["domain"][1] < min(high + 15, 100)
+    assert scale["clamp"] is True
 
 
 def test_the_trend_download_keeps_n_and_says_which_weeks_are_reportable(
