@@ -5,15 +5,16 @@ detractors come back more often, and every worked flag and acknowledge time is t
 
 45 days: answers of the first 15 days have a fully loaded 30-day window (about 220 detractors).
 The whole data set lies in the past, so every case is historical (no message is sent) and old
-enough to replay.
+enough to replay. The chain is the shared 45-day build of tests/pipeline/conftest.py; the replay,
+the snapshot and the loop models change a copy of its warehouse and app state.
 """
 
 from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -23,10 +24,6 @@ import pytest
 from cxlake.alerts.cases import CaseStore
 from cxlake.app_state import AppState
 from cxlake.generator.case_work import Replayed, load_case_work, replay_case_work
-
-SEED = 7
-START = date(2026, 3, 2)
-DAYS = 45
 
 
 @dataclass(frozen=True)
@@ -38,19 +35,17 @@ class RecoveryBuild:
 
 
 @pytest.fixture(scope="module")
-def build(tmp_path_factory: pytest.TempPathFactory) -> RecoveryBuild:
+def build(
+    chain_build, copy_chain: Callable[[Path], Path], tmp_path_factory: pytest.TempPathFactory
+) -> RecoveryBuild:
     from assets.alerts import snapshot_cases
-    from cxlake.generator import generate
     from orchestration.manifest import dbt_command
-    from orchestration.runner import run_pipeline
 
+    assert chain_build.complete
     home = tmp_path_factory.mktemp("case_recovery")
-    landing, warehouse = home / "landing", home / "warehouse.duckdb"
-    generate(landing, scale="small", seed=SEED, start=START, days=DAYS, progress=False)
-    outcome = run_pipeline(landing, warehouse)
-    assert outcome.complete
+    warehouse = copy_chain(home)
     store = CaseStore(AppState(home / "app_state.sqlite"))
-    plan = load_case_work(landing / "truth.json")
+    plan = load_case_work(chain_build.landing / "truth.json")
     first, second = replay_case_work(store, plan), replay_case_work(store, plan)
     snapshot_cases(home / "app_state.sqlite", warehouse)
     # Until the loop models have a Dagster step of their own, build them the way it will.
@@ -60,7 +55,7 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> RecoveryBuild:
         text=True,
     )
     assert built.returncode == 0, built.stdout[-3000:]
-    truth = json.loads((landing / "truth.json").read_text(encoding="utf-8"))
+    truth = json.loads((chain_build.landing / "truth.json").read_text(encoding="utf-8"))
     return RecoveryBuild(truth, warehouse, first, second)
 
 

@@ -1,14 +1,16 @@
-"""Survey integrity on the generator's truth: three seeded 30-day demo chains (small scale) run
-through the whole pipeline; the planted gaming store and its planted staff are flagged with
-reasons, no honest store or staff member is, and fct_survey_responses marks the gamed answers
-as suspect without dropping them. About 80 s per seed on two shared cores, hence `slow`.
+"""Survey integrity on the generator's truth: the shared seeded chain (tests/pipeline/conftest.py:
+seed 7, 45 days, small scale) run through the whole pipeline; the planted gaming store and its
+planted staff are flagged with reasons, no honest store or staff member is, and
+fct_survey_responses marks the gamed answers as suspect without dropping them.
+
+One seed here; the sweep over ten seeds (30 days each: detection and false-flag rates, suspect
+recall and precision) is `python bench/bench_integrity.py`, results in bench/RESULTS.md.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date
 
 import duckdb
 import pandas as pd
@@ -16,9 +18,6 @@ import pytest
 
 from cxlake.integrity import rule_labels
 
-SEEDS = (1, 2, 3)
-DAYS = 30
-START = date(2026, 3, 2)
 # The gamed answers are NPS 10, all CSAT 5, a few minutes after the order; a rare honest answer of
 # a flagged subject looks the same (seed 1 at 21 days: 3 of 17 suspects), so precision has a floor.
 MIN_SUSPECT_RECALL, MIN_SUSPECT_PRECISION = 0.9, 0.75
@@ -32,17 +31,11 @@ class SeedBuild:
     responses: pd.DataFrame
 
 
-@pytest.fixture(scope="module", params=SEEDS, ids=[f"seed{seed}" for seed in SEEDS])
-def seed_build(request, tmp_path_factory) -> SeedBuild:
-    from cxlake.generator import generate
-    from orchestration.runner import run_pipeline
-
-    home = tmp_path_factory.mktemp(f"integrity_seed{request.param}")
-    generate(home / "landing", scale="small", seed=request.param, start=START, days=DAYS, progress=False)
-    outcome = run_pipeline(home / "landing", home / "warehouse.duckdb")
-    assert outcome.success
-    planted = json.loads((home / "landing" / "truth.json").read_text("utf-8"))["planted"]
-    with duckdb.connect(str(outcome.serving_path), read_only=True) as connection:
+@pytest.fixture(scope="module")
+def seed_build(chain_build) -> SeedBuild:
+    assert chain_build.success
+    planted = json.loads((chain_build.landing / "truth.json").read_text("utf-8"))["planted"]
+    with duckdb.connect(str(chain_build.serving), read_only=True) as connection:
         return SeedBuild(
             planted,
             connection.execute("select * from marts.mart_integrity_store").df(),
