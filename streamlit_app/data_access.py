@@ -1406,6 +1406,13 @@ def scoped_cases(
     return cases
 
 
+def historical_case_count(scope: Scope, filters: Filters) -> int:
+    """How many historical cases :func:`scoped_cases` leaves out with ``include_historical=False``
+    (counted in the store, so a page that hides them does not read and mask them)."""
+    scope_condition(scope)  # the same type check as every other question
+    return _case_store().count_historical(scope, region_ids=filters.region_ids, store_ids=filters.store_ids)
+
+
 def scoped_case(scope: Scope, case_id: str, sees_pii: bool) -> Case | None:
     """One case if it exists and is in scope, else None (the two are not told apart)."""
     try:
@@ -1614,11 +1621,16 @@ def failed_notifications(scope: Scope) -> pd.DataFrame:
     for the "all" scope also the director's digests (no case, the whole chain). Recipients are
     staff addresses from the routing of cxlake/config/alerts.yaml; no customer data is in a row."""
     store = _case_store()
-    cases = {case.case_id: case for case in store.cases(scope) if _in_scope(case, scope)}
+    failed = [row for row in notifications(store) if row.status == "failed"]
+    cases = {}
+    for case_id in {row.case_id for row in failed if row.case_id}:  # only the failed rows' cases
+        case = store.get(case_id)
+        if _in_scope(case, scope):
+            cases[case_id] = case
     rows = []
-    for row in notifications(store):
+    for row in failed:
         case = cases.get(row.case_id) if row.case_id else None
-        if row.status != "failed" or (case is None and (row.case_id or scope.kind != "all")):
+        if case is None and (row.case_id or scope.kind != "all"):
             continue
         rows.append(
             {

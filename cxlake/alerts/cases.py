@@ -266,6 +266,26 @@ class CaseStore:
         with self.state.transaction() as connection:
             return [_case(row) for row in connection.execute(sql, params)]
 
+    def count_historical(
+        self, scope: Scope | None = None, *, region_ids: Iterable[str] = (), store_ids: Iterable[str] = ()
+    ) -> int:
+        """How many historical cases are in ``scope`` and the region / store lists (empty: all),
+        without reading them: the workbench says how many it hides."""
+        where, params = ["is_historical = 1"], []
+        if scope is not None and scope.kind != "all":
+            column = "store_id" if scope.kind == "store" else "region_id"
+            where.append(f"{column} in ({', '.join('?' for _ in scope.ids) or 'null'})")
+            params.extend(scope.ids)
+        for column, values in (("region_id", tuple(region_ids)), ("store_id", tuple(store_ids))):
+            if values:
+                where.append(f"{column} in ({', '.join('?' for _ in values)})")
+                params.extend(values)
+        with self.state.transaction() as connection:
+            ((count,),) = connection.execute(
+                f"select count(*) from cases where {' and '.join(where)}", params
+            )
+        return int(count)
+
     def events(self, case_id: str) -> list[CaseEvent]:
         with self.state.transaction() as connection:
             rows = connection.execute(

@@ -47,7 +47,7 @@ def tick(
 def daily_digest(store: CaseStore, config: AlertConfig, day: date, now: datetime) -> dict[str, Any]:
     """The loop's state for the CX director: cases opened, breached, resolved and recovered on
     ``day`` (business time), what is open now, and the stores with the most open cases."""
-    live = [case for case in store.cases() if not case.is_historical]
+    live = store.cases(include_historical=False)
 
     def on_day(value: str | None) -> bool:
         return bool(value) and datetime.fromisoformat(value).astimezone(BUSINESS_ZONE).date() == day

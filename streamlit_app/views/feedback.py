@@ -437,14 +437,18 @@ if case_id:
 # period: an open case must not hide behind a date filter.
 search = st.text_input(text["search"], key=KEY_SEARCH, placeholder=text["search_hint"])
 show_historical = st.toggle(text["show_historical"], key=KEY_HISTORICAL)
-cases = data_access.scoped_cases(page.scope, page.filters, sees_pii, search)
+# Historical cases are read (and masked) only when shown; hidden, they are only counted.
+cases = data_access.scoped_cases(
+    page.scope, page.filters, sees_pii, search, include_historical=show_historical
+)
+hidden = 0 if show_historical else data_access.historical_case_count(page.scope, page.filters)
 if not sees_pii:
     st.caption(text["masked_cases"])
 live = [case for case in cases if not case.is_historical]
 historical = [case for case in cases if case.is_historical]
 mine = data_access.own_position(principal)
 waiting = sorted((case for case in live if case.status in ("open", "escalated")), key=urgency)
-if not cases:
+if not cases and (search.strip() or not hidden):
     st.info(text["no_match"].format(search=search.strip()) if search.strip() else text["no_cases"])
 if mine:
     case_group(text["mine"], [case for case in waiting if case.owner == mine], text["none_mine"])
@@ -463,8 +467,8 @@ case_group(
 )
 if show_historical:
     case_group(text["historical"], historical)
-elif historical:
-    st.caption(text["historical_hidden"].format(n=len(historical)))
+elif hidden:
+    st.caption(text["historical_hidden"].format(n=hidden))
 
 st.divider()
 st.subheader(text["recent_title"], anchor=False)
