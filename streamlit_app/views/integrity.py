@@ -173,7 +173,7 @@ def in_words(reasons: object) -> str:
 def store_words(store_id: str) -> str:
     """The store picker's entries: "人民广场店 (S001)", marked when flagged."""
     row = stores.loc[store_id]
-    name = f"{row['store_name']} ({store_id})"
+    name = f"{labels.store_label(row['store_name'])} ({store_id})"
     return f"{name} · {text['flagged_marker']}" if row["is_flagged"] else name
 
 
@@ -210,7 +210,7 @@ def side_by_side_chart(frame: pd.DataFrame, x_field: str, x_title: str, x_sort: 
 def device_chart(chosen: str) -> alt.Chart:
     """Every store's top-device share, highest first, the chosen store in red."""
     data = stores.reset_index(drop=True).assign(
-        store=lambda frame: frame["store_name"] + " (" + frame["store_id"] + ")"
+        store=lambda frame: frame["store_name"].map(labels.store_label) + " (" + frame["store_id"] + ")"
     )
     return (
         alt.Chart(data)
@@ -239,7 +239,10 @@ def stores_section() -> None:
         st.markdown(text["stores_flagged"].format(flagged=flagged, total=len(stores)))
     else:
         st.success(text["no_store_flagged"].format(total=len(stores)))
-    table = stores.reset_index(drop=True).assign(reasons=lambda frame: frame["reasons"].map(in_words))
+    table = stores.reset_index(drop=True).assign(
+        reasons=lambda frame: frame["reasons"].map(in_words),
+        store_name=lambda frame: frame["store_name"].map(labels.store_label),
+    )
     widgets.show_table(table[list(STORE_COLUMNS)], "integrity_stores", PAGE_KEY)
 
 
@@ -253,7 +256,9 @@ def staff_section() -> None:
     if flagged.empty:
         st.success(text["no_staff_flagged"].format(total=len(staff)))
         return
-    table = flagged.assign(reasons=flagged["reasons"].map(in_words))
+    table = flagged.assign(
+        reasons=flagged["reasons"].map(in_words), store_name=flagged["store_name"].map(labels.store_label)
+    )
     widgets.show_table(table[list(STAFF_COLUMNS)], "integrity_staff_flagged", PAGE_KEY)
 
 
@@ -350,7 +355,9 @@ def store_staff_part(store_id: str) -> None:
     if staff is None or staff.empty:
         return
     st.markdown(f"**{text['staff_of_store_title']}**")
-    table = staff.assign(reasons=staff["reasons"].map(in_words))
+    table = staff.assign(
+        reasons=staff["reasons"].map(in_words), store_name=staff["store_name"].map(labels.store_label)
+    )
     widgets.show_table(table[list(STAFF_COLUMNS)], f"integrity_staff_{store_id}", PAGE_KEY)
 
 

@@ -167,7 +167,7 @@ def shift_share_section() -> None:
     split = metrics.nps_shift_share(counts["current"], counts["previous"])
     store_names = data_access.filter_options(scope).stores
     words = {
-        s.segment: store_names.get(s.segment, s.segment)
+        s.segment: labels.store_label(store_names.get(s.segment, s.segment))
         if segment == "store"
         else labels.code("member_tier" if segment == "member_tier" else "channel", s.segment, language)
         for s in split.segments
