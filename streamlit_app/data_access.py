@@ -8,6 +8,7 @@ so a page can never roll up or band a score differently from the marts.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -34,8 +35,10 @@ from cxlake.paths import cxlake_paths
 from cxlake.targets import load_targets
 from cxlake.text.keywords import PeriodCounts, textrank_keywords
 
-# The pipeline publishes a few times a day; five minutes bounds how stale a cached answer can be.
-CACHE_TTL_SECONDS = 300
+# Cached answers are dropped as soon as a run publishes a new serving copy (see
+# forget_answers_of_a_replaced_copy, called by every page); the hour only bounds the memory held by
+# selections nobody repeats.
+CACHE_TTL_SECONDS = 3600
 TREND_GRAINS = ("day", "week", "month")
 _NPS_COUNTS = """
     count(*) filter (where nps_category = 'promoter') as promoters,
@@ -112,6 +115,25 @@ def _open_serving(path: str) -> _Serving:
     # The masking functions are registered once here; every cursor of the connection sees them.
     signature = _file_signature(Path(path))
     return _Serving(pii.register(duckdb.connect(path, read_only=True)), Path(path), signature)
+
+
+_seen_copies: dict[Path, tuple[int, int] | None] = {}
+_seen_copies_lock = threading.Lock()
+
+
+def forget_answers_of_a_replaced_copy() -> None:
+    """Drop every cached answer once the serving copy at ``$CXLAKE_HOME`` was replaced since this
+    process last looked (one ``stat`` per page run). So answers stay cached as long as the data
+    they came from, not for a guessed time-to-live, and a new publish shows on the next click."""
+    path = serving_path()
+    try:
+        signature: tuple[int, int] | None = _file_signature(path)
+    except FileNotFoundError:
+        signature = None
+    with _seen_copies_lock:
+        if path in _seen_copies and _seen_copies[path] != signature:
+            st.cache_data.clear()
+        _seen_copies[path] = signature
 
 
 @contextmanager

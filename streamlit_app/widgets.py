@@ -241,6 +241,7 @@ def data_gaps_banner(scope: Scope, filters: Filters, text: Mapping[str, str], la
 
 def _signed_in() -> Principal:
     """The signed-in user, whatever the page; the sign-in form and a stop otherwise."""
+    data_access.forget_answers_of_a_replaced_copy()
     principal = session.current_principal()
     if principal is None:
         text = COMMON_LABELS[current_language()]

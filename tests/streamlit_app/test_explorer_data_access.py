@@ -126,6 +126,9 @@ def test_a_touchpoint_without_ratings_keeps_its_row(serving_home):
 
 
 def test_a_republished_copy_is_read_after_the_rename(serving_home):
+    data_access.forget_answers_of_a_replaced_copy()  # what every page run does first
+    assert data_access.filter_options(EVERYTHING).stores.keys() == {"S001", "S002", "S003"}
+    data_access.forget_answers_of_a_replaced_copy()  # the same copy: the cached answer stays
     assert data_access.filter_options(EVERYTHING).stores.keys() == {"S001", "S002", "S003"}
     # The pipeline publishes by copying to a temp name and renaming it over the old copy.
     staged = serving_home / "serving.duckdb.tmp"
@@ -133,7 +136,8 @@ def test_a_republished_copy_is_read_after_the_rename(serving_home):
     with duckdb.connect(str(staged)) as connection:
         connection.execute("delete from marts.dim_store where store_id = 'S003'")
     os.replace(staged, serving_home / "serving.duckdb")
-    data_access.filter_options.clear()  # the data cache expires by TTL; the connection must not be stale
+    assert data_access.filter_options(EVERYTHING).stores.keys() == {"S001", "S002", "S003"}  # cached
+    data_access.forget_answers_of_a_replaced_copy()  # the next page run sees the new copy
     assert data_access.filter_options(EVERYTHING).stores.keys() == {"S001", "S002"}
 
 
