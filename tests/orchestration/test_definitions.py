@@ -51,6 +51,7 @@ EXPECTED_MART_KEYS = {
     "marts/fct_nps_daily",
     "marts/fct_survey_funnel",
     "marts/mart_customer_360",
+    "marts/mart_experience_value",
 }
 
 
