@@ -246,7 +246,8 @@ def _journey_rows() -> list[tuple]:
 
 
 def write_serving_copy(path: Path, *, with_rows: bool = True) -> Path:
-    """Create a serving copy at ``path``: the seven marts, filled with the rows above or left empty."""
+    """Create a serving copy at ``path``: the seven marts, filled with the rows above or left empty,
+    and fct_nps_daily over them."""
     with duckdb.connect(str(path)) as connection:
         connection.execute(SCHEMA)
         connection.executemany("insert into marts.dim_store values (?, ?, ?, ?, ?, ?)", STORES)
