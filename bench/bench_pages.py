@@ -37,14 +37,11 @@ import platform
 import re
 import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -59,7 +56,7 @@ from cxlake.access import pii
 from cxlake.access.accounts import Accounts
 from cxlake.access.roles import ROLES
 from cxlake.app_state import AppState
-from cxlake.cli import explorer_command
+from cxlake.explorer_process import explorer_command, explorer_is_healthy, free_loopback_port
 from cxlake.paths import cxlake_paths
 
 REPO = Path(__file__).resolve().parents[1]
@@ -191,24 +188,10 @@ def bench_users(home: Path) -> list[User]:
 # --- the explorer in a browser ----------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return response.status == 200
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return False
-
-
 @contextmanager
 def explorer(home: Path, log: Path) -> Iterator[str]:
     """`cxlake serve`'s command on a free loopback port, CXLAKE_HOME = ``home``; yields its URL."""
-    port = _free_port()
+    port = free_loopback_port()
     url = f"http://127.0.0.1:{port}"
     environment = {**os.environ, "CXLAKE_HOME": str(home)}
     # The developer menu only for its "Clear caches" (see clear_caches); the served settings otherwise.
@@ -217,7 +200,7 @@ def explorer(home: Path, log: Path) -> Iterator[str]:
         server = subprocess.Popen(command, cwd=home, env=environment, stdout=output, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + SERVER_START_SECONDS
-        while not _healthy(url):
+        while not explorer_is_healthy(url):
             if server.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"the explorer did not answer on {url}; see {log}")
             time.sleep(0.2)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from dataclasses import replace
 from datetime import date, datetime
 from enum import StrEnum
@@ -16,6 +15,7 @@ import typer
 from cxlake.access.sql_cli import sql_command
 from cxlake.access.users_cli import users_app
 from cxlake.alerts.cli import cases_app
+from cxlake.explorer_process import explorer_command
 from cxlake.insights.drivers_cli import drivers_command
 from cxlake.paths import cxlake_paths
 from cxlake.text.scoring_cli import score_reviews_command
@@ -189,16 +189,6 @@ def check_survey_command(
     typer.echo(report.render())
     if not report.ok:
         raise typer.Exit(code=1)
-
-
-def explorer_command(host: str, port: int) -> list[str]:
-    """`streamlit run` of the explorer as served: behind its media guard (streamlit_app/server.py),
-    with the settings of streamlit_app/.streamlit/config.toml and ``host``/``port`` over them."""
-    server_file = Path(__file__).resolve().parent.parent / "streamlit_app" / "server.py"
-    return [
-        sys.executable, "-m", "streamlit", "run", str(server_file),
-        "--server.address", host, "--server.port", str(port),
-    ]  # fmt: skip
 
 
 @app.command()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import unicodedata
+from pathlib import Path
 
 import pandas as pd
 
@@ -76,3 +77,22 @@ def _without_timezone(series: pd.Series) -> pd.Series:
     if isinstance(series.dtype, pd.DatetimeTZDtype):
         return series.dt.tz_convert("UTC").dt.tz_localize(None)
     return series
+
+
+class OutputEncodingError(ValueError):
+    """An output file cannot be written in the encoding asked for; the message names the file."""
+
+
+def write_csv(frame: pd.DataFrame, out_path: Path, encoding: str) -> None:
+    """``frame`` as CSV in ``encoding`` (an analyst's gb18030 for Excel, say), values as they are: the
+    CLIs' outputs are for further processing. A character the encoding lacks is named, not replaced."""
+    data = frame.to_csv(index=False, lineterminator="\n")
+    try:
+        encoded = data.encode(encoding)
+    except LookupError:
+        raise OutputEncodingError(f"unknown output encoding {encoding!r}") from None
+    except UnicodeEncodeError as error:
+        raise OutputEncodingError(
+            f"{out_path}: {encoding} cannot encode {error.object[error.start]!r}"
+        ) from None
+    out_path.write_bytes(encoded)

@@ -16,6 +16,7 @@ import pandas as pd
 import typer
 
 from cxlake.delivered_files import CsvRecords, DeliveredFileError, read_csv_records
+from cxlake.exports import OutputEncodingError, write_csv
 from cxlake.insights.drivers import DriverError, DriverModel, key_drivers, load_settings
 
 
@@ -99,14 +100,10 @@ def drivers_file(
         )
     except DriverError as error:
         raise DriverError(f"{input_path}: {error}") from None
-    data = model.table.to_csv(index=False, lineterminator="\n")
     try:
-        encoded = data.encode(encoding)
-    except LookupError:
-        raise DriverError(f"unknown output encoding {encoding!r}") from None
-    except UnicodeEncodeError as error:
-        raise DriverError(f"{out_path}: {encoding} cannot encode {error.object[error.start]!r}") from None
-    out_path.write_bytes(encoded)
+        write_csv(model.table, out_path, encoding)
+    except OutputEncodingError as error:
+        raise DriverError(str(error)) from None
     return model
 
 

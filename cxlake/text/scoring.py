@@ -29,6 +29,7 @@ import pandas as pd
 
 from cxlake.access.pii import find_contacts
 from cxlake.delivered_files import decode_text
+from cxlake.exports import OutputEncodingError, write_csv
 from cxlake.journey import Touchpoint, load_touchpoints
 from cxlake.text.aspects import CONTRAST_WORDS, Fallback, format_aspects, rules_identity, tag_normalised
 from cxlake.text.keywords import (
@@ -269,12 +270,8 @@ def score_file(input_path: Path, text_column: str, out_path: Path, encoding: str
         scored = score_frame(frame, text_column, **options)
     except ScoringError as error:
         raise ScoringError(f"{input_path}: {error}") from None
-    data = scored.to_csv(index=False, lineterminator="\n")
     try:
-        encoded = data.encode(encoding)
-    except LookupError:
-        raise ScoringError(f"unknown output encoding {encoding!r}") from None
-    except UnicodeEncodeError as error:
-        raise ScoringError(f"{out_path}: {encoding} cannot encode {error.object[error.start]!r}") from None
-    out_path.write_bytes(encoded)
+        write_csv(scored, out_path, encoding)
+    except OutputEncodingError as error:
+        raise ScoringError(str(error)) from None
     return len(scored)

@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +19,7 @@ import pytest
 
 from cxlake.access.accounts import Accounts
 from cxlake.app_state import AppState
-from cxlake.cli import explorer_command
+from cxlake.explorer_process import explorer_command, explorer_is_healthy, free_loopback_port
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -77,20 +74,6 @@ def explorer_home(demo_build, tmp_path_factory: pytest.TempPathFactory) -> Explo
     return ExplorerHome(home, serving, store_id)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return response.status == 200
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return False
-
-
 def _stop(server: subprocess.Popen) -> None:
     server.terminate()
     try:
@@ -103,7 +86,7 @@ def _stop(server: subprocess.Popen) -> None:
 @pytest.fixture(scope="module")
 def explorer_url(explorer_home: ExplorerHome, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`cxlake serve`'s command as its own process, CXLAKE_HOME pointing at the copy."""
-    port = _free_port()
+    port = free_loopback_port()
     url = f"http://127.0.0.1:{port}"
     log_path = tmp_path_factory.mktemp("explorer_server") / "server.log"
     # The command `cxlake serve` runs, started outside the repo: the explorer's own settings must hold
@@ -116,7 +99,7 @@ def explorer_url(explorer_home: ExplorerHome, tmp_path_factory: pytest.TempPathF
         )
     try:
         deadline = time.monotonic() + SERVER_START_SECONDS
-        while not _healthy(url):
+        while not explorer_is_healthy(url):
             if server.poll() is not None or time.monotonic() > deadline:
                 _stop(server)
                 output = log_path.read_text(encoding="utf-8", errors="replace")
