@@ -35,17 +35,29 @@ class ChainBuild:
     complete: bool
 
 
-@pytest.fixture(scope="session")
-def chain_build(tmp_path_factory: pytest.TempPathFactory) -> ChainBuild:
+def _build_chain(home: Path) -> dict:
     """Small scale, CHAIN_DAYS days from CHAIN_START, seed CHAIN_SEED, through the whole pipeline."""
     from cxlake.generator import generate
     from orchestration.runner import run_pipeline
 
-    home = tmp_path_factory.mktemp("chain")
-    landing, warehouse = home / "landing", home / "warehouse.duckdb"
+    landing = home / "landing"
     generate(landing, scale="small", seed=CHAIN_SEED, start=CHAIN_START, days=CHAIN_DAYS, progress=False)
-    outcome = run_pipeline(landing, warehouse)
-    return ChainBuild(home, landing, warehouse, outcome.serving_path, outcome.success, outcome.complete)
+    outcome = run_pipeline(landing, home / "warehouse.duckdb")
+    return {"serving": str(outcome.serving_path), "success": outcome.success, "complete": outcome.complete}
+
+
+@pytest.fixture(scope="session")
+def chain_build(shared_build) -> ChainBuild:
+    """The chain, built once per test run (by whichever xdist worker asks first)."""
+    home, built = shared_build("chain", _build_chain)
+    return ChainBuild(
+        home,
+        home / "landing",
+        home / "warehouse.duckdb",
+        Path(built["serving"]),
+        built["success"],
+        built["complete"],
+    )
 
 
 @pytest.fixture(scope="session")
