@@ -7,14 +7,18 @@ project first: a fresh clone, or an edited model, then never runs against a stal
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from orchestration.partitions import dbt_build_vars
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"  # dbt's parse state, which makes a repeated parse quick
 
 
 def dbt_command(
@@ -41,8 +45,29 @@ def dbt_command(
 
 
 def prepare_dbt_manifest() -> Path:
-    """Run `dbt parse` (a few seconds; partial parsing makes repeats quick) and return the manifest."""
-    completed = subprocess.run(dbt_command("parse", "--quiet"), capture_output=True, text=True)
-    if completed.returncode != 0:
-        raise RuntimeError(f"dbt parse failed:\n{completed.stdout}\n{completed.stderr}")
-    return DBT_PROJECT_DIR / "target" / "manifest.json"
+    """Run `dbt parse` (a few seconds; partial parsing makes repeats quick) and return the manifest.
+
+    dbt writes its manifest in place, and another process (a second `cxlake run`, a test worker,
+    `dagster dev`) may be importing the dbt assets, which read it, at that moment. So the parse
+    writes into a scratch folder beside target/ (seeded with the partial-parse state) and the
+    manifest is renamed into place: a reader sees the old file or the new one, never half of one.
+    """
+    target = DBT_PROJECT_DIR / "target"
+    target.mkdir(exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".parse-", dir=target))
+    try:
+        (scratch / "target").mkdir()
+        state = target / PARTIAL_PARSE_FILE
+        if state.is_file():
+            shutil.copy2(state, scratch / "target" / PARTIAL_PARSE_FILE)
+        completed = subprocess.run(
+            dbt_command("parse", "--quiet", scratch=scratch), capture_output=True, text=True
+        )
+        if completed.returncode != 0:
+            raise RuntimeError(f"dbt parse failed:\n{completed.stdout}\n{completed.stderr}")
+        for name in ("manifest.json", PARTIAL_PARSE_FILE):
+            if (scratch / "target" / name).is_file():
+                os.replace(scratch / "target" / name, target / name)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return target / "manifest.json"
