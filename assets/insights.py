@@ -108,7 +108,7 @@ def replace_table(connection: duckdb.DuckDBPyConnection, table: pd.DataFrame) ->
     group_name=GROUP,
     deps=READS,
     kinds={"duckdb", "numpy"},
-    description="One row per scope (scope_level company / region / store, scope_id 'company', the "
+    description="One row per scope (scope_level chain / region / store, scope_id 'chain', the "
     "region_id or the store_id) and driver (a touchpoint's CSAT): Johnson's relative weight for the "
     "0-10 recommend score of countable, non-suspect responses, its share of R², a bootstrap "
     "interval (ci_low, ci_high), the mean CSAT (satisfaction), the importance-performance quadrant "
@@ -121,14 +121,14 @@ def key_drivers(warehouse: Warehouse) -> MaterializeResult:
     with warehouse.connect() as connection:
         table = key_driver_table(connection, settings)
         replace_table(connection, table)
-    company = table[table["scope_level"] == "company"].sort_values("relative_weight", ascending=False)
+    chain = table[table["scope_level"] == "chain"].sort_values("relative_weight", ascending=False)
     modelled = table.groupby(["scope_level", "scope_id"])["quadrant"].apply(
         lambda q: bool((q != NOT_ENOUGH_RESPONSES).any())
     )
     return MaterializeResult(
         metadata={
             "rows": len(table),
-            "company_ranking": ", ".join(company["driver"]),
+            "chain_ranking": ", ".join(chain["driver"]),
             "scopes_modelled": int(modelled.sum()),
             "scopes_not_enough_responses": int((~modelled).sum()),
         }

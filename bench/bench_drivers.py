@@ -55,7 +55,7 @@ def measure(scale: str, days: int, seed: int, folder: Path) -> str:
     # the same seed, the same table (raises with the first difference otherwise)
     pd.testing.assert_frame_equal(recomputed.reset_index(drop=True), mart, check_dtype=False)
     weights = planted["driver_weights"]
-    company = mart[mart["scope_level"] == "company"].sort_values("relative_weight", ascending=False)
+    company = mart[mart["scope_level"] == "chain"].sort_values("relative_weight", ascending=False)
     rho = spearmanr(company["relative_weight"], [weights[d] for d in company["driver"]]).statistic
     planted_order = sorted(weights, key=weights.get, reverse=True)
     slow = planted["slow_store_id"]

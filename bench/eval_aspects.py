@@ -212,7 +212,7 @@ def main() -> None:
         "reading only the even rows' errors: a comparison denied by 没有/不如 negates the word after it",
         "anywhere in the clause (环境没有图片上好看); negated praise is a full complaint (不太好 = 不好)",
         "and a softly negated complaint mild praise (不太贵 +0.5); 不够 + anything is a complaint; a wish",
-        "(…就更好了) outweighs the praise in its condition; degree + 一般 (很一般) is a verdict; \":\" ends",
+        '(…就更好了) outweighs the praise in its condition; degree + 一般 (很一般) is a verdict; ":" ends',
         "a clause; a clause naming a touchpoint without feeling takes the comment clause after it in",
         "the same sentence (二十分钟到了，太给力); durations (分钟, 小时, 很久) and 等 name speed only",
         "beside a waiting/serving/delivering word and away from a journey word (走, 步行, 车程), pace words",

@@ -56,8 +56,8 @@ MART_COLUMNS = (
     "scope_level", "scope_id", "driver", "relative_weight", "relative_weight_share", "ci_low",
     "ci_high", "satisfaction", "quadrant", "n",
 )  # fmt: skip
-SCOPE_LEVELS = {"company": None, "region": "region_id", "store": "store_id"}
-COMPANY_SCOPE_ID = "company"
+SCOPE_LEVELS = {"chain": None, "region": "region_id", "store": "store_id"}
+CHAIN_SCOPE_ID = "chain"
 
 CONFIG_FILE = "cxlake/config/insights.yaml"
 # Smallest eigenvalue of the drivers' correlation matrix still treated as full rank.
@@ -352,7 +352,7 @@ def key_driver_mart(
     column per driver (NaN where the touchpoint was not rated)."""
     parts = []
     for level, column in SCOPE_LEVELS.items():
-        groups = [(COMPANY_SCOPE_ID, responses)] if column is None else responses.groupby(column, sort=True)
+        groups = [(CHAIN_SCOPE_ID, responses)] if column is None else responses.groupby(column, sort=True)
         for scope_id, scope in groups:
             rows = scope_drivers(scope, outcome, drivers, settings)
             rows.insert(0, "scope_id", str(scope_id))

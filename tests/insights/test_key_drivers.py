@@ -278,7 +278,7 @@ def test_a_store_below_the_minimum_gets_every_driver_marked_with_its_n_and_satis
     mart = key_driver_mart(responses, "nps_score", ["taste", "speed", "app"], settings)
     assert list(mart.columns) == list(MART_COLUMNS)
     assert set(mart.groupby("scope_level")["scope_id"].unique().map(sorted).map(tuple)) == {
-        ("company",),
+        ("chain",),
         ("R1", "R2"),
         ("S1", "S2", "S3"),
     }
@@ -302,7 +302,7 @@ def test_a_driver_with_too_few_ratings_is_marked_and_the_others_are_modelled_wit
         store.loc[["taste", "speed"], "relative_weight"], alone.table["relative_weight"]
     )
     # the company pools every store: enough app ratings there
-    company = mart[mart["scope_level"] == "company"].set_index("driver")
+    company = mart[mart["scope_level"] == "chain"].set_index("driver")
     assert company.loc["app", "quadrant"] != NOT_ENOUGH_RESPONSES and company.loc["app", "n"] >= 30
     assert company.loc["taste", "relative_weight"] > company.loc["speed", "relative_weight"]
 

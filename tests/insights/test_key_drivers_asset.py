@@ -40,7 +40,7 @@ def test_the_pipeline_publishes_one_row_per_scope_and_touchpoint(mart, demo_buil
             " where is_countable"
         ).fetchone()
     assert mart.groupby("scope_level")["scope_id"].nunique().to_dict() == {
-        "company": 1,
+        "chain": 1,
         "region": regions,
         "store": stores,
     }
@@ -49,8 +49,8 @@ def test_the_pipeline_publishes_one_row_per_scope_and_touchpoint(mart, demo_buil
 
 
 @pytest.mark.slow
-def test_the_company_ranking_recovers_the_planted_driver_weights(mart, planted):
-    company = mart[mart["scope_level"] == "company"].set_index("driver")
+def test_the_chain_ranking_recovers_the_planted_driver_weights(mart, planted):
+    company = mart[mart["scope_level"] == "chain"].set_index("driver")
     assert company["quadrant"].ne(NOT_ENOUGH_RESPONSES).all()
     weights = planted["driver_weights"]
     rho = spearmanr(company["relative_weight"], [weights[d] for d in company.index]).statistic
