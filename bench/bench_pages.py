@@ -56,21 +56,18 @@ from cxlake.access import pii
 from cxlake.access.accounts import Accounts
 from cxlake.access.roles import ROLES
 from cxlake.app_state import AppState
-from cxlake.explorer_process import explorer_command, explorer_is_healthy, free_loopback_port
+from cxlake.explorer_process import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    explorer_command,
+    explorer_is_healthy,
+    free_loopback_port,
+)
 from cxlake.paths import cxlake_paths
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "RESULTS.md"
 VIEWS = REPO / "streamlit_app" / "views"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 COOKIE = "cxlake_session"
 SERVER_START_SECONDS = 90
 LOAD_TIMEOUT_MS = 120_000
@@ -278,7 +275,7 @@ def measure_browser(home: Path, users: list[User], reps: int) -> dict[str, Loads
         )
     measured = {}
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS))
         try:
             with explorer(home, home / "bench_pages_server.log") as url:
                 for user in users:

@@ -9,6 +9,18 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+# The browser that checks the explorer (tests/browser, bench/bench_pages.py): the system's Chromium,
+# headless. --no-sandbox: the sandbox refuses to run as root; the rest keeps it off the network.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+)
+
 
 def explorer_command(host: str, port: int) -> list[str]:
     """`streamlit run` of the explorer as served: behind its media guard (streamlit_app/server.py),

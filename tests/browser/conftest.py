@@ -19,19 +19,15 @@ import pytest
 
 from cxlake.access.accounts import Accounts
 from cxlake.app_state import AppState
-from cxlake.explorer_process import explorer_command, explorer_is_healthy, free_loopback_port
+from cxlake.explorer_process import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    explorer_command,
+    explorer_is_healthy,
+    free_loopback_port,
+)
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-# --no-sandbox: the sandbox refuses to run as root; the rest keeps chromium off the network.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 SERVER_START_SECONDS = 60
 PASSWORD = "correct horse battery staple"
 DIRECTOR = "director"
@@ -122,7 +118,7 @@ def chromium():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS))
         try:
             yield browser
         finally:
