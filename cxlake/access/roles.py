@@ -165,6 +165,7 @@ FREE_TEXT_COLUMNS = {
     "content": "free_text",  # fct_reviews: the review text
     "keywords": "free_text",  # fct_reviews: words cut from the review
     "keyword": "free_text",  # fct_review_keywords
+    "text": "free_text",  # fct_feedback_items: the comment or review behind a case
 }
 # Quarantined rows are columns as delivered, and a bad row may carry a phone in any of them: these
 # columns are masked by their kind, every other text column as free text (lineage columns are ours).
@@ -193,10 +194,15 @@ def masked_sql(column: str, kind: str) -> str:
     return f"{pii.sql_function(kind)}({column})"
 
 
+def mart_pii_kind(column: str) -> str | None:
+    """How a mart's ``column`` is masked for users without PII rights (None: it is not masked)."""
+    return PII_COLUMNS.get(column) or FREE_TEXT_COLUMNS.get(column)
+
+
 def column_sql(column: str, sees_pii: bool) -> str:
     """``column`` as the user may read it: masked when it is PII (or free text that may hold some)
     and the user may not see PII."""
-    kind = PII_COLUMNS.get(column) or FREE_TEXT_COLUMNS.get(column)
+    kind = mart_pii_kind(column)
     if kind is None or sees_pii:
         return column
     return f"{masked_sql(column, kind)} as {column}"

@@ -1,11 +1,12 @@
 """The analysts' SQL box: one SELECT over the marts, as the user may see them, in a throwaway DuckDB.
 
-DuckDB has no grants, so the rights are built, not granted: each query gets a fresh in-memory
-database that attaches the serving copy read-only and defines one view per mart (PII masked, scope
-applied). The statement is checked on duckdb's own parse tree before it runs: exactly one SELECT,
-every table it names a view of ours or one of its CTEs, no table function outside a short
-allow-list, no function that shows the server's configuration. File access is then switched off
-and the configuration locked, so a read that slipped past the check still fails.
+Each query gets a fresh door to the serving copy (:mod:`cxlake.access.serving_door`, the same one
+every page reads through): an in-memory database whose views show the marts as the user may see
+them (PII masked, scope applied), file access off, configuration locked. The marts are also named
+without their schema (``select * from dim_store``). The statement is checked on duckdb's own parse
+tree before it runs: exactly one SELECT, every table it names a view of ours or one of its CTEs, no
+table function outside a short allow-list, no function that shows the server's configuration, no
+catalog-qualified name (so the attached copy itself cannot be named).
 
 Each query, its check included, runs in a child process (:mod:`cxlake.access.sql_process`) with a
 memory budget, a private spill folder, a deadline over the whole path and a cap on the rows and
@@ -29,8 +30,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from cxlake.access import pii
-from cxlake.access.roles import Principal, column_sql, scope_condition
+from cxlake.access.roles import Principal
+from cxlake.access.serving_door import MARTS, Reader, ServingCopyMissing, ident, open_door
 from cxlake.access.sql_process import (
     QueryRefused,
     SqlLimits,
@@ -42,11 +43,8 @@ from cxlake.access.sql_process import (
 
 __all__ = ["QueryRefused", "QueryResult", "SqlLimits", "check_statement", "exposed_relations", "run_query"]
 
-# Alias of the attached serving copy; the check refuses every catalog-qualified name, so users
-# cannot name it, and the underscore keeps it apart from any schema a user might guess.
-SERVING_ALIAS = "_serving"
 # The one schema of the serving copy the SQL box exposes (raw, staging, dq, quarantine... are not).
-EXPOSED_SCHEMA = "marts"
+EXPOSED_SCHEMA = MARTS
 # Schemas a user may write before an exposed view's name: none, the default one, or `marts.`.
 _USER_SCHEMAS = ("", "main", EXPOSED_SCHEMA)
 # Table functions that only generate values and cannot reach a file or the catalog.
@@ -54,16 +52,6 @@ ALLOWED_TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})
 # Scalar functions that show the server rather than the data: settings hold its folders (temp,
 # secrets, allowed directories), getenv its environment, version its software.
 HOST_FUNCTIONS = frozenset({"current_setting", "getenv", "version", "pragma_version"})
-
-# Applied after the views exist, in this order: the lock comes last so nothing can undo the rest.
-_LOCKDOWN = (
-    "set enable_external_access = false",
-    "set autoinstall_known_extensions = false",
-    "set autoload_known_extensions = false",
-    # The Python client would otherwise resolve an unknown table name to a DataFrame in scope.
-    "set python_enable_replacements = false",
-    "set lock_configuration = true",
-)
 
 
 @dataclass(frozen=True)
@@ -156,25 +144,11 @@ def exposed_relations(principal: Principal, serving: Path) -> dict[str, list[str
         return exposed
 
 
-def create_user_views(
-    connection: duckdb.DuckDBPyConnection, principal: Principal, catalog: str = SERVING_ALIAS
-) -> dict[str, list[str]]:
-    """Define one masked, scoped view per mart of ``catalog``, in ``main`` and ``marts`` of ``connection``.
-
-    Does not check that the principal may use the SQL page, so tests can build the views of any role.
-    The masking functions the views call are registered on ``connection`` first.
-    """
-    pii.register(connection)
-    tables = _mart_columns(connection, catalog)
-    connection.execute(f"create schema if not exists {EXPOSED_SCHEMA}")
-    for table, columns in tables.items():
-        connection.execute(
-            f"create view main.{_ident(table)} as {_view_select(principal, catalog, table, columns)}"
-        )
-        connection.execute(
-            f"create view {EXPOSED_SCHEMA}.{_ident(table)} as select * from main.{_ident(table)}"
-        )
-    return tables
+def create_user_views(connection: duckdb.DuckDBPyConnection, exposed: dict[str, list[str]]) -> None:
+    """Name each mart's view of ``connection`` without its schema too (``main.dim_store``)."""
+    for table in exposed:
+        source = f"{EXPOSED_SCHEMA}.{ident(table)}"
+        connection.execute(f"create view main.{ident(table)} as select * from {source}")
 
 
 def check_statement(sql: str, exposed: frozenset[str]) -> None:
@@ -278,20 +252,20 @@ def _require_sql_page(principal: Principal) -> None:
 def _sandbox(
     principal: Principal, serving: Path, config: dict[str, object] | None = None
 ) -> Iterator[tuple[duckdb.DuckDBPyConnection, dict[str, list[str]]]]:
-    """A fresh in-memory DuckDB holding only the user's views, locked down, closed on exit.
+    """The user's door to the marts (views only, locked down), closed on exit.
 
     ``config`` is applied at connect (memory limit, threads, spill folder), before any view exists.
     """
-    serving = Path(serving)
-    if not serving.is_file():
-        raise QueryRefused(f"no serving copy at {serving}; run `cxlake run` first")
-    with closing(duckdb.connect(":memory:", config=dict(config or {}))) as connection:
-        # ATTACH takes no bound parameters; the path is ours (settings), still quoted as a literal.
-        connection.execute(f"attach {_literal(str(serving))} as {SERVING_ALIAS} (read_only)")
-        exposed = create_user_views(connection, principal)
-        for statement in _LOCKDOWN:
-            connection.execute(statement)
-        yield connection, exposed
+    try:
+        door = open_door(Path(serving), Reader.of(principal), schemas=(MARTS,), config=config)
+    except ServingCopyMissing as missing:
+        raise QueryRefused(str(missing)) from None
+    try:
+        exposed = door.tables(MARTS)
+        create_user_views(door.connection, exposed)
+        yield door.connection, exposed
+    finally:
+        door.close()
 
 
 def _execute(connection: duckdb.DuckDBPyConnection, sql: str, limits: SqlLimits) -> QueryResult:
@@ -309,54 +283,6 @@ def _execute(connection: duckdb.DuckDBPyConnection, sql: str, limits: SqlLimits)
         raise QueryRefused(f"failed: {_first_line(error)}") from None
     truncated = len(frame) > limits.row_cap
     return QueryResult(frame.head(limits.row_cap), truncated, limits.row_cap, time.monotonic() - started)
-
-
-def _mart_columns(connection: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, list[str]]:
-    rows = connection.execute(
-        "select table_name, column_name from duckdb_columns()"
-        " where database_name = ? and schema_name = ? order by table_name, column_index",
-        [catalog, EXPOSED_SCHEMA],
-    ).fetchall()
-    tables: dict[str, list[str]] = {}
-    for table, column in rows:
-        tables.setdefault(table, []).append(column)
-    return tables
-
-
-def _view_select(principal: Principal, catalog: str, table: str, columns: list[str]) -> str:
-    """The SELECT behind one user view: every column masked as the role needs, rows of the scope only."""
-    select_list = ", ".join(_column_expression(column, principal.sees_pii) for column in columns)
-    condition, parameters = scope_condition(principal.scope, frozenset(columns))
-    source = f"{_ident(catalog)}.{EXPOSED_SCHEMA}.{_ident(table)}"
-    return f"select {select_list} from {source} where {_inline(condition, parameters)}"
-
-
-def _column_expression(column: str, sees_pii: bool) -> str:
-    expression = column_sql(column, sees_pii)
-    return _ident(column) if expression == column else expression
-
-
-def _inline(condition: str, parameters: list[object]) -> str:
-    """``condition`` with its ``?`` replaced by literals: a view cannot hold bound parameters."""
-    parts = condition.split("?")
-    if len(parts) != len(parameters) + 1:
-        raise ValueError(f"condition {condition!r} does not match {len(parameters)} parameter(s)")
-    inlined = parts[0]
-    for parameter, rest in zip(parameters, parts[1:], strict=True):
-        inlined += _literal(parameter) + rest
-    return inlined
-
-
-def _literal(value: object) -> str:
-    if isinstance(value, list):
-        return "[" + ", ".join(_literal(item) for item in value) + "]"
-    if isinstance(value, str):
-        return "'" + value.replace("'", "''") + "'"
-    raise TypeError(f"cannot inline a {type(value).__name__} into a view")
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _first_line(error: BaseException) -> str:

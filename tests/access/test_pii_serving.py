@@ -21,7 +21,8 @@ from test_pii import MUST_KEEP, MUST_MASK  # the form tables, beside this file
 
 from cxlake.access.pii import mask_free_text
 from cxlake.access.roles import Principal, Scope
-from cxlake.access.sql_sandbox import create_user_views, run_query
+from cxlake.access.serving_door import Reader, open_door
+from cxlake.access.sql_sandbox import run_query
 from streamlit_app import data_access
 
 TEXTS = [text for text, _ in MUST_MASK] + MUST_KEEP
@@ -135,10 +136,12 @@ def test_the_sql_box_cannot_get_around_the_mask_by_searching_or_aggregating(serv
 
 
 def test_views_for_a_role_with_pii_rights_keep_the_text_as_written(serving):
-    with closing(duckdb.connect()) as connection:
-        connection.execute(f"attach '{serving}' as _serving (read_only)")
-        create_user_views(connection, MANAGER)
-        rows = connection.execute("select comment from fct_survey_responses order by response_key").fetchall()
+    door = open_door(serving, Reader.of(MANAGER), schemas=("marts",))
+    try:
+        sql = "select comment from marts.fct_survey_responses order by response_key"
+        rows = door.connection.execute(sql).fetchall()
+    finally:
+        door.close()
     assert [comment for (comment,) in rows] == TEXTS
 
 

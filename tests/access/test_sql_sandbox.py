@@ -19,6 +19,7 @@ import pytest
 
 from cxlake.access import sql_sandbox
 from cxlake.access.roles import Principal, column_sql
+from cxlake.access.serving_door import Reader, open_door
 from cxlake.access.sql_sandbox import (
     QueryRefused,
     SqlLimits,
@@ -330,11 +331,13 @@ def test_a_failing_query_is_reported_on_one_line(serving: Path) -> None:
 
 
 def scoped_rows(principal: Principal, serving: Path, sql: str) -> list[tuple]:
-    """Rows of ``sql`` over the views built for ``principal`` (no SQL-page check, no lockdown)."""
-    with closing(duckdb.connect()) as connection:
-        connection.execute(f"attach '{serving}' as _serving (read_only)")
-        create_user_views(connection, principal)
-        return connection.execute(sql).fetchall()
+    """Rows of ``sql`` over the views of ``principal``'s door (no SQL-page check)."""
+    door = open_door(serving, Reader.of(principal), schemas=("marts",))
+    try:
+        create_user_views(door.connection, door.tables("marts"))
+        return door.connection.execute(sql).fetchall()
+    finally:
+        door.close()
 
 
 def test_views_of_a_store_scope_hold_only_that_stores_rows_with_pii(serving: Path) -> None:
