@@ -103,3 +103,27 @@ class Planted:
         }
     )
     slow_store_review_speed_positive: float = 0.15
+    # Kano survey (cxlake/generator/kano.py; features: the kano: section of cxlake/config/insights.yaml):
+    # each feature's planted category (A attractive, O one-dimensional, M must-be, I indifferent,
+    # R reverse) is a respondent's category with kano_planted_share; R and Q (contradictory) pairs
+    # come with their shares, the rest is spread evenly over the other A / O / M / I categories;
+    # kano_noise_share of the pairs are any of the 25 answer combinations. Fielded on days 3-5 of
+    # every 30 (0-based) to about kano_respondents_per_day members a day.
+    kano_categories: dict[str, str] = field(
+        default_factory=lambda: {
+            "mobile_ordering": "M",
+            "free_wifi": "M",
+            "order_ready_notice": "O",
+            "member_points": "O",
+            "oat_milk": "A",
+            "self_pickup_lockers": "A",
+            "latte_art": "I",
+            "paper_straws": "R",
+        }
+    )
+    kano_planted_share: float = 0.55
+    kano_reverse_share: float = 0.04
+    kano_questionable_share: float = 0.03
+    kano_noise_share: float = 0.05
+    kano_respondents_per_day: float = 80.0
+    kano_wave_days: tuple[int, ...] = (3, 4, 5)  # day index modulo 30

@@ -3,6 +3,7 @@
 Output under ``out_dir`` (see docs/landing.md): ``reference/`` (first day only), ``crm/``, ``pos/``,
 ``survey_invitations/``, ``qualtrics/`` (survey SV_cxlakeApp: app and delivery orders), ``wjx/``
 (survey wjx_instore: in-store QR), ``reviews/`` (dianping, meituan, xiaohongshu), one folder per day,
+``kano/`` (问卷星 Kano survey wjx_kano, on a few days of every 30 only: :mod:`cxlake.generator.kano`),
 plus ``truth.json``.
 
 Planted truths (parameters in :class:`~cxlake.generator.planted.Planted`, all written to
@@ -57,12 +58,14 @@ from cxlake.generator import rows
 from cxlake.generator.case_work import draw_case_work, draw_store_case_work
 from cxlake.generator.chain import BRAND, SCALES, Chain, build_chain
 from cxlake.generator.customers import Customers, build_customers, crm_rows_for_day, upgrade_tiers
+from cxlake.generator.kano import KanoSurveyWriter
 from cxlake.generator.planted import Planted
 from cxlake.generator.pos import simulate_pos_day
 from cxlake.generator.responses import WJX_ID, Response, ResponseFactory
 from cxlake.generator.reviews import ReviewFactory, page
 from cxlake.generator.survey_files import SURVEY_FILES
 from cxlake.generator.truth import TruthWriter
+from cxlake.insights.kano import load_kano_survey
 from cxlake.invitations import INVITED, compact_history, load_rules, select_invitations
 
 _STREAMS = {
@@ -77,6 +80,7 @@ _STREAMS = {
     "testers": 9,
     "case_work": 10,
     "case_work_stores": 11,
+    "kano": 12,
 }
 # Responses that open a case when they score as a detractor (duplicates and tester rows do not).
 _CASED_KINDS = frozenset({"normal", "speeder", "straight_liner"})
@@ -222,6 +226,7 @@ class _Run:
         self.gamed_keys: list[str] = []
         self.delivery_defects: list[dict] = []
         self.review_truth: list[dict] = []
+        self.kano = KanoSurveyWriter(load_kano_survey(), planted, chain)
 
     def day(self, i: int, per_store_day: float) -> None:
         day, seed = self.start + timedelta(days=i), self.seed
@@ -278,6 +283,9 @@ class _Run:
         for platform, posts in review_day.pages.items():
             self.landing.json("reviews", day, f"{platform}.json", page(platform, day, posts), len(posts))
         self.review_truth.extend(review_day.truth)
+        if self.kano.is_wave_day(i):
+            folder = self.landing.folder("kano", day)
+            self.landing.summary.add("kano", self.kano.write_day(_rng(seed, "kano", i), folder, day))
 
     def _invited(self, pos, day: date) -> np.ndarray:
         """Indices of the day's transactions the rules invite; the history keeps them (compacted)."""
@@ -380,6 +388,7 @@ class _Run:
         }
         planted["quality"] = self.quality
         planted["delivery_defects"] = self.delivery_defects
+        planted["kano"] = self.kano.truth()
         header = {
             "generator": {
                 "scale": scale,
