@@ -5,13 +5,14 @@ from dagster import AssetExecutionContext, MaterializeResult, asset
 from assets.alerts import case_snapshot
 from assets.dbt import cxlake_dbt_models
 from assets.insights import key_drivers
+from assets.kano import kano
 from orchestration.resources import Warehouse
 
 
 @asset(
     key=["serving", "published_copy"],
     group_name="publish",
-    deps=[*cxlake_dbt_models.keys, *case_snapshot.keys, *key_drivers.keys],
+    deps=[*cxlake_dbt_models.keys, *case_snapshot.keys, *key_drivers.keys, *kano.keys],
     kinds={"duckdb"},
     description="data/serving.duckdb: the warehouse copied after CHECKPOINT and renamed into place.",
 )

@@ -18,6 +18,7 @@ from assets.ingestion.assets import build_ingestion_assets
 from assets.insights import insight_assets
 from assets.integrity import integrity_assets
 from assets.invitations import build_invitation_asset
+from assets.kano import kano_assets
 from assets.publish import serving_copy
 from assets.text import text_assets
 from orchestration.manifest import DBT_EXECUTABLE
@@ -59,6 +60,7 @@ def build_definitions(
             *text_assets,
             *integrity_assets,
             *insight_assets,
+            *kano_assets,
             alert_cases,
             case_snapshot,
             serving_copy,

@@ -54,7 +54,11 @@ from orchestration.resources import LandingZone, Warehouse
 
 ROSTER_TABLES = (rt.REFERENCE_STORES, rt.REFERENCE_STAFF)
 # Answers are judged through their response: they follow it into quarantine and back.
-ANSWERS_OF = {rt.QUALTRICS_RESPONSES.name: rt.QUALTRICS_ANSWERS, rt.WJX_RESPONSES.name: rt.WJX_ANSWERS}
+ANSWERS_OF = {
+    rt.QUALTRICS_RESPONSES.name: rt.QUALTRICS_ANSWERS,
+    rt.WJX_RESPONSES.name: rt.WJX_ANSWERS,
+    rt.KANO_RESPONSES.name: rt.KANO_ANSWERS,
+}
 # Tables delivered steadily every day, whose volume is held to the band of the trailing days.
 VOLUME_CHECKED = {
     "pos_transactions",

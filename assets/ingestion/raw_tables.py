@@ -52,6 +52,8 @@ QUALTRICS_RESPONSES = RawTable("qualtrics_responses", SURVEY_RESPONSE_COLUMNS, "
 QUALTRICS_ANSWERS = RawTable("qualtrics_answers", SURVEY_ANSWER_COLUMNS, "Qualtrics answers, long form.")
 WJX_RESPONSES = RawTable("wjx_responses", SURVEY_RESPONSE_COLUMNS, "问卷星 responses, parsed.")
 WJX_ANSWERS = RawTable("wjx_answers", SURVEY_ANSWER_COLUMNS, "问卷星 answers, long form.")
+KANO_RESPONSES = RawTable("kano_responses", SURVEY_RESPONSE_COLUMNS, "Kano survey responses, parsed.")
+KANO_ANSWERS = RawTable("kano_answers", SURVEY_ANSWER_COLUMNS, "Kano survey answers, long form.")
 REVIEWS = RawTable(
     "reviews",
     (

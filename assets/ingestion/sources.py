@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from assets.ingestion import raw_tables as rt
+from assets.ingestion.kano import load_kano
 from assets.ingestion.loading import FileAudit, PartitionLoad
 from cxlake import landing
 from cxlake.delivered_files import (
@@ -269,4 +270,10 @@ SOURCES: tuple[Source, ...] = (
         "问卷星 survey downloads (in-store QR surveys).",
     ),
     Source("reviews", (rt.REVIEWS,), load_reviews, "Review platform API pages."),
+    Source(
+        "kano",
+        (rt.KANO_RESPONSES, rt.KANO_ANSWERS),
+        load_kano,
+        "Kano survey downloads (问卷星, a few days a month).",
+    ),
 )

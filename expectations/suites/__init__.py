@@ -2,6 +2,7 @@
 
 from expectations.suites import (
     crm_customers,
+    kano_responses,
     pos_transaction_lines,
     pos_transactions,
     reference,
@@ -23,5 +24,6 @@ SUITES: dict[str, TableSuite] = {
         survey_responses.QUALTRICS_SUITE,
         survey_responses.WJX_SUITE,
         reviews.SUITE,
+        kano_responses.SUITE,
     )
 }
