@@ -84,6 +84,7 @@ class Response:
     ip: str
     wjx_source: int = 0
     response_id: str = ""  # Qualtrics: set at creation; 问卷星: the 序号, set when written
+    hidden_nps: int | None = None  # gamed: the score the customer would have given
     duplicate_of: Response | None = field(default=None, repr=False)
 
     @property
@@ -105,9 +106,10 @@ class DaySurveys:
 class ResponseFactory:
     """Turns answered invitations into responses; keeps the running creation counter."""
 
-    def __init__(self, chain: Chain, planted: Planted) -> None:
+    def __init__(self, chain: Chain, planted: Planted, gaming_from: date) -> None:
         self.chain = chain
         self.planted = planted
+        self.gaming_from = gaming_from  # the gaming staff solicit answers from this day on
         self.seq = 0
 
     def _next_seq(self) -> int:
@@ -135,7 +137,8 @@ class ResponseFactory:
         invited_at = np.minimum(
             np.where(channel == 0, pos.ordered[invited], pos.ready[invited] + offset), 86_399
         )
-        soliciting = np.isin(pos.staff[invited], chain.gaming_staff) & (channel == 0)
+        gaming = day >= self.gaming_from
+        soliciting = np.isin(pos.staff[invited], chain.gaming_staff) & (channel == 0) & gaming
         answer_rate = np.where(soliciting, p.gaming_response_rate, p.response_rate)
         answered = rng.random(len(invited)) < answer_rate
         tx, at, solicited = invited[answered], invited_at[answered], soliciting[answered]
@@ -239,6 +242,7 @@ class ResponseFactory:
         if r.survey_id == QUALTRICS_ID:
             r.response_id = "R_" + "".join(rnd.choices(_ID_CHARS, k=15))
         if r.kind == "gamed":
+            r.hidden_nps = r.nps
             r.nps, r.csat, r.ces = 10, dict.fromkeys(r.csat, 5), 7 if r.ces is not None else None
         elif r.kind == "speeder":
             r.nps, r.csat = rnd.randint(0, 10), {tp: rnd.randint(1, 5) for tp in r.csat}

@@ -15,7 +15,9 @@ truth.json under "planted"):
   - wait penalty + noise), clipped to 0..10; taste strongest, then speed, staff, value, delivery, app,
   environment.
 - gaming store: two of its baristas ask in-store customers to answer on the spot, so most of their
-  responses are NPS 10 with every CSAT 5, submitted 1-5 minutes after the order (keys listed).
+  responses are NPS 10 with every CSAT 5, submitted 1-5 minutes after the order (keys listed), from
+  ``gaming_start_date`` on (``gaming_start_share`` of the days in): the store's NPS rises part-way
+  through. A gamed answer hides a detractor's score, so no case opens and that member churns.
 - competitor on price: 山野茶铺 reviews are positive about value far more often than ours.
 - detractor churn and recovery (the closed loop): each store works a planted share of its
   detractors' cases ("case_work_stores": rate and median minutes to acknowledge; a quarter of the
@@ -207,7 +209,8 @@ class _Run:
         self.seed, self.start, self.days = seed, start, days
         self.chain, self.customers, self.planted = chain, customers, planted
         self.landing, self.truth = landing, truth
-        self.responses = ResponseFactory(chain, planted)
+        self.gaming_from = start + timedelta(days=int(days * planted.gaming_start_share))
+        self.responses = ResponseFactory(chain, planted, self.gaming_from)
         self.reviews = ReviewFactory(chain, planted)
         self.pending: dict[int, list[Response]] = defaultdict(list)
         # the closed loop: the latest detractor case of a member decides churned or recovered
@@ -328,6 +331,8 @@ class _Run:
             self.quality["duplicates"].append({"response_key": r.key, "duplicate_of": r.duplicate_of.key})
         elif r.kind == "gamed":
             self.gamed_keys.append(r.key)
+            if r.customer >= 0 and r.hidden_nps is not None and r.hidden_nps <= self.planted.detractor_max:
+                self._churn(r.customer, worked=False)
         if r.kind in _CASED_KINDS and r.customer >= 0 and r.nps <= self.planted.detractor_max:
             self._work_case(r, case_rng)
 
@@ -343,12 +348,15 @@ class _Run:
         }
         entry = draw_case_work(case_rng, self.store_case_work, self.planted, r.store, ids)
         self.case_work.append(entry)
-        if r.kind != "normal":
-            return
-        worked, p = entry["worked"], self.planted
+        if r.kind == "normal":
+            self._churn(r.customer, worked=entry["worked"])
+
+    def _churn(self, customer: int, worked: bool) -> None:
+        """A detractor buys less from now on, unless their case was worked (then they recover)."""
+        p = self.planted
         factor = p.recovered_purchase_rate_factor if worked else p.churn_purchase_rate_factor
-        self.customers.propensity[r.customer] = self.base_propensity[r.customer] * factor
-        self.churned[r.customer], self.recovered[r.customer] = not worked, worked
+        self.customers.propensity[customer] = self.base_propensity[customer] * factor
+        self.churned[customer], self.recovered[customer] = not worked, worked
 
     def _with_delivery_defects(self, transactions, i: int, day: date):
         """On day 8 of every 30, two POS rows arrive broken, as real deliveries sometimes do: the quality
@@ -374,6 +382,7 @@ class _Run:
         planted["slow_store_id"] = chain.store_ids[chain.slow_store]
         planted["gaming_store_id"] = chain.store_ids[chain.gaming_store]
         planted["gaming_staff_ids"] = sorted(chain.staff_ids[s] for s in chain.gaming_staff)
+        planted["gaming_start_date"] = self.gaming_from.isoformat()
         planted["gaming_response_keys"] = self.gamed_keys
         planted["competitor_on_value"] = "山野茶铺"
         planted["churned_customers"] = int(self.churned.sum())
