@@ -3,9 +3,10 @@ evidence of manufactured scores, and which responses are suspect.
 
 Reads the responses with their quality flags (``intermediate.int_surveys__responses_flagged``),
 their CSAT answers (``int_surveys__answers_scored``), the linked sale (``marts.fct_transactions``:
-order time and staff member), the comment's sentiment (``staging.stg_enrich__comment_scores``) and
-names (``marts.dim_store``, ``staging.stg_reference__staff``); calls :func:`cxlake.integrity.assess`
-on the countable responses and writes
+order time, staff member, and the member's next purchase after the answer), the comment's sentiment
+(``staging.stg_enrich__comment_scores``), our stores' online reviews (``marts.fct_reviews``: the
+complaints a real score gain lowers) and names (``marts.dim_store``, ``staging.stg_reference__staff``);
+calls :func:`cxlake.integrity.assess` on the countable responses and writes
 
 - ``enrich.suspect_responses``: one row per suspect response and the rule that marks it, which
   dbt reads as a source so ``marts.fct_survey_responses`` carries ``is_suspect`` (the asset runs
@@ -34,6 +35,7 @@ READS = [
     AssetKey(["intermediate", "int_surveys__responses_flagged"]),
     AssetKey(["intermediate", "int_surveys__answers_scored"]),
     AssetKey(["marts", "fct_transactions"]),
+    AssetKey(["marts", "fct_reviews"]),
     AssetKey(["marts", "dim_store"]),
     AssetKey(["staging", "stg_enrich__comment_scores"]),
     AssetKey(["staging", "stg_reference__staff"]),
@@ -45,6 +47,16 @@ RESPONSES = """
         from intermediate.int_surveys__answers_scored
         where question_role = 'csat' and score is not null
         group by response_key
+    ),
+
+    member_purchases as (
+        select distinct customer_id, transaction_date
+        from marts.fct_transactions
+        where customer_id is not null
+    ),
+
+    data_end as (
+        select max(transaction_date) as last_transaction_date from marts.fct_transactions
     )
 
     select
@@ -60,15 +72,40 @@ RESPONSES = """
         responses.is_duplicate,
         csat.min_csat_score,
         comments.sentiment_label as comment_sentiment_label,
-        nullif(trim(responses.ip_address), '') as ip_address
+        nullif(trim(responses.ip_address), '') as ip_address,
+        cast(responses.submitted_at as date) as response_date,
+        -- a member's days of data after the answer day, and to their next purchase after it
+        case
+            when transactions.customer_id is not null
+                then date_diff('day', cast(responses.submitted_at as date), data_end.last_transaction_date)
+        end as days_followed,
+        date_diff('day', cast(responses.submitted_at as date), next_purchase.transaction_date)
+            as days_to_next_purchase
     from intermediate.int_surveys__responses_flagged as responses
+    cross join data_end
     left join marts.fct_transactions as transactions
         on responses.transaction_id = transactions.transaction_id
+    asof left join member_purchases as next_purchase
+        on transactions.customer_id = next_purchase.customer_id
+        and cast(responses.submitted_at as date) < next_purchase.transaction_date
     left join csat
         on responses.response_key = csat.response_key
     left join staging.stg_enrich__comment_scores as comments
         on responses.response_key = comments.response_key
     order by responses.response_key
+"""
+
+# Our stores' online reviews; 1-2 stars is a complaint (staff: through a review's linked order).
+REVIEWS = """
+    select
+        reviews.store_id,
+        transactions.staff_id,
+        reviews.posted_date as review_date,
+        reviews.rating <= 2 as is_negative
+    from marts.fct_reviews as reviews
+    left join marts.fct_transactions as transactions
+        on reviews.transaction_id = transactions.transaction_id
+    where not reviews.is_competitor and reviews.rating is not null
 """
 
 STAFF = """
@@ -102,7 +139,8 @@ def read_responses(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 def integrity_tables(connection: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
     """The three tables the asset writes, by name, computed from the warehouse."""
-    result = assess(read_responses(connection), load_config())
+    reviews = connection.execute(REVIEWS).df()
+    result = assess(read_responses(connection), load_config(), reviews)
     stores = connection.execute("select store_id, store_name, region_id from marts.dim_store").df()
     staff_names = connection.execute(STAFF).df()
     store_table = result.stores.merge(stores, on="store_id", how="left")

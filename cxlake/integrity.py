@@ -8,7 +8,8 @@ device, ...); the file's header explains the tests, the flag bar and the integri
 
 Pure and core: pandas and scipy in, pandas out; the integrity asset (assets/integrity.py) reads
 the warehouse and writes the results. :func:`assess` takes one row per response with
-:data:`RESPONSE_COLUMNS` and returns store and staff evidence and the suspect responses.
+:data:`RESPONSE_COLUMNS` (and, for the complaints a score gain should have lowered, the online
+reviews with :data:`REVIEW_COLUMNS`) and returns store and staff evidence and the suspect responses.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ MART_STAFF_COLUMNS = (
 )  # fmt: skip
 
 CONFIG_FILE = "cxlake/config/integrity.yaml"
-TESTS = ("share_vs_peers", "variance_vs_peers", "shared_device")
+GAIN_TEST = "gain_vs_behaviour"
+TESTS = ("share_vs_peers", "variance_vs_peers", "shared_device", GAIN_TEST)
 LANGUAGES = ("en", "zh")
 SUBJECTS = {"store": "store_id", "staff": "staff_id"}
 RESPONSE_COLUMNS = (
@@ -52,7 +54,12 @@ RESPONSE_COLUMNS = (
     "min_csat_score",
     "comment_sentiment_label",
     "ip_address",
+    "response_date",
+    "days_followed",
+    "days_to_next_purchase",
 )
+# Online reviews (review sites, not the survey): the complaints a real score gain should lower.
+REVIEW_COLUMNS = ("store_id", "staff_id", "review_date", "is_negative")
 # What a rule's `marker` / `among` may ask of a response, and the type of its value.
 CONDITIONS = {
     "nps_at_least": int,
@@ -90,6 +97,11 @@ class Rule:
     max_ratio: float = 1.0
     min_count: int = 2
     min_share: float = 0.0
+    split: float = 0.5
+    min_gain: float = 0.0
+    repeat_within_days: int = 7
+    min_behaviour_n: int = 10
+    confirm_p: float = 0.2
 
 
 @dataclass(frozen=True)
@@ -165,6 +177,17 @@ def parse_config(raw: dict, where: str = CONFIG_FILE) -> IntegrityConfig:
             )
         elif test == "variance_vs_peers":
             rule = _with(rule, max_ratio=_typed(spec, "max_ratio", float, at))
+        elif test == GAIN_TEST:
+            rule = _with(
+                rule,
+                split=_typed(spec, "split", float, at),
+                min_gain=_typed(spec, "min_gain", float, at),
+                repeat_within_days=_typed(spec, "repeat_within_days", int, at),
+                min_behaviour_n=_typed(spec, "min_behaviour_n", int, at),
+                confirm_p=_typed(spec, "confirm_p", float, at),
+            )
+            if not 0 < rule.split < 1:
+                raise ValueError(f"{at}: split {rule.split} is not between 0 and 1")
         else:
             rule = _with(
                 rule,
@@ -347,10 +370,127 @@ def _shared_device(responses: pd.DataFrame, key: str, rule: Rule, eligible: pd.I
     return out.join(tested[["p_value", "is_large"]])
 
 
+def window_cut(dates: pd.Series, split: float) -> pd.Timestamp:
+    """The first day of the later window: the first ``split`` of the days from the earliest to
+    the latest of ``dates`` are the earlier window, the rest the later one."""
+    days = pd.to_datetime(dates).dt.normalize()
+    first = days.min()
+    return first + pd.Timedelta(days=int(((days.max() - first).days + 1) * split))
+
+
+def _window_counts(subject: pd.Series, late: pd.Series, value: pd.Series) -> pd.DataFrame:
+    """Per subject and window, the number of rows and the sum of ``value``: n_early, k_early,
+    n_late, k_late (0 for a window without rows)."""
+    frame = pd.DataFrame({"subject": subject, "late": late, "n": 1.0, "k": value.astype(float)})
+    counts = frame.groupby(["subject", "late"])[["n", "k"]].sum().unstack("late", fill_value=0.0)
+    counts = counts.reindex(columns=pd.MultiIndex.from_product([["n", "k"], [False, True]]), fill_value=0.0)
+    counts.columns = [f"{name}_{'late' if late else 'early'}" for name, late in counts.columns]
+    return counts
+
+
+def _rate_change(counts: pd.DataFrame) -> pd.DataFrame:
+    """Per subject: the change of its rate (k / n) from the earlier to the later window, the
+    peers' change (every other subject's rows pooled), the sampling variance of the difference
+    of the two, and the smaller window's n. Rates are smoothed by half an event for the variance
+    ((k + 0.5) / (n + 1)), so a window of all-or-nothing still has some."""
+    totals = counts.sum()
+    out = pd.DataFrame({"n": counts[["n_early", "n_late"]].min(axis=1)}, index=counts.index)
+    out["change"], out["peer_change"], out["variance"] = 0.0, 0.0, 0.0
+    for sign, window in ((-1, "early"), (1, "late")):
+        n, k = counts[f"n_{window}"], counts[f"k_{window}"]
+        peer_n, peer_k = totals[f"n_{window}"] - n, totals[f"k_{window}"] - k
+        out["change"] += sign * k / n.where(n > 0)
+        out["peer_change"] += sign * peer_k / peer_n.where(peer_n > 0)
+        for count, events in ((n, k), (peer_n, peer_k)):
+            smoothed = (events + 0.5) / (count + 1)
+            out["variance"] += smoothed * (1 - smoothed) / count.where(count > 0)
+    return out
+
+
+def _behaviour_confirms(
+    responses: pd.DataFrame, key: str, rule: Rule, cut: pd.Timestamp, reviews: pd.DataFrame | None
+) -> pd.DataFrame:
+    """Per subject: ``judged`` (some behaviour measure has ``min_behaviour_n`` in each window) and
+    ``confirms`` (one of them moved the better way against the peers' change at one-sided
+    p <= ``confirm_p``). The measures: the repeat purchase rate of the subject's members (a
+    purchase within ``repeat_within_days`` after the answer day, answers with that many days of
+    data after them), up; the share of its online reviews that are negative, down."""
+    days = rule.repeat_within_days
+    followed = responses[pd.to_numeric(responses["days_followed"], errors="coerce") >= days]
+    repeat = pd.to_numeric(followed["days_to_next_purchase"], errors="coerce") <= days
+    late = pd.to_datetime(followed["response_date"]) >= cut
+    measures = [(1.0, _rate_change(_window_counts(followed[key], late, repeat)))]
+    if reviews is not None:
+        known = reviews[reviews[key].notna()]
+        late = pd.to_datetime(known["review_date"]) >= cut
+        negative = known["is_negative"].fillna(False).astype(bool)
+        measures.append((-1.0, _rate_change(_window_counts(known[key], late, negative))))
+    subjects = responses[key].dropna().unique()
+    out = pd.DataFrame({"judged": False, "confirms": False}, index=pd.Index(subjects))
+    for better, measure in measures:
+        measure = measure.reindex(out.index)
+        enough = (measure["n"] >= rule.min_behaviour_n).fillna(False)
+        z = better * (measure["change"] - measure["peer_change"]) / np.sqrt(measure["variance"])
+        p_better = pd.Series(stats.norm.sf(z.fillna(-np.inf)), index=z.index)
+        out["judged"] |= enough
+        out["confirms"] |= enough & (p_better <= rule.confirm_p)
+    return out
+
+
+def _gain_vs_behaviour(
+    responses: pd.DataFrame, key: str, rule: Rule, eligible: pd.Index, reviews: pd.DataFrame | None
+) -> pd.DataFrame:
+    """NPS gain from the earlier to the later window against the peers' change (a difference in
+    differences), upper tail. The null's variance: each window's NPS variance
+    ((p+ + p- - (p+ - p-)^2) / n, the peers' likewise) plus the spread of honest subjects' changes
+    around the peers' beyond that, estimated from the other subjects (as the beta-binomial's).
+    Large when the gain beats the peers' by ``min_gain`` points and no behaviour followed it
+    (:func:`_behaviour_confirms`); a subject whose behaviour cannot be judged is not tested.
+    Statistic: the subject's NPS change; peer statistic: the peers'."""
+    scores = pd.to_numeric(responses["nps_score"], errors="coerce")
+    scored = responses[scores.notna()]
+    scores = scores[scores.notna()]
+    cut = window_cut(scored["response_date"], rule.split)
+    late = pd.to_datetime(scored["response_date"]) >= cut
+    promoters = _window_counts(scored[key], late, scores >= 9)
+    detractors = _window_counts(scored[key], late, scores <= 6)
+    out = pd.DataFrame({"n": promoters["n_early"] + promoters["n_late"]}, index=promoters.index)
+    out["statistic"], out["peer_statistic"] = 0.0, 0.0
+    variance = pd.Series(0.0, index=out.index)
+    for sign, window in ((-1, "early"), (1, "late")):
+        n = promoters[f"n_{window}"].where(promoters[f"n_{window}"] > 0)
+        peer_n = (promoters[f"n_{window}"].sum() - n).where(lambda x: x > 0)
+        p, d = promoters[f"k_{window}"] / n, detractors[f"k_{window}"] / n
+        peer_p = (promoters[f"k_{window}"].sum() - promoters[f"k_{window}"]) / peer_n
+        peer_d = (detractors[f"k_{window}"].sum() - detractors[f"k_{window}"]) / peer_n
+        out["statistic"] += sign * 100 * (p - d)
+        out["peer_statistic"] += sign * 100 * (peer_p - peer_d)
+        # a window of identical answers still varies by one answer in n
+        variance += np.maximum(1e4 * (p + d - (p - d) ** 2), 1e4 / n) / n
+        variance += 1e4 * (peer_p + peer_d - (peer_p - peer_d) ** 2) / peer_n
+    behaviour = _behaviour_confirms(responses, key, rule, cut, reviews).reindex(out.index)
+    tested = out[
+        out.index.isin(eligible)
+        & (promoters["n_early"] >= rule.min_n)
+        & (promoters["n_late"] >= rule.min_n)
+        & behaviour["judged"].fillna(False)
+    ].copy()
+    if len(tested) < 3:
+        return out.assign(p_value=np.nan, is_large=False)
+    excess = tested["statistic"] - tested["peer_statistic"]
+    # each subject is tested against the spread of the others' changes (its own would excuse it)
+    moment = excess**2 - variance[tested.index]
+    spread = ((moment.sum() - moment) / (len(moment) - 1)).clip(lower=0)
+    tested["p_value"] = stats.norm.sf(excess / np.sqrt(variance[tested.index] + spread))
+    tested["is_large"] = (excess >= rule.min_gain) & ~behaviour.loc[tested.index, "confirms"]
+    return out.join(tested[["p_value", "is_large"]])
+
+
 EVIDENCE_COLUMNS = (
     "subject_id", "rule_id", "family", "n", "statistic", "peer_statistic",
     "p_value", "p_adjusted", "is_hit", "is_evidence", "p_evidence",
 )  # fmt: skip
+# Tests of responses; the gain test (a subject's trend, see judge) also reads the reviews.
 TEST_FUNCTIONS = {
     "share_vs_peers": _share_vs_peers,
     "variance_vs_peers": _variance_vs_peers,
@@ -359,7 +499,11 @@ TEST_FUNCTIONS = {
 
 
 def rule_evidence(
-    responses: pd.DataFrame, subject: str, config: IntegrityConfig, flagged_groups: pd.Series | None = None
+    responses: pd.DataFrame,
+    subject: str,
+    config: IntegrityConfig,
+    flagged_groups: pd.Series | None = None,
+    reviews: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per subject (``store`` or ``staff``) and rule: n, statistic, peer statistic, p-value,
     Holm-adjusted p over the subjects tested, and whether the rule is hit.
@@ -368,14 +512,18 @@ def rule_evidence(
     adds a second, gatekept correction: a flagged store's staff are also tested against each other's
     count only (Holm within the store). The store's flag is the gate, so the chain-wide family-wise
     error stays bounded, and a gaming barista with a dozen answers is not lost among every staff
-    member of the chain."""
+    member of the chain. ``reviews`` (:data:`REVIEW_COLUMNS`) are the complaints the gain test
+    checks besides repeat purchases; without them it checks repeat purchases only."""
     key = SUBJECTS[subject]
     known = responses[responses[key].notna()]
     sizes = known.groupby(key).size()
     eligible = sizes.index[sizes >= config.min_responses[subject]]
     frames = []
     for rule in config.rules:
-        result = TEST_FUNCTIONS[rule.test](known, key, rule, eligible)
+        if rule.test == GAIN_TEST:
+            result = _gain_vs_behaviour(known, key, rule, eligible, reviews)
+        else:
+            result = TEST_FUNCTIONS[rule.test](known, key, rule, eligible)
         result = result.reindex(sizes.index)
         result["p_adjusted"] = holm(result["p_value"])
         if flagged_groups is not None and not flagged_groups.empty:
@@ -413,12 +561,18 @@ def judge(evidence: pd.DataFrame, config: IntegrityConfig) -> pd.DataFrame:
     out = pd.DataFrame(index=subjects)
     out["families"] = per_family.size().reindex(subjects).fillna(0).astype(int)
     out["evidence"] = per_family.sum().reindex(subjects).fillna(0.0)
-    screened = hits[hits["is_hit"]]
+    # a gain without behaviour is never enough alone: a real gain's behaviour can be too weak to see
+    screened = hits[hits["is_hit"] & ~hits["rule_id"].isin(_trend_rules(config))]
     out["strongest_p"] = screened.groupby("subject_id")["p_adjusted"].min().reindex(subjects)
     out["reasons"] = hits.groupby("subject_id")["rule_id"].agg(",".join).reindex(subjects).fillna("")
     out["integrity_score"] = (1.0 - out["evidence"]).clip(lower=0.0)
     out["is_flagged"] = (out["families"] >= config.min_families) | (out["strongest_p"] <= config.strong_p)
     return out[["integrity_score", "is_flagged", "reasons"]].reset_index()
+
+
+def _trend_rules(config: IntegrityConfig) -> list[str]:
+    """Rules whose evidence is a subject's trend, not a pattern any one response shows."""
+    return [rule.id for rule in config.rules if rule.test == GAIN_TEST]
 
 
 def _markers(responses: pd.DataFrame, key: str, rule: Rule) -> pd.Series:
@@ -443,7 +597,8 @@ def suspects(
 ) -> pd.DataFrame:
     """response_key, suspect_reason: responses of flagged subjects that show the patterns of their
     evidence rules of at least two families (one, when all their evidence is of one family),
-    judged by their staff member when flagged, else by their store."""
+    judged by their staff member when flagged, else by their store. A trend rule marks no
+    response and its family is not counted here."""
     judged_by = pd.Series(None, index=responses.index, dtype="object")
     for subject in ("store", "staff"):  # staff last: the more specific verdict wins
         flagged = verdicts[subject].loc[verdicts[subject]["is_flagged"], "subject_id"]
@@ -455,6 +610,7 @@ def suspects(
             continue
         key = SUBJECTS[subject]
         hits = evidence[subject][evidence[subject]["is_evidence"]].sort_values("p_evidence")
+        hits = hits[~hits["rule_id"].isin(_trend_rules(config))]
         matched = pd.DataFrame(index=mine.index)
         strength = {}
         for rule in config.rules:
@@ -500,19 +656,26 @@ class Assessment:
     evidence: pd.DataFrame
 
 
-def assess(responses: pd.DataFrame, config: IntegrityConfig | None = None) -> Assessment:
-    """Store and staff evidence and the suspect responses, from the countable responses."""
+def assess(
+    responses: pd.DataFrame, config: IntegrityConfig | None = None, reviews: pd.DataFrame | None = None
+) -> Assessment:
+    """Store and staff evidence and the suspect responses, from the countable responses (and the
+    online reviews, for the complaints a score gain should have lowered)."""
     config = config or load_config()
-    missing = set(RESPONSE_COLUMNS) - set(responses.columns)
-    if missing:
-        raise ValueError(f"responses: missing column(s) {', '.join(sorted(missing))}")
+    for name, frame, columns in (
+        ("responses", responses, RESPONSE_COLUMNS),
+        ("reviews", reviews, REVIEW_COLUMNS),
+    ):
+        missing = set(columns) - set(frame.columns) if frame is not None else set()
+        if missing:
+            raise ValueError(f"{name}: missing column(s) {', '.join(sorted(missing))}")
     responses = responses.reset_index(drop=True)
-    evidence = {"store": rule_evidence(responses, "store", config)}
+    evidence = {"store": rule_evidence(responses, "store", config, reviews=reviews)}
     verdicts = {"store": judge(evidence["store"], config)}
     flagged_stores = verdicts["store"].loc[verdicts["store"]["is_flagged"], "subject_id"]
     staff_store = staff_stores(responses)
     evidence["staff"] = rule_evidence(
-        responses, "staff", config, staff_store[staff_store.isin(flagged_stores)]
+        responses, "staff", config, staff_store[staff_store.isin(flagged_stores)], reviews
     )
     verdicts["staff"] = judge(evidence["staff"], config)
     suspect = suspects(responses, evidence, verdicts, config)

@@ -3,6 +3,9 @@
 Thirty honest stores answer at random around one chain-wide distribution; store S99 then does one
 thing a gaming store does. Each rule must find S99 and nothing else; the flag bar must need two
 kinds of evidence (or one very strong), and the suspect responses must be S99's manufactured ones.
+The score-gain rule gets a store whose NPS rose in the later half of the range while its members
+bought no more, and stores whose gain the behaviour confirms (more repeat purchases, fewer
+negative reviews), which it must leave alone.
 """
 
 from __future__ import annotations
@@ -24,11 +27,14 @@ from cxlake.integrity import (
     parse_config,
     rule_evidence,
     rule_labels,
+    window_cut,
 )
 from cxlake.metrics import CountableRule
 
 HONEST_NPS = np.array([1, 1, 1, 2, 2, 3, 6, 10, 14, 18, 16]) / 74  # P(score 0..10): NPS about 15
 GAMING = "S99"
+FIRST_DAY, DAYS = pd.Timestamp("2026-03-02"), 30  # the later window starts on day 15
+GAIN_RULE = "gain_without_behaviour"
 
 
 def honest_frame(seed: int = 1, stores: int = 30, per_store: int = 40) -> pd.DataFrame:
@@ -39,6 +45,12 @@ def honest_frame(seed: int = 1, stores: int = 30, per_store: int = 40) -> pd.Dat
     staff = np.array([f"{s}-{k}" for s, k in zip(store, rng.integers(0, 4, n), strict=True)])
     nps = rng.choice(11, size=n, p=HONEST_NPS)
     straight = rng.random(n) < 0.1
+    # dates and purchases from a stream of their own: the other columns stay as they were drawn
+    later = np.random.default_rng([seed, 1])
+    day = later.integers(0, DAYS, n)
+    member = later.random(n) < 0.7
+    # a member buys again within 7 days of about half their answers
+    next_purchase = np.where(member & (later.random(n) < 0.8), later.geometric(0.15, n), np.nan)
     return pd.DataFrame(
         {
             "response_key": [f"r{i:05d}" for i in range(n)],
@@ -51,6 +63,9 @@ def honest_frame(seed: int = 1, stores: int = 30, per_store: int = 40) -> pd.Dat
             "min_csat_score": np.where(straight, rng.integers(1, 4, n), rng.integers(1, 5, n)),
             "comment_sentiment_label": np.where(rng.random(n) < 0.3, "positive", None),
             "ip_address": [f"10.0.{i // 250}.{i % 250}" for i in rng.permutation(n)],
+            "response_date": FIRST_DAY + pd.to_timedelta(day, unit="D"),
+            "days_followed": np.where(member, DAYS - 1 - day, np.nan),
+            "days_to_next_purchase": next_purchase,
         }
     )
 
@@ -153,6 +168,116 @@ def test_a_subject_with_fewer_responses_than_the_minimum_is_never_judged():
     assert store["reasons"] == ""
 
 
+def with_trend_store(
+    frame: pd.DataFrame, store_id: str, change: dict, share: float, prefix: str
+) -> pd.DataFrame:
+    """Add ``store_id``, a copy of S00's answers, with ``change`` applied to the first ``share`` of
+    its answers in the later window (``days_to_next_purchase`` only where a member answered)."""
+    store = frame[frame["store_id"] == "S00"].copy().reset_index(drop=True)
+    store["response_key"] = [f"{prefix}{i:03d}" for i in range(len(store))]
+    store["store_id"] = store_id
+    store["staff_id"] = f"{store_id}-a"
+    late = store["response_date"] >= FIRST_DAY + pd.Timedelta(days=DAYS // 2)
+    touched = late & (late.cumsum() <= round(share * late.sum()))
+    for column, value in change.items():
+        where = touched & store["days_followed"].notna() if column == "days_to_next_purchase" else touched
+        store.loc[where, column] = value
+    return pd.concat([frame, store], ignore_index=True)
+
+
+def gain_frame(store_id: str = GAMING, change: dict | None = None) -> pd.DataFrame:
+    """Thirty honest stores of 200 answers and ``store_id``, whose later half has 50% 10s (and
+    ``change`` besides): the gaming store's manufactured 10s by default, its members buying as
+    before."""
+    return with_trend_store(
+        honest_frame(per_store=200), store_id, {"nps_score": 10, **(change or {})}, 0.5, "g"
+    )
+
+
+def reviews_frame(seed: int = 3) -> pd.DataFrame:
+    """Forty reviews per store over the range, a quarter negative; S97's negative ones stop in
+    the later window (its customers really are happier)."""
+    rng = np.random.default_rng(seed)
+    stores = [f"S{i:02d}" for i in range(30)] + [GAMING, "S98", "S97"]
+    store = np.repeat(stores, 40)
+    day = rng.integers(0, DAYS, len(store))
+    negative = (rng.random(len(store)) < 0.25) & ~((store == "S97") & (day >= DAYS // 2))
+    return pd.DataFrame(
+        {
+            "store_id": store,
+            "staff_id": None,
+            "review_date": FIRST_DAY + pd.to_timedelta(day, unit="D"),
+            "is_negative": negative,
+        }
+    )
+
+
+def test_a_score_gain_without_more_repeat_purchases_or_fewer_complaints_is_hit_and_a_real_one_is_not():
+    config = only_rule(load_config(), GAIN_RULE)
+    gamed = rule_evidence(gain_frame(), "store", config, reviews=reviews_frame()).set_index("subject_id")
+    assert set(gamed.index[gamed["is_hit"]]) == {GAMING}
+    # NPS about +35 against a flat chain, significant among 31 stores
+    assert gamed.loc[GAMING, "statistic"] - gamed.loc[GAMING, "peer_statistic"] > 30
+    assert abs(gamed.loc[GAMING, "peer_statistic"]) < 5 and gamed.loc[GAMING, "p_adjusted"] <= config.alpha
+    # the same gain, but every member who answered in the later half came back within a day
+    happier = rule_evidence(
+        gain_frame("S98", {"days_to_next_purchase": 1}), "store", config, reviews=reviews_frame()
+    ).set_index("subject_id")
+    assert not happier["is_hit"].any()
+    assert happier.loc["S98", ["statistic", "p_value"]].tolist() == pytest.approx(
+        gamed.loc[GAMING, ["statistic", "p_value"]].tolist()
+    )
+    # the same gain, and the store's negative reviews stopped in the later half
+    fewer_complaints = gain_frame("S97")
+    assert not rule_evidence(fewer_complaints, "store", config, reviews=reviews_frame())["is_hit"].any()
+    # without the reviews nothing tells S97's gain from a manufactured one
+    unreviewed = rule_evidence(fewer_complaints, "store", config).set_index("subject_id")
+    assert set(unreviewed.index[unreviewed["is_hit"]]) == {"S97"}
+
+
+def test_the_score_gain_rule_judges_only_what_it_can_see():
+    config = only_rule(load_config(), GAIN_RULE)
+    # no member followed for the rule's days: repeat purchases cannot be judged, nothing is tested
+    unfollowed = gain_frame().assign(days_followed=np.nan)
+    evidence = rule_evidence(unfollowed, "store", config)
+    assert evidence["p_value"].isna().all() and not evidence["is_hit"].any()
+    # honest stores alone: no gain beyond the peers' is significant on several seeds
+    for seed in range(1, 6):
+        honest = rule_evidence(
+            honest_frame(seed, per_store=200), "store", config, reviews=reviews_frame(seed)
+        )
+        assert not honest["is_hit"].any(), honest[honest["is_hit"]].to_dict("records")
+        assert honest["p_value"].notna().sum() == 30
+
+
+def test_a_score_gain_counts_as_one_family_never_flags_alone_and_marks_no_response():
+    config = load_config()
+    alone = only_rule(config, GAIN_RULE)
+    strong = replace(alone, strong_p=alone.alpha)  # the gain's corrected p is below this
+    result = assess(gain_frame(), strong, reviews_frame())
+    store = result.stores.set_index("store_id").loc[GAMING]
+    assert store["reasons"] == GAIN_RULE and not store["is_flagged"] and store["integrity_score"] < 1
+    # beside another family (answers within minutes of the sale) the store is flagged; the
+    # suspects are the fast answers, the gain marks none of its own
+    frame = gain_frame()
+    gamed_late = frame["response_key"].str.startswith("g") & (frame["nps_score"] == 10)
+    frame.loc[gamed_late, "minutes_after_sale"] = 2.0
+    both = replace(config, rules=tuple(r for r in config.rules if r.id in {GAIN_RULE, "fast_after_sale"}))
+    result = assess(frame, both, reviews_frame())
+    stores = result.stores.set_index("store_id")
+    assert stores.index[stores["is_flagged"]].tolist() == [GAMING]
+    assert set(stores.loc[GAMING, "reasons"].split(",")) == {GAIN_RULE, "fast_after_sale"}
+    fast = frame.loc[frame["store_id"].eq(GAMING) & frame["minutes_after_sale"].le(6), "response_key"]
+    assert set(result.suspects["response_key"]) == set(fast)
+    assert set(result.suspects["suspect_reason"]) == {"fast_after_sale"}
+
+
+def test_the_later_window_starts_after_the_split_share_of_the_days():
+    days = pd.Series(pd.to_datetime(["2026-03-02", "2026-03-20", "2026-03-31"]))
+    assert window_cut(days, 0.5) == pd.Timestamp("2026-03-17")
+    assert window_cut(days, 0.4) == pd.Timestamp("2026-03-14")
+
+
 def test_holm_multiplies_the_smallest_p_by_the_number_of_tests_and_keeps_the_order():
     adjusted = holm(pd.Series([0.01, 0.04, 0.03, np.nan], index=list("abcd")))
     assert adjusted.round(6).tolist()[:3] == [0.03, 0.06, 0.06]
@@ -176,7 +301,10 @@ def test_countable_rule_leaves_out_previews_duplicates_and_speeders_as_fct_surve
 
 def test_rule_labels_come_in_both_languages():
     english, chinese = rule_labels("en"), rule_labels("zh")
-    assert set(english) == set(chinese) >= {"excess_tens", "fast_after_sale", "low_variance", "shared_device"}
+    assert set(english) == set(chinese) >= {
+        "excess_tens", "fast_after_sale", "low_variance", "shared_device", GAIN_RULE
+    }  # fmt: skip
+    assert chinese[GAIN_RULE] == "评分上升但复购未增、差评未减"
     assert english["fast_after_sale"] == "Answered within minutes of the sale"
     assert chinese["excess_tens"] == "满分10分比例远高于同行"
     with pytest.raises(ValueError, match="language 'fr'"):
@@ -200,6 +328,14 @@ def test_rule_labels_come_in_both_languages():
         ),
         (lambda raw: raw["rules"][2]["label"].pop("zh"), r"rule low_variance: label: missing key 'zh'"),
         (lambda raw: raw.update(alpha="high"), r"integrity.yaml: alpha 'high' is not float"),
+        (
+            lambda raw: raw["rules"][6].update(split=1.5),
+            r"rule gain_without_behaviour: split 1.5 is not between 0 and 1",
+        ),
+        (
+            lambda raw: raw["rules"][6].pop("repeat_within_days"),
+            r"rule gain_without_behaviour: missing key 'repeat_within_days'",
+        ),
     ],
 )
 def test_config_errors_name_the_file_the_rule_and_the_key(tmp_path, edit, message):
