@@ -71,7 +71,7 @@ def with_kano_checks(responses: pd.DataFrame, answers: pd.DataFrame, survey: Kan
     length of its longest answer and question (id or text)."""
     roles = survey.question_roles()
     kano = answers[answers["question_id"].isin(list(roles))]
-    off_scale = kano[[survey.answer(a) is None for a in kano["answer"]]]
+    off_scale = kano[np.array([survey.answer(a) is None for a in kano["answer"]], dtype=bool)]
     problems = (
         off_scale.assign(
             _problem=[

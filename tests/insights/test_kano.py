@@ -26,6 +26,7 @@ from cxlake.insights.kano import (
     MART_COLUMNS,
     NOT_ENOUGH_RESPONSES,
     KanoConfigError,
+    answer_pairs,
     better_worse,
     classify,
     evaluate,
@@ -135,6 +136,37 @@ def test_a_feature_below_the_minimum_n_keeps_its_counts_without_a_category():
     assert short["category"] == NOT_ENOUGH_RESPONSES and not short["is_reportable"]
     assert short["n"] == 3 and pd.isna(short["better"]) and pd.isna(short["worse"])
     assert table.loc["latte_art", "n"] == 0  # every configured feature has its row
+
+
+def test_pairs_join_each_features_two_answers_and_leave_out_a_half_answered_pair():
+    survey = load_kano_survey()
+    answers = pd.DataFrame(
+        [
+            ["s", "1", "Q9", "我很喜欢"],  # oat milk, functional
+            ["s", "1", "Q10", "无所谓"],  # oat milk, dysfunctional: attractive
+            ["s", "1", "Q1", "I expect it"],  # mobile ordering: the dysfunctional side skipped
+            ["s", "2", "Q9", "I like it"],  # English answers pair as well
+            ["s", "2", "Q10", "I dislike it"],
+            ["s", "2", "Q99", "18-25岁"],  # a question the Kano section does not name
+        ],
+        columns=["survey_id", "response_id", "question_id", "answer"],
+    )
+    pairs = answer_pairs(answers, survey)
+    assert pairs.values.tolist() == [
+        ["s:1", "oat_milk", "like", "neutral"],
+        ["s:2", "oat_milk", "like", "dislike"],
+    ]
+    table = classify(pairs, survey, min_n=1).set_index("feature")
+    assert table.loc["oat_milk", ["count_a", "count_o", "n"]].tolist() == [1, 1, 2]
+    assert table.loc["mobile_ordering", "n"] == 0
+
+
+def test_without_any_kano_answer_every_feature_says_not_enough_responses():
+    survey = load_kano_survey()
+    empty = pd.DataFrame(columns=["survey_id", "response_id", "question_id", "answer"], dtype="str")
+    table = classify(answer_pairs(empty, survey), survey, min_n=30)
+    assert len(table) == len(survey.features) and (table["n"] == 0).all()
+    assert (table["category"] == NOT_ENOUGH_RESPONSES).all() and not table["is_reportable"].any()
 
 
 def _break_one_answer(path: Path) -> None:
