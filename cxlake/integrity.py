@@ -375,6 +375,8 @@ def window_cut(dates: pd.Series, split: float) -> pd.Timestamp:
     the latest of ``dates`` are the earlier window, the rest the later one."""
     days = pd.to_datetime(dates).dt.normalize()
     first = days.min()
+    if pd.isna(first):
+        return pd.NaT  # no dates: every row is in the earlier window
     return first + pd.Timedelta(days=int(((days.max() - first).days + 1) * split))
 
 
@@ -441,9 +443,10 @@ def _gain_vs_behaviour(
     responses: pd.DataFrame, key: str, rule: Rule, eligible: pd.Index, reviews: pd.DataFrame | None
 ) -> pd.DataFrame:
     """NPS gain from the earlier to the later window against the peers' change (a difference in
-    differences), upper tail. The null's variance: each window's NPS variance
-    ((p+ + p- - (p+ - p-)^2) / n, the peers' likewise) plus the spread of honest subjects' changes
-    around the peers' beyond that, estimated from the other subjects (as the beta-binomial's).
+    differences), upper tail. The null's variance: the variance of an NPS,
+    (p+ + p- - (p+ - p-)^2) / n, in each window (the subject's from its two windows pooled, the
+    peers' per window) plus the spread of honest subjects' changes around the peers' beyond
+    that, estimated from the other subjects (as the beta-binomial's).
     Large when the gain beats the peers' by ``min_gain`` points and no behaviour followed it
     (:func:`_behaviour_confirms`); a subject whose behaviour cannot be judged is not tested.
     Statistic: the subject's NPS change; peer statistic: the peers'."""
@@ -455,8 +458,17 @@ def _gain_vs_behaviour(
     promoters = _window_counts(scored[key], late, scores >= 9)
     detractors = _window_counts(scored[key], late, scores <= 6)
     out = pd.DataFrame({"n": promoters["n_early"] + promoters["n_late"]}, index=promoters.index)
+    # under the null the subject answers alike in both windows: its variance from both pooled
+    # (its own extreme later window would otherwise make itself look certain); a subject of
+    # identical answers still varies by one answer in n
+    pooled_p, pooled_d = (
+        promoters["k_early"] + promoters["k_late"],
+        detractors["k_early"] + detractors["k_late"],
+    )
+    pooled_p, pooled_d = pooled_p / out["n"], pooled_d / out["n"]
+    spread_of_one = np.maximum(pooled_p + pooled_d - (pooled_p - pooled_d) ** 2, 1 / out["n"])
+    variance = 1e4 * spread_of_one * (1 / promoters["n_early"] + 1 / promoters["n_late"])
     out["statistic"], out["peer_statistic"] = 0.0, 0.0
-    variance = pd.Series(0.0, index=out.index)
     for sign, window in ((-1, "early"), (1, "late")):
         n = promoters[f"n_{window}"].where(promoters[f"n_{window}"] > 0)
         peer_n = (promoters[f"n_{window}"].sum() - n).where(lambda x: x > 0)
@@ -465,15 +477,13 @@ def _gain_vs_behaviour(
         peer_d = (detractors[f"k_{window}"].sum() - detractors[f"k_{window}"]) / peer_n
         out["statistic"] += sign * 100 * (p - d)
         out["peer_statistic"] += sign * 100 * (peer_p - peer_d)
-        # a window of identical answers still varies by one answer in n
-        variance += np.maximum(1e4 * (p + d - (p - d) ** 2), 1e4 / n) / n
         variance += 1e4 * (peer_p + peer_d - (peer_p - peer_d) ** 2) / peer_n
-    behaviour = _behaviour_confirms(responses, key, rule, cut, reviews).reindex(out.index)
+    behaviour = _behaviour_confirms(responses, key, rule, cut, reviews).reindex(out.index, fill_value=False)
     tested = out[
         out.index.isin(eligible)
         & (promoters["n_early"] >= rule.min_n)
         & (promoters["n_late"] >= rule.min_n)
-        & behaviour["judged"].fillna(False)
+        & behaviour["judged"]
     ].copy()
     if len(tested) < 3:
         return out.assign(p_value=np.nan, is_large=False)
