@@ -3,6 +3,7 @@
 from dagster import AssetExecutionContext, MaterializeResult, asset
 
 from assets.alerts import case_snapshot
+from assets.churn import churn_risk_scores
 from assets.dbt import cxlake_dbt_models
 from assets.insights import key_drivers
 from assets.kano import kano
@@ -12,7 +13,13 @@ from orchestration.resources import Warehouse
 @asset(
     key=["serving", "published_copy"],
     group_name="publish",
-    deps=[*cxlake_dbt_models.keys, *case_snapshot.keys, *key_drivers.keys, *kano.keys],
+    deps=[
+        *cxlake_dbt_models.keys,
+        *case_snapshot.keys,
+        *key_drivers.keys,
+        *kano.keys,
+        *churn_risk_scores.keys,
+    ],
     kinds={"duckdb"},
     description="data/serving.duckdb: the warehouse copied after CHECKPOINT and renamed into place.",
 )

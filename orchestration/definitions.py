@@ -12,6 +12,7 @@ from dagster import (
 from dagster_dbt import DbtCliResource
 
 from assets.alerts import alert_cases, case_snapshot
+from assets.churn import churn_assets
 from assets.configuration import configuration_tables
 from assets.dbt import cxlake_dbt_models, dbt_project
 from assets.ingestion.assets import build_ingestion_assets
@@ -60,6 +61,7 @@ def build_definitions(
             *text_assets,
             *integrity_assets,
             *insight_assets,
+            *churn_assets,
             *kano_assets,
             alert_cases,
             case_snapshot,
