@@ -44,14 +44,16 @@ class Planted:
     csat_noise_sd: float = 0.75
     # surveys (who is invited: the rules of cxlake/config/invitations.yaml)
     response_rate: float = 0.35
-    # gaming store: its soliciting staff get most of their in-store invitees to answer 10 / all 5s,
-    # from this share of the range's days on (the days before are honest: the store's NPS rises
-    # part-way through while its customers buy no more). A gamed answer hides the customer's own
-    # score: when that was a detractor's, no case opens and the customer churns unworked.
-    gaming_response_rate: float = 0.9
-    gaming_share: float = 0.8
+    # gaming store: its soliciting staff get their in-store invitees to answer 10 / all 5s on the
+    # spot, from `gaming_start_share` of the range's days on (the days before are honest: the
+    # store's NPS rises part-way through while its customers buy no more). Every one of them
+    # answers, gamed: about as many gamed answers over a range as 90% answering and 80% of those
+    # gamed from the first day gave. A gamed answer hides the customer's own score: when that was
+    # a detractor's, no case opens and the customer churns unworked.
+    gaming_response_rate: float = 1.0
+    gaming_share: float = 1.0
     gaming_delay_minutes: tuple[int, int] = (1, 5)
-    gaming_start_share: float = 0.4
+    gaming_start_share: float = 0.25
     # detractors (NPS <= 6) buy less from the day after their response is submitted
     detractor_max: int = 6
     churn_purchase_rate_factor: float = 0.3
