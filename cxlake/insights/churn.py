@@ -288,22 +288,7 @@ def features_at(data: ChurnData, cutoff: date, lookback_days: int) -> pd.DataFra
     tier_rank = {tier: rank for rank, tier in enumerate(TIERS)}
     out["member_tier_rank"] = frame["member_tier"].map(tier_rank).fillna(0).astype(float)
     out = out.join(_nps_features(data.responses, end))
-    out["negative_comments"] = (
-        _count_until(
-            pd.concat(
-                [
-                    data.responses.loc[
-                        data.responses["is_negative_comment"].fillna(False).astype(bool),
-                        ["customer_id", "responded_at"],
-                    ].rename(columns={"responded_at": "at"}),
-                    data.negative_reviews.rename(columns={"posted_at": "at"})[["customer_id", "at"]],
-                ]
-            ),
-            end,
-        )
-        .reindex(out.index, fill_value=0)
-        .astype(float)
-    )
+    out["negative_comments"] = _count_until(_negative_comments(data), end).reindex(out.index, fill_value=0)
     if data.cases is not None and not data.cases.empty:
         cases = data.cases[_days(data.cases["opened_at"]) <= end]
         resolved = cases["resolved_at"].notna() & (_days(cases["resolved_at"]) <= end)
@@ -311,12 +296,25 @@ def features_at(data: ChurnData, cutoff: date, lookback_days: int) -> pd.DataFra
         out["resolved_cases"] = cases[resolved].groupby("customer_id").size().reindex(out.index, fill_value=0)
     else:
         out["open_cases"], out["resolved_cases"] = 0, 0
-    out[["open_cases", "resolved_cases"]] = out[["open_cases", "resolved_cases"]].astype(float)
+    counts = ["negative_comments", "open_cases", "resolved_cases"]
+    out[counts] = out[counts].astype(float)
     out["store_id"] = frame["store_id"]
     out["region_id"] = frame["region_id"]
     out["member_tier"] = frame["member_tier"]
     out["spend_per_day"] = frame["spend"] / exposed
     return out.sort_index()
+
+
+def _negative_comments(data: ChurnData) -> pd.DataFrame:
+    """customer_id, at: each negative survey comment and each negative review of the member."""
+    negative = data.responses["is_negative_comment"].fillna(False).astype(bool)
+    comments = data.responses.loc[negative, ["customer_id", "responded_at"]]
+    return pd.concat(
+        [
+            comments.rename(columns={"responded_at": "at"}),
+            data.negative_reviews.rename(columns={"posted_at": "at"})[["customer_id", "at"]],
+        ]
+    )
 
 
 def _count_until(events: pd.DataFrame, end: pd.Timestamp) -> pd.Series:
