@@ -21,8 +21,8 @@ load of its round, so load from other users of the machine hits both sides; the 
 
 Then the data-access layer is profiled in-process: every page runs once under Streamlit's AppTest
 with an empty ``st.cache_data``, each public function of ``streamlit_app/data_access.py`` is timed
-where the page (or its sidebar) calls it, and every SQL statement it sent is run again alone in
-plain DuckDB on the same serving copy (median of three). Results are appended to bench/RESULTS.md.
+where the page (or its sidebar) calls it, and every SQL statement it sent is run again alone through
+the reader's door to the same serving copy (median of three). Results are appended to bench/RESULTS.md.
 
     python bench/bench_pages.py [--home DIR [--reuse]] [--scale medium] [--days 90] [--seed 42]
                                 [--reps 5] [--no-browser] [--no-profile] [--no-write]
@@ -52,9 +52,9 @@ from pathlib import Path
 
 import duckdb
 
-from cxlake.access import pii
 from cxlake.access.accounts import Accounts
-from cxlake.access.roles import ROLES
+from cxlake.access.roles import ROLES, Scope
+from cxlake.access.serving_door import Door, Reader, open_door
 from cxlake.app_state import AppState
 from cxlake.explorer_process import (
     CHROMIUM,
@@ -295,6 +295,7 @@ class Statement:
     page: str
     sql: str
     params: list[object]
+    reader: Reader
 
 
 @dataclass
@@ -328,15 +329,17 @@ class Recorder:
 class _RecordingCursor:
     """A DuckDB cursor that notes each statement (and the data_access function that sent it)."""
 
-    def __init__(self, cursor: duckdb.DuckDBPyConnection, recorder: Recorder) -> None:
+    def __init__(self, cursor: duckdb.DuckDBPyConnection, recorder: Recorder, reader: Reader) -> None:
         self._cursor = cursor
         self._recorder = recorder
+        self._reader = reader
 
     def execute(self, sql: str, params: object = None):
         recorder = self._recorder
         if recorder.recording:
             caller = recorder.stack[0] if recorder.stack else "?"
-            recorder.statements.append(Statement(caller, recorder.page, sql, list(params or [])))
+            statement = Statement(caller, recorder.page, sql, list(params or []), self._reader)
+            recorder.statements.append(statement)
         return self._cursor.execute(sql, params)
 
     def __getattr__(self, name: str):
@@ -355,25 +358,32 @@ def instrument(recorder: Recorder) -> None:
     original_cursor = data_access._cursor
 
     @contextmanager
-    def recording_cursor():
-        with original_cursor() as cursor:
-            yield _RecordingCursor(cursor, recorder)
+    def recording_cursor(who: Scope | Reader):
+        with original_cursor(who) as cursor:
+            yield _RecordingCursor(cursor, recorder, who if isinstance(who, Reader) else Reader(who))
 
     data_access._cursor = recording_cursor
 
 
-def plain_duckdb_ms(serving: Path, statements: list[Statement]) -> dict[int, float]:
-    """Each statement alone on its own read-only connection's warm cache: median of three runs, ms."""
+def sql_alone_ms(serving: Path, statements: list[Statement]) -> dict[int, float]:
+    """Each statement alone through its reader's door (the views the page reads), on a warm cache:
+    median of three runs, ms."""
     timings = {}
-    with duckdb.connect(str(serving), read_only=True) as connection:
-        pii.register(connection)
+    doors: dict[Reader, Door] = {}
+    try:
         for index, statement in enumerate(statements):
+            if statement.reader not in doors:
+                doors[statement.reader] = open_door(serving, statement.reader)
+            connection = doors[statement.reader].connection
             runs = []
             for _ in range(3):
                 started = time.perf_counter()
                 connection.execute(statement.sql, statement.params).df()
                 runs.append((time.perf_counter() - started) * 1000)
             timings[index] = statistics.median(runs)
+    finally:
+        for door in doors.values():
+            door.close()
     return timings
 
 
@@ -383,7 +393,7 @@ class HotSpot:
     pages: tuple[str, ...]
     calls: int
     function_ms: float  # summed over the pages' calls, uncached, in the app's process
-    sql_ms: float  # the statements it sent, each alone in plain DuckDB
+    sql_ms: float  # the statements it sent, each alone through the door
     statements: int
     tables: tuple[str, ...]
 
@@ -420,7 +430,7 @@ def profile_pages(home: Path, users: list[User]) -> tuple[list[HotSpot], dict[st
                 if at.exception:
                     raise SystemExit(f"{key} failed for {user.role}: {at.exception[0].message}")
             runs[recorder.page] = (times[0], times[1])
-    timings = plain_duckdb_ms(cxlake_paths(home).serving, recorder.statements)
+    timings = sql_alone_ms(cxlake_paths(home).serving, recorder.statements)
     by_function: dict[str, dict] = defaultdict(lambda: {"pages": set(), "calls": 0, "ms": 0.0})
     for (page, function), seconds in recorder.calls.items():
         entry = by_function[function]
@@ -478,7 +488,7 @@ def browser_table(users: list[User], measured: dict[str, Loads]) -> str:
 
 def hot_spot_table(spots: list[HotSpot], limit: int = 20) -> str:
     lines = [
-        "| rank | data_access function | calls | ms uncached (in the page) | ms SQL alone (plain DuckDB)"
+        "| rank | data_access function | calls | ms uncached (in the page) | ms SQL alone (through the door)"
         " | statements | reads | pages |",
         "| ---: | --- | ---: | ---: | ---: | ---: | --- | --- |",
     ]
@@ -550,7 +560,8 @@ def main() -> None:
         sections += [
             "",
             "Hot spots: each page once under AppTest with an empty st.cache_data, the data_access functions "
-            "it calls, summed over the pages that call them; each statement also alone in plain DuckDB.",
+            "it calls, summed over the pages that call them; each statement also alone through the "
+            "reader's door.",
             "",
             hot_spot_table(spots),
             "",

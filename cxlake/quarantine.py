@@ -1,6 +1,7 @@
 """The steward's view of quarantined rows: read them from the serving copy, record decisions in app state.
 
-Rows are read from the published serving copy (read-only), never from the warehouse, because the
+Rows are read from the published serving copy through the steward's door
+(:mod:`cxlake.access.serving_door`, which masks them), never from the warehouse, because the
 pipeline may hold the warehouse's single write lock. A decision is only recorded here; the loader
 applies the latest one when the row's partition is re-run, which is why every release says so.
 Table names reach SQL only after a check against the fixed allow-list below. Rows, decisions and
@@ -16,11 +17,11 @@ from dataclasses import asdict, replace
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from cxlake.access import pii
-from cxlake.access.roles import masked_sql, quarantine_kind
+from cxlake.access.roles import Scope, quarantine_kind
+from cxlake.access.serving_door import QUARANTINE, Door, Reader, ServingCopyMissing, open_door
 from cxlake.app_state import AppState, QuarantineDecision
 
 # The raw tables the quality gate may quarantine rows of (assets/ingestion/raw_tables.py).
@@ -33,6 +34,7 @@ QUARANTINE_TABLES = (
     "survey_invitations",
     "qualtrics_responses",
     "wjx_responses",
+    "kano_responses",
     "reviews",
 )
 # Added by the gate to the columns as delivered; a steward may not correct them.
@@ -65,76 +67,47 @@ def _relation(table: str) -> str:
     return f"quarantine.{_identifier(checked_table(table))}"
 
 
-def open_serving(path: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the serving copy (masking functions registered), or a QuarantineError
-    if nothing is published yet."""
-    if not path.is_file():
-        raise QuarantineError(f"no serving copy at {path}; run `cxlake run` first")
-    return pii.register(duckdb.connect(str(path), read_only=True))
+def open_serving(path: Path, *, sees_pii: bool = False) -> Door:
+    """The steward's door to the serving copy's quarantine (the whole chain's rows, delivered text
+    masked unless ``sees_pii``), or a QuarantineError if nothing is published yet."""
+    try:
+        return open_door(path, Reader(Scope.everything(), sees_pii), schemas=(QUARANTINE,))
+    except ServingCopyMissing as missing:
+        raise QuarantineError(str(missing)) from None
 
 
-def present_tables(connection: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
+def present_tables(door: Door) -> tuple[str, ...]:
     """The allow-listed quarantine tables the serving copy has (in allow-list order)."""
-    found = {
-        name
-        for (name,) in connection.execute(
-            "select table_name from information_schema.tables where table_schema = 'quarantine'"
-        ).fetchall()
-    }
+    found = door.tables(QUARANTINE)
     return tuple(table for table in QUARANTINE_TABLES if table in found)
 
 
-def _delivered_types(connection: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
-    """The table's delivered columns (not lineage) with their SQL types, in table order."""
-    columns = connection.execute(
-        "select column_name, data_type from information_schema.columns"
-        " where table_schema = 'quarantine' and table_name = ? order by ordinal_position",
-        [checked_table(table)],
-    ).fetchall()
-    return {name: data_type for name, data_type in columns if name not in LINEAGE_COLUMNS}
-
-
-def delivered_columns(connection: duckdb.DuckDBPyConnection, table: str) -> tuple[str, ...]:
+def delivered_columns(door: Door, table: str) -> tuple[str, ...]:
     """The table's columns as delivered (what a correction may change), in table order."""
-    return tuple(_delivered_types(connection, table))
+    columns = door.columns(QUARANTINE, checked_table(table))
+    return tuple(name for name in columns if name not in LINEAGE_COLUMNS)
 
 
-def _readable(column: str, data_type: str, sees_pii: bool) -> str:
-    """A delivered column as the user may read it: text masked by the column's kind unless ``sees_pii``."""
-    if sees_pii or data_type != "VARCHAR":
-        return _identifier(column)
-    return f"{masked_sql(_identifier(column), quarantine_kind(column))} as {_identifier(column)}"
-
-
-def quarantined_rows(
-    connection: duckdb.DuckDBPyConnection, table: str, day: date | None = None, *, sees_pii: bool = False
-) -> pd.DataFrame:
-    """Every quarantined row of ``table`` (of one partition day if given): lineage first, then as delivered,
-    masked unless ``sees_pii``. ``connection`` comes from :func:`open_serving` (or has ``pii.register``).
+def quarantined_rows(door: Door, table: str, day: date | None = None) -> pd.DataFrame:
+    """Every quarantined row of ``table`` (of one partition day if given): lineage first, then as
+    delivered, masked as the door's reader may read it.
 
     A table the serving copy does not have yet reads as no rows.
     """
-    if checked_table(table) not in present_tables(connection):
+    if checked_table(table) not in present_tables(door):
         return pd.DataFrame(columns=list(LINEAGE_COLUMNS))
-    delivered = _delivered_types(connection, table).items()
-    columns = ", ".join(
-        [
-            *(_identifier(name) for name in LINEAGE_COLUMNS),
-            *(_readable(*item, sees_pii) for item in delivered),
-        ]
-    )
-    return connection.execute(
-        f"select {columns} from {_relation(table)} where ?::date is null or _partition_date = ?::date"
-        " order by _partition_date, _source_file, _source_row",
-        [day, day],
-    ).df()
+    columns = ", ".join(_identifier(name) for name in (*LINEAGE_COLUMNS, *delivered_columns(door, table)))
+    with door.connection.cursor() as cursor:
+        return cursor.execute(
+            f"select {columns} from {_relation(table)} where ?::date is null or _partition_date = ?::date"
+            " order by _partition_date, _source_file, _source_row",
+            [day, day],
+        ).df()
 
 
-def quarantined_row(
-    connection: duckdb.DuckDBPyConnection, table: str, source_file: str, source_row: int
-) -> dict[str, object]:
+def quarantined_row(door: Door, table: str, source_file: str, source_row: int) -> dict[str, object]:
     """One quarantined row by file and line, or a QuarantineError if it is not in quarantine."""
-    rows = quarantined_rows(connection, table)
+    rows = quarantined_rows(door, table)
     match = rows[(rows["_source_file"] == source_file) & (rows["_source_row"] == source_row)]
     if match.empty:
         raise QuarantineError(f"no row {source_file}:{source_row} in quarantine.{table}")
@@ -185,30 +158,24 @@ def with_latest_decisions(
 
 
 def review_rows(
-    connection: duckdb.DuckDBPyConnection,
-    state: AppState,
-    table: str | None = None,
-    day: date | None = None,
-    *,
-    sees_pii: bool = False,
+    door: Door, state: AppState, table: str | None = None, day: date | None = None
 ) -> pd.DataFrame:
     """Quarantined rows with their latest decision: one table with every column, or all tables' lineage.
 
-    Masked unless ``sees_pii``.
+    Rows and decisions masked as the door's reader may read them.
     """
+    sees_pii = door.reader.sees_pii
     if table is not None:
         return with_latest_decisions(
-            quarantined_rows(connection, table, day, sees_pii=sees_pii),
-            state.latest_decisions(table),
-            sees_pii=sees_pii,
+            quarantined_rows(door, table, day), state.latest_decisions(table), sees_pii=sees_pii
         )
     frames = [
         with_latest_decisions(
-            quarantined_rows(connection, name, day, sees_pii=sees_pii)[list(LINEAGE_COLUMNS)],
+            quarantined_rows(door, name, day)[list(LINEAGE_COLUMNS)],
             state.latest_decisions(name),
             sees_pii=sees_pii,
         ).assign(raw_table=name)
-        for name in present_tables(connection)
+        for name in present_tables(door)
     ]
     columns = ["raw_table", *LINEAGE_COLUMNS, *DECISION_COLUMNS]
     frames = [frame for frame in frames if not frame.empty]
@@ -228,7 +195,7 @@ def parse_assignments(assignments: Iterable[str]) -> dict[str, str]:
 
 def decide(
     state: AppState,
-    connection: duckdb.DuckDBPyConnection,
+    door: Door,
     *,
     table: str,
     source_file: str,
@@ -242,8 +209,8 @@ def decide(
 
     Returns the decision and the row's partition day (the day to re-run for it to take effect).
     """
-    row = quarantined_row(connection, table, source_file, source_row)
-    known = delivered_columns(connection, table)
+    row = quarantined_row(door, table, source_file, source_row)
+    known = delivered_columns(door, table)
     unknown = sorted(set(corrections or {}) - set(known))
     if unknown:
         raise QuarantineError(

@@ -1,8 +1,11 @@
 """The explorer's only way to the data: read-only queries on the published serving copy.
 
-Every page goes through this module, so the user's scope is enforced here, in one WHERE-clause
-helper, and not by hiding widgets. Values are always bound as parameters; the SQL text is built
-only from constant column names. SQL only counts; NPS and its interval come from :mod:`cxlake.metrics`,
+Every page goes through this module, and this module reads only through the user's door to the
+serving copy (:mod:`cxlake.access.serving_door`): views that hold the rows of the user's scope,
+personal data masked unless their role needs it. So no question here can leave the scope out or
+show a phone number it should not; the conditions below are the user's filters, not their rights.
+Values are always bound as parameters; the SQL text is built only from constant column names.
+SQL only counts; NPS and its interval come from :mod:`cxlake.metrics`,
 so a page can never roll up or band a score differently from the marts.
 """
 
@@ -22,7 +25,8 @@ import streamlit as st
 
 from cxlake import quarantine
 from cxlake.access import pii
-from cxlake.access.roles import PII_COLUMNS, Principal, Scope, column_sql, masked_sql, scope_condition
+from cxlake.access.roles import PII_COLUMNS, Principal, Scope
+from cxlake.access.serving_door import Door, Reader, ServingCopyMissing, open_door
 from cxlake.alerts.cases import ACTIVE_STATUSES, Case, CaseError, CaseEvent, CaseStore, owner_for
 from cxlake.alerts.clock import daily_digest
 from cxlake.alerts.config import load_alert_config
@@ -47,14 +51,13 @@ _NPS_COUNTS = """
 # NPS and CES roll-ups read marts.fct_nps_daily (day x store x channel x member tier x suspect mark,
 # countable responses only): every sidebar filter and every split of a change is a sum of its rows.
 NPS_DAILY = "marts.fct_nps_daily"
+# The same rows for every store of the chain, those outside the reader's scope without their store's
+# identity (cxlake.access.serving_door): what places a store among its peers.
+PEER_NPS_DAILY = "peers.fct_nps_daily"
 _NPS_SUMS = """
     coalesce(sum(promoters), 0)::bigint as promoters,
     coalesce(sum(passives), 0)::bigint as passives,
     coalesce(sum(detractors), 0)::bigint as detractors"""
-
-
-class ServingCopyMissing(FileNotFoundError):
-    """The pipeline has not published the serving copy yet."""
 
 
 @dataclass(frozen=True)
@@ -81,8 +84,8 @@ class FilterOptions:
 
 
 @dataclass(frozen=True)
-class _Serving:
-    connection: duckdb.DuckDBPyConnection
+class _OpenDoor:
+    door: Door
     path: Path
     signature: tuple[int, int]
 
@@ -101,20 +104,26 @@ def _file_signature(path: Path) -> tuple[int, int]:
     return stat.st_ino, stat.st_mtime_ns
 
 
-def _is_current(serving: _Serving) -> bool:
-    """False once the pipeline has renamed a new copy into place, so the connection is reopened."""
+def _is_current(opened: _OpenDoor) -> bool:
+    """False once the pipeline has renamed a new copy into place, so the door is rebuilt."""
     try:
-        return _file_signature(serving.path) == serving.signature
+        return _file_signature(opened.path) == opened.signature
     except FileNotFoundError:
         return False
 
 
-@st.cache_resource(validate=_is_current, show_spinner=False)
-def _open_serving(path: str) -> _Serving:
-    # The signature is taken before connecting: a rename in between only causes one extra reopen.
-    # The masking functions are registered once here; every cursor of the connection sees them.
+# One door per kind of reader (scope, and PII rights) is kept open, for as long as the serving copy
+# it shows; the least recently used beyond this many are closed. Each door's DuckDB is bounded, so
+# the memory the explorer takes grows with the readers at once, not with what they ask.
+DOORS_KEPT = 32
+DOOR_CONFIG = {"memory_limit": "2GiB", "threads": 2}
+
+
+@st.cache_resource(validate=_is_current, show_spinner=False, max_entries=DOORS_KEPT)
+def _open_door(path: str, reader: Reader) -> _OpenDoor:
+    # The signature is taken before opening: a rename in between only causes one extra reopen.
     signature = _file_signature(Path(path))
-    return _Serving(pii.register(duckdb.connect(path, read_only=True)), Path(path), signature)
+    return _OpenDoor(open_door(Path(path), reader, config=DOOR_CONFIG), Path(path), signature)
 
 
 _seen_copies: dict[Path, tuple[int, int] | None] = {}
@@ -136,18 +145,24 @@ def forget_answers_of_a_replaced_copy() -> None:
         _seen_copies[path] = signature
 
 
-@contextmanager
-def _cursor() -> Iterator[duckdb.DuckDBPyConnection]:
-    """A cursor per query: one DuckDB connection must not be used by two sessions' threads at once."""
+def _door(who: Scope | Reader) -> Door:
+    """The door of ``who`` (a scope reads without PII rights) to the serving copy of ``$CXLAKE_HOME``."""
     path = serving_path()
     if not path.is_file():
         raise ServingCopyMissing(f"no serving copy at {path}")
-    with _open_serving(str(path)).connection.cursor() as cursor:
+    return _open_door(str(path), who if isinstance(who, Reader) else Reader(who)).door
+
+
+@contextmanager
+def _cursor(who: Scope | Reader) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A cursor per query: one DuckDB connection must not be used by two sessions' threads at once."""
+    with _door(who).connection.cursor() as cursor:
         yield cursor
 
 
-def _scope_condition(scope: Scope) -> tuple[str, list[object]]:
-    return scope_condition(scope)
+# Reads what relations the serving copy has (a copy published by an older version lacks some): a
+# reader who may see no row, so asking about columns never opens a door to anyone's data.
+_NOBODY = Reader(Scope("store", ()))
 
 
 def _where(scope: Scope, filters: Filters, countable: bool = True) -> tuple[str, list[object]]:
@@ -166,9 +181,11 @@ def _daily_where(scope: Scope, filters: Filters, without_suspect: bool = False) 
 def _scoped_filters(
     scope: Scope, filters: Filters, date_column: Literal["response_date", "journey_date", "date_day"]
 ) -> tuple[str, list[object]]:
-    """The user's scope AND the sidebar filters, dates applied to ``date_column``."""
-    scope_sql, params = _scope_condition(scope)
-    conditions = [scope_sql]
+    """The sidebar filters, dates applied to ``date_column`` (the scope is the door's: ``scope`` is
+    only checked to be one)."""
+    _check_scope(scope)
+    conditions = ["true"]
+    params: list[object] = []
     if filters.date_from is not None:
         conditions.append(f"{date_column} >= ?")
         params.append(filters.date_from)
@@ -186,43 +203,38 @@ def _scoped_filters(
     return " and ".join(conditions), params
 
 
-def _frame(sql: str, params: list[object]) -> pd.DataFrame:
-    with _cursor() as cursor:
+def _check_scope(scope: Scope) -> None:
+    if not isinstance(scope, Scope):
+        raise TypeError(f"a Scope is required, got {type(scope).__name__}")
+
+
+def _frame(who: Scope | Reader, sql: str, params: list[object]) -> pd.DataFrame:
+    with _cursor(who) as cursor:
         return cursor.execute(sql, params).df()
 
 
-def _rows(sql: str, params: list[object]) -> list[tuple]:
-    with _cursor() as cursor:
+def _rows(who: Scope | Reader, sql: str, params: list[object]) -> list[tuple]:
+    with _cursor(who) as cursor:
         return cursor.execute(sql, params).fetchall()
-
-
-def _masked(expression: str, kind: str, sees_pii: bool) -> str:
-    """``expression`` as a user may read it (``kind`` as in :data:`cxlake.access.pii.MASKERS`)."""
-    return expression if sees_pii else masked_sql(expression, kind)
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def filter_options(scope: Scope) -> FilterOptions:
     """Date bounds (of survey responses and of our reviews, so the Voice page can reach every
     review), regions, stores and channels the user may pick from."""
-    scope_sql, scope_params = _scope_condition(scope)
-    days = f"select date_day as day from {NPS_DAILY} where {scope_sql}"
-    params = list(scope_params)
+    _check_scope(scope)
+    days = f"select date_day as day from {NPS_DAILY}"
     if _columns_of("marts", "fct_reviews"):  # a serving copy published before the review marts has none
-        days += (
-            f" union all select posted_date from marts.fct_reviews where not is_competitor and {scope_sql}"
-        )
-        params += scope_params
-    ((date_min, date_max),) = _rows(f"select min(day), max(day) from ({days})", params)
+        days += " union all select posted_date from marts.fct_reviews where not is_competitor"
+    ((date_min, date_max),) = _rows(scope, f"select min(day), max(day) from ({days})", [])
     stores = _rows(
+        scope,
         "select store_id, store_name, region_id, region_name from marts.dim_store"
-        f" where {scope_sql} order by region_id, store_id",
-        scope_params,
+        " order by region_id, store_id",
+        [],
     )
     channels = _rows(
-        f"select distinct channel from {NPS_DAILY} where channel is not null and {scope_sql}"
-        " order by channel",
-        scope_params,
+        scope, f"select distinct channel from {NPS_DAILY} where channel is not null order by channel", []
     )
     return FilterOptions(
         date_min=date_min,
@@ -238,7 +250,8 @@ def filter_options(scope: Scope) -> FilterOptions:
 def nps_summary(scope: Scope, filters: Filters) -> NpsResult:
     """NPS with its interval from the promoter / passive / detractor counts in scope."""
     where, params = _daily_where(scope, filters)
-    ((promoters, passives, detractors),) = _rows(f"select {_NPS_SUMS} from {NPS_DAILY} where {where}", params)
+    sql = f"select {_NPS_SUMS} from {NPS_DAILY} where {where}"
+    ((promoters, passives, detractors),) = _rows(scope, sql, params)
     return nps_from_counts(promoters, passives, detractors)
 
 
@@ -300,6 +313,7 @@ def ces_summary(scope: Scope, filters: Filters) -> MeanSummary:
     it ignored, as dbt's ``in_scale`` does), what a Welch test of two periods needs."""
     where, params = _daily_where(scope, filters)
     ((n, total, squares),) = _rows(
+        scope,
         "select coalesce(sum(count_ces), 0), sum(sum_ces), sum(sum_squares_ces)"
         f" from {NPS_DAILY} where {where}",
         params,
@@ -325,7 +339,7 @@ def headline_comparisons(scope: Scope, filters: Filters) -> dict[str, HeadlineCo
     their first day. Empty unless both dates are set."""
     periods = {"previous": previous_period(filters), "last_year": same_period_last_year(filters)}
     where, params = _daily_where(scope, replace(filters, date_from=None, date_to=None))
-    ((first_day,),) = _rows(f"select min(date_day) from {NPS_DAILY} where {where}", params)
+    ((first_day,),) = _rows(scope, f"select min(date_day) from {NPS_DAILY} where {where}", params)
     compared = {}
     for kind, period in periods.items():
         if period is None or first_day is None or first_day > period.date_from:
@@ -345,6 +359,7 @@ def nps_segment_counts(scope: Scope, filters: Filters, segment: str) -> pd.DataF
         raise ValueError(f"segment must be one of {CHANGE_SEGMENTS}, got {segment!r}")
     where, params = _daily_where(scope, filters)
     return _frame(
+        scope,
         f"select {_SEGMENT_SQL[segment]} as segment, {_NPS_SUMS} from {NPS_DAILY}"
         f" where {where} and count_responses > 0 group by segment order by segment",
         params,
@@ -380,6 +395,7 @@ def nps_trend(scope: Scope, filters: Filters, grain: str = "week") -> pd.DataFra
         raise ValueError(f"grain must be one of {TREND_GRAINS}, got {grain!r}")
     where, params = _daily_where(scope, filters)
     trend = _frame(
+        scope,
         f"select cast(date_trunc(?, date_day) as date) as period, {_NPS_SUMS}"
         f" from {NPS_DAILY} where {where} and count_responses > 0 group by period order by period",
         [grain, *params],
@@ -402,6 +418,7 @@ def score_distribution(scope: Scope, filters: Filters) -> pd.DataFrame:
     where, params = _where(scope, filters)
     counts = dict(
         _rows(
+            scope,
             "select nps_score, count(*) from marts.fct_survey_responses"
             f" where {where} and nps_score between 0 and 10 group by nps_score",
             params,
@@ -426,6 +443,7 @@ def csat_by_touchpoint(scope: Scope, filters: Filters) -> pd.DataFrame:
     """
     where, params = _where(scope, filters)
     csat = _frame(
+        scope,
         "with ratings as ("
         " select touchpoint_id, count(*) as n, count(*) filter (where is_top_box) as top_box,"
         " avg(csat_score) as mean_csat"
@@ -495,6 +513,7 @@ def journey_touchpoints(scope: Scope, filters: Filters) -> pd.DataFrame:
     top2_share (0..1)."""
     ratings, params = _journey_ratings(scope, filters)
     touchpoints = _frame(
+        scope,
         f"{ratings}, counts as (select touchpoint_id, count(*) as n,"
         " count(*) filter (where csat >= ?) as top_box, avg(csat) as mean_csat"
         " from ratings group by touchpoint_id)"
@@ -528,6 +547,7 @@ def journey_stages(scope: Scope, filters: Filters) -> pd.DataFrame:
     """
     ratings, params = _journey_ratings(scope, filters)
     stages = _frame(
+        scope,
         f"{ratings}, staged as (select t.stage_id, r.journey_id, r.nps_category, r.csat"
         " from ratings as r join marts.dim_touchpoint as t on t.touchpoint_id = r.touchpoint_id),"
         " experience as (select stage_id, count(*) as ratings, avg(csat) as mean_csat"
@@ -598,6 +618,7 @@ def touchpoint_operations(scope: Scope, filters: Filters) -> pd.DataFrame:
     # The channel lists unnested into (touchpoint, channel) rows make an equi-join (a hash join), not
     # a list test per touchpoint and journey: half the time on a medium demo, same rows.
     operations = _frame(
+        scope,
         f"with journeys as (select * from marts.fct_journeys where {where}),"
         " channels as (select distinct touchpoint_id, unnest(string_split(channels, ',')) as channel"
         " from marts.dim_touchpoint where channels is not null),"
@@ -621,6 +642,7 @@ def experience_vs_operations(
     count_sql, value_sql, p90_sql = _measure_sql(measure)
     ratings, params = _journey_ratings(scope, filters)
     stores = _frame(
+        scope,
         f"{ratings}, experience as (select store_id, count(*) as n,"
         " count(*) filter (where csat >= ?) as top_box, avg(csat) as mean_csat"
         " from ratings where touchpoint_id = ? group by store_id),"
@@ -652,29 +674,24 @@ def invitation_funnel(scope: Scope, filters: Filters) -> pd.DataFrame:
         return pd.DataFrame({"step": pd.Series(dtype="string"), "count": pd.Series(dtype="int64")})
     where, params = _scoped_filters(scope, filters, "date_day")
     sums = ", ".join(f"coalesce(sum(count_{step}), 0) as {step}" for step in INVITATION_STEPS)
-    ((*counts,),) = _rows(f"select {sums} from marts.mart_invitation_funnel where {where}", params)
+    ((*counts,),) = _rows(scope, f"select {sums} from marts.mart_invitation_funnel where {where}", params)
     return pd.DataFrame({"step": list(INVITATION_STEPS), "count": [int(c) for c in counts]})
 
 
 # --- Data quality: the steward's questions --------------------------------------------------------
 # Quality results and quarantined rows are raw, unscoped data (a bad row's store_id is itself suspect),
-# so only the "all" scope sees them; the condition is part of the SQL, so a narrower scope gets no rows.
+# so only the "all" scope reads them: a narrower door shows no quarantined row and of dq only which
+# days were delivered and held back (data_gaps), and these questions answer it with no rows.
 
 
-def _steward_condition(scope: Scope) -> tuple[str, list[object]]:
-    _scope_condition(scope)  # the same type check as every other question
-    return "?::boolean", [scope.kind == "all"]
+def _reads_quality_results(scope: Scope) -> bool:
+    _check_scope(scope)
+    return scope.kind == "all"
 
 
 def _columns_of(schema: str, table: str) -> set[str]:
     """The relation's columns, empty when the serving copy does not have it (yet)."""
-    return {
-        name
-        for (name,) in _rows(
-            "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
-            [schema, table],
-        )
-    }
+    return set(_door(_NOBODY).columns(schema, table))
 
 
 def _day_bounds(date_from: date | None, date_to: date | None) -> tuple[str, list[object]]:
@@ -689,10 +706,10 @@ def _with_dates(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     return frame.assign(**{column: frame[column].dt.date}) if not frame.empty else frame
 
 
-def _latest_runs(steward: str, days: str) -> str:
+def _latest_runs(days: str) -> str:
     """Each raw table's latest validation per partition day (a re-run supersedes the earlier result)."""
     return (
-        f"select * from dq.validation_runs where {steward} and {days} qualify row_number() over"
+        f"select * from dq.validation_runs where {days} qualify row_number() over"
         " (partition by raw_table, partition_date order by validated_at desc, run_id desc) = 1"
     )
 
@@ -705,18 +722,18 @@ def validation_grid(scope: Scope, date_from: date | None = None, date_to: date |
     quarantined) or ``passed``; counts are summed over the source's raw tables.
     """
     columns = ["source", "partition_date", "status", "rows_in", "rows_loaded", "rows_quarantined"]
-    if not _columns_of("dq", "validation_runs"):
+    if not _reads_quality_results(scope) or not _columns_of("dq", "validation_runs"):
         return pd.DataFrame(columns=columns)
-    steward, params = _steward_condition(scope)
     days, day_params = _day_bounds(date_from, date_to)
     grid = _frame(
-        f"with latest as ({_latest_runs(steward, days)})"
+        scope,
+        f"with latest as ({_latest_runs(days)})"
         " select source, partition_date,"
         " case when bool_or(blocked) then 'blocked' when bool_and(success) then 'passed' else 'failed' end"
         " as status, sum(rows_in) as rows_in, sum(rows_loaded) as rows_loaded,"
         " sum(rows_quarantined) as rows_quarantined"
         " from latest group by source, partition_date order by partition_date, source",
-        [*params, *day_params],
+        day_params,
     )
     return _with_dates(grid[columns], "partition_date")
 
@@ -734,20 +751,22 @@ def failing_expectations(
         "partition_date", "source", "raw_table", "expectation", "level", "severity",
         "unexpected_count", "sample_values", "blocked", "block_reason",
     ]  # fmt: skip
-    if not _columns_of("dq", "validation_runs") or not _columns_of("dq", "expectation_results"):
+    readable = _reads_quality_results(scope)
+    published = _columns_of("dq", "validation_runs") and _columns_of("dq", "expectation_results")
+    if not readable or not published:
         return pd.DataFrame(columns=columns)
-    steward, params = _steward_condition(scope)
     days, day_params = _day_bounds(date_from, date_to)
     failing = _frame(
-        f"with latest as ({_latest_runs(steward, days)})"
+        Reader(scope, sees_pii),
+        f"with latest as ({_latest_runs(days)})"
         " select r.partition_date, r.source, r.raw_table, r.expectation, r.level, r.severity,"
-        f" r.unexpected_count, {_masked('r.sample_values', 'free_text', sees_pii)} as sample_values,"
+        " r.unexpected_count, r.sample_values,"
         " l.blocked, l.block_reason"
         " from dq.expectation_results as r join latest as l"
         " on l.run_id = r.run_id and l.raw_table = r.raw_table and l.partition_date = r.partition_date"
         " where not r.success"
         " order by r.partition_date desc, r.severity, r.unexpected_count desc, r.raw_table, r.expectation",
-        [*params, *day_params],
+        day_params,
     )
     return _with_dates(failing[columns], "partition_date")
 
@@ -758,15 +777,15 @@ def quarantine_volume(
 ) -> pd.DataFrame:
     """Rows quarantined per partition day and source, from the load audit."""
     columns = ["partition_date", "source", "rows_in", "rows_quarantined"]
-    if not _columns_of("dq", "load_audit"):
+    if not _reads_quality_results(scope) or not _columns_of("dq", "load_audit"):
         return pd.DataFrame(columns=columns)
-    steward, params = _steward_condition(scope)
     days, day_params = _day_bounds(date_from, date_to)
     volume = _frame(
+        scope,
         "select partition_date, source, sum(rows_in) as rows_in, sum(rows_quarantined) as rows_quarantined"
-        f" from dq.load_audit where {steward} and {days}"
+        f" from dq.load_audit where {days}"
         " group by partition_date, source order by partition_date, source",
-        [*params, *day_params],
+        day_params,
     )
     return _with_dates(volume, "partition_date")
 
@@ -785,13 +804,14 @@ def data_gaps(scope: Scope, date_from: date | None = None, date_to: date | None 
     delivered nothing that day, inside the range of days anything was delivered).
 
     Every scope gets them: they name sources and days, never a store's rows, and a store manager's
-    numbers lack those days as much as anyone's. The scope is still checked like every question's.
+    numbers lack those days as much as anyone's (the door shows every reader these columns of dq).
     """
-    _scope_condition(scope)
+    _check_scope(scope)
     if not _columns_of("dq", "validation_runs") or not _columns_of("dq", "load_audit"):
         return pd.DataFrame(columns=DATA_GAP_COLUMNS)
     days, day_params = _day_bounds(date_from, date_to)
     gaps = _frame(
+        scope,
         "with held as (select distinct source, partition_date from (select * from dq.validation_runs"
         " qualify row_number() over (partition by source, raw_table, partition_date"
         " order by validated_at desc, run_id desc) = 1) where blocked),"
@@ -823,6 +843,7 @@ def non_countable_responses(scope: Scope, filters: Filters) -> pd.DataFrame:
         return pd.DataFrame(columns=columns)
     where, params = _where(scope, filters, countable=False)
     excluded = _frame(
+        scope,
         f"select {', '.join(columns)} from marts.fct_survey_responses where {where}"
         " order by response_date desc, survey_id, response_id",
         params,
@@ -833,24 +854,22 @@ def non_countable_responses(scope: Scope, filters: Filters) -> pd.DataFrame:
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def quarantine_tables(scope: Scope) -> tuple[str, ...]:
     """The quarantine tables the serving copy has (allow-listed, in a fixed order); none outside "all"."""
-    if scope.kind != "all":
+    if not _reads_quality_results(scope):
         return ()
-    with _cursor() as cursor:
-        return quarantine.present_tables(cursor)
+    return quarantine.present_tables(_door(scope))
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def quarantined_rows(scope: Scope, table: str, *, sees_pii: bool = False) -> pd.DataFrame:
     """A table's quarantined rows as delivered with file, line and failed expectations, masked unless
-    ``sees_pii`` (names, phones, e-mails, and contact details in every other text column).
+    ``sees_pii`` (names, phones, e-mails, and contact details in every other text column: the door's).
 
     ``table`` must be on the allow-list in :mod:`cxlake.quarantine`; anything else raises.
     """
     quarantine.checked_table(table)
     if table not in quarantine_tables(scope):
         return pd.DataFrame(columns=list(quarantine.LINEAGE_COLUMNS))
-    with _cursor() as cursor:
-        return quarantine.quarantined_rows(cursor, table, sees_pii=sees_pii)
+    return quarantine.quarantined_rows(_door(Reader(scope, sees_pii)), table)
 
 
 # --- Leaderboard and feedback: stores compared, customers heard ------------------------------------
@@ -874,7 +893,7 @@ def store_leaderboard(scope: Scope, filters: Filters, without_suspect: bool = Fa
     if without_suspect and not features.suspect_switch:
         raise ValueError("without_suspect needs marts.fct_nps_daily.is_suspect in the serving copy")
     peers_sql, peers_params = _peer_condition(filters, without_suspect)
-    view_sql, view_params = _view_condition(scope, filters)
+    view_sql, view_params = _view_condition(filters)
     flag_columns = flag_join = ""
     if features.marks:
         flag_columns = (
@@ -882,15 +901,17 @@ def store_leaderboard(scope: Scope, filters: Filters, without_suspect: bool = Fa
             " case when i.is_flagged then i.reasons end as integrity_reasons"
         )
         flag_join = f" left join marts.{INTEGRITY_MART} as i on i.store_id = c.store_id and c.in_view"
-    # Names (and integrity marks) are read for the stores the user may see only; the others are
-    # counts, needed to place the user's stores, and never leave this function.
+    # The peers' rows come without their store's identity (the door's peers.fct_nps_daily): only
+    # the user's own stores carry a store_id, and names and integrity marks are joined to those.
     stores = _frame(
-        f"with counts as (select store_id, bool_or({view_sql}) as in_view, {_NPS_SUMS}"
-        f" from {NPS_DAILY} where {peers_sql} and count_responses > 0 group by store_id)"
-        " select c.store_id, c.in_view, case when c.in_view then s.store_name end as store_name,"
-        " case when c.in_view then s.region_name end as region_name,"
+        scope,
+        "with counts as (select coalesce(store_id, peer_key) as store_id,"
+        f" bool_or(store_id is not null and {view_sql}) as in_view, {_NPS_SUMS}"
+        f" from {PEER_NPS_DAILY} where {peers_sql} and count_responses > 0 group by all)"
+        " select c.store_id, c.in_view, s.store_name, s.region_name,"
         f" c.promoters, c.passives, c.detractors{flag_columns}"
-        " from counts as c left join marts.dim_store as s on s.store_id = c.store_id" + flag_join,
+        " from counts as c left join marts.dim_store as s on s.store_id = c.store_id and c.in_view"
+        + flag_join,
         [*view_params, *peers_params],
     )
     stores = _with_nps(stores)
@@ -947,10 +968,10 @@ def _peer_condition(filters: Filters, without_suspect: bool) -> tuple[str, list[
     return _daily_where(Scope.everything(), replace(filters, region_ids=(), store_ids=()), without_suspect)
 
 
-def _view_condition(scope: Scope, filters: Filters) -> tuple[str, list[object]]:
-    """The rows the user may see and picked: their scope AND the region / store filters."""
+def _view_condition(filters: Filters) -> tuple[str, list[object]]:
+    """The rows the user picked: the region / store filters (the door gives only their scope's)."""
     return _scoped_filters(
-        scope, Filters(region_ids=filters.region_ids, store_ids=filters.store_ids), "date_day"
+        Scope.everything(), Filters(region_ids=filters.region_ids, store_ids=filters.store_ids), "date_day"
     )
 
 
@@ -1011,16 +1032,16 @@ def peer_benchmarks(scope: Scope, filters: Filters, without_suspect: bool = Fals
     if without_suspect and not integrity_features().suspect_switch:
         raise ValueError("without_suspect needs marts.fct_nps_daily.is_suspect in the serving copy")
     peers_sql, peers_params = _peer_condition(filters, without_suspect)
-    scope_sql, scope_params = _scope_condition(scope)
     benchmarks = _frame(
-        f"with answers as (select * from {NPS_DAILY} where {peers_sql}),"
-        f" regions as (select distinct region_id, region_name from marts.dim_store where ? and {scope_sql})"
+        scope,
+        f"with answers as (select * from {PEER_NPS_DAILY} where {peers_sql}),"
+        " regions as (select distinct region_id, region_name from marts.dim_store where ?)"
         f" select 'region' as level, g.region_id, g.region_name, {_NPS_SUMS}"
         " from regions as g left join answers as a on a.region_id = g.region_id"
         " group by g.region_id, g.region_name"
         f" union all select 'chain', null, null, {_NPS_SUMS} from answers"
         " order by level desc, region_id",
-        [*peers_params, scope.kind != "all", *scope_params],
+        [*peers_params, scope.kind != "all"],
     )
     benchmarks = _with_nps(benchmarks)
     return benchmarks.assign(too_few=benchmarks["n"] < settings().min_responses)
@@ -1044,15 +1065,16 @@ def recent_feedback(
     where, params = _where(scope, filters)
     if detractors_only:
         where += " and nps_category = 'detractor'"
-    pii = ", ".join(column_sql(column, sees_pii) for column in PII_COLUMNS)
+    pii = ", ".join(PII_COLUMNS)
     feedback = _frame(
+        Reader(scope, sees_pii),
         f"with responses as (select * from marts.fct_survey_responses where {where}"
         " order by responded_at desc, response_key limit ?),"
         f" customers as (select t.transaction_id, {pii} from marts.fct_transactions as t"
         " join marts.dim_customer as c on c.customer_id = t.customer_id"
         " where t.transaction_id in (select transaction_id from responses))"
         " select r.responded_at, coalesce(s.store_name, r.store_id) as store, r.store_id, r.channel,"
-        f" r.nps_score, r.nps_category, {column_sql('comment', sees_pii)}, u.customer_name, u.phone, u.email"
+        " r.nps_score, r.nps_category, r.comment, u.customer_name, u.phone, u.email"
         " from responses as r left join marts.dim_store as s on s.store_id = r.store_id"
         " left join customers as u on u.transaction_id = r.transaction_id"
         " order by r.responded_at desc, r.response_key",
@@ -1081,14 +1103,13 @@ REVIEW_COLUMNS = (
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def review_marts_published(scope: Scope) -> bool:
     """Whether the serving copy has the review marts yet (the page says so instead of failing)."""
-    _scope_condition(scope)
+    _check_scope(scope)
     return all(_columns_of("marts", table) for table in REVIEW_MARTS)
 
 
-def _store_conditions(scope: Scope, filters: Filters) -> tuple[str, list[object]]:
-    """The scope AND the region / store filters, on a relation with store_id and region_id."""
-    scope_sql, params = _scope_condition(scope)
-    conditions = [scope_sql]
+def _store_conditions(filters: Filters) -> tuple[str, list[object]]:
+    """The region / store filters, on a relation with store_id and region_id."""
+    conditions, params = ["true"], []
     for column, values in (("region_id", filters.region_ids), ("store_id", filters.store_ids)):
         if values:
             conditions.append(f"list_contains(?::varchar[], {column})")
@@ -1097,15 +1118,18 @@ def _store_conditions(scope: Scope, filters: Filters) -> tuple[str, list[object]
 
 
 def _review_where(scope: Scope, filters: Filters) -> tuple[str, list[object]]:
-    """Reviews in the period that the user may see: ours in scope, competitors in the scope's cities.
+    """Reviews in the period and the region / store filters: ours of the stores picked, competitors
+    in the cities of the stores picked (the door already shows a narrow scope only its stores' and
+    the competitors in their cities).
 
     For any relation with is_competitor, store_id, region_id, city and posted_date.
     """
-    ours, params = _store_conditions(scope, filters)
-    if scope.kind == "all" and not filters.region_ids and not filters.store_ids:
+    _check_scope(scope)
+    ours, params = _store_conditions(filters)
+    if not filters.region_ids and not filters.store_ids:
         competitors = "is_competitor"
     else:
-        cities, city_params = _store_conditions(scope, filters)
+        cities, city_params = _store_conditions(filters)
         competitors = f"is_competitor and city in (select city from marts.dim_store where {cities})"
         params += city_params
     conditions = [f"((not is_competitor and {ours}) or ({competitors}))"]
@@ -1128,6 +1152,7 @@ def review_keywords(scope: Scope, filters: Filters, limit: int = 60) -> pd.DataF
     name it), count_negative, negative_share (0..1); most reviews first, then by keyword."""
     reviews, params = _our_reviews(scope, filters)
     return _frame(
+        scope,
         f"{reviews}, words as (select distinct review_key, sentiment_label,"
         " unnest(string_split(keywords, ' ')) as keyword from reviews)"
         " select keyword, count(*) as count_reviews,"
@@ -1145,6 +1170,7 @@ def review_keyword_counts(scope: Scope, filters: Filters) -> PeriodCounts:
     keyword (every keyword, no limit): the input of :func:`cxlake.text.keywords.trending`."""
     reviews, params = _our_reviews(scope, filters)
     rows = _rows(
+        scope,
         f"{reviews}, written as (select * from reviews where sentiment_score is not null),"
         " words as (select distinct review_key, unnest(string_split(keywords, ' ')) as keyword from written)"
         " select null as keyword, count(*) from written"
@@ -1175,7 +1201,7 @@ def comparison_period(scope: Scope, filters: Filters) -> Filters | None:
         return None
     reviews, params = _our_reviews(scope, replace(filters, date_from=None, date_to=before.date_to))
     ((last_day,),) = _rows(
-        f"{reviews} select max(posted_date) from reviews where sentiment_score is not null", params
+        scope, f"{reviews} select max(posted_date) from reviews where sentiment_score is not null", params
     )
     if last_day is None:
         return None
@@ -1188,6 +1214,7 @@ def review_sentiment_by_platform(scope: Scope, filters: Filters) -> pd.DataFrame
     """Our reviews per platform and sentiment: platform, sentiment_label, count_reviews."""
     reviews, params = _our_reviews(scope, filters)
     return _frame(
+        scope,
         f"{reviews} select platform, sentiment_label, count(*) as count_reviews from reviews"
         " group by platform, sentiment_label order by platform, sentiment_label",
         params,
@@ -1200,6 +1227,7 @@ def review_sentiment_trend(scope: Scope, filters: Filters) -> pd.DataFrame:
     negative_share (0..1), our reviews beside the competitors' the user may see."""
     where, params = _review_where(scope, filters)
     trend = _frame(
+        scope,
         "select cast(date_trunc('week', posted_date) as date) as week_start, is_competitor,"
         " count(*) as count_reviews,"
         " count(*) filter (where sentiment_label = 'negative') as count_negative,"
@@ -1218,6 +1246,7 @@ def rating_disagreement(scope: Scope, filters: Filters) -> tuple[int, int, int]:
     neither agrees nor disagrees, so it is left out of the share's denominator."""
     reviews, params = _our_reviews(scope, filters)
     ((disagreeing, comparable, total),) = _rows(
+        scope,
         f"{reviews} select count(*) filter (where rating_disagrees), count(rating_disagrees), count(*)"
         " from reviews",
         params,
@@ -1231,6 +1260,7 @@ def review_central_words(scope: Scope, filters: Filters, top_k: int = 12, review
     (cached: the graph takes a moment, and every widget click reruns the page)."""
     where, params = _our_reviews(scope, filters)
     rows = _rows(
+        scope,
         f"{where} select content from reviews where trim(coalesce(content, '')) <> ''"
         " order by posted_at desc, review_key limit ?",
         [*params, reviews],
@@ -1245,6 +1275,7 @@ def negative_keywords_by_touchpoint(scope: Scope, filters: Filters, per_touchpoi
     keyword). Touchpoints in journey order; touchpoints without negative reviews are absent."""
     reviews, params = _our_reviews(scope, filters)
     return _frame(
+        scope,
         f"{reviews}, negative as (select distinct a.touchpoint_id, r.review_key, r.keywords"
         " from marts.fct_review_aspects as a join reviews as r on r.review_key = a.review_key"
         " where a.aspect_sentiment = 'negative'),"
@@ -1272,6 +1303,7 @@ def review_benchmark(scope: Scope, filters: Filters) -> pd.DataFrame:
     """
     where, params = _review_where(scope, filters)
     return _frame(
+        scope,
         f"with reviews as (select * from marts.fct_reviews where {where}),"
         " overall as (select brand, is_competitor, 'overall' as aspect, count(*) as count_reviews,"
         " avg(rating) as avg_rating,"
@@ -1334,8 +1366,9 @@ def review_texts(
     elif sentiment is not None:
         conditions.append("sentiment_label = ?")
         params.append(sentiment)
-    columns = ", ".join(column_sql(column, sees_pii) for column in REVIEW_COLUMNS)
+    columns = ", ".join(REVIEW_COLUMNS)
     return _frame(
+        Reader(scope, sees_pii),
         f"select {columns} from marts.fct_reviews where {' and '.join(conditions)}"
         " order by posted_at desc, review_key limit ?",
         [*params, limit],
@@ -1393,7 +1426,7 @@ def _case_store() -> CaseStore:
 
 
 def _in_scope(case: Case, scope: Scope) -> bool:
-    scope_condition(scope)  # the same type check as every other question
+    _check_scope(scope)
     if scope.kind == "all":
         return True
     return (case.store_id if scope.kind == "store" else case.region_id) in scope.ids
@@ -1438,7 +1471,7 @@ def scoped_cases(
 def historical_case_count(scope: Scope, filters: Filters) -> int:
     """How many historical cases :func:`scoped_cases` leaves out with ``include_historical=False``
     (counted in the store, so a page that hides them does not read and mask them)."""
-    scope_condition(scope)  # the same type check as every other question
+    _check_scope(scope)
     return _case_store().count_historical(scope, region_ids=filters.region_ids, store_ids=filters.store_ids)
 
 
@@ -1471,19 +1504,15 @@ def case_feedback_item(scope: Scope, feedback_key: str, sees_pii: bool) -> dict[
     """The serving copy's row of the feedback a case is about (``CASE_ITEM_COLUMNS`` plus the lowest
     rated touchpoint's names), its text masked unless ``sees_pii``; None when it is not in scope or
     the serving copy has no such row (or no fct_feedback_items yet)."""
-    scope_sql, params = _scope_condition(scope)
     if not _columns_of("marts", "fct_feedback_items"):
         return None
-    columns = ", ".join(
-        f"{_masked('i.text', 'free_text', sees_pii)} as text" if column == "text" else f"i.{column}"
-        for column in CASE_ITEM_COLUMNS
-    )
-    with _cursor() as cursor:
+    columns = ", ".join(f"i.{column}" for column in CASE_ITEM_COLUMNS)
+    with _cursor(Reader(scope, sees_pii)) as cursor:
         cursor.execute(
-            f"with i as (select * from marts.fct_feedback_items where feedback_key = ? and {scope_sql})"
+            "with i as (select * from marts.fct_feedback_items where feedback_key = ?)"
             f" select {columns}, t.touchpoint_name_en, t.touchpoint_name_zh from i"
             " left join marts.dim_touchpoint as t on t.touchpoint_id = i.lowest_csat_touchpoint",
-            [feedback_key, *params],
+            [feedback_key],
         )
         row = cursor.fetchone()
         names = [column[0] for column in cursor.description]
@@ -1496,13 +1525,13 @@ def case_feedback_item(scope: Scope, feedback_key: str, sees_pii: bool) -> dict[
 def case_customer(scope: Scope, transaction_id: str, sees_pii: bool) -> dict[str, object] | None:
     """The member behind a transaction in scope (customer_name, phone, email), masked unless
     ``sees_pii``; None for a guest, a delivery platform's order or a transaction out of scope."""
-    scope_sql, params = _scope_condition(scope)
-    pii_columns = ", ".join(column_sql(column, sees_pii) for column in PII_COLUMNS)
     rows = _rows(
-        f"with t as (select customer_id from marts.fct_transactions where transaction_id = ? and {scope_sql})"
-        f" select {pii_columns} from t join marts.dim_customer as c on c.customer_id = t.customer_id"
+        Reader(scope, sees_pii),
+        "with t as (select customer_id from marts.fct_transactions where transaction_id = ?)"
+        f" select {', '.join(PII_COLUMNS)} from t"
+        " join marts.dim_customer as c on c.customer_id = t.customer_id"
         " order by c.updated_at desc limit 1",
-        [transaction_id, *params],
+        [transaction_id],
     )
     if not rows:
         return None
@@ -1569,11 +1598,11 @@ def loop_health_weeks(scope: Scope) -> list[date] | None:
     without the mart."""
     if not _mart_published("mart_loop_health"):
         return None
-    scope_sql, params = _scope_condition(scope)
     rows = _rows(
-        f"select distinct week_start from marts.mart_loop_health where grain = 'store' and {scope_sql}"
+        scope,
+        "select distinct week_start from marts.mart_loop_health where grain = 'store'"
         " order by week_start desc",
-        params,
+        [],
     )
     return [week for (week,) in rows]
 
@@ -1590,13 +1619,13 @@ def loop_health(scope: Scope, grain: str, weeks: tuple[date, ...]) -> pd.DataFra
         raise ValueError(f"grain must be one of {LOOP_GRAINS}, got {grain!r}")
     if not _mart_published("mart_loop_health"):
         return None
-    scope_sql, params = _scope_condition(scope)
     health = _frame(
+        scope,
         f"select {', '.join(LOOP_HEALTH_COLUMNS)} from marts.mart_loop_health"
-        f" where grain = ? and list_contains(?::date[], week_start) and {scope_sql}"
+        " where grain = ? and list_contains(?::date[], week_start)"
         " order by ack_sla_met_share asc nulls last, resolve_sla_met_share asc nulls last,"
         " count_breached_open_now desc, week_start desc, region_id, store_id",
-        [grain, list(weeks), *params],
+        [grain, list(weeks)],
     )
     health = health.drop(columns=["store_id", "store_name"] if grain == "region" else [])
     return _with_dates(health, "week_start")
@@ -1715,7 +1744,7 @@ def loop_digest(scope: Scope, day: date, now: datetime) -> dict[str, object]:
     """What the director's daily digest says for ``day`` (business time), over the cases in scope:
     opened, breached, resolved, recovered, open now and the stores with the most open cases. For
     the "all" scope it is the digest the director receives by e-mail."""
-    scope_condition(scope)  # the same type check as every other question
+    _check_scope(scope)
     return daily_digest(_ScopedCaseStore(AppState.shared(), scope), load_alert_config(), day, now)
 
 
@@ -1726,11 +1755,11 @@ def case_recovery(scope: Scope) -> pd.DataFrame | None:
     None without the mart."""
     if not _mart_published("mart_case_recovery_summary"):
         return None
-    scope_sql, params = _scope_condition(scope)
     return _frame(
+        scope,
         f"select {', '.join(RECOVERY_COLUMNS)} from marts.mart_case_recovery_summary"
-        f" where grain = ? and {scope_sql} order by region_id, store_id, is_worked desc",
-        [_RECOVERY_GRAIN[scope.kind], *params],
+        " where grain = ? order by region_id, store_id, is_worked desc",
+        [_RECOVERY_GRAIN[scope.kind]],
     )
 
 
@@ -1785,11 +1814,11 @@ def integrity_stores(scope: Scope) -> pd.DataFrame | None:
     stores in scope (the mart has no peer figure for devices). None without the mart."""
     if not integrity_published():
         return None
-    scope_sql, params = _scope_condition(scope)
     stores = _frame(
-        f"select {', '.join(MART_STORE_COLUMNS)} from marts.mart_integrity_store where {scope_sql}"
+        scope,
+        f"select {', '.join(MART_STORE_COLUMNS)} from marts.mart_integrity_store"
         " order by is_flagged desc, integrity_score asc nulls last, store_id",
-        params,
+        [],
     )
     shares = stores["top_device_share"].astype("float64")
     peers = [shares.drop(index).median() for index in stores.index]
@@ -1802,15 +1831,15 @@ def integrity_staff(scope: Scope, store_id: str | None = None) -> pd.DataFrame |
     name, flagged first, then the lowest integrity score. None without the mart."""
     if not integrity_published():
         return None
-    scope_sql, params = _scope_condition(scope)
     columns = ", ".join(f"t.{column}" for column in MART_STAFF_COLUMNS)
     store_sql = "true" if store_id is None else "store_id = ?"
     return _frame(
+        scope,
         f"select * from (select {columns}, d.store_name, d.region_id from marts.mart_integrity_staff as t"
         " left join marts.dim_store as d on d.store_id = t.store_id)"
-        f" where {scope_sql} and {store_sql}"
+        f" where {store_sql}"
         " order by is_flagged desc, integrity_score asc nulls last, store_id, staff_id",
-        [*params, *([] if store_id is None else [store_id])],
+        [] if store_id is None else [store_id],
     )
 
 
@@ -1820,12 +1849,11 @@ def _sided_counts(
     """(side, value) -> countable answers in scope meeting ``condition``, ``value`` being
     ``value_sql`` (constant SQL); side is ``store`` for ``store_id``'s answers, ``peers`` for the
     other stores'."""
-    scope_sql, params = _scope_condition(scope)
     rows = _rows(
+        scope,
         f"select case when store_id = ? then 'store' else 'peers' end as side, {value_sql} as value,"
-        f" count(*) from marts.fct_survey_responses where is_countable and {condition} and {scope_sql}"
-        " group by all",
-        [store_id, *params],
+        f" count(*) from marts.fct_survey_responses where is_countable and {condition} group by all",
+        [store_id],
     )
     return {(side, value): int(count) for side, value, count in rows}
 
@@ -1879,10 +1907,10 @@ def integrity_delay_shares(scope: Scope, store_id: str) -> pd.DataFrame:
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def integrity_suspect_reasons(scope: Scope, store_id: str) -> pd.DataFrame:
     """``store_id``'s countable answers marked suspect, per reason (rule id), most first."""
-    scope_sql, params = _scope_condition(scope)
     return _frame(
+        scope,
         "select suspect_reason, count(*) as responses from marts.fct_survey_responses"
-        f" where is_countable and is_suspect and store_id = ? and {scope_sql}"
+        " where is_countable and is_suspect and store_id = ?"
         " group by suspect_reason order by responses desc, suspect_reason",
-        [store_id, *params],
+        [store_id],
     )

@@ -21,7 +21,7 @@ without a name list or a model, and guessing would mask half the menu. Columns t
 masked by :func:`mask_name`; free text is masked for the ways to *reach* a customer.
 
 DuckDB has NFC but no NFKC, and its RE2 has no look-around, so the rules run in Python and the SQL
-side calls them as vectorised (Arrow) functions that :func:`register` adds to a connection;
+side calls them as Python functions that :func:`register` adds to a connection;
 ``roles.masked_sql`` is the only SQL that names them. A connection without them fails, never leaks.
 """
 
@@ -36,7 +36,6 @@ from functools import cache
 from typing import Literal
 
 import duckdb
-import pyarrow as pa
 
 # --- Folding: one original character -> its folded text -------------------------------------------
 
@@ -619,20 +618,19 @@ def sql_function(kind: str) -> str:
     return f"cx_mask_{kind}"
 
 
-def _vectorised(masker: Callable[[str | None], str | None]) -> Callable[[pa.Array], pa.Array]:
-    def apply(values: pa.Array) -> pa.Array:
-        return pa.array([masker(value) for value in values.to_pylist()], type=pa.string())
-
-    return apply
-
-
 def register(connection: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
-    """Add the masking functions to ``connection`` (and its cursors); a second call changes nothing."""
+    """Add the masking functions to ``connection`` (and its cursors); a second call changes nothing.
+
+    They are plain (row at a time) Python functions, not Arrow ones: DuckDB 1.5 never returns from
+    an Arrow function's result read under ``trim(coalesce(...))`` in a filter, a shape a page's
+    query may well take over a masked view, and the maskers call Python once per value either way.
+    NULL stays NULL without a call.
+    """
     present = {
         name for (name,) in connection.execute("select function_name from duckdb_functions()").fetchall()
     }
     for kind, masker in MASKERS.items():
         name = sql_function(kind)
         if name not in present:
-            connection.create_function(name, _vectorised(masker), ["VARCHAR"], "VARCHAR", type="arrow")
+            connection.create_function(name, masker, ["VARCHAR"], "VARCHAR")
     return connection

@@ -15,8 +15,10 @@ What each schema shows:
   (:func:`cxlake.access.roles.column_sql`). A mart without a column to scope it shows a narrow
   scope nothing: a half-built rule fails closed.
 - ``dq`` and ``quarantine``: the quality gate's results and the rows it held back are raw and
-  unscoped (a bad row's store id is itself suspect), so only a reader of the whole chain sees rows;
-  delivered text is masked by its column's kind (:func:`cxlake.access.roles.quarantine_kind`).
+  unscoped (a bad row's store id is itself suspect), so only a reader of the whole chain sees them;
+  delivered text is masked by its column's kind (:func:`cxlake.access.roles.quarantine_kind`). A
+  narrower reader sees of ``dq`` only which source's day was delivered and held back (the data
+  gaps every page warns about), not what failed or why.
 - ``peers``: what comparisons need from the stores a reader may not see, without their identity:
   ``peers.fct_nps_daily`` is the daily NPS mart of every store, the store id kept only on the
   reader's own rows and every other store known by a key that means nothing outside this door.
@@ -34,7 +36,15 @@ from pathlib import Path
 import duckdb
 
 from cxlake.access import pii
-from cxlake.access.roles import Principal, Scope, mart_pii_kind, masked_sql, quarantine_kind, scope_condition
+from cxlake.access.roles import (
+    SCOPE_COLUMNS,
+    Principal,
+    Scope,
+    mart_pii_kind,
+    masked_sql,
+    quarantine_kind,
+    scope_condition,
+)
 
 # Alias of the attached serving copy; the SQL box refuses every catalog-qualified name, so users
 # cannot name it, and the underscore keeps it apart from any schema a user might guess.
@@ -51,6 +61,20 @@ _QUARANTINE_LINEAGE = frozenset(
 )
 # Text the gate copied from the delivered rows into its results (a sample of the failing values).
 _DQ_TEXT_COLUMNS = frozenset({"sample_values"})
+# Marts that hold no store's data and mean the same to every reader (the calendar, the journey map):
+# every scope sees them whole.
+SHARED_DIMENSIONS = frozenset({"dim_date", "dim_touchpoint"})
+# Reviews carry these: a competitor's review is scoped by the cities of the reader's stores.
+_COMPETITOR_COLUMNS = frozenset({"is_competitor", "city"})
+# What a reader of less than the whole chain sees of the quality gate's results: which source's
+# day was delivered, validated and held back (the data gaps every page warns about), not what
+# failed or why (samples of delivered values, reasons naming files and rows).
+_DQ_FOR_NARROW_SCOPES = {
+    "load_audit": frozenset({"source", "partition_date"}),
+    "validation_runs": frozenset(
+        {"run_id", "source", "raw_table", "partition_date", "validated_at", "blocked"}
+    ),
+}
 # Marts modelled per scope (mart_key_drivers, mart_experience_value) carry these instead of store_id.
 _SCOPE_LEVEL_COLUMNS = frozenset({"scope_level", "scope_id"})
 
@@ -104,6 +128,12 @@ class Door:
         with suppress(duckdb.Error):
             self.connection.close()
 
+    def __enter__(self) -> Door:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
 
 class ServingCopyMissing(FileNotFoundError):
     """Nothing is published yet."""
@@ -150,10 +180,11 @@ def _define_views(
     for schema in schemas:
         if schema != PEERS:
             connection.execute(f"create schema if not exists {ident(schema)}")
+    marts = frozenset(table for schema, table in served if schema == MARTS)
     for (schema, table), columns in served.items():
-        select = _view_select(reader, schema, table, columns)
+        select, shown = _view_select(reader, schema, table, columns, marts)
         connection.execute(f"create view {ident(schema)}.{ident(table)} as {select}")
-        relations[(schema, table)] = [name for name, _ in columns]
+        relations[(schema, table)] = shown
     if PEERS in schemas:
         relations.update(_define_peer_views(connection, reader))
     return relations
@@ -175,12 +206,20 @@ def _served_columns(
     return tables
 
 
-def _view_select(reader: Reader, schema: str, table: str, columns: list[tuple[str, str]]) -> str:
-    """The SELECT behind one view: every column as the reader may read it, rows of the scope only."""
+def _view_select(
+    reader: Reader, schema: str, table: str, columns: list[tuple[str, str]], marts: frozenset[str]
+) -> tuple[str, list[str]]:
+    """The SELECT behind one view (every column as the reader may read it, rows of the scope only)
+    and the columns it shows."""
+    if schema == DQ and reader.scope.kind != "all":
+        shown = _DQ_FOR_NARROW_SCOPES.get(table, frozenset())
+        columns = [(name, data_type) for name, data_type in columns if name in shown] or columns[:1]
+        condition = "true" if shown else "false"
+    else:
+        condition = row_condition(reader.scope, schema, table, {name for name, _ in columns}, marts)
     select_list = ", ".join(_readable(reader, schema, name, data_type) for name, data_type in columns)
-    source = f"{SERVING_ALIAS}.{ident(schema)}.{ident(table)}"
-    condition = row_condition(reader.scope, schema, {name for name, _ in columns})
-    return f"select {select_list} from {source} where {condition}"
+    sql = f"select {select_list} from {SERVING_ALIAS}.{ident(schema)}.{ident(table)} where {condition}"
+    return sql, [name for name, _ in columns]
 
 
 def _readable(reader: Reader, schema: str, column: str, data_type: str) -> str:
@@ -197,16 +236,42 @@ def _readable(reader: Reader, schema: str, column: str, data_type: str) -> str:
     return quoted
 
 
-def row_condition(scope: Scope, schema: str, columns: set[str]) -> str:
-    """The rows of a relation ``scope`` may see, as inlined SQL (a view holds no bound parameters)."""
+def row_condition(scope: Scope, schema: str, table: str, columns: set[str], marts: frozenset[str]) -> str:
+    """The rows of a relation ``scope`` may see, as inlined SQL (a view holds no bound parameters).
+
+    ``marts`` are the serving copy's marts: a rule that needs one the copy lacks shows nothing.
+    """
     if scope.kind == "all":
         return "true"
-    if schema != MARTS:  # dq, quarantine: unscoped raw data, the whole chain's readers only
+    if schema != MARTS:  # dq, quarantine: raw and unscoped (a bad row's store id is itself suspect)
         return "false"
+    if table in SHARED_DIMENSIONS:
+        return "true"
     if columns >= _SCOPE_LEVEL_COLUMNS and "store_id" not in columns and "region_id" not in columns:
-        return _scope_level_condition(scope)
-    condition, parameters = scope_condition(scope, frozenset(columns))
-    return inline(condition, parameters)
+        return _scope_level_condition(scope) if "dim_store" in marts else "false"
+    if "customer_id" in columns and not columns & set(SCOPE_COLUMNS.values()):
+        # A customer (their record, their 360) belongs to every store they bought at.
+        if "fct_transactions" not in marts:
+            return "false"
+        sales = f"{SERVING_ALIAS}.{MARTS}.fct_transactions"
+        return f"customer_id in (select customer_id from {sales} where {inline(*scope_condition(scope))})"
+    if (
+        scope.kind == "region"
+        and "region_id" not in columns
+        and "store_id" in columns
+        and "dim_store" in marts
+    ):
+        # A store's rows (a staff member's verdict) are its region's.
+        stores = f"{SERVING_ALIAS}.{MARTS}.dim_store"
+        return f"store_id in (select store_id from {stores} where {inline(*scope_condition(scope))})"
+    condition = inline(*scope_condition(scope, frozenset(columns)))
+    if columns >= _COMPETITOR_COLUMNS and "dim_store" in marts:
+        # A competitor's review has no store of ours: a narrow scope sees the shops next door, those
+        # in the cities of its stores, to compare with.
+        stores = f"{SERVING_ALIAS}.{MARTS}.dim_store"
+        cities = f"(select city from {stores} where {inline(*scope_condition(scope))})"
+        return f"((not is_competitor and {condition}) or (is_competitor and city in {cities}))"
+    return condition
 
 
 def _scope_level_condition(scope: Scope) -> str:
@@ -243,7 +308,7 @@ def _define_peer_views(
     ]
     if "store_id" not in columns:
         return {}
-    mine = row_condition(reader.scope, MARTS, set(columns))
+    mine = row_condition(reader.scope, MARTS, "fct_nps_daily", set(columns), frozenset({"fct_nps_daily"}))
     # A fresh salt per door: the key tells one store's rows from another's and nothing else.
     salt = literal(secrets.token_hex(16))
     others = ", ".join(ident(name) for name in columns if name != "store_id")

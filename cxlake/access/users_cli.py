@@ -114,11 +114,14 @@ def demo_scope(serving: Path) -> tuple[str, str]:
     """(region id, store id) for the demo's managers: the first region by id and its first store."""
     import duckdb
 
+    from cxlake.access.roles import Scope
+    from cxlake.access.serving_door import Reader, open_door
+
     if not serving.is_file():
         raise FileNotFoundError(f"no serving copy at {serving}; run `cxlake run` (or `make demo`) first")
     try:
-        with duckdb.connect(str(serving), read_only=True) as connection:
-            row = connection.execute(
+        with open_door(serving, Reader(Scope.everything()), schemas=("marts",)) as door:
+            row = door.connection.execute(
                 "select region_id, min(store_id) from marts.dim_store"
                 " where region_id = (select min(region_id) from marts.dim_store) group by region_id"
             ).fetchone()
