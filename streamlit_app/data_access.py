@@ -684,6 +684,12 @@ def invitation_funnel(scope: Scope, filters: Filters) -> pd.DataFrame:
 # days were delivered and held back (data_gaps), and these questions answer it with no rows.
 
 
+def mart_columns(scope: Scope) -> dict[str, list[str]]:
+    """Mart name -> columns, as the SQL box shows them (its schema browser): the user's door already
+    lists them, so a page run opens no sandbox to learn them."""
+    return _door(scope).tables("marts")
+
+
 def _reads_quality_results(scope: Scope) -> bool:
     _check_scope(scope)
     return scope.kind == "all"

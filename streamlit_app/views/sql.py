@@ -10,7 +10,7 @@ again and a later sign-in in the same browser never sees it.
 import streamlit as st
 
 from cxlake.access.audit import AuditLog, statement_detail
-from cxlake.access.sql_sandbox import QueryRefused, QueryResult, SqlLimits, exposed_relations, run_query
+from cxlake.access.sql_sandbox import QueryRefused, QueryResult, SqlLimits, run_query
 from streamlit_app import data_access, widgets
 
 KEY_SQL = "sql_text"
@@ -49,7 +49,7 @@ serving = data_access.serving_path()
 st.caption(text["intro"])
 
 with st.expander(text["schema"]):
-    for relation, columns in exposed_relations(principal, serving).items():
+    for relation, columns in data_access.mart_columns(principal.scope).items():
         st.markdown(f"**{relation}**: {', '.join(columns)}")
 
 sql = st.text_area(text["query"], key=KEY_SQL, height=160, placeholder="select * from dim_store limit 10")
