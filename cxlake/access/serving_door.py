@@ -61,9 +61,9 @@ _QUARANTINE_LINEAGE = frozenset(
 )
 # Text the gate copied from the delivered rows into its results (a sample of the failing values).
 _DQ_TEXT_COLUMNS = frozenset({"sample_values"})
-# Marts that hold no store's data and mean the same to every reader (the calendar, the journey map):
-# every scope sees them whole.
-SHARED_DIMENSIONS = frozenset({"dim_date", "dim_touchpoint"})
+# Marts that hold no store's data and mean the same to every reader (the calendar, the journey map,
+# what the chain's customers expect of its features): every scope sees them whole.
+SHARED_MARTS = frozenset({"dim_date", "dim_touchpoint", "mart_kano"})
 # Reviews carry these: a competitor's review is scoped by the cities of the reader's stores.
 _COMPETITOR_COLUMNS = frozenset({"is_competitor", "city"})
 # What a reader of less than the whole chain sees of the quality gate's results: which source's
@@ -245,7 +245,7 @@ def row_condition(scope: Scope, schema: str, table: str, columns: set[str], mart
         return "true"
     if schema != MARTS:  # dq, quarantine: raw and unscoped (a bad row's store id is itself suspect)
         return "false"
-    if table in SHARED_DIMENSIONS:
+    if table in SHARED_MARTS:
         return "true"
     if columns >= _SCOPE_LEVEL_COLUMNS and "store_id" not in columns and "region_id" not in columns:
         return _scope_level_condition(scope) if "dim_store" in marts else "false"
