@@ -19,10 +19,10 @@ from pathlib import Path
 import duckdb
 import pytest
 from playwright.sync_api import Browser, Page
+from test_explorer_in_chromium import DESKTOP, TIMEOUT_MS, sign_in, wait_until_drawn
 
 from cxlake.metrics import settings
 from streamlit_app.labels import store_label, too_few
-from test_explorer_in_chromium import DESKTOP, TIMEOUT_MS, sign_in, wait_until_drawn
 
 MINIMUM = settings().min_responses
 PERIOD_DAYS = 3
@@ -399,7 +399,8 @@ def test_director_loop_compares_no_recovery_over_too_few_detractors(director, ex
     open_page(director, explorer_url, "loop")
     ((judged,),) = query(
         explorer_home.serving,
-        "select coalesce(min(count_judged_30d), 0) from marts.mart_case_recovery_summary where grain = 'chain'",
+        "select coalesce(min(count_judged_30d), 0) from marts.mart_case_recovery_summary"
+        " where grain = 'chain'",
         [],
     )
     if judged < MINIMUM:
