@@ -24,6 +24,7 @@ ICONS = {
     "loop": ":material/autorenew:",
     "journey": ":material/route:",
     "voice": ":material/record_voice_over:",
+    "insights": ":material/insights:",
     "sql": ":material/terminal:",
     "data_quality": ":material/rule:",
     "admin": ":material/manage_accounts:",

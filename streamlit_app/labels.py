@@ -150,6 +150,23 @@ CODES: dict[str, Words] = {
         "store": {"en": "This store", "zh": "本店"},
         "peers": {"en": "Other stores", "zh": "其他门店"},
     },
+    # Insights (the Insights page): importance-performance quadrants and Kano categories.
+    "quadrant": {
+        "concentrate_here": {"en": "Concentrate here", "zh": "重点改进"},
+        "keep_up_the_good_work": {"en": "Keep up the good work", "zh": "继续保持"},
+        "low_priority": {"en": "Low priority", "zh": "次要改进"},
+        "possible_overkill": {"en": "Possible overkill", "zh": "可能过度投入"},
+        "not_enough_responses": {"en": "Not enough responses", "zh": "样本不足"},
+    },
+    "kano_category": {
+        "A": {"en": "Attractive", "zh": "魅力型"},
+        "O": {"en": "One-dimensional", "zh": "期望型"},
+        "M": {"en": "Must-be", "zh": "必备型"},
+        "I": {"en": "Indifferent", "zh": "无差异型"},
+        "R": {"en": "Reverse", "zh": "反向型"},
+        "Q": {"en": "Questionable", "zh": "可疑结果"},
+        "not_enough_responses": {"en": "Not enough responses", "zh": "样本不足"},
+    },
 }
 # Which code list a column's values come from.
 CODED_COLUMNS = {
@@ -178,6 +195,9 @@ CODED_COLUMNS = {
     "is_flagged": "boolean",
     "delay_bin": "delay_bin",
     "side": "integrity_side",
+    "quadrant": "quadrant",
+    "kano_category": "kano_category",
+    "is_reportable": "boolean",
 }
 
 COLUMNS: Words = {
@@ -353,6 +373,60 @@ COLUMNS: Words = {
     "measure": {"en": "Measure", "zh": "指标"},
     "store_share": {"en": "This store", "zh": "本店"},
     "peer_share": {"en": "Other stores", "zh": "其他门店"},
+    # Insights (the Insights page).
+    "driver": {"en": "Driver id", "zh": "驱动因素编号"},
+    "driver_name": {"en": "Touchpoint", "zh": "触点"},
+    "relative_weight": {"en": "Relative weight (R² share)", "zh": "相对权重（R² 分量）"},
+    "relative_weight_share": {"en": "Share of explained variance", "zh": "解释方差占比"},
+    "weight_ci_low": {"en": "Weight 95% CI low", "zh": "权重 95% 区间下限"},
+    "weight_ci_high": {"en": "Weight 95% CI high", "zh": "权重 95% 区间上限"},
+    "satisfaction": {"en": "Mean CSAT (1-5)", "zh": "平均满意度（1-5）"},
+    "quadrant": {"en": "Quadrant", "zh": "象限"},
+    "feature": {"en": "Feature id", "zh": "功能编号"},
+    "feature_label": {"en": "Feature", "zh": "功能"},
+    "kano_category": {"en": "Kano category", "zh": "Kano 类别"},
+    "count_a": {"en": "Attractive", "zh": "魅力型"},
+    "count_o": {"en": "One-dimensional", "zh": "期望型"},
+    "count_m": {"en": "Must-be", "zh": "必备型"},
+    "count_i": {"en": "Indifferent", "zh": "无差异型"},
+    "count_r": {"en": "Reverse", "zh": "反向型"},
+    "count_q": {"en": "Questionable", "zh": "可疑结果"},
+    "better": {"en": "Better", "zh": "Better 系数"},
+    "worse": {"en": "Worse", "zh": "Worse 系数"},
+    "is_reportable": {"en": "Reportable", "zh": "可报告"},
+    "watch_list_rank": {"en": "Watch-list rank", "zh": "关注名单排名"},
+    "customer_id": {"en": "Customer id", "zh": "顾客编号"},
+    "member_tier": {"en": "Member tier", "zh": "会员等级"},
+    "churn_probability": {"en": "Churn probability", "zh": "流失概率"},
+    "value_at_risk": {"en": "Value at risk", "zh": "风险金额"},
+    "expected_spend_horizon": {"en": "Expected spend", "zh": "预期消费"},
+    "days_since_last_purchase": {"en": "Days since last purchase", "zh": "距上次消费天数"},
+    "last_nps_score": {"en": "Last NPS score", "zh": "最近 NPS 评分"},
+    "open_cases": {"en": "Open cases", "zh": "未结案例"},
+    "reason_1": {"en": "Reason 1", "zh": "原因 1"},
+    "reason_2": {"en": "Reason 2", "zh": "原因 2"},
+    "reason_3": {"en": "Reason 3", "zh": "原因 3"},
+    "scope_level": {"en": "Level", "zh": "层级"},
+    "scope_name": {"en": "Scope", "zh": "范围"},
+    "count_members": {"en": "Members", "zh": "会员数"},
+    "avg_spend": {"en": "Mean spend", "zh": "人均消费"},
+    "avg_spend_ci_low": {"en": "Mean spend 95% CI low", "zh": "人均消费 95% 区间下限"},
+    "avg_spend_ci_high": {"en": "Mean spend 95% CI high", "zh": "人均消费 95% 区间上限"},
+    "avg_visits": {"en": "Mean visits", "zh": "人均到店次数"},
+    "repeat_rate": {"en": "Repeat rate", "zh": "复购率"},
+    "repeat_rate_ci_low": {"en": "Repeat rate 95% CI low", "zh": "复购率 95% 区间下限"},
+    "repeat_rate_ci_high": {"en": "Repeat rate 95% CI high", "zh": "复购率 95% 区间上限"},
+    "detractor_to_promoter_value": {
+        "en": "Value of a detractor made promoter",
+        "zh": "贬损者转为推荐者的价值",
+    },
+    "detractor_to_promoter_value_ci_low": {"en": "Value 95% CI low", "zh": "价值 95% 区间下限"},
+    "detractor_to_promoter_value_ci_high": {"en": "Value 95% CI high", "zh": "价值 95% 区间上限"},
+    "count_detractor_members": {"en": "Detractor members", "zh": "贬损者会员数"},
+    "detractor_revenue_at_risk": {"en": "Revenue at risk from detractors", "zh": "贬损者带来的风险收入"},
+    "detractor_revenue_at_risk_ci_low": {"en": "Revenue at risk 95% CI low", "zh": "风险收入 95% 区间下限"},
+    "detractor_revenue_at_risk_ci_high": {"en": "Revenue at risk 95% CI high", "zh": "风险收入 95% 区间上限"},
+    "window_days": {"en": "Window (days)", "zh": "观察窗口（天）"},
 }
 # Shares 0..1, written as percentages with one decimal ("85.3" under a "(%)" header).
 SHARE_COLUMNS = frozenset(
@@ -361,13 +435,15 @@ SHARE_COLUMNS = frozenset(
         "ack_sla_met_share", "resolve_sla_met_share", "return_rate_30d", "return_rate_90d",
         "share_tens", "peer_share_tens", "share_fast_after_sale", "peer_share_fast_after_sale",
         "top_device_share", "peer_top_device_share", "store_share", "peer_share", "share",
+        "relative_weight_share", "churn_probability", "repeat_rate", "repeat_rate_ci_low",
+        "repeat_rate_ci_high",
     }
 )  # fmt: skip
 # Decimals a number column is rounded to in files; other float columns get two.
 DECIMALS = {
     "nps": 1, "ci_low": 1, "ci_high": 1, "nps_satisfied": 1, "nps_unsatisfied": 1, "p_value": 4,
     "hours_overdue": 1, "median_hours_to_acknowledge": 1, "median_hours_to_resolve": 1,
-    "nps_excluding_suspect": 1,
+    "nps_excluding_suspect": 1, "relative_weight": 3, "weight_ci_low": 3, "weight_ci_high": 3,
 }  # fmt: skip
 DEFAULT_DECIMALS = 2
 
