@@ -20,6 +20,9 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from cxlake.access.audit import AuditLog
+from cxlake.app_state import AppState
+
 PAGE = Path(__file__).resolve().parents[2] / "streamlit_app" / "views" / "insights.py"
 TIMEOUT_SECONDS = 30
 NOT_AVAILABLE = "This page is not available for your role."
@@ -215,6 +218,20 @@ def test_a_store_manager_sees_only_their_stores_watch_list_with_names(insights_h
     assert [row["Customer"] for row in rows] == ["顾客01001", "顾客01000"]
     assert rows[0]["Phone"] == "13800001001"
     assert rows[0]["Reason 1"] == "no purchase for 6 days"
+
+
+def test_the_watch_list_download_holds_the_store_managers_rows_and_is_audited(
+    insights_home, accounts_home, open_as, deferred_downloads
+):
+    open_as("store_manager")
+    csv = deferred_downloads["insights_churn_watch_list.csv"]().decode("utf-8-sig")
+    assert "CS001-001" in csv and "CS001-000" in csv and "顾客01001" in csv
+    assert "CS002-000" not in csv and "CS001-002" not in csv  # another store's; not watch-listed
+    (export,) = AuditLog(AppState(accounts_home / "app_state.sqlite")).events(action="export")
+    assert export.actor == "store_s001"
+    assert export.detail == {
+        "page": "insights", "table": "insights_churn_watch_list", "rows": 2, "format": "csv",
+    }  # fmt: skip
 
 
 def test_the_director_sees_every_stores_watch_list_with_names_masked(insights_home, open_as):
