@@ -7,7 +7,8 @@ detection asset weighs them per store and staff member over the whole loaded ran
 page lists what it flagged, strongest evidence first, in words, then shows for one store the
 evidence itself beside the other stores and its NPS with and without the suspect answers.
 
-Nothing is hidden for being small: every share says how many answers it rests on.
+Every share says how many answers it rests on; an NPS of fewer answers than a reported NPS needs
+(metrics.yaml min_responses) is not shown, its place says "n = 4, too few".
 """
 
 from collections.abc import Mapping
@@ -69,7 +70,7 @@ LABELS = {
             " instead of {nps}."
         ),
         "no_suspect": "None of this store's {n:,} answers is marked suspect.",
-        "small_n": "n = {n:,} is under the {min} answers a reported NPS needs: read it with care.",
+        "small_n": "n = {n:,} is under the {min} answers a reported NPS needs, so it is not shown.",
         "measures_title": "What the detector measured",
         "measure_share_tens": "Share of 10s",
         "measure_share_fast_after_sale": "Answered within 6 minutes of the sale",
@@ -128,7 +129,7 @@ LABELS = {
         "nps_clean": "剔除可疑答卷后的 NPS（n = {n:,}）",
         "nps_reading": "剔除 {suspect:,} 份可疑答卷（共 {n:,} 份）后，本店 NPS 为 {clean}，而非 {nps}。",
         "no_suspect": "本店 {n:,} 份答卷中没有被标记为可疑的。",
-        "small_n": "n = {n:,}，不足发布 NPS 所需的 {min} 份：请谨慎解读。",
+        "small_n": "n = {n:,}，不足发布 NPS 所需的 {min} 份，故不显示。",
         "measures_title": "检测指标",
         "measure_share_tens": "10 分占比",
         "measure_share_fast_after_sale": "消费后 6 分钟内作答",
@@ -239,9 +240,14 @@ def stores_section() -> None:
         st.markdown(text["stores_flagged"].format(flagged=flagged, total=len(stores)))
     else:
         st.success(text["no_store_flagged"].format(total=len(stores)))
+    enough = settings().min_responses
+    clean_n = stores["responses"] - stores["suspect_responses"]
     table = stores.reset_index(drop=True).assign(
         reasons=lambda frame: frame["reasons"].map(in_words),
         store_name=lambda frame: frame["store_name"].map(labels.store_label),
+        # an NPS of too few answers is left empty: the responses column says how many there were
+        nps=stores["nps"].where(stores["responses"] >= enough).reset_index(drop=True),
+        nps_excluding_suspect=stores["nps_excluding_suspect"].where(clean_n >= enough).reset_index(drop=True),
     )
     widgets.show_table(table[list(STORE_COLUMNS)], "integrity_stores", PAGE_KEY)
 
@@ -272,19 +278,27 @@ def chosen_store() -> str:
     return st.selectbox(text["pick_store"], options, format_func=store_words, key=KEY_STORE)
 
 
+def reportable_nps(value: object, n: int) -> str:
+    """The NPS as shown: "—" for fewer answers than a reported NPS needs."""
+    return shown_number(value) if n >= settings().min_responses else "—"
+
+
 def nps_part(row: pd.Series) -> None:
     n, suspect = int(row["responses"]), int(row["suspect_responses"])
-    nps, clean = shown_number(row["nps"]), shown_number(row["nps_excluding_suspect"])
+    nps, clean = reportable_nps(row["nps"], n), reportable_nps(row["nps_excluding_suspect"], n - suspect)
     with st.container(horizontal=True):
-        st.metric(text["nps_all"].format(n=n), nps)
-        st.metric(text["nps_clean"].format(n=n - suspect), clean)
-    if suspect:
+        for label, value, count in ((text["nps_all"], nps, n), (text["nps_clean"], clean, n - suspect)):
+            with st.container():
+                st.metric(label.format(n=count), value)
+                if value == "—":
+                    st.caption(labels.too_few(count, language))
+    if not suspect:
+        st.markdown(text["no_suspect"].format(n=n))
+    elif "—" not in (nps, clean):
         st.markdown(text["nps_reading"].format(suspect=suspect, n=n, clean=clean, nps=nps))
     else:
-        st.markdown(text["no_suspect"].format(n=n))
-    minimum = settings().min_responses
-    if n - suspect < minimum:
-        st.caption(text["small_n"].format(n=n - suspect, min=minimum))
+        minimum = settings().min_responses
+        st.caption(text["small_n"].format(n=min(n - suspect, n), min=minimum))
 
 
 def measures_part(row: pd.Series) -> None:

@@ -156,10 +156,19 @@ by_platform = data_access.review_sentiment_by_platform(scope, filters)
 negative = by_platform.loc[by_platform["sentiment_label"] == "negative", "count_reviews"].sum()
 reviews_column, negative_column, disagree_column = st.columns(3)
 reviews_column.metric(text["our_reviews"], f"{total:,}")
-negative_column.metric(text["negative_share"], f"{negative / total:.0%}")
-disagree_column.metric(
-    text["disagree"], f"{disagreeing / comparable:.0%}" if comparable else "–", help=text["disagree_help"]
-)
+
+
+def share_tile(column, label: str, count: int, n: int, help_text: str | None = None) -> None:
+    """A share of ``n`` reviews, or "—" and "n = 4, too few" below the reportable minimum."""
+    if charts.reportable(pd.Series([n])).iloc[0]:
+        column.metric(label, f"{count / n:.0%}", help=help_text)
+    else:
+        column.metric(label, "—", help=help_text)
+        column.caption(labels.too_few(n, language))
+
+
+share_tile(negative_column, text["negative_share"], negative, total)
+share_tile(disagree_column, text["disagree"], disagreeing, comparable, text["disagree_help"])
 
 st.subheader(text["cloud_title"])
 keywords = data_access.review_keywords(scope, filters, CLOUD_KEYWORDS)

@@ -5,7 +5,6 @@ answers. What chromium draws is read back: metric tiles and captions from the DO
 the SVG Vega draws (each mark's aria-label is its tooltip in words, its fill says solid or hollow),
 tables from the grid's accessible table. The expected counts come from the test's serving copy with
 DuckDB, so a page that draws a solid score over 12 answers, or labels the wrong n, fails here.
-Pages that today show a small sample as a bare number are marked xfail(strict) with what they show.
 """
 
 from __future__ import annotations
@@ -350,11 +349,6 @@ def _reviews_in_view(serving: Path, view: View) -> int:
     return int(reviews)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Voice of customer: the headline tiles 'Share negative' and 'Stars disagree with text' show a"
-    " bare percentage (e.g. 100% of 1 review) below the minimum n, with no 'too few' marking",
-)
 def test_voice_headline_shares_of_the_few_reviews_are_not_facts(manager, explorer_url, explorer_home, view):
     reviews = _reviews_in_view(explorer_home.serving, view)
     open_page(manager, explorer_url, "voice", view.query)
@@ -408,12 +402,6 @@ def test_director_loop_compares_no_recovery_over_too_few_detractors(director, ex
         assert director.get_by_text(re.compile(r"came back within 30 days \d")).count() == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Survey integrity: the store table shows each store's NPS as a bare number over fewer than the"
-    " minimum answers (e.g. S003: NPS 37.5 over 24), and the flagged store's 'NPS without suspect answers"
-    " (n = 25)' tile shows 4.0 with only 'read it with care', not the 'too few' marking",
-)
 def test_director_integrity_shows_no_nps_of_too_few_answers(director, explorer_url, explorer_home):
     open_page(director, explorer_url, "integrity")
     for label, value in metrics(director):

@@ -462,11 +462,13 @@ def test_the_page_shows_a_store_manager_their_reviews_only(reviews_home, sign_in
 
     assert not at.exception
     assert at.title[0].value == "Voice of customer"
+    # shares of 4 reviews are under the reportable minimum: the count and "too few", no percentage
     assert [(metric.label, metric.value) for metric in at.metric] == [
         ("Our reviews", "4"),
-        ("Share negative", "75%"),
-        ("Stars disagree with text", "25%"),  # R03 of R01-R04
+        ("Share negative", "—"),
+        ("Stars disagree with text", "—"),
     ]
+    assert [caption.value for caption in at.caption].count("n = 4, too few") == 2
     cloud = cloud_of(at)
     assert ">慢</span>" in cloud and ">热情</span>" in cloud
     assert ">小程序</span>" not in cloud and ">外卖</span>" not in cloud  # S002's and S003's words
