@@ -56,6 +56,9 @@ NPS_DAILY = "marts.fct_nps_daily"
 # The same rows for every store of the chain, those outside the reader's scope without their store's
 # identity (cxlake.access.serving_door): what places a store among its peers.
 PEER_NPS_DAILY = "peers.fct_nps_daily"
+# CSAT per touchpoint reads marts.fct_csat_daily (day x store x channel x touchpoint x suspect mark,
+# countable responses' ratings only), the same filters as NPS_DAILY.
+CSAT_DAILY = "marts.fct_csat_daily"
 _NPS_SUMS = """
     coalesce(sum(promoters), 0)::bigint as promoters,
     coalesce(sum(passives), 0)::bigint as passives,
@@ -174,7 +177,8 @@ def _where(scope: Scope, filters: Filters, countable: bool = True) -> tuple[str,
 
 
 def _daily_where(scope: Scope, filters: Filters, without_suspect: bool = False) -> tuple[str, list[object]]:
-    """The user's scope AND the filters over marts.fct_nps_daily (already countable responses only);
+    """The user's scope AND the filters over the daily marts (marts.fct_nps_daily, marts.fct_csat_daily:
+    already countable responses only);
     ``without_suspect`` leaves out the rows of responses the integrity asset marked suspect."""
     where, params = _scoped_filters(scope, filters, "date_day")
     return (f"{where} and not is_suspect" if without_suspect else where), params
@@ -438,19 +442,19 @@ def score_distribution(scope: Scope, filters: Filters) -> pd.DataFrame:
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def csat_by_touchpoint(scope: Scope, filters: Filters) -> pd.DataFrame:
-    """One row per touchpoint in journey order: names, n, top_box, top2_share (0..1), mean_csat.
+    """One row per touchpoint in journey order: names, n, top_box, top2_share (0..1), mean_csat,
+    summed from marts.fct_csat_daily (countable responses' ratings on the scale).
 
     Touchpoints without ratings in scope keep their row (n = 0, share and mean missing), so the
     journey reads the same for every user.
     """
-    where, params = _where(scope, filters)
+    where, params = _daily_where(scope, filters)
     csat = _frame(
         scope,
         "with ratings as ("
-        " select touchpoint_id, count(*) as n, count(*) filter (where is_top_box) as top_box,"
-        " avg(csat_score) as mean_csat"
-        f" from marts.fct_touchpoint_ratings where {where} and csat_score is not null"
-        " group by touchpoint_id)"
+        " select touchpoint_id, sum(count_ratings)::bigint as n, sum(count_top_box)::bigint as top_box,"
+        " sum(sum_csat)::double / nullif(sum(count_ratings), 0) as mean_csat"
+        f" from {CSAT_DAILY} where {where} group by touchpoint_id)"
         " select t.touchpoint_id, t.touchpoint_name_zh, t.touchpoint_name_en,"
         " t.stage_name_zh, t.stage_name_en,"
         " coalesce(r.n, 0) as n, coalesce(r.top_box, 0) as top_box, r.mean_csat"

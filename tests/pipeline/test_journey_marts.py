@@ -111,6 +111,29 @@ def test_touchpoint_daily_csat_equals_the_python_definitions(serving):
     assert unrated["csat_top2_share"].isna().all() and unrated["avg_csat"].isna().all()
 
 
+def test_csat_daily_sums_equal_the_countable_ratings_per_touchpoint(serving):
+    """The headline CSAT tiles sum fct_csat_daily: per touchpoint (and per suspect mark, what
+    "without suspect responses" leaves out) its sums must be the response-level counts they replaced."""
+    daily = _frame(
+        serving,
+        "select touchpoint_id, is_suspect, sum(count_ratings)::bigint as n,"
+        " sum(count_top_box)::bigint as top_box, sum(sum_csat)::bigint as total,"
+        " sum(sum_squares_csat)::bigint as squares"
+        " from marts.fct_csat_daily group by all order by all",
+    )
+    ratings = _frame(
+        serving,
+        "select r.touchpoint_id, coalesce(s.is_suspect, false) as is_suspect, count(*) as n,"
+        " count(*) filter (where r.is_top_box) as top_box, sum(r.csat_score)::bigint as total,"
+        " sum(r.csat_score * r.csat_score)::bigint as squares"
+        " from marts.fct_touchpoint_ratings as r"
+        " inner join marts.fct_survey_responses as s on s.response_key = r.response_key"
+        " where r.is_countable and r.csat_score is not null group by all order by all",
+    )
+    assert daily["n"].sum() > 1000 and daily["touchpoint_id"].nunique() >= 5
+    assert daily.values.tolist() == ratings.values.tolist()
+
+
 def test_each_touchpoint_reports_the_operational_metric_of_its_channels(serving):
     """speed is measured over in-store and app orders, delivery over delivery orders only."""
     medians = _frame(

@@ -247,7 +247,7 @@ def _journey_rows() -> list[tuple]:
 
 def write_serving_copy(path: Path, *, with_rows: bool = True) -> Path:
     """Create a serving copy at ``path``: the seven marts, filled with the rows above or left empty,
-    and fct_nps_daily over them."""
+    and fct_nps_daily and fct_csat_daily over them."""
     with duckdb.connect(str(path)) as connection:
         connection.execute(SCHEMA)
         connection.executemany("insert into marts.dim_store values (?, ?, ?, ?, ?, ?)", STORES)
@@ -271,6 +271,7 @@ def write_serving_copy(path: Path, *, with_rows: bool = True) -> Path:
                 f"insert into marts.fct_transactions values ({', '.join(['?'] * 16)})", _transaction_rows()
             )
         define_nps_daily(connection)
+        define_csat_daily(connection)
     return path
 
 
@@ -299,6 +300,29 @@ def define_nps_daily(connection: duckdb.DuckDBPyConnection) -> None:
             group by all
         )
         select *, promoters + passives + detractors as count_responses from counts"""
+    )
+
+
+def define_csat_daily(connection: duckdb.DuckDBPyConnection) -> None:
+    """marts.fct_csat_daily as dbt builds it from the ratings and responses above (its unit tests
+    pin the model), as a view like fct_nps_daily; a test that adds fct_survey_responses.is_suspect
+    calls this again to have the view read it."""
+    columns = {row[0] for row in connection.execute("describe marts.fct_survey_responses").fetchall()}
+    suspect = "coalesce(r.is_suspect, false)" if "is_suspect" in columns else "false"
+    connection.execute(
+        f"""create or replace view marts.fct_csat_daily as
+        select t.response_date as date_day, t.store_id, t.region_id, t.channel, t.touchpoint_id,
+            {suspect} as is_suspect,
+            count(t.csat_score) filter (where t.csat_score between 1 and 5) as count_ratings,
+            count(t.csat_score) filter (where t.csat_score between 1 and 5 and t.is_top_box)
+                as count_top_box,
+            sum(t.csat_score) filter (where t.csat_score between 1 and 5) as sum_csat,
+            sum(t.csat_score * t.csat_score) filter (where t.csat_score between 1 and 5)
+                as sum_squares_csat
+        from marts.fct_touchpoint_ratings as t
+        left join marts.fct_survey_responses as r on r.response_key = t.response_key
+        where t.is_countable
+        group by all"""
     )
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import define_nps_daily
+from conftest import define_csat_daily, define_nps_daily
 from streamlit.testing.v1 import AppTest
 from test_no_raw_codes import chart_problems, table_problems
 
@@ -68,6 +68,7 @@ def add_integrity(home: Path) -> None:
     with duckdb.connect(str(home / "serving.duckdb")) as connection:
         connection.execute(INTEGRITY_DDL)
         define_nps_daily(connection)
+        define_csat_daily(connection)
         connection.executemany(
             f"insert into marts.mart_integrity_store values ({', '.join(['?'] * 15)})", STORE_ROWS
         )

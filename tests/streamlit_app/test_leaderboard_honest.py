@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import define_nps_daily
+from conftest import define_csat_daily, define_nps_daily
 from streamlit.testing.v1 import AppTest
 
 from cxlake.access.roles import Scope
@@ -95,6 +95,7 @@ def add_integrity_contract(serving: Path) -> None:
             [f"S011-{SUSPECT_PROMOTERS:03d}"],
         )
         define_nps_daily(connection)
+        define_csat_daily(connection)
         connection.execute(
             "create table marts.mart_integrity_store (store_id varchar, store_name varchar,"
             " region_id varchar, responses int, suspect_responses int, integrity_score double,"

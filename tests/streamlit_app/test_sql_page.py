@@ -134,7 +134,7 @@ def test_the_schema_browser_lists_the_exposed_marts(serving_home, signed_in_page
         "**dim_customer**: customer_id, home_store_id, customer_name, phone, email, member_tier,"
         in " ".join(listed)
     )
-    assert len(listed) == 8  # the fixture's seven tables and its fct_nps_daily view
+    assert len(listed) == 9  # the fixture's seven tables and its fct_nps_daily and fct_csat_daily views
 
 
 @pytest.mark.parametrize(("role", "scope_id"), [("store_manager", "S001"), ("regional_manager", "R01")])
