@@ -1103,7 +1103,9 @@ def recent_feedback(
 # mart_competitor_benchmark is not read here: its rows are whole cities and all time, so it cannot
 # honour a store scope or the date filter; the benchmark is counted from the review rows instead.
 
-REVIEW_MARTS = ("fct_reviews", "fct_review_aspects")
+REVIEW_MARTS = ("fct_reviews", "fct_review_aspects", "fct_review_keywords")
+# Keyword counts per posted day x store x keyword, our stores only: the cloud and trending sum them.
+REVIEW_KEYWORDS = "marts.fct_review_keywords"
 REVIEW_SENTIMENTS = ("positive", "negative")
 # The drill-down's columns: what was said, where, with which stars and what the model read in it.
 REVIEW_COLUMNS = (
@@ -1158,20 +1160,34 @@ def _our_reviews(scope: Scope, filters: Filters) -> tuple[str, list[object]]:
     return f"with reviews as (select * from marts.fct_reviews where not is_competitor and {where})", params
 
 
+def _keyword_counts(filters: Filters) -> tuple[str, list[object]]:
+    """A CTE ``keyword_counts``: per keyword, our reviews in the period and the region / store
+    filters that name it (count_reviews) and the negative ones among them (count_negative), summed
+    from marts.fct_review_keywords (posted day x store x keyword, our stores only)."""
+    where, params = _store_conditions(filters)
+    for bound, operator in ((filters.date_from, ">="), (filters.date_to, "<=")):
+        if bound is not None:
+            where += f" and posted_date {operator} ?"
+            params.append(bound)
+    return (
+        "with keyword_counts as (select keyword, sum(count_reviews)::bigint as count_reviews,"
+        " sum(count_negative)::bigint as count_negative"
+        f" from {REVIEW_KEYWORDS} where {where} group by keyword)",
+        params,
+    )
+
+
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def review_keywords(scope: Scope, filters: Filters, limit: int = 60) -> pd.DataFrame:
     """The ``limit`` keywords in most of our reviews in scope: keyword, count_reviews (reviews that
     name it), count_negative, negative_share (0..1); most reviews first, then by keyword."""
-    reviews, params = _our_reviews(scope, filters)
+    _check_scope(scope)
+    counts, params = _keyword_counts(filters)
     return _frame(
         scope,
-        f"{reviews}, words as (select distinct review_key, sentiment_label,"
-        " unnest(string_split(keywords, ' ')) as keyword from reviews)"
-        " select keyword, count(*) as count_reviews,"
-        " count(*) filter (where sentiment_label = 'negative') as count_negative,"
-        " count_negative / count(*) as negative_share"
-        " from words where keyword <> '' group by keyword"
-        " order by count_reviews desc, keyword limit ?",
+        f"{counts} select keyword, count_reviews, count_negative,"
+        " count_negative / count_reviews as negative_share"
+        " from keyword_counts order by count_reviews desc, keyword limit ?",
         [*params, limit],
     )
 
@@ -1179,19 +1195,16 @@ def review_keywords(scope: Scope, filters: Filters, limit: int = 60) -> pd.DataF
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def review_keyword_counts(scope: Scope, filters: Filters) -> PeriodCounts:
     """Our reviews in scope and period with a written (scored) text, and how many of them name each
-    keyword (every keyword, no limit): the input of :func:`cxlake.text.keywords.trending`."""
+    keyword (every keyword, no limit): the input of :func:`cxlake.text.keywords.trending`. Only a
+    written text has keywords, so the keyword counts of marts.fct_review_keywords are of those
+    reviews; their number comes from marts.fct_reviews."""
     reviews, params = _our_reviews(scope, filters)
-    rows = _rows(
-        scope,
-        f"{reviews}, written as (select * from reviews where sentiment_score is not null),"
-        " words as (select distinct review_key, unnest(string_split(keywords, ' ')) as keyword from written)"
-        " select null as keyword, count(*) from written"
-        " union all select keyword, count(*) from words where keyword <> '' group by keyword"
-        " order by keyword nulls first",
-        params,
+    ((total,),) = _rows(
+        scope, f"{reviews} select count(*) from reviews where sentiment_score is not null", params
     )
-    (_, total), *counts = rows
-    return PeriodCounts(int(total), {keyword: int(count) for keyword, count in counts})
+    counts, params = _keyword_counts(filters)
+    rows = _rows(scope, f"{counts} select keyword, count_reviews from keyword_counts", params)
+    return PeriodCounts(int(total), {keyword: int(count) for keyword, count in sorted(rows)})
 
 
 def previous_period(filters: Filters) -> Filters | None:

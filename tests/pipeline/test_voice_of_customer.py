@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date
 
 import duckdb
 import pytest
@@ -129,23 +129,27 @@ def test_benchmark_counts_reconcile_with_the_review_facts(serving):
 
 
 def test_keyword_counts_reconcile_with_the_review_keywords(serving):
-    """Counted in Python from fct_reviews.keywords, our stores only, once per review and week."""
+    """Counted in Python from fct_reviews.keywords, our stores only, once per review and posted
+    day (the Voice page sums the mart over any picked days); the negative ones too."""
     expected: Counter = Counter()
-    for posted, store_id, keywords in serving.execute(
-        "select posted_date, store_id, keywords from marts.fct_reviews where not is_competitor"
+    expected_negative: Counter = Counter()
+    for posted, store_id, keywords, label in serving.execute(
+        "select posted_date, store_id, keywords, sentiment_label from marts.fct_reviews"
+        " where not is_competitor"
     ).fetchall():
-        week = posted - timedelta(days=posted.weekday())
         for keyword in set(keywords.split()):
-            expected[(week, store_id, keyword)] += 1
+            expected[(posted, store_id, keyword)] += 1
+            expected_negative[(posted, store_id, keyword)] += label == "negative"
     mart = {
-        (week, store_id, keyword): n
-        for week, store_id, keyword, n in serving.execute(
-            "select week_start, store_id, keyword, count_reviews from marts.fct_review_keywords"
+        (day, store_id, keyword): (n, negative)
+        for day, store_id, keyword, n, negative in serving.execute(
+            "select posted_date, store_id, keyword, count_reviews, count_negative"
+            " from marts.fct_review_keywords"
         ).fetchall()
     }
     assert len(mart) > 100
-    assert all(isinstance(week, date) and week.weekday() == 0 for week, _, _ in mart)
-    assert mart == dict(expected)
+    assert all(isinstance(day, date) for day, _, _ in mart)
+    assert mart == {key: (n, expected_negative[key]) for key, n in expected.items()}
 
 
 def test_comment_scores_are_filled_exactly_where_a_comment_exists(serving):

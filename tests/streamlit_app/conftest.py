@@ -426,7 +426,8 @@ def account_password() -> str:
 
 
 # --- Reviews: the Voice of customer page's marts, added only by the ``reviews_home`` fixture ----
-# (kept out of write_serving_copy, so pages and tests that count the fixture's marts are unchanged).
+# (kept out of write_serving_copy, so pages and tests that count the fixture's marts are unchanged),
+# with marts.fct_review_keywords as a view over the reviews.
 # Our brand is 栖云咖啡 (S001, S002 in 上海, S003 in 深圳); 港湾咖啡 has shops in 上海 and 深圳,
 # 山野茶铺 only in 深圳. Hand counts the tests rely on (our reviews, scope "all"):
 #   keywords 慢 5 (5 negative), 好喝 4 (1), 贵 3 (3), 店员 3 (2), 排队 2, 冷漠 2, 小程序 2 (1), others 1;
@@ -511,7 +512,8 @@ def _review_aspect_rows() -> list[tuple]:
 
 
 def add_review_marts(path: Path) -> Path:
-    """Add marts.fct_reviews and marts.fct_review_aspects with REVIEWS to the serving copy at ``path``."""
+    """Add marts.fct_reviews and marts.fct_review_aspects with REVIEWS to the serving copy at
+    ``path``, and marts.fct_review_keywords over them."""
     with duckdb.connect(str(path)) as connection:
         connection.execute(REVIEWS_DDL)
         connection.executemany(
@@ -520,7 +522,29 @@ def add_review_marts(path: Path) -> Path:
         connection.executemany(
             f"insert into marts.fct_review_aspects values ({', '.join(['?'] * 10)})", _review_aspect_rows()
         )
+        define_review_keywords(connection)
     return path
+
+
+def define_review_keywords(connection: duckdb.DuckDBPyConnection) -> None:
+    """marts.fct_review_keywords as dbt builds it from marts.fct_reviews (its unit test pins the
+    model), as a view like fct_nps_daily, so a test that adds reviews needs nothing more."""
+    connection.execute(
+        """create or replace view marts.fct_review_keywords as
+        with review_keywords as (
+            select distinct review_key, store_id, region_id, posted_date, sentiment_label,
+                sentiment_score, unnest(string_split(keywords, ' ')) as keyword
+            from marts.fct_reviews
+            where not is_competitor and keywords <> ''
+        )
+        select posted_date, store_id, region_id, keyword, count(*) as count_reviews,
+            count(*) filter (where sentiment_label = 'positive') as count_positive,
+            count(*) filter (where sentiment_label = 'negative') as count_negative,
+            round(avg(sentiment_score), 6) as avg_sentiment
+        from review_keywords
+        where keyword <> ''
+        group by all"""
+    )
 
 
 @pytest.fixture

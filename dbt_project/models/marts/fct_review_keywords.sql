@@ -1,5 +1,7 @@
-{#- One row per keyword x store x week (Monday) over our stores' reviews. A review's keywords
-    are space-separated (at most max_keywords; tests/pipeline reconciles the counts). -#}
+{#- One row per posted day x store x keyword over our stores' reviews: the Voice page's keyword
+    cloud and trending keywords are sums over these rows for any picked days, region or store
+    (a week grain could not serve a day-level date filter). A review's keywords are
+    space-separated (at most max_keywords; tests/pipeline reconciles the counts). -#}
 {%- set max_keywords = 10 -%}
 
 with reviews as (
@@ -20,7 +22,7 @@ review_keywords as (
         reviews.review_key,
         reviews.store_id,
         reviews.region_id,
-        cast({{ dbt.date_trunc('week', 'reviews.posted_date') }} as date) as week_start,
+        reviews.posted_date,
         reviews.sentiment_label,
         reviews.sentiment_score,
         {{ dbt.split_part('reviews.keywords', "' '", 'positions.keyword_position') }} as keyword
@@ -31,7 +33,7 @@ review_keywords as (
 
 final as (
     select
-        week_start,
+        posted_date,
         store_id,
         region_id,
         keyword,
@@ -41,7 +43,7 @@ final as (
         round(avg(sentiment_score), 6) as avg_sentiment
     from review_keywords
     where keyword <> ''
-    group by week_start, store_id, region_id, keyword
+    group by posted_date, store_id, region_id, keyword
 )
 
 select * from final
