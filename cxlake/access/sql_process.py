@@ -161,13 +161,13 @@ def run_bounded(
         _send(worker, pickle.dumps((target, args, limits, temp_dir)), limits, deadline)
         header = _read(worker, _HEADER_BYTES, limits, deadline, temp_dir)
         if len(header) < _HEADER_BYTES:
-            raise QueryRefused(_death_message(_reap(worker), limits))
+            raise _death(worker, limits)
         size = int.from_bytes(header, "big")
         if size > limits.result_bytes + _ENVELOPE_BYTES:
             raise QueryRefused(result_message(limits))
         payload = _read(worker, size, limits, deadline, temp_dir)
         if len(payload) < size:
-            raise QueryRefused(_death_message(_reap(worker), limits))
+            raise _death(worker, limits)
         return pickle.loads(payload)
     finally:
         if worker.poll() is None:  # answered (or failed) and still shutting down: no need to wait
@@ -215,13 +215,28 @@ def _read(worker: subprocess.Popen, count: int, limits: SqlLimits, deadline: flo
     return b"".join(chunks)
 
 
-def _reap(worker: subprocess.Popen) -> int:
-    """The worker's exit status, killing it if it has not ended within a few seconds."""
-    try:
-        return worker.wait(5)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-        return worker.wait()
+def _reap(worker: subprocess.Popen) -> tuple[int, int | None]:
+    """The worker's exit status and peak resident memory (the kernel's figure at its end), killing
+    it if it has not ended within a few seconds."""
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            pid, status, usage = os.wait4(worker.pid, os.WNOHANG)
+        except ChildProcessError:  # already reaped by Popen
+            return worker.wait(), None
+        if pid:
+            worker.returncode = os.waitstatus_to_exitcode(status)
+            return worker.returncode, usage.ru_maxrss * 1024
+        if time.monotonic() > deadline:
+            worker.kill()
+            deadline = float("inf")
+        time.sleep(0.01)
+
+
+def _death(worker: subprocess.Popen, limits: SqlLimits) -> QueryRefused:
+    """The refusal for a worker that ended without answering."""
+    exitcode, peak = _reap(worker)
+    return QueryRefused(_death_message(exitcode, limits, peak), peak_rss_bytes=peak)
 
 
 def _send(worker: subprocess.Popen, job: bytes, limits: SqlLimits, deadline: float) -> None:
@@ -240,7 +255,7 @@ def _send(worker: subprocess.Popen, job: bytes, limits: SqlLimits, deadline: flo
         except BlockingIOError:
             continue
         except OSError:  # the worker died before it read the job
-            raise QueryRefused(_death_message(_reap(worker), limits)) from None
+            raise _death(worker, limits) from None
 
 
 def _write_message(stream: IO[bytes] | None, payload: bytes) -> None:
@@ -301,11 +316,23 @@ def _launch(module: str) -> subprocess.Popen:
         raise QueryRefused(f"failed: the query's process could not start ({error})") from None
 
 
-def _death_message(exitcode: int | None, limits: SqlLimits) -> str:
+# A worker that crashes on one of these after reaching this share of its memory budget ran out of
+# memory: under the address-space limit DuckDB (seen with a recursive string doubling) sometimes
+# dies on a failed allocation instead of raising one.
+_MEMORY_CRASH_SIGNALS = (signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT)
+_MEMORY_CRASH_SHARE = 0.5
+
+
+def _death_message(exitcode: int | None, limits: SqlLimits, peak_rss_bytes: int | None = None) -> str:
     if exitcode is not None and exitcode < 0:
         name = signal.Signals(-exitcode).name
         if -exitcode in (signal.SIGXCPU, signal.SIGKILL):
             return f"stopped after {limits.time_seconds:g} s of CPU time (the time limit)"
+        near_budget = (
+            peak_rss_bytes is not None and peak_rss_bytes >= _MEMORY_CRASH_SHARE * limits.memory_bytes
+        )
+        if -exitcode in _MEMORY_CRASH_SIGNALS and near_budget:
+            return memory_message(limits)
         return (
             f"failed: the query's process ended with {name}; the statement may be nested too deeply"
             f" or need more than {human_bytes(limits.memory_bytes)} of memory"

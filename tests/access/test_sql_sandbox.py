@@ -8,6 +8,7 @@ must never read.
 from __future__ import annotations
 
 import resource
+import signal
 import tempfile
 import time
 from contextlib import closing
@@ -554,3 +555,15 @@ def test_the_spill_folder_is_removed_whatever_ends_the_query(
     refusal("select count(*) from range(1000000000000)", serving, SqlLimits(time_seconds=1))
     refusal(MEMORY_BOMBS[0], serving)
     assert list((tmp_path / "temp").iterdir()) == []
+
+
+def test_a_crash_after_filling_the_memory_budget_is_called_a_memory_stop() -> None:
+    """Under the address-space limit DuckDB sometimes dies on a failed allocation (SIGSEGV) instead
+    of raising it; past half the budget that is the memory limit, below it a crash."""
+    from cxlake.access.sql_process import _death_message
+
+    segfault = -signal.SIGSEGV
+    assert _death_message(segfault, DEFAULT, DEFAULT.memory_bytes) == MEMORY
+    crash = _death_message(segfault, DEFAULT, 200 << 20)
+    assert crash.startswith("failed: the query's process ended with SIGSEGV; the statement may be nested")
+    assert _death_message(segfault, DEFAULT, None) == crash
