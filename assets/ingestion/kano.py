@@ -23,6 +23,7 @@ import pandas as pd
 
 from assets.ingestion import raw_tables as rt
 from assets.ingestion.loading import FileAudit, PartitionLoad
+from assets.ingestion.survey_answers import with_longest_texts
 from cxlake.delivered_files import file_checksum, read_delivered
 from cxlake.insights.kano import KanoSurvey, load_kano_survey
 from cxlake.surveys.readers import SurveyReadError, read_survey
@@ -82,18 +83,5 @@ def with_kano_checks(responses: pd.DataFrame, answers: pd.DataFrame, survey: Kan
         .groupby("response_id")["_problem"]
         .agg("; ".join)
     )
-    longest = (
-        answers.assign(
-            _answer=answers["answer"].fillna("").str.len(),
-            _question=np.maximum(
-                answers["question_id"].fillna("").str.len(), answers["question_text"].fillna("").str.len()
-            ),
-        )
-        .groupby("response_id")[["_answer", "_question"]]
-        .max()
-    )
-    return responses.assign(
-        **{KANO_PROBLEM: responses["response_id"].map(problems).astype("string")},
-        _longest_answer=responses["response_id"].map(longest["_answer"]).fillna(0),
-        _longest_question=responses["response_id"].map(longest["_question"]).fillna(0),
-    )
+    checked = responses.assign(**{KANO_PROBLEM: responses["response_id"].map(problems).astype("string")})
+    return with_longest_texts(checked, answers)

@@ -10,12 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from assets.ingestion import raw_tables as rt
 from assets.ingestion.kano import load_kano
 from assets.ingestion.loading import FileAudit, PartitionLoad
+from assets.ingestion.survey_answers import with_longest_texts
 from cxlake import landing
 from cxlake.delivered_files import (
     DeliveredFileError,
@@ -169,19 +169,7 @@ def with_scores(responses: pd.DataFrame, answers: pd.DataFrame, mapping) -> pd.D
     if "store_id" in mapping.constants:
         result["_store_id"] = result["_store_id"].fillna(mapping.constants["store_id"])
     result["_comment_length"] = result["response_id"].map(comment).fillna("").str.len()
-    longest = (
-        answers.assign(
-            _answer=answers["answer"].fillna("").str.len(),
-            _question=np.maximum(
-                answers["question_id"].fillna("").str.len(), answers["question_text"].fillna("").str.len()
-            ),
-        )
-        .groupby("response_id")[["_answer", "_question"]]
-        .max()
-    )
-    result["_longest_answer"] = result["response_id"].map(longest["_answer"]).fillna(0)
-    result["_longest_question"] = result["response_id"].map(longest["_question"]).fillna(0)
-    return result
+    return with_longest_texts(result, answers)
 
 
 def load_reviews(landing_root: Path, folder: Path, day: str) -> PartitionLoad:
