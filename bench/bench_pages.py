@@ -89,7 +89,9 @@ LOADED = """(selector) => {
     if (!main || !main.querySelector(selector)) return false;
     if (!document.querySelector('.st-key-sign_out')) return -2;
     if (document.querySelector('[data-testid="stSkeleton"]')) return false;
-    const charts = Array.from(document.querySelectorAll('[data-testid="stVegaLiteChart"]'));
+    // charts in a tab not shown are not drawn until it is: wait for the visible ones only
+    const charts = Array.from(document.querySelectorAll('[data-testid="stVegaLiteChart"]'))
+        .filter((chart) => chart.checkVisibility());
     if (!charts.every((chart) => chart.querySelector('canvas, svg'))) return false;
     return performance.now();
 }"""
@@ -226,7 +228,15 @@ def load_seconds(page, url: str, key: str, user: User) -> float:
     """Seconds from navigating to ``/<key>`` until the page is drawn (EMPTY: the role's empty page)."""
     path, selector = (user.empty_page, EMPTY_CONTENT) if key == EMPTY else (key, PAGE_CONTENT)
     page.goto(f"{url}/{path}", wait_until="commit")
-    handle = page.wait_for_function(LOADED, arg=selector, polling="raf", timeout=LOAD_TIMEOUT_MS)
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        handle = page.wait_for_function(LOADED, arg=selector, polling="raf", timeout=LOAD_TIMEOUT_MS)
+    except PlaywrightTimeout:
+        raise SystemExit(
+            f"/{path} as {user.role} was not drawn within {LOAD_TIMEOUT_MS / 1000:g} s"
+            f" (no {selector} in the main area once the script stopped)"
+        ) from None
     milliseconds = handle.json_value()
     if milliseconds == -1:
         shown = page.locator('[data-testid="stException"]').first.inner_text()
