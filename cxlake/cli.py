@@ -44,6 +44,8 @@ class Scale(StrEnum):
 class SurveyFormat(StrEnum):
     auto = "auto"
     qualtrics = "qualtrics"
+    surveymonkey = "surveymonkey"
+    tencent = "tencent"
     wjx = "wjx"
 
 
@@ -154,14 +156,24 @@ def read_survey_command(
     timezone: Annotated[str, typer.Option(help="Zone for timestamps the export gives without one.")] = (
         "Asia/Shanghai"
     ),
+    nps_question: Annotated[
+        list[str] | None,
+        typer.Option(help="An NPS question id: a 问卷星 numeric download's options 1-11 are read as 0-10."),
+    ] = None,
 ) -> None:
-    """Parse a Qualtrics or 问卷星 export the way the pipeline does."""
+    """Parse a Qualtrics, SurveyMonkey, 腾讯问卷 or 问卷星 export (or a .zip holding one) the way the
+    pipeline does."""
     from cxlake.surveys.readers import SurveyReadError, read_survey, write_answers_csv
 
     try:
-        export = read_survey(file, format=format.value, survey_id=survey_id, timezone=timezone)
+        export = read_survey(
+            file, format=format.value, survey_id=survey_id, timezone=timezone,
+            nps_questions=tuple(nps_question or ()),
+        )  # fmt: skip
     except SurveyReadError as error:
         _fail(str(error))
+    for warning in export.warnings:
+        typer.echo(f"{file}: {warning}", err=True)
     malformed = export.responses[export.responses["record_problem"].notna()]
     for line, problem in zip(malformed["source_row"], malformed["record_problem"], strict=True):
         typer.echo(f"{file}: line {line}: {problem}; left out (the pipeline quarantines it)", err=True)

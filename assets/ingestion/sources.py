@@ -116,8 +116,9 @@ def survey_loader(tool: str, responses: rt.RawTable, answers: rt.RawTable):
                 continue
             data = read_delivered(path, landing_root)
             export = read_survey(
-                path, format=tool, survey_id=mapping.survey_id, timezone=mapping.timezone, data=data
-            )
+                path, format=tool, survey_id=mapping.survey_id, timezone=mapping.timezone, data=data,
+                nps_questions=mapping.nps_questions(),
+            )  # fmt: skip
             load.warnings.extend(f"{name}: {warning}" for warning in export.warnings)
             answer_frame = export.answers.rename(columns={"source_row": "_source_row"}).assign(
                 _source_file=name

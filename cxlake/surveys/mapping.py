@@ -18,9 +18,10 @@ import pandas as pd
 import yaml
 
 from cxlake.journey import CHANNELS, load_touchpoints
+from cxlake.surveys.readers import TOOLS as READERS
 from cxlake.surveys.readers import read_survey
 
-TOOLS = ("qualtrics", "wjx")
+TOOLS = tuple(READERS)
 FIELD_ROLES = ("nps", "ces", "comment", "store_id", "transaction_id", "channel")
 CONSTANT_ROLES = ("channel", "store_id")
 SCORE_RANGES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}  # plain numbers in range need no scale entry
@@ -41,6 +42,10 @@ class SurveyMapping:
     csat: dict[str, str]
     scales: dict[str, dict[str, int]]
     path: Path
+
+    def nps_questions(self) -> tuple[str, ...]:
+        """The NPS question, for readers whose download numbers its options (问卷星 numeric)."""
+        return (self.fields["nps"],) if "nps" in self.fields else ()
 
     def question_roles(self) -> dict[str, str]:
         """question_id -> role, for every question the mapping names."""
@@ -212,7 +217,10 @@ class SurveyCheck:
 
 def check_survey(path: str | Path, mapping: SurveyMapping) -> SurveyCheck:
     """Dry-run an export against a mapping (raises SurveyReadError when the file cannot be read)."""
-    export = read_survey(path, format=mapping.tool, survey_id=mapping.survey_id, timezone=mapping.timezone)
+    export = read_survey(
+        path, format=mapping.tool, survey_id=mapping.survey_id, timezone=mapping.timezone,
+        nps_questions=mapping.nps_questions(),
+    )  # fmt: skip
     roles = mapping.question_roles()
     answers = export.answers
     in_file = dict(zip(export.questions["question_id"], export.questions["question_text"], strict=True))

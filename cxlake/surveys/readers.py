@@ -1,4 +1,5 @@
-"""Read a survey export (Qualtrics or 问卷星) into one row per response and one row per answer.
+"""Read a survey export (Qualtrics, SurveyMonkey, 腾讯问卷 or 问卷星, or a .zip holding one) into one
+row per response and one row per answer.
 
 This is the one entry point the ingestion assets and the ``cxlake read-survey`` command use; any
 file it cannot read raises :class:`SurveyReadError` with a one-line "<file>: <reason>" message.
@@ -15,11 +16,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 
 from cxlake.delivered_files import header_summary
-from cxlake.surveys import qualtrics, wjx
+from cxlake.surveys import archives, qualtrics, surveymonkey, tencent, wjx
 from cxlake.surveys.records import ParsedExport
 from cxlake.surveys.table import RawTable, UnreadableExport, read_table
 
-FORMATS = ("auto", "qualtrics", "wjx")
+# detection order matters: a 腾讯问卷 header also fits 问卷星's looser pattern (编号, ``N.`` questions)
+TOOLS = {"qualtrics": qualtrics, "surveymonkey": surveymonkey, "tencent": tencent, "wjx": wjx}
+TOOL_NAMES = {
+    "qualtrics": "Qualtrics",
+    "surveymonkey": "SurveyMonkey",
+    "tencent": "腾讯问卷",
+    "wjx": "问卷星",
+}
+FORMATS = ("auto", *TOOLS)
 # record_problem: why the row does not fit the header (field count, a value under no header, a field
 # past the reader limit), missing when it does; the ingestion gate quarantines a response that has one
 RESPONSE_COLUMNS = [
@@ -42,8 +51,10 @@ class SurveyReadError(ValueError):
 @dataclass(frozen=True)
 class SurveyExport:
     survey_id: str
-    tool: str  # qualtrics | wjx
-    layout: str  # qualtrics-current | qualtrics-2017 | qualtrics-legacy | wjx-text | wjx-numeric
+    tool: str  # qualtrics | surveymonkey | tencent | wjx
+    # qualtrics-current | qualtrics-2017 | qualtrics-legacy | surveymonkey-expanded | tencent-csv |
+    # wjx-text | wjx-numeric
+    layout: str
     responses: pd.DataFrame
     answers: pd.DataFrame
     # question_id, question_text of every question column, answered or not (for check-survey)
@@ -62,9 +73,12 @@ def read_survey(
     survey_id: str | None = None,
     timezone: str = "Asia/Shanghai",
     data: bytes | None = None,
+    nps_questions: tuple[str, ...] = (),
 ) -> SurveyExport:
     """``data``: the file's bytes when the caller has read them (ingestion reads through
-    :func:`cxlake.delivered_files.read_delivered`, which refuses links leaving landing/)."""
+    :func:`cxlake.delivered_files.read_delivered`, which refuses links leaving landing/).
+    ``nps_questions``: the survey's NPS question ids (from its mapping); a 问卷星 numeric download
+    gives their answers as option numbers 1-11, read as the scores 0-10 they stand for."""
     path = Path(path)
     try:
         zone = ZoneInfo(timezone)
@@ -73,7 +87,10 @@ def read_survey(
     if format not in FORMATS:
         raise SurveyReadError(f"{path}: unknown format {format!r} (expected one of {', '.join(FORMATS)})")
     try:
-        parsed = _parse(read_table(path.read_bytes() if data is None else data), format, zone)
+        raw = path.read_bytes() if data is None else data
+        parsed = _parse_file(raw, format, zone)
+        if parsed.layout == "wjx-numeric":
+            parsed = wjx.nps_from_option_numbers(parsed, nps_questions)
     except OSError as err:
         raise SurveyReadError(f"{path}: cannot open ({err.strerror or err})") from None
     except UnreadableExport as err:
@@ -81,16 +98,38 @@ def read_survey(
     return _export(parsed, survey_id or default_survey_id(path))
 
 
+def _parse_file(data: bytes, format: str, zone: ZoneInfo) -> ParsedExport:
+    """A delivered file, or the survey file(s) inside a zipped download, parsed."""
+    if not archives.is_archive(data):
+        return _parse(read_table(data), format, zone)
+    archive = archives.read_archive(data)
+    try:
+        parsed = _parse(archive.table, format, zone)
+    except UnreadableExport as err:
+        raise UnreadableExport(f"{' + '.join(archive.members)} in the zip: {err}") from None
+    members = " + ".join(archive.members)
+    warnings = [*archive.warnings, *(f"{members}: {warning}" for warning in parsed.warnings)]
+    return ParsedExport(parsed.tool, parsed.layout, parsed.responses, parsed.questions, warnings)
+
+
 def _parse(table: RawTable, format: str, zone: ZoneInfo) -> ParsedExport:
-    tools = {"qualtrics": qualtrics, "wjx": wjx}
-    candidates = list(tools.values()) if format == "auto" else [tools[format]]
-    for module in candidates:
-        layout = module.detect_layout(table)
+    candidates = list(TOOLS) if format == "auto" else [format]
+    for tool in candidates:
+        layout = TOOLS[tool].detect_layout(table)
         if layout:
-            return module.parse(table, layout, zone)
-    wanted = "a Qualtrics or 问卷星 export" if format == "auto" else f"a {format} export"
+            return TOOLS[tool].parse(table, layout, zone)
     header = header_summary(table.rows[0][:8])
-    raise UnreadableExport(f"unknown layout: not {wanted} (a {table.container} file; first row: {header})")
+    if format == "auto":
+        wanted = "an export of " + ", ".join(TOOL_NAMES.values())
+        raise UnreadableExport(
+            f"unknown layout: not {wanted} (a {table.container} file; first row: {header})"
+        )
+    looks_like = next((tool for tool in TOOLS if tool != format and TOOLS[tool].detect_layout(table)), None)
+    hint = f"; it looks like a {TOOL_NAMES[looks_like]} export ({looks_like})" if looks_like else ""
+    raise UnreadableExport(
+        f"unknown layout: not a {format} ({TOOL_NAMES[format]}) export (a {table.container} file; "
+        f"first row: {header}){hint}"
+    )
 
 
 def _export(parsed: ParsedExport, survey_id: str) -> SurveyExport:

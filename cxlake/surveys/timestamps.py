@@ -17,8 +17,20 @@ _YMD = re.compile(
     r"\s*(Z|[+-]\d{2}:?\d{2})?$"
 )
 _MDY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?: (\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?$")
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(小时|时|分钟|分|秒|h|m|s)?", re.IGNORECASE)
-_SECONDS_PER_UNIT = {"小时": 3600, "时": 3600, "h": 3600, "分钟": 60, "分": 60, "m": 60, "秒": 1, "s": 1}
+# 腾讯问卷's own CSV writes ``02-Sep-2020 07:44:08`` (the same file saved again by Excel: 2020/9/2 7:44)
+_DMY_NAMED = re.compile(r"^(\d{1,2})-([A-Za-z]{3})-(\d{4})(?: (\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+_MONTHS = {name: number for number, name in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1
+)}  # fmt: skip
+# English 问卷星 downloads write "125 seconds" / "2 min 5 sec"; longer unit names first in the pattern
+_DURATION_PART = re.compile(
+    r"(\d+(?:\.\d+)?)\s*(小时|时|分钟|分|秒|hours?|hrs?|minutes?|mins?|seconds?|secs?|h|m|s)?", re.IGNORECASE
+)
+_SECONDS_PER_UNIT = {
+    "小时": 3600, "时": 3600, "h": 3600, "hour": 3600, "hours": 3600, "hr": 3600, "hrs": 3600,
+    "分钟": 60, "分": 60, "m": 60, "minute": 60, "minutes": 60, "min": 60, "mins": 60,
+    "秒": 1, "s": 1, "second": 1, "seconds": 1, "sec": 1, "secs": 1,
+}  # fmt: skip
 
 
 def zone_for(name: str | None, default: ZoneInfo) -> dt.tzinfo:
@@ -46,6 +58,11 @@ def parse_timestamp(text: str, zone: dt.tzinfo) -> dt.datetime | None:
         if meridiem:
             hour_24 = hour_24 % 12 + (12 if meridiem.lower() == "pm" else 0)
         parts = (int(year), int(month), int(day), hour_24, int(minute or 0), int(second or 0), 0)
+        offset = None
+    elif (match := _DMY_NAMED.match(text)) and match.group(2).lower() in _MONTHS:
+        day, month_name, year, hour, minute, second = match.groups()
+        month = _MONTHS[month_name.lower()]
+        parts = (int(year), month, int(day), int(hour or 0), int(minute or 0), int(second or 0), 0)
         offset = None
     else:
         return None

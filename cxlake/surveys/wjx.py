@@ -3,6 +3,12 @@
 Questions are the columns numbered by the tool (``3、text``); sub-columns ``第9题(咖啡)`` or ``7(口味)``
 are the options of a multi-select (0/1 in the numeric download) or the rows of a matrix. Every other
 column is response metadata. Timestamps carry no zone: the source's configured zone applies.
+
+A survey made in 问卷星's English interface downloads with English metadata names (``No.``, ``Submit
+Time``, ``Time Taken``, ``Source``, ``Source Details``, ``IP``) and ``Q9(Coffee)`` sub-columns; they
+play the same roles. In the numeric download an NPS question (a 0-10 scale) gives the option's
+position, 1-11: :func:`nps_from_option_numbers` turns it back into the score for the questions a
+mapping names as NPS.
 """
 
 from __future__ import annotations
@@ -17,13 +23,25 @@ from cxlake.surveys.table import Header, RawTable, UnreadableExport, row_problem
 from cxlake.surveys.timestamps import iso, parse_duration, parse_timestamp
 
 _QUESTION = re.compile(r"^(\d+)[、.．:：]\s*(.*)$", re.DOTALL)
-_SUB_COLUMN = re.compile(r"^(?:第(\d+)题|(\d+))\s*[(（](.*)[)）]\s*$", re.DOTALL)
+_SUB_COLUMN = re.compile(r"^(?:第(\d+)题|[Qq]?(\d+))\s*[(（](.*)[)）]\s*$", re.DOTALL)
 _TEXT_SEPARATOR = "┋"  # the text download joins a multi-select's options with it
-_SKIPPED = {"", "(跳过)", "（跳过）", "(空)", "（空）"}
+_SKIPPED = {"", "(跳过)", "（跳过）", "(空)", "（空）", "(skip)", "(skipped)", "(empty)"}
 _NUMERIC_SKIPPED = {"-3", "-2"}  # numeric download: -3 skipped by logic, -2 not shown
 _OPTION_FLAGS = {"0", "1"} | _NUMERIC_SKIPPED | {""}
-_ID_COLUMNS = ("序号", "答卷编号", "编号")
-_SUBMITTED_COLUMNS = ("提交答卷时间", "提交时间", "答卷时间")
+_ID_COLUMNS = ("序号", "答卷编号", "编号", "no.", "no", "serial no.", "id")
+_SUBMITTED_COLUMNS = (
+    "提交答卷时间",
+    "提交时间",
+    "答卷时间",
+    "submit time",
+    "submission time",
+    "time submitted",
+)
+_DURATION_COLUMNS = ("所用时间", "time taken", "time spent", "duration")
+_IP_COLUMNS = ("来自IP", "ip", "source ip", "from ip")
+# 腾讯问卷 also numbers its questions "N." and has 编号, but times the answer instead of the submission
+_TENCENT_TIMES = ("开始答题时间", "结束答题时间")
+_NPS_OPTIONS = {str(number): str(number - 1) for number in range(1, 12)}  # option 1..11 -> score 0..10
 _IP = re.compile(r"^\s*([^\s(（]+)")
 
 
@@ -39,7 +57,10 @@ def detect_layout(table: RawTable) -> str | None:
     """``wjx-text`` / ``wjx-numeric`` from the header row and the option columns, or None."""
     header = table.rows[0]
     numbered = [cell for cell in header if _QUESTION.match(cell.strip()) or _SUB_COLUMN.match(cell.strip())]
-    if not numbered or not any(cell.strip() in _ID_COLUMNS + _SUBMITTED_COLUMNS for cell in header):
+    names = {_key(cell) for cell in header}
+    if not numbered or not names & {_key(name) for name in _ID_COLUMNS + _SUBMITTED_COLUMNS}:
+        return None
+    if names & set(_TENCENT_TIMES) and not names & {_key(name) for name in _SUBMITTED_COLUMNS}:
         return None
     body = [row + [""] * (len(header) - len(row)) for row in table.rows[1:]]
     question_cells = {row[i].strip() for row in body for i, cell in enumerate(header) if cell in numbered}
@@ -72,9 +93,9 @@ def parse(table: RawTable, layout: str, zone: ZoneInfo) -> ParsedExport:
     responses = []
     for delivered, row, line in zip(table.rows[1:], body, table.lines[1:], strict=True):
         submitted = parse_timestamp(row[submitted_index], zone) if submitted_index is not None else None
-        duration = parse_duration(_cell(row, header, "所用时间"))
+        duration = parse_duration(_cell(row, header, _DURATION_COLUMNS))
         started = submitted - dt.timedelta(seconds=duration) if submitted and duration is not None else None
-        ip_match = _IP.match(_cell(row, header, "来自IP"))
+        ip_match = _IP.match(_cell(row, header, _IP_COLUMNS))
         response = ParsedResponse(
             response_id=row[id_index].strip(),
             submitted_at=iso(submitted),
@@ -141,9 +162,42 @@ def _is_option_group(body: list[list[str]], indexes: list[int]) -> bool:
     return values <= _OPTION_FLAGS and "0" in values
 
 
+def nps_from_option_numbers(parsed: ParsedExport, nps_questions: tuple[str, ...]) -> ParsedExport:
+    """A numeric download with each NPS question's option numbers (1-11) as the scores (0-10) they
+    stand for. A value outside 1-11 is kept as delivered (the quality gate judges it); an option
+    number 11 in a question not named as NPS gets a warning, as it is most likely one."""
+    warnings = list(parsed.warnings)
+    unnamed_nps = sorted(
+        {
+            question
+            for response in parsed.responses
+            for question, _, answer in response.answers
+            if answer == "11" and question not in nps_questions
+        }
+    )
+    warnings += [
+        f"{question}: option number 11 in a numeric download; if it is an NPS question, name it as nps in "
+        "the survey's mapping (or --nps-question) so its options 1-11 are read as 0-10"
+        for question in unnamed_nps
+    ]
+    for response in parsed.responses:
+        response.answers = [
+            (question, text, _NPS_OPTIONS.get(answer, answer) if question in nps_questions else answer)
+            for question, text, answer in response.answers
+        ]
+    return ParsedExport(parsed.tool, parsed.layout, parsed.responses, parsed.questions, warnings)
+
+
+def _key(name: str) -> str:
+    """A header name compared without case and outer spaces (English downloads vary the case)."""
+    return name.strip().lower()
+
+
 def _first_index(header: list[str], names: tuple[str, ...]) -> int | None:
-    return next((header.index(name) for name in names if name in header), None)
+    keys = [_key(name) for name in header]
+    return next((keys.index(_key(name)) for name in names if _key(name) in keys), None)
 
 
-def _cell(row: list[str], header: list[str], name: str) -> str:
-    return row[header.index(name)] if name in header else ""
+def _cell(row: list[str], header: list[str], names: tuple[str, ...]) -> str:
+    index = _first_index(header, names)
+    return row[index] if index is not None else ""

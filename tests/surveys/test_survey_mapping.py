@@ -84,7 +84,7 @@ def test_a_good_mapping_loads(tmp_path):
     ("change", "reason"),
     [
         (("taste", "tasty"), "touchpoint(s) tasty not in the journey map"),
-        (("tool: wjx", "tool: surveymonkey"), "tool 'surveymonkey' is not one of"),
+        (("tool: wjx", "tool: typeform"), "tool 'typeform' is not one of"),
         (("nps: Q3", "npss: Q3"), "fields: unknown role(s) npss"),
         (("满意: 4", "满意: 6"), "scales.csat: '满意' -> 6 is not a whole number in 1..5"),
         (("in_store", "kiosk"), "constants.channel 'kiosk'"),
