@@ -56,8 +56,8 @@ def read_archive(data: bytes) -> ArchiveTable:
         if not surveys:
             listed = ", ".join(info.filename for info in files[:5]) or "nothing"
             raise UnreadableExport(f"a zip archive holding no survey export (it holds {listed})")
-        tables = [(info.filename, _member_table(archive, info)) for info in surveys]
-    parts = _sheet_parts([name for name, _ in tables])
+        parts = _sheet_parts([info.filename for info in surveys])
+        tables = [(info.filename, _member_table(archive, info, parts is not None)) for info in surveys]
     if parts is not None:
         by_name = dict(tables)
         ordered = [(name, by_name[name]) for name in parts]
@@ -78,7 +78,7 @@ def _is_survey_name(name: str) -> bool:
     return path.suffix.lower() in SURVEY_SUFFIXES
 
 
-def _member_table(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> RawTable:
+def _member_table(archive: zipfile.ZipFile, info: zipfile.ZipInfo, part: bool) -> RawTable:
     if info.flag_bits & 0x1:
         raise UnreadableExport(f"{info.filename}: encrypted inside the zip; download it without a password")
     if info.file_size > MAX_MEMBER_BYTES:
@@ -94,7 +94,7 @@ def _member_table(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> RawTable:
     if len(data) > MAX_MEMBER_BYTES:  # the directory lied about the size
         raise UnreadableExport(f"{info.filename}: more than {MAX_MEMBER_BYTES:,} bytes unpacked")
     try:
-        return read_table(data)
+        return read_table(data, keep_blank_rows=part)
     except UnreadableExport as err:
         raise UnreadableExport(f"{info.filename}: {err}") from None
 
@@ -113,7 +113,9 @@ def _sheet_parts(names: list[str]) -> list[str] | None:
 
 
 def _joined_side_by_side(parts: list[tuple[str, RawTable]]) -> RawTable:
-    """The parts' columns one after another, row for row; each part must have the first's rows.
+    """The parts' columns one after another, row for row; each part must have the first's rows
+    (blank rows included: a response may have answered nothing in a part). Rows blank in every part
+    are dropped afterwards, as a single file's are.
 
     A later part that starts with the first part's leading columns again (the respondent id and its
     metadata, repeated so each sheet stands alone) gives only its other columns, after checking
@@ -134,7 +136,9 @@ def _joined_side_by_side(parts: list[tuple[str, RawTable]]) -> RawTable:
         for row, part_row in zip(rows, table.rows, strict=True):
             row.extend([""] * (width - len(row)))
             row.extend(part_row[repeated:])
-    return RawTable(rows, list(first.lines), first.container, [], dict(first.cut_fields))
+    kept = [(row, line) for row, line in zip(rows, first.lines, strict=True) if any(c.strip() for c in row)]
+    kept_rows, kept_lines = [row for row, _ in kept], [line for _, line in kept]
+    return RawTable(kept_rows, kept_lines, first.container, [], first.cut_fields)
 
 
 def _repeated_lead(first_header: list[str], header: list[str]) -> int:

@@ -42,7 +42,9 @@ class RawTable:
     cut_fields: dict[int, tuple[int, int]] = field(default_factory=dict)
 
 
-def read_table(data: bytes) -> RawTable:
+def read_table(data: bytes, keep_blank_rows: bool = False) -> RawTable:
+    """``keep_blank_rows``: keep the rows of a CSV that hold nothing, as ``[]`` (the parts of a split
+    export are joined row by row, and a response may have answered nothing in one part)."""
     if not data.strip():
         raise UnreadableExport("empty file")
     if data.startswith(OLE2_MAGIC):
@@ -53,7 +55,7 @@ def read_table(data: bytes) -> RawTable:
     head = text[:2048].lower()
     if text.lstrip().startswith("<") and ("<table" in head or "<html" in head or "<!doctype" in head):
         return _checked(_read_html(text))
-    table = _read_csv(text)
+    table = _read_csv(text, keep_blank_rows)
     if not table.rows:
         raise UnreadableExport("empty file")
     return _checked(table)
@@ -66,7 +68,7 @@ def decode_text(data: bytes) -> str:
         raise UnreadableExport(str(error)) from None
 
 
-def _read_csv(text: str) -> RawTable:
+def _read_csv(text: str, keep_blank_rows: bool = False) -> RawTable:
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -76,7 +78,7 @@ def _read_csv(text: str) -> RawTable:
     allow_long_fields(len(text))
     try:
         for row in reader:
-            if any(cell.strip() for cell in row):
+            if keep_blank_rows or any(cell.strip() for cell in row):
                 rows.append(row)
                 lines.append(start)
             start = reader.line_num + 1
