@@ -33,7 +33,7 @@ class ArchiveTable:
 
 def is_archive(data: bytes) -> bool:
     """A zip that is not an .xlsx workbook (which is a zip holding ``xl/workbook.xml``)."""
-    if not data.startswith(b"PK\x03\x04"):
+    if not data.startswith((b"PK\x03\x04", b"PK\x05\x06")):  # a member first, or an empty zip
         return False
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
