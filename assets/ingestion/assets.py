@@ -58,6 +58,7 @@ ANSWERS_OF = {
     rt.QUALTRICS_RESPONSES.name: rt.QUALTRICS_ANSWERS,
     rt.WJX_RESPONSES.name: rt.WJX_ANSWERS,
     rt.KANO_RESPONSES.name: rt.KANO_ANSWERS,
+    rt.SURVEY_API_RESPONSES.name: rt.SURVEY_API_ANSWERS,
 }
 # Tables delivered steadily every day, whose volume is held to the band of the trailing days.
 VOLUME_CHECKED = {

@@ -72,3 +72,14 @@ REVIEWS = RawTable(
     ),
     "Review posts fetched from review platforms.",
 )
+# The survey API source keeps every version of a response: an edit pulled later is a new row.
+SURVEY_API_RESPONSES = RawTable(
+    "survey_api_responses",
+    (*SURVEY_RESPONSE_COLUMNS, "modified_at"),
+    "Survey API responses, one row per version (response x last-modified time).",
+)
+SURVEY_API_ANSWERS = RawTable(
+    "survey_api_answers",
+    (*SURVEY_ANSWER_COLUMNS, "modified_at"),
+    "Survey API answers, long form, per response version.",
+)

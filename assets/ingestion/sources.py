@@ -16,6 +16,7 @@ from assets.ingestion import raw_tables as rt
 from assets.ingestion.kano import load_kano
 from assets.ingestion.loading import FileAudit, PartitionLoad
 from assets.ingestion.survey_answers import with_longest_texts
+from assets.ingestion.survey_api import survey_api_loader
 from cxlake import landing
 from cxlake.delivered_files import (
     DeliveredFileError,
@@ -264,5 +265,11 @@ SOURCES: tuple[Source, ...] = (
         (rt.KANO_RESPONSES, rt.KANO_ANSWERS),
         load_kano,
         "Kano survey downloads (问卷星, a few days a month).",
+    ),
+    Source(
+        "survey_api",
+        (rt.SURVEY_API_RESPONSES, rt.SURVEY_API_ANSWERS),
+        survey_api_loader(with_scores),
+        "Survey responses pulled from the survey platform's API, one row per version.",
     ),
 )

@@ -7,6 +7,7 @@ from expectations.suites import (
     pos_transactions,
     reference,
     reviews,
+    survey_api_responses,
     survey_invitations,
     survey_responses,
 )
@@ -25,5 +26,6 @@ SUITES: dict[str, TableSuite] = {
         survey_responses.WJX_SUITE,
         reviews.SUITE,
         kano_responses.SUITE,
+        survey_api_responses.SUITE,
     )
 }
