@@ -159,6 +159,10 @@ class Principal:
 # Columns of the marts that identify a person. Masking keeps enough to recognise a record on a
 # call-back list (first character of a name, last four digits of a phone, the mail domain).
 PII_COLUMNS = {"customer_name": "name", "phone": "phone", "email": "email"}
+# A staff member's name is an employee's personal data: the store and regional managers who thank
+# and coach them read it, the chain-wide roles the staff id and the masked name (marts.dim_staff,
+# mart_frontline_staff, mart_integrity_staff, fct_feedback_items).
+STAFF_PII_COLUMNS = {"staff_name": "name"}
 # Text a customer wrote (or words cut from it): it may hold contact details ("call me on 138…"), so
 # for users without PII rights those are masked inside the text (cxlake.access.pii), the rest kept.
 FREE_TEXT_COLUMNS = {
@@ -197,7 +201,7 @@ def masked_sql(column: str, kind: str) -> str:
 
 def mart_pii_kind(column: str) -> str | None:
     """How a mart's ``column`` is masked for users without PII rights (None: it is not masked)."""
-    return PII_COLUMNS.get(column) or FREE_TEXT_COLUMNS.get(column)
+    return PII_COLUMNS.get(column) or STAFF_PII_COLUMNS.get(column) or FREE_TEXT_COLUMNS.get(column)
 
 
 def column_sql(column: str, sees_pii: bool) -> str:
