@@ -366,3 +366,15 @@ def test_read_survey_command_reads_a_split_zip_and_the_nps_option_numbers(tmp_pa
     result = runner.invoke(app, ["read-survey", str(bad), "--out", str(out)])
     assert result.exit_code == 1
     assert f"{bad}: a zip archive holding no survey export" in result.output
+
+
+def test_a_row_that_does_not_fit_the_header_is_marked_for_quarantine_in_both_new_layouts():
+    lines = SM.read_bytes().split(b"\r\n")
+    lines[2] += b",extra"
+    sm = read_survey("sm.csv", data=b"\r\n".join(lines))
+    assert sm.responses.record_problem.tolist()[0] == "20 fields where the header has 19 (1 more)"
+    lines = TENCENT.read_bytes().split(b"\n")
+    lines[2] = lines[2].rsplit(b'","', 2)[0] + b'",'
+    tencent = read_survey("t.csv", data=b"\n".join(lines))
+    assert tencent.responses.record_problem.tolist()[1] == "20 fields where the header has 22 (2 fewer)"
+    assert tencent.responses.record_problem.isna().tolist() == [True, False, True]
