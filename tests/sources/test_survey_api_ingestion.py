@@ -4,6 +4,7 @@ asset keeps its cursor in Dagster between runs."""
 from __future__ import annotations
 
 import csv
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,11 +13,13 @@ import pytest
 from dagster import DagsterInstance, materialize
 from loopback_api import TOKEN, recorded
 
+from assets.configuration import configuration_tables
 from assets.ingestion.assets import build_ingestion_assets
 from assets.ingestion.survey_api import PULL_ASSET_KEY, survey_api_pull
 from cxlake import landing as contract
 from cxlake.sources.paged_api import ApiSettings, pull
 from cxlake.sources.survey_api import SURVEY_API
+from orchestration.manifest import dbt_command
 from orchestration.partitions import daily_partitions
 from orchestration.resources import LandingZone, Warehouse
 
@@ -174,3 +177,42 @@ def test_the_pull_asset_names_the_settings_it_misses(tmp_path, monkeypatch):
     assert "survey_api: set CXLAKE_SURVEY_API_URL, CXLAKE_SURVEY_API_TOKEN, CXLAKE_SURVEY_API_IDS" in str(
         failure.event_specific_data.error
     )
+
+
+def test_the_marts_path_reads_the_current_version_and_the_history_keeps_both(two_pulls, tmp_path):
+    """Every source's raw tables (empty but this one's) and the configuration, then dbt: the edit is
+    history in the versions model and counted once, as edited, in the survey intermediates."""
+    warehouse = tmp_path / "w.duckdb"
+    everything = materialize(
+        [*INGESTION.values(), configuration_tables],
+        tags={"dagster/asset_partition_range_start": DAY_1, "dagster/asset_partition_range_end": DAY_2},
+        resources={"landing": LandingZone(root=str(two_pulls)), "warehouse": Warehouse(path=str(warehouse))},
+    )
+    assert everything.success
+    command = dbt_command(
+        "build", "--select", "+int_surveys__answers_scored", "stg_survey_api__response_versions",
+        warehouse=warehouse, day_range=(DAY_1, DAY_2), scratch=tmp_path / "dbt",
+    )  # fmt: skip
+    built = subprocess.run(command, capture_output=True, text=True)
+    assert built.returncode == 0, built.stdout[-4000:]
+    history = (
+        "select version_number, cast(valid_from as varchar), cast(valid_to as varchar), is_current "
+        "from staging.stg_survey_api__response_versions where response_id = 'R_2bb' order by version_number"
+    )
+    assert rows(warehouse, history) == [
+        (1, "2026-03-04 10:01:30", "2026-03-05 08:30:00", False),
+        (2, "2026-03-05 08:30:00", None, True),
+    ]
+    counted = (
+        "select response_id, cast(delivered_on as varchar) from intermediate.int_surveys__responses_unioned "
+        "where source_system = 'survey_api' order by 1"
+    )
+    assert rows(warehouse, counted) == [
+        ("R_1aa", DAY_1), ("R_2bb", DAY_2), ("R_3cc", DAY_1),
+        ("R_4dd", DAY_1), ("R_5ee", DAY_1), ("R_6ff", DAY_2),
+    ]  # fmt: skip
+    scores = (
+        "select question_role, score, count(*) over () from intermediate.int_surveys__answers_scored "
+        "where response_id = 'R_2bb' and question_role in ('nps', 'csat') order by 1"
+    )
+    assert rows(warehouse, scores) == [("csat", 2, 2), ("nps", 6, 2)]  # the edited NPS 6, not the first 3

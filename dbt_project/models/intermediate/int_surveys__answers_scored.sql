@@ -23,6 +23,10 @@ wjx_answers as (
     select * from {{ ref('stg_wjx__answers') }}
 ),
 
+survey_api_answers as (
+    select * from {{ ref('stg_survey_api__answers') }}
+),
+
 questions as (
     select * from {{ ref('stg_configuration__survey_questions') }}
 ),
@@ -49,6 +53,8 @@ answers as (
     select * from qualtrics_answers
     union all
     select * from wjx_answers
+    union all
+    select * from survey_api_answers
 ),
 
 latest_delivery_answers as (

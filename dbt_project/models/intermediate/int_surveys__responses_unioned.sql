@@ -8,10 +8,16 @@ wjx as (
     select * from {{ ref('stg_wjx__responses') }}
 ),
 
+survey_api as (
+    select * from {{ ref('stg_survey_api__responses') }}
+),
+
 unioned as (
     select * from qualtrics
     union all
     select * from wjx
+    union all
+    select * from survey_api
 ),
 
 ranked as (
