@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dagster import (
     AssetSelection,
+    DefaultScheduleStatus,
     Definitions,
+    ScheduleDefinition,
     build_schedule_from_partitioned_job,
     define_asset_job,
     in_process_executor,
@@ -16,6 +18,7 @@ from assets.churn import churn_assets
 from assets.configuration import configuration_tables
 from assets.dbt import cxlake_dbt_models, dbt_project
 from assets.ingestion.assets import build_ingestion_assets
+from assets.ingestion.survey_api import PULL_ASSET_KEY, survey_api_pull
 from assets.insights import insight_assets
 from assets.integrity import integrity_assets
 from assets.invitations import build_invitation_asset
@@ -23,7 +26,7 @@ from assets.kano import kano_assets
 from assets.publish import serving_copy
 from assets.text import text_assets
 from orchestration.manifest import DBT_EXECUTABLE
-from orchestration.partitions import daily_partitions, partitions_start
+from orchestration.partitions import BUSINESS_TIMEZONE, daily_partitions, partitions_start
 from orchestration.resources import LandingZone, Warehouse
 from orchestration.runner import landed_days
 from orchestration.sensors import build_case_clock_sensor, build_landing_sensor
@@ -46,9 +49,20 @@ def build_definitions(
         delivered = landed_days(landing.path)
         first_partition = partitions_start(delivered[0] if delivered else None)
     partitions = daily_partitions(first_partition)
-    # Everything from landing files to the serving copy, for a day or a range of days in one run.
+    # Everything from landing files to the serving copy, for a day or a range of days in one run
+    # (not the API pulls, which write landing files: a backfill of old days never calls an API).
+    pulls = AssetSelection.assets(PULL_ASSET_KEY)
     daily_pipeline_job = define_asset_job(
-        "daily_pipeline_job", selection=AssetSelection.all(), partitions_def=partitions
+        "daily_pipeline_job", selection=AssetSelection.all() - pulls, partitions_def=partitions
+    )
+    # Hourly API pulls, off until the source's settings are in the environment; the landing
+    # sensor loads the days they write.
+    survey_api_pull_job = define_asset_job("survey_api_pull_job", selection=pulls)
+    survey_api_pull_schedule = ScheduleDefinition(
+        job=survey_api_pull_job,
+        cron_schedule="0 * * * *",
+        execution_timezone=BUSINESS_TIMEZONE,
+        default_status=DefaultScheduleStatus.STOPPED,
     )
     # Each morning, yesterday's deliveries (the latest complete business day) run end to end.
     daily_pipeline_schedule = build_schedule_from_partitioned_job(daily_pipeline_job, hour_of_day=6)
@@ -66,9 +80,10 @@ def build_definitions(
             alert_cases,
             case_snapshot,
             serving_copy,
+            survey_api_pull,
         ],
-        jobs=[daily_pipeline_job],
-        schedules=[daily_pipeline_schedule],
+        jobs=[daily_pipeline_job, survey_api_pull_job],
+        schedules=[daily_pipeline_schedule, survey_api_pull_schedule],
         sensors=[
             build_landing_sensor(daily_pipeline_job, landing, warehouse),
             build_case_clock_sensor(warehouse),
