@@ -20,7 +20,7 @@ once the 5-minute TTL has passed); the page, cold; the page again, warm. Each ra
 load of its round, so load from other users of the machine hits both sides; the table gives medians.
 
 Then the data-access layer is profiled in-process: every page runs once under Streamlit's AppTest
-with an empty ``st.cache_data``, each public function of ``streamlit_app/data_access.py`` is timed
+with an empty ``st.cache_data``, each public function of ``streamlit_app/data_access/`` is timed
 where the page (or its sidebar) calls it, and every SQL statement it sent is run again alone through
 the reader's door to the same serving copy (median of three). Results are appended to bench/RESULTS.md.
 
@@ -363,16 +363,16 @@ def instrument(recorder: Recorder) -> None:
     for name, value in list(vars(data_access).items()):
         if name.startswith("_") or isinstance(value, type) or not callable(value):
             continue
-        if getattr(value, "__module__", None) == data_access.__name__:
+        if str(getattr(value, "__module__", "")).startswith(f"{data_access.__name__}."):
             setattr(data_access, name, recorder.wrap(name, value))
-    original_cursor = data_access._cursor
+    original_cursor = data_access.core.cursor
 
     @contextmanager
     def recording_cursor(who: Scope | Reader):
         with original_cursor(who) as cursor:
             yield _RecordingCursor(cursor, recorder, who if isinstance(who, Reader) else Reader(who))
 
-    data_access._cursor = recording_cursor
+    data_access.core.cursor = recording_cursor
 
 
 def sql_alone_ms(serving: Path, statements: list[Statement]) -> dict[int, float]:

@@ -1,0 +1,231 @@
+"""The Journey page's questions: experience along the journey map, beside the operations measured
+at each touchpoint, and the invitation funnel."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import pandas as pd
+import streamlit as st
+
+from cxlake.access.roles import Scope
+from cxlake.invitations import RULES as INVITATION_RULES
+from cxlake.metrics import nps_from_counts, settings
+from streamlit_app.data_access import core
+from streamlit_app.data_access.core import CACHE_TTL_SECONDS, Filters
+
+# --- Journey: experience along the journey map, beside operations ---------------------------------
+# marts.fct_journeys has one csat_<touchpoint_id> column per journey-map touchpoint. UNPIVOT over
+# COLUMNS('^csat_') turns them into rows with constant SQL, so a touchpoint added to the map is read
+# with no code edit; marts.dim_touchpoint says which touchpoints and stages exist and in what order.
+# Dates here are journey (purchase) days: the ratings belong to the purchase they rate.
+
+# Operational measures the X+O view can put beside a touchpoint: a fct_journeys column and how it
+# rolls up over journeys (the median of a quantity, or the share of journeys with a flag).
+OPERATIONAL_MEASURES: dict[str, Literal["median", "share"]] = {
+    "wait_minutes": "median",
+    "amount": "median",
+    "is_refunded": "share",
+    "is_remake": "share",
+}
+# POS events a touchpoint may list in the journey map (dim_touchpoint.pos_events, comma-joined) and
+# the fct_journeys flag that measures each.
+POS_EVENT_MEASURES = {"refund": "is_refunded", "remake": "is_remake"}
+
+
+def _journey_ratings(scope: Scope, filters: Filters) -> tuple[str, list[object]]:
+    """CTEs ``journeys`` (in scope and filters) and ``ratings`` (one row per countable CSAT answer)."""
+    where, params = core.scoped_filters(scope, filters, "journey_date")
+    return (
+        f"with journeys as (select * from marts.fct_journeys where {where}),"
+        " ratings as (select journey_id, store_id, nps_category,"
+        " substr(touchpoint_column, length('csat_') + 1) as touchpoint_id, csat"
+        " from (unpivot (select journey_id, store_id, nps_category, columns('^csat_') from journeys"
+        " where is_countable_response) on columns('^csat_') into name touchpoint_column value csat))",
+        params,
+    )
+
+
+def _configured_measures(operational_metric: object, pos_events: object) -> tuple[str, ...]:
+    """The journey map's operational metric, then its POS events' flags, as known measures only."""
+    events = pos_events.split(",") if isinstance(pos_events, str) else []
+    candidates = [operational_metric, *(POS_EVENT_MEASURES.get(event.strip()) for event in events)]
+    return tuple(dict.fromkeys(m for m in candidates if isinstance(m, str) and m in OPERATIONAL_MEASURES))
+
+
+def _with_top2_share(frame: pd.DataFrame) -> pd.DataFrame:
+    """Top-2-box share from the counts (missing, not 0, where nothing was rated)."""
+    rated = frame["n"] > 0
+    return frame.assign(top2_share=(frame["top_box"] / frame["n"].where(rated)).astype("float64"))
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def journey_touchpoints(scope: Scope, filters: Filters) -> pd.DataFrame:
+    """One row per touchpoint of marts.dim_touchpoint in journey order: its stage, ``measures`` (the
+    operational measures the journey map pairs with it) and CSAT counts n, top_box, mean_csat,
+    top2_share (0..1)."""
+    ratings, params = _journey_ratings(scope, filters)
+    touchpoints = core.frame(
+        scope,
+        f"{ratings}, counts as (select touchpoint_id, count(*) as n,"
+        " count(*) filter (where csat >= ?) as top_box, avg(csat) as mean_csat"
+        " from ratings group by touchpoint_id)"
+        " select t.touchpoint_id, t.touchpoint_name_zh, t.touchpoint_name_en, t.stage_id,"
+        " t.stage_name_zh, t.stage_name_en, t.stage_order, t.touchpoint_order,"
+        " t.operational_metric, t.pos_events,"
+        " coalesce(c.n, 0) as n, coalesce(c.top_box, 0) as top_box, c.mean_csat"
+        " from marts.dim_touchpoint as t left join counts as c on c.touchpoint_id = t.touchpoint_id"
+        " order by t.stage_order, t.touchpoint_order",
+        [*params, settings().csat_top_box_min],
+    )
+    measures = [
+        _configured_measures(metric, events)
+        for metric, events in zip(touchpoints["operational_metric"], touchpoints["pos_events"], strict=True)
+    ]
+    return _with_top2_share(touchpoints.drop(columns=["operational_metric", "pos_events"])).assign(
+        measures=measures
+    )
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def journey_stages(scope: Scope, filters: Filters) -> pd.DataFrame:
+    """One row per stage with touchpoints, in journey order: ratings and mean_csat over its
+    touchpoints (the emotion curve), and NPS counts with interval of the journeys that rated it.
+
+    Every survey rates touchpoints of several stages, so the NPS of "journeys that rated the stage"
+    barely differs between stages. What tells stages apart is the loyalty a stage costs when it
+    disappoints: the same counts are split into journeys satisfied with every touchpoint of the
+    stage they rated (top-2-box) and journeys that were not (columns ``*_satisfied`` and
+    ``*_unsatisfied``: promoters, passives, detractors, n, nps, ci_low, ci_high).
+    """
+    ratings, params = _journey_ratings(scope, filters)
+    stages = core.frame(
+        scope,
+        f"{ratings}, staged as (select t.stage_id, r.journey_id, r.nps_category, r.csat"
+        " from ratings as r join marts.dim_touchpoint as t on t.touchpoint_id = r.touchpoint_id),"
+        " experience as (select stage_id, count(*) as ratings, avg(csat) as mean_csat"
+        " from staged group by stage_id),"
+        " respondents as (select stage_id, journey_id, any_value(nps_category) as nps_category,"
+        " bool_and(csat >= ?) as satisfied from staged group by stage_id, journey_id),"
+        f" recommend as (select stage_id, {core.NPS_COUNTS},"
+        f" {_nps_counts_where('satisfied', '_satisfied')},"
+        f" {_nps_counts_where('not satisfied', '_unsatisfied')}"
+        " from respondents group by stage_id),"
+        " stages as (select stage_id, any_value(stage_name_zh) as stage_name_zh,"
+        " any_value(stage_name_en) as stage_name_en, min(stage_order) as stage_order"
+        " from marts.dim_touchpoint group by stage_id)"
+        " select s.stage_id, s.stage_name_zh, s.stage_name_en, s.stage_order,"
+        " coalesce(e.ratings, 0) as ratings, e.mean_csat, n.* exclude (stage_id)"
+        " from stages as s left join experience as e on e.stage_id = s.stage_id"
+        " left join recommend as n on n.stage_id = s.stage_id order by s.stage_order",
+        [*params, settings().csat_top_box_min],
+    )
+    for suffix in ("", "_satisfied", "_unsatisfied"):
+        counts = [f"{kind}{suffix}" for kind in ("promoters", "passives", "detractors")]
+        stages[counts] = stages[counts].fillna(0).astype("int64")
+        results = [nps_from_counts(*map(int, row)) for row in stages[counts].itertuples(index=False)]
+        stages[f"n{suffix}"] = [r.n for r in results]
+        stages[f"nps{suffix}"] = [r.nps for r in results]
+        stages[f"ci_low{suffix}"] = [r.ci_low for r in results]
+        stages[f"ci_high{suffix}"] = [r.ci_high for r in results]
+    return stages
+
+
+_NPS_CATEGORIES = (("promoter", "promoters"), ("passive", "passives"), ("detractor", "detractors"))
+
+
+def _nps_counts_where(condition: str, suffix: str) -> str:
+    """Promoter / passive / detractor counts of the rows meeting a constant SQL condition."""
+    return ", ".join(
+        f"count(*) filter (where nps_category = '{category}' and {condition}) as {plural}{suffix}"
+        for category, plural in (
+            ("promoter", "promoters"),
+            ("passive", "passives"),
+            ("detractor", "detractors"),
+        )
+    )
+
+
+def _measure_sql(measure: str) -> tuple[str, str, str]:
+    """(n, value, p90) aggregates of an allow-listed measure; the column name is never user text."""
+    if measure not in OPERATIONAL_MEASURES:
+        raise ValueError(f"measure must be one of {tuple(OPERATIONAL_MEASURES)}, got {measure!r}")
+    if OPERATIONAL_MEASURES[measure] == "share":
+        return f"count({measure})", f"avg(cast({measure} as integer))", "cast(null as double)"
+    return f"count({measure})", f"median({measure})", f"quantile_cont({measure}, 0.9)"
+
+
+# A touchpoint's operations are those of the journeys in the channels where it exists (the delivery
+# touchpoint's wait is the delivery orders' wait); a touchpoint without channels applies to all.
+_IN_TOUCHPOINT_CHANNELS = (
+    "(t.channels is null or list_contains(string_split(t.channels, ','), journeys.channel))"
+)
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def touchpoint_operations(scope: Scope, filters: Filters) -> pd.DataFrame:
+    """One row per touchpoint (index touchpoint_id), one column per operational measure (median, or
+    share for a flag) over the journeys in scope in the touchpoint's channels."""
+    where, params = core.scoped_filters(scope, filters, "journey_date")
+    values = ", ".join(f"{_measure_sql(measure)[1]} as {measure}" for measure in OPERATIONAL_MEASURES)
+    # The channel lists unnested into (touchpoint, channel) rows make an equi-join (a hash join), not
+    # a list test per touchpoint and journey: half the time on a medium demo, same rows.
+    operations = core.frame(
+        scope,
+        f"with journeys as (select * from marts.fct_journeys where {where}),"
+        " channels as (select distinct touchpoint_id, unnest(string_split(channels, ',')) as channel"
+        " from marts.dim_touchpoint where channels is not null),"
+        " touchpoint_journeys as (select c.touchpoint_id, j.* from channels as c"
+        " join journeys as j on j.channel = c.channel"
+        " union all select t.touchpoint_id, j.* from marts.dim_touchpoint as t cross join journeys as j"
+        " where t.channels is null)"
+        f" select touchpoint_id, {values} from touchpoint_journeys group by touchpoint_id",
+        params,
+    )
+    return operations.set_index("touchpoint_id").astype("float64")
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def experience_vs_operations(
+    scope: Scope, filters: Filters, touchpoint_id: str, measure: str
+) -> pd.DataFrame:
+    """The X+O view: one row per store with journeys in scope (in the touchpoint's channels), the
+    touchpoint's CSAT counts (n, top_box,
+    mean_csat, top2_share) beside the operational measure (operational_n, _value, _p90)."""
+    count_sql, value_sql, p90_sql = _measure_sql(measure)
+    ratings, params = _journey_ratings(scope, filters)
+    stores = core.frame(
+        scope,
+        f"{ratings}, experience as (select store_id, count(*) as n,"
+        " count(*) filter (where csat >= ?) as top_box, avg(csat) as mean_csat"
+        " from ratings where touchpoint_id = ? group by store_id),"
+        f" operations as (select journeys.store_id, {count_sql} as operational_n,"
+        f" {value_sql} as operational_value, {p90_sql} as operational_p90"
+        f" from journeys join marts.dim_touchpoint as t on t.touchpoint_id = ? and {_IN_TOUCHPOINT_CHANNELS}"
+        " group by journeys.store_id)"
+        " select o.store_id, s.store_name, coalesce(e.n, 0) as n, coalesce(e.top_box, 0) as top_box,"
+        " e.mean_csat, o.operational_n, o.operational_value, o.operational_p90"
+        " from operations as o join marts.dim_store as s on s.store_id = o.store_id"
+        " left join experience as e on e.store_id = o.store_id order by o.store_id",
+        [*params, settings().csat_top_box_min, touchpoint_id, touchpoint_id],
+    )
+    return _with_top2_share(stores)
+
+
+# The invitation funnel's steps in order (marts.mart_invitation_funnel's count_<step> columns):
+# transactions considered, eligible, invited, suppressed by each contact-frequency rule, answered.
+INVITATION_STEPS = (
+    "transactions", "eligible", "invited", *(f"suppressed_{rule}" for rule in INVITATION_RULES), "responses",
+)  # fmt: skip
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def invitation_funnel(scope: Scope, filters: Filters) -> pd.DataFrame:
+    """One row per step of :data:`INVITATION_STEPS` (step, count) over the purchase days, stores and
+    channels in scope; no rows when the serving copy predates the funnel mart."""
+    if not core.columns_of("marts", "mart_invitation_funnel"):
+        return pd.DataFrame({"step": pd.Series(dtype="string"), "count": pd.Series(dtype="int64")})
+    where, params = core.scoped_filters(scope, filters, "date_day")
+    sums = ", ".join(f"coalesce(sum(count_{step}), 0) as {step}" for step in INVITATION_STEPS)
+    ((*counts,),) = core.rows(scope, f"select {sums} from marts.mart_invitation_funnel where {where}", params)
+    return pd.DataFrame({"step": list(INVITATION_STEPS), "count": [int(c) for c in counts]})
