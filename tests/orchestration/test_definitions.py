@@ -164,4 +164,4 @@ def test_dagster_dev_loads_the_definitions_with_a_path_that_has_no_dbt(tmp_path)
         timeout=300,
     )
     assert loaded.returncode == 0, loaded.stderr[-2000:]
-    assert loaded.stdout.strip() == "1"
+    assert loaded.stdout.strip() == "2"  # the daily pipeline and the survey API pull
