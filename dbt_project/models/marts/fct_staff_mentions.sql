@@ -6,7 +6,7 @@
     one, the comment's overall sentiment does. Previews, tests and duplicates are left out, as in
     fct_feedback_items. Words that hold 小 + a surname but name nobody (小程序 is the mini-program,
     程 a surname) are blanked before matching. -#}
-{%- set not_names = ['小程序', '小龙虾', '小白菜', '小于', '小毛病', '小黄车', '小金库', '小方块', '小钱', '小石子'] %}
+{%- set not_names = ['小程序', '小龙虾', '小白菜', '小毛病', '小黄车', '小金库', '小方块', '小钱', '小石子'] %}
 with responses as (
     select
         *,
