@@ -6,10 +6,8 @@ last-modified time): an edited response pulled on a later day is a new row in th
 partition, the old one stays, and dbt's ``stg_survey_api__response_versions`` turns them into
 history with the current version marked. The survey mapping scores answers as for a file export.
 
-Pulling (``survey_api_pull``): an unpartitioned asset that pulls each configured survey from its
-cursor. The cursor lives in Dagster, in the metadata of the asset's last materialization, so it
-survives a rebuilt warehouse (which is rebuilt from landing/, where the pulled pages stay) and is
-visible in the UI; the landing sensor then loads the days the pull wrote.
+Pulling (``survey_api_pull``): the pull asset (assets.ingestion.api_pull) of each configured
+survey from its cursor, kept in Dagster.
 """
 
 import json
@@ -17,19 +15,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
-from dagster import AssetExecutionContext, AssetKey, Failure, MaterializeResult, MetadataValue, asset
+from dagster import AssetKey
 
 from assets.ingestion import raw_tables as rt
+from assets.ingestion.api_pull import build_api_pull_asset
 from assets.ingestion.loading import FileAudit, PartitionLoad
 from cxlake.delivered_files import DeliveredFileError, file_checksum, read_delivered
-from cxlake.sources.paged_api import ApiConfigError, ApiSettings, PullResult, cursors_after, pull_all
 from cxlake.sources.survey_api import SURVEY_API
 from cxlake.surveys.mapping import SurveyMapping, load_mappings
 from expectations.suites.base import RECORD_PROBLEM
-from orchestration.resources import LandingZone
 
 PULL_ASSET_KEY = AssetKey(["landing", "survey_api"])
-CURSOR_METADATA = "cursors"
 RESPONSE_FIELDS = {  # raw column -> the API's field
     "submitted_at": "recorded_at",
     "started_at": "started_at",
@@ -141,52 +137,4 @@ def _text(value) -> str | None:
     return None if value is None else str(value)
 
 
-def kept_cursors(context: AssetExecutionContext) -> dict[str, dict]:
-    """The cursors the last materialization recorded ({} before the first pull)."""
-    event = context.instance.get_latest_materialization_event(PULL_ASSET_KEY)
-    if event is None or event.asset_materialization is None:
-        return {}
-    value = event.asset_materialization.metadata.get(CURSOR_METADATA)
-    return dict(value.value) if value is not None else {}
-
-
-def pull_summary(results: list[PullResult]) -> dict:
-    return {
-        r.id: {"records": r.records, "pages": r.pages, "retries": r.retries, "files": len(r.files)}
-        for r in results
-    }
-
-
-@asset(
-    key=PULL_ASSET_KEY,
-    group_name="survey_api",
-    kinds={"python"},
-    description=(
-        "Pulls survey responses changed since the cursor from the survey platform's API into "
-        "landing/survey_api/<day>/ (settings: CXLAKE_SURVEY_API_URL, _TOKEN, _IDS)."
-    ),
-)
-def survey_api_pull(context: AssetExecutionContext, landing: LandingZone):
-    """Pull, then record the cursors even when a survey stopped early, and only then fail on an error:
-    the pages that landed must not be pulled again."""
-    try:
-        settings = ApiSettings.from_env(SURVEY_API)
-    except ApiConfigError as error:
-        raise Failure(description=str(error)) from None
-    before = kept_cursors(context)
-    results = pull_all(SURVEY_API, settings, before, landing.path)
-    for result in results:
-        context.log.info(f"survey_api {result.id}: {result.records} responses in {len(result.files)} files")
-        if result.quota_spent:
-            context.log.warning(result.quota_spent)
-    yield MaterializeResult(
-        metadata={
-            CURSOR_METADATA: MetadataValue.json(cursors_after(before, results)),
-            "pulled": MetadataValue.json(pull_summary(results)),
-            "responses": sum(r.records for r in results),
-            "stopped": "; ".join(filter(None, (r.quota_spent or r.error for r in results))) or "-",
-        }
-    )
-    errors = [r.error for r in results if r.error]
-    if errors:
-        raise Failure(description="\n".join(errors))
+survey_api_pull = build_api_pull_asset(SURVEY_API, PULL_ASSET_KEY, "survey_api")

@@ -50,6 +50,13 @@ class ApiSource:
     modified_field: str
     items_key: str  # the list's key in a delivery file ("responses", "reviews")
     what: str  # "surveys", "shops": what <prefix>_IDS lists, for messages
+    platform: str | None = None  # review pages say which platform they come from, as the files do
+    day_field: str | None = None  # land each record on this time's day (reviews: posted that day)
+
+    @property
+    def label(self) -> str:
+        """The source as messages name it: ``survey_api``, ``reviews (dianping)``."""
+        return f"{self.name} ({self.platform})" if self.platform else self.name
 
 
 @dataclass(frozen=True)
@@ -78,7 +85,7 @@ class ApiSettings:
         ]
         if missing:
             raise ApiConfigError(
-                f"{source.name}: set {', '.join(missing)} (the API's base URL, an API token with read "
+                f"{source.label}: set {', '.join(missing)} (the API's base URL, an API token with read "
                 f"access, and the {source.what} to pull, comma-separated)"
             )
         ids = tuple(i.strip() for i in env[f"{source.env_prefix}_IDS"].split(",") if i.strip())
@@ -176,7 +183,7 @@ class PageFetcher:
             except json.JSONDecodeError as error:
                 problem = f"the page is not whole JSON ({error.msg} at character {error.pos})"
             except urllib.error.URLError as error:
-                raise _Refused(f"{self.source.name}: cannot reach {_shown(url)} ({error.reason})") from None
+                raise _Refused(f"{self.source.label}: cannot reach {_shown(url)} ({error.reason})") from None
             if attempt == self.settings.max_attempts:
                 break
             pause = max(wait or 0.0, delay)
@@ -185,13 +192,13 @@ class PageFetcher:
             self.sleep(pause)
             delay = min(delay * 2, self.settings.max_backoff_seconds)
         raise _Refused(
-            f"{self.source.name}: gave up on {_shown(url)} after {self.settings.max_attempts} attempts, "
+            f"{self.source.label}: gave up on {_shown(url)} after {self.settings.max_attempts} attempts, "
             f"last: {problem}; nothing after the previous page landed, the next run resumes there"
         )
 
     def _retryable(self, error: urllib.error.HTTPError, url: str) -> tuple[str, float | None]:
         """What a 429 or 5xx was and how long it asks to wait; raises for what a retry cannot fix."""
-        name, where = self.source.name, _shown(url)
+        name, where = self.source.label, _shown(url)
         if error.code in (401, 403):
             raise _Refused(
                 f"{name}: the API refused the token (HTTP {error.code}) at {where}; "
@@ -222,7 +229,7 @@ class PageFetcher:
             body = answer.read()  # IncompleteRead when fewer bytes come than Content-Length says
         page = json.loads(body.decode("utf-8"))
         if not isinstance(page, dict) or not isinstance(page.get("data"), list):
-            raise _Refused(f'{self.source.name}: {_shown(url)} answered without a "data" list')
+            raise _Refused(f'{self.source.label}: {_shown(url)} answered without a "data" list')
         return page
 
 
@@ -270,9 +277,11 @@ def pull(
             fresh, last = _after_cursor(
                 source, page["data"], result.cursor, f"{_shown(url)} page {result.pages}"
             )
-            if fresh:
-                result.files.append(_land(source, item_id, fresh, pulled_at, result.pages, url, landing_root))
-                result.records += len(fresh)
+            for day, records in _by_day(source, fresh, pulled_at).items():
+                result.files.append(
+                    _land(source, item_id, records, pulled_at, day, result.pages, url, landing_root)
+                )
+                result.records += len(records)
             result.cursor = max(filter(None, (result.cursor, last)), default=None)
             url = _next_url(page, settings.base_url)
     except _QuotaSpent as stop:
@@ -292,14 +301,14 @@ def _after_cursor(
     fresh, previous = [], None
     for number, record in enumerate(records, start=1):
         if not isinstance(record, dict) or not record.get(source.id_field):
-            raise _Refused(f"{source.name}: {where}: record {number} has no {source.id_field!r}")
+            raise _Refused(f"{source.label}: {where}: record {number} has no {source.id_field!r}")
         key = Cursor(
             utc_text(record.get(source.modified_field), f"{where}: record {number} {source.modified_field}"),
             str(record[source.id_field]),
         )
         if previous is not None and key < previous:
             raise _Refused(
-                f"{source.name}: {where}: record {number} ({key.last_id}) is older than the one before it; "
+                f"{source.label}: {where}: record {number} ({key.last_id}) is older than the one before it; "
                 "the API must list records oldest change first or the cursor would skip some"
             )
         previous = key
@@ -314,34 +323,58 @@ def _next_url(page: dict, base_url: str) -> str | None:
     return urllib.parse.urljoin(base_url + "/", nxt) if nxt else None
 
 
+def _by_day(source: ApiSource, records: list[dict], pulled_at: datetime) -> dict[str, list[dict]]:
+    """The landing day of each record: the pull's business day, or for a source whose files hold a
+    day's records (reviews posted that day) the business day of its ``day_field``. A record whose
+    time cannot be read lands on the pull's day, where the gate quarantines it naming the rule."""
+    pull_day = pulled_at.astimezone(BUSINESS_TIMEZONE).date().isoformat()
+    days: dict[str, list[dict]] = {}
+    for record in records:
+        day = pull_day
+        if source.day_field:
+            try:
+                moment = datetime.fromisoformat(str(record.get(source.day_field)).replace("Z", "+00:00"))
+                if moment.tzinfo is not None:
+                    day = moment.astimezone(BUSINESS_TIMEZONE).date().isoformat()
+            except ValueError:
+                pass
+        days.setdefault(day, []).append(record)
+    return dict(sorted(days.items()))
+
+
 def _land(
     source: ApiSource,
     item_id: str,
     records: list[dict],
     pulled_at: datetime,
+    day: str,
     page: int,
     url: str,
     landing_root: Path,
 ) -> Path:
-    """Write one page as landing/<source>/<day>/<id>_<pulled-at>_<page>.json, whole or not at all.
+    """Write one page as landing/<source>/<day>/[<platform>_]<id>_<pulled-at>_<page>.json, whole or
+    not at all.
 
-    The day is the business day of the pull (the partition its rows load into); the file is written
-    beside the day folder and renamed in, so a sensor never reads half of it.
+    ``day`` is the partition its rows load into (see :func:`_by_day`); the file is written beside
+    the day folder and renamed in, so a sensor never reads half of it.
     """
-    day = pulled_at.astimezone(BUSINESS_TIMEZONE).date().isoformat()
-    name = f"{item_id}_{pulled_at:%Y%m%dT%H%M%S%fZ}_{page:04d}.json"
+    prefix = f"{source.platform}_{item_id}" if source.platform else item_id
+    name = f"{prefix}_{pulled_at:%Y%m%dT%H%M%S%fZ}_{page:04d}.json"
     folder = landing_root / source.name / day
     partial = landing_root / source.name / PARTIAL_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     partial.mkdir(parents=True, exist_ok=True)
+    stamp = pulled_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     delivery = {
         "source": source.name,
         "id": item_id,
-        "pulled_at": pulled_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "pulled_at": stamp,
         "page": page,
         "request": _shown(url),
-        source.items_key: records,
     }
+    if source.platform:  # the review files' own envelope, so their loader reads a pulled page as a file
+        delivery |= {"platform": source.platform, "fetched_at": stamp}
+    delivery[source.items_key] = records
     temp = partial / name
     temp.write_text(json.dumps(delivery, ensure_ascii=False, indent=1), encoding="utf-8")
     os.replace(temp, folder / name)

@@ -10,6 +10,7 @@ page cut short but with a matching Content-Length, as a proxy that truncates wou
 
 from __future__ import annotations
 
+import csv
 import json
 import threading
 import urllib.parse
@@ -18,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from cxlake import landing as contract
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 TOKEN = "test-token-not-a-secret"
@@ -146,3 +149,28 @@ def serve(api: RecordedApi) -> Iterator[RecordedApi]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+def write_roster(landing: Path, day: str) -> None:
+    """The two stores the recorded responses and reviews name, delivered on ``day``."""
+    folder = landing / "reference" / day
+    folder.mkdir(parents=True)
+    rows = {
+        contract.STORES: [
+            ["S001", "人民广场店", "R1", "华东", "上海", "2020-01-01"],
+            ["S002", "徐家汇店", "R1", "华东", "上海", "2021-06-01"],
+        ],
+        contract.STAFF: [["E001", "S001", "王芳", "barista", "2022-01-01"]],
+    }
+    for delivered, lines in rows.items():
+        with (folder / delivered.file_name).open("w", newline="", encoding="utf-8") as handle:
+            csv.writer(handle).writerows([delivered.columns, *lines])
+
+
+@dataclass
+class ReviewApi(RecordedApi):
+    id_field: str = "review_id"
+    modified_field: str = "updated_at"
+
+    def path_of(self, item_id: str) -> str:
+        return f"/shops/{item_id}/reviews"

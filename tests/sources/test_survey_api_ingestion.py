@@ -3,7 +3,6 @@ asset keeps its cursor in Dagster between runs."""
 
 from __future__ import annotations
 
-import csv
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,12 +10,11 @@ from pathlib import Path
 import duckdb
 import pytest
 from dagster import DagsterInstance, materialize
-from loopback_api import TOKEN, recorded
+from loopback_api import TOKEN, recorded, write_roster
 
 from assets.configuration import configuration_tables
 from assets.ingestion.assets import build_ingestion_assets
 from assets.ingestion.survey_api import PULL_ASSET_KEY, survey_api_pull
-from cxlake import landing as contract
 from cxlake.sources.paged_api import ApiSettings, pull
 from cxlake.sources.survey_api import SURVEY_API
 from orchestration.manifest import dbt_command
@@ -28,22 +26,6 @@ DAY_1, DAY_2 = "2026-03-04", "2026-03-05"
 PULL_1 = datetime(2026, 3, 4, 6, 0, tzinfo=UTC)
 PULL_2 = datetime(2026, 3, 5, 2, 0, tzinfo=UTC)
 INGESTION = {a.node_def.name: a for a in build_ingestion_assets(daily_partitions("2020-01-01"))}
-
-
-def write_roster(landing: Path) -> None:
-    """The two stores the recorded responses name, delivered on the first day."""
-    folder = landing / "reference" / DAY_1
-    folder.mkdir(parents=True)
-    rows = {
-        contract.STORES: [
-            ["S001", "人民广场店", "R1", "华东", "上海", "2020-01-01"],
-            ["S002", "徐家汇店", "R1", "华东", "上海", "2021-06-01"],
-        ],
-        contract.STAFF: [["E001", "S001", "王芳", "barista", "2022-01-01"]],
-    }
-    for delivered, lines in rows.items():
-        with (folder / delivered.file_name).open("w", newline="", encoding="utf-8") as handle:
-            csv.writer(handle).writerows([delivered.columns, *lines])
 
 
 def ingest(landing: Path, warehouse: Path):
@@ -63,7 +45,7 @@ def rows(warehouse: Path, sql: str) -> list[tuple]:
 def two_pulls(survey_api, tmp_path) -> Path:
     """Day 1: the five recorded responses; day 2: R_2bb edited and R_6ff new, pulled from the cursor."""
     landing = tmp_path / "landing"
-    write_roster(landing)
+    write_roster(landing, DAY_1)
     config = ApiSettings(survey_api.base_url, TOKEN, (SURVEY,), page_size=2)
     first = pull(SURVEY_API, config, SURVEY, None, landing, PULL_1, lambda _: None)
     survey_api.publish(SURVEY, recorded("survey_api", "SV_cxlakeApp_edited.json"))
