@@ -18,6 +18,7 @@ from assets.churn import churn_assets
 from assets.configuration import configuration_tables
 from assets.dbt import cxlake_dbt_models, dbt_project
 from assets.ingestion.assets import build_ingestion_assets
+from assets.ingestion.review_api import REVIEW_PULL_KEYS, review_api_pulls
 from assets.ingestion.survey_api import PULL_ASSET_KEY, survey_api_pull
 from assets.insights import insight_assets
 from assets.integrity import integrity_assets
@@ -51,19 +52,27 @@ def build_definitions(
     partitions = daily_partitions(first_partition)
     # Everything from landing files to the serving copy, for a day or a range of days in one run
     # (not the API pulls, which write landing files: a backfill of old days never calls an API).
-    pulls = AssetSelection.assets(PULL_ASSET_KEY)
+    pull_keys = [PULL_ASSET_KEY, *REVIEW_PULL_KEYS.values()]
     daily_pipeline_job = define_asset_job(
-        "daily_pipeline_job", selection=AssetSelection.all() - pulls, partitions_def=partitions
+        "daily_pipeline_job",
+        selection=AssetSelection.all() - AssetSelection.assets(*pull_keys),
+        partitions_def=partitions,
     )
-    # Hourly API pulls, off until the source's settings are in the environment; the landing
-    # sensor loads the days they write.
-    survey_api_pull_job = define_asset_job("survey_api_pull_job", selection=pulls)
-    survey_api_pull_schedule = ScheduleDefinition(
-        job=survey_api_pull_job,
-        cron_schedule="0 * * * *",
-        execution_timezone=BUSINESS_TIMEZONE,
-        default_status=DefaultScheduleStatus.STOPPED,
-    )
+    # Hourly API pulls, one job per source (survey_api_pull_job, reviews_dianping_pull_job, ...),
+    # each off until its settings are in the environment; the landing sensor loads what they write.
+    pull_jobs = [
+        define_asset_job(f"{key.path[-1]}_pull_job", selection=AssetSelection.assets(key))
+        for key in pull_keys
+    ]
+    pull_schedules = [
+        ScheduleDefinition(
+            job=job,
+            cron_schedule="0 * * * *",
+            execution_timezone=BUSINESS_TIMEZONE,
+            default_status=DefaultScheduleStatus.STOPPED,
+        )
+        for job in pull_jobs
+    ]
     # Each morning, yesterday's deliveries (the latest complete business day) run end to end.
     daily_pipeline_schedule = build_schedule_from_partitioned_job(daily_pipeline_job, hour_of_day=6)
     return Definitions(
@@ -81,9 +90,10 @@ def build_definitions(
             case_snapshot,
             serving_copy,
             survey_api_pull,
+            *review_api_pulls,
         ],
-        jobs=[daily_pipeline_job, survey_api_pull_job],
-        schedules=[daily_pipeline_schedule, survey_api_pull_schedule],
+        jobs=[daily_pipeline_job, *pull_jobs],
+        schedules=[daily_pipeline_schedule, *pull_schedules],
         sensors=[
             build_landing_sensor(daily_pipeline_job, landing, warehouse),
             build_case_clock_sensor(warehouse),
