@@ -7,6 +7,8 @@ from assets.churn import churn_risk_scores
 from assets.dbt import cxlake_dbt_models
 from assets.insights import key_drivers
 from assets.kano import kano
+from assets.money import money_assets
+from assets.peak_end import peak_end
 from orchestration.resources import Warehouse
 
 
@@ -18,6 +20,8 @@ from orchestration.resources import Warehouse
         *case_snapshot.keys,
         *key_drivers.keys,
         *kano.keys,
+        *(key for money in money_assets for key in money.keys),
+        *peak_end.keys,
         *churn_risk_scores.keys,
     ],
     kinds={"duckdb"},

@@ -24,6 +24,8 @@ from assets.insights import insight_assets
 from assets.integrity import integrity_assets
 from assets.invitations import build_invitation_asset
 from assets.kano import kano_assets
+from assets.money import money_assets
+from assets.peak_end import peak_end_assets
 from assets.publish import serving_copy
 from assets.text import text_assets
 from orchestration.manifest import DBT_EXECUTABLE
@@ -86,6 +88,8 @@ def build_definitions(
             *insight_assets,
             *churn_assets,
             *kano_assets,
+            *money_assets,
+            *peak_end_assets,
             alert_cases,
             case_snapshot,
             serving_copy,

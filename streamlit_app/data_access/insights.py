@@ -22,8 +22,6 @@ from streamlit_app.data_access.core import CACHE_TTL_SECONDS
 # holds only the user's rows (key drivers and money: the chain's, their regions' and their stores';
 # Kano: everyone's; churn: by store); the conditions below only pick among them.
 INSIGHT_SCOPE_LEVELS = ("chain", "region", "store")
-# The scope level of the money figures a reader sums up: the chain for everything, else their own.
-_VALUE_LEVEL = {"all": "chain", "region": "region", "store": "store"}
 WATCH_LIST_COLUMNS = (
     "watch_list_rank", "store_id", "store_name", "customer_id", "customer_name", "phone",
     "member_tier", "churn_probability", "value_at_risk", "expected_spend_horizon",
@@ -31,11 +29,8 @@ WATCH_LIST_COLUMNS = (
 )  # fmt: skip
 EXPERIENCE_VALUE_COLUMNS = (
     "scope_level", "scope_id", "nps_category", "window_days", "last_transaction_date", "count_members",
-    "is_reportable", "avg_spend", "avg_spend_ci_low", "avg_spend_ci_high", "avg_visits", "repeat_rate",
-    "repeat_rate_ci_low", "repeat_rate_ci_high", "detractor_to_promoter_value",
-    "detractor_to_promoter_value_ci_low", "detractor_to_promoter_value_ci_high",
-    "count_detractor_members", "detractor_revenue_at_risk", "detractor_revenue_at_risk_ci_low",
-    "detractor_revenue_at_risk_ci_high",
+    "is_reportable", "avg_spend", "avg_spend_ci_low", "avg_spend_ci_high", "avg_visits",
+    "avg_visits_ci_low", "avg_visits_ci_high", "repeat_rate", "repeat_rate_ci_low", "repeat_rate_ci_high",
 )  # fmt: skip
 
 
@@ -128,17 +123,17 @@ def churn_watch_list(scope: Scope, sees_pii: bool, store_id: str | None = None) 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def experience_value(scope: Scope) -> pd.DataFrame | None:
-    """marts.mart_experience_value at the user's level (the chain for everything, else each of
-    their regions or stores), promoters, passives, detractors in that order. None without the mart."""
+    """marts.mart_experience_value, every scope the door shows the user (the chain, their regions
+    and stores; the Money tab picks one): chain first, then regions, then stores, promoters,
+    passives, detractors in that order. None without the mart."""
     if not core.mart_published("mart_experience_value"):
         return None
     return core.frame(
         scope,
         f"select {', '.join(EXPERIENCE_VALUE_COLUMNS)} from marts.mart_experience_value"
-        " where scope_level = ?"
-        " order by scope_id,"
+        " order by case scope_level when 'chain' then 0 when 'region' then 1 else 2 end, scope_id,"
         " case nps_category when 'promoter' then 0 when 'passive' then 1 else 2 end",
-        [_VALUE_LEVEL[scope.kind]],
+        [],
     )
 
 

@@ -1007,10 +1007,11 @@ def csat_effect_section(window: int) -> None:
             )
         )
     measures = [
-        "effect_per_member", "ci_low", "ci_high", "effect_per_rater", "effect_per_rater_ci_low",
-        "effect_per_rater_ci_high", "promoter_points", "detractor_points",
+        "effect_per_member", "effect_ci_low", "effect_ci_high", "effect_per_rater",
+        "effect_per_rater_ci_low", "effect_per_rater_ci_high", "promoter_points", "detractor_points",
     ]  # fmt: skip
-    shown = effects.assign(
+    # ci_low / ci_high renamed: the tables round columns of those names to one decimal (NPS's rule)
+    shown = effects.rename(columns={"ci_low": "effect_ci_low", "ci_high": "effect_ci_high"}).assign(
         rated_percent=100 * effects["rated_share"],
         promoter_points=100 * effects["promoter_probability_change"],
         detractor_points=100 * effects["detractor_probability_change"],
@@ -1025,8 +1026,8 @@ def csat_effect_section(window: int) -> None:
         "n": text["effect_ratings"],
         "rated_percent": text["effect_rated"],
         "effect_per_member": text["effect_member"],
-        "ci_low": text["effect_member_low"],
-        "ci_high": text["effect_member_high"],
+        "effect_ci_low": text["effect_member_low"],
+        "effect_ci_high": text["effect_member_high"],
         "effect_per_rater": text["effect_rater"],
         "effect_per_rater_ci_low": text["effect_rater_low"],
         "effect_per_rater_ci_high": text["effect_rater_high"],
