@@ -164,4 +164,18 @@ def test_dagster_dev_loads_the_definitions_with_a_path_that_has_no_dbt(tmp_path)
         timeout=300,
     )
     assert loaded.returncode == 0, loaded.stderr[-2000:]
-    assert loaded.stdout.strip() == "2"  # the daily pipeline and the survey API pull
+    assert loaded.stdout.strip() == "4"  # the daily pipeline and a pull job per API source
+
+
+def test_api_pulls_have_their_own_stopped_schedules_and_stay_out_of_the_daily_pipeline(defs):
+    """A backfill of old days must not call an API, and a source without settings must not fail
+    another's pulls: each pull is its own job, scheduled hourly once someone turns it on."""
+    from dagster import DefaultScheduleStatus
+
+    daily = defs.resolve_job_def("daily_pipeline_job")
+    assert not [k for k in daily.asset_layer.selected_asset_keys if k.path[0] == "landing"]
+    for job in ("survey_api_pull_job", "reviews_dianping_pull_job", "reviews_meituan_pull_job"):
+        schedule = defs.resolve_schedule_def(f"{job}_schedule")
+        assert (schedule.job_name, schedule.cron_schedule) == (job, "0 * * * *")
+        assert schedule.default_status == DefaultScheduleStatus.STOPPED
+        assert len(defs.resolve_job_def(job).asset_layer.selected_asset_keys) == 1
