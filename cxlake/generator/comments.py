@@ -155,13 +155,24 @@ def compose(
     rnd: random.Random, aspects: dict[str, str], item: str, food: bool = False, review: bool = False
 ) -> str:
     """Text whose aspects and polarities are exactly `aspects` (or a neutral remark when empty)."""
+    return compose_with_clauses(rnd, aspects, item, food, review)[0]
+
+
+def compose_with_clauses(
+    rnd: random.Random, aspects: dict[str, str], item: str, food: bool = False, review: bool = False
+) -> tuple[str, dict[str, str]]:
+    """:func:`compose`, also returning the phrase drawn for each touchpoint, so a later step (the
+    staff member named in a comment, :mod:`cxlake.generator.staff_mentions`) can find its clause
+    in the text without drawing from ``rnd``: the comments stream stays as it was."""
     sentiment = overall_sentiment(aspects)
     if sentiment == NEUTRAL:
-        return _decorate(rnd, rnd.choice(NEUTRAL_TEXTS), sentiment)
+        return _decorate(rnd, rnd.choice(NEUTRAL_TEXTS), sentiment), {}
     clauses = {POSITIVE: [], NEGATIVE: []}
+    drawn: dict[str, str] = {}
     for tp, polarity in aspects.items():
         bank = FOOD_TASTE if tp == "taste" and food else PHRASES[tp]
-        clauses[polarity].append(rnd.choice(bank[polarity]).format(item=item))
+        drawn[tp] = rnd.choice(bank[polarity]).format(item=item)
+        clauses[polarity].append(drawn[tp])
     sep = rnd.choice(("，", "，", ",", " ", "。"))
     if sentiment == MIXED:
         first, second = (POSITIVE, NEGATIVE) if rnd.random() < 0.7 else (NEGATIVE, POSITIVE)
@@ -179,7 +190,7 @@ def compose(
         )
     if rnd.random() < (0.5 if review else 0.25):
         body += rnd.choice(("，", "。", " ")) + rnd.choice(CLOSERS[sentiment])
-    return _decorate(rnd, body + rnd.choice(("", "。", "！", "!", "~", "。。")), sentiment)
+    return _decorate(rnd, body + rnd.choice(("", "。", "！", "!", "~", "。。")), sentiment), drawn
 
 
 def _decorate(rnd: random.Random, text: str, sentiment: str) -> str:

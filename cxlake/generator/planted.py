@@ -16,6 +16,12 @@ class Planted:
     # NPS latent = intercept + sum(w_tp * (csat_tp - 3)) - wait penalty + N(0, nps_noise_sd), rounded, 0..10
     nps_intercept: float = 6.4
     nps_noise_sd: float = 1.0
+    # peak-end: the recommend score leans on the worst touchpoint beyond the mean of the rated ones:
+    # latent NPS += peak_end_low_weight * (min CSAT - mean CSAT + peak_end_typical_gap). The gap is
+    # about what the mean of a genuine answer is above its lowest rating, so the chain's NPS level
+    # (and who is a detractor) stays about where it was; the shape of an answer is what changes.
+    peak_end_low_weight: float = 0.8
+    peak_end_typical_gap: float = 0.9
     driver_weights: dict[str, float] = field(
         default_factory=lambda: {
             "taste": 0.85,
@@ -109,6 +115,12 @@ class Planted:
         }
     )
     slow_store_review_speed_positive: float = 0.15
+    # frontline (cxlake/generator/staff_mentions.py): a comment about the staff names the serving
+    # staff member this often; of the planted praised / coached pair (one store) every praise /
+    # complaint does, and this share of their other answers gets a named praise (staff CSAT 4-5) /
+    # complaint (1-3)
+    staff_named_share: float = 0.35
+    planted_staff_extra_share: float = 1.0
     # Kano survey (cxlake/generator/kano.py; features: the kano: section of cxlake/config/insights.yaml):
     # each feature's planted category (A attractive, O one-dimensional, M must-be, I indifferent,
     # R reverse) is a respondent's category with kano_planted_share; R and Q (contradictory) pairs

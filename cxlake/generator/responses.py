@@ -16,9 +16,10 @@ from datetime import date, datetime, time, timedelta
 import numpy as np
 
 from cxlake.generator.chain import CATEGORIES, PRODUCTS, Chain
-from cxlake.generator.comments import aspects_from_ratings, compose, overall_sentiment
+from cxlake.generator.comments import aspects_from_ratings, compose_with_clauses, overall_sentiment
 from cxlake.generator.planted import Planted
 from cxlake.generator.pos import CHANNELS, DayPos
+from cxlake.generator.staff_mentions import Mention, StaffMentions
 from cxlake.journey import touchpoints_for_channel
 
 QUALTRICS_ID, WJX_ID = "SV_cxlakeApp", "wjx_instore"
@@ -85,6 +86,8 @@ class Response:
     wjx_source: int = 0
     response_id: str = ""  # Qualtrics: set at creation; 问卷星: the 序号, set when written
     hidden_nps: int | None = None  # gamed: the score the customer would have given
+    staff: int = -1  # who served the order (index into the chain's staff); -1 for tester rows
+    mention: Mention | None = None  # the comment names a staff member (truth)
     duplicate_of: Response | None = field(default=None, repr=False)
 
     @property
@@ -106,9 +109,10 @@ class DaySurveys:
 class ResponseFactory:
     """Turns answered invitations into responses; keeps the running creation counter."""
 
-    def __init__(self, chain: Chain, planted: Planted, gaming_from: date) -> None:
+    def __init__(self, chain: Chain, planted: Planted, gaming_from: date, mentions: StaffMentions) -> None:
         self.chain = chain
         self.planted = planted
+        self.mentions = mentions
         self.gaming_from = gaming_from  # the gaming staff solicit answers from this day on
         self.seq = 0
 
@@ -124,9 +128,11 @@ class ResponseFactory:
         day: date,
         invited: np.ndarray,
         recovered: np.ndarray,
+        mention_rnd: random.Random,
     ) -> DaySurveys:
         """Invitations of ``invited`` (indices into the day's transactions) and their responses;
-        ``recovered`` flags the members whose last detractor case was worked (they score higher)."""
+        ``recovered`` flags the members whose last detractor case was worked (they score higher);
+        ``mention_rnd`` (the staff_mentions stream) decides which comments name the server."""
         p, chain = self.planted, self.chain
         channel = pos.channel[invited]
         offset = np.select(
@@ -200,8 +206,9 @@ class ResponseFactory:
                 aspects=None,
                 ip=_ip(rnd),
                 wjx_source=rnd.choices((0, 1, 2), (0.7, 0.25, 0.05))[0],
+                staff=int(pos.staff[t]),
             )
-            self._shape(rnd, response, int(pos.first_product[t]), bool(skip_environment[j]))
+            self._shape(rnd, mention_rnd, response, int(pos.first_product[t]), bool(skip_environment[j]))
             responses.append(response)
             if duplicate[j]:
                 copy = self._duplicate(rnd, response)
@@ -230,6 +237,9 @@ class ResponseFactory:
             - slow * p.nps_wait_penalty
             + rng.normal(0, p.nps_noise_sd, m)
         )
+        rated = np.where(applies, csat, np.nan)  # every channel rates four or more touchpoints
+        worst_gap = np.nanmin(rated, axis=1) - np.nanmean(rated, axis=1)
+        latent += p.peak_end_low_weight * (worst_gap + p.peak_end_typical_gap)
         customer = pos.customer[tx]
         latent += np.where(customer >= 0, recovered[customer], False) * p.recovered_nps_bump
         nps = np.clip(np.rint(latent), 0, 10).astype(int)
@@ -237,8 +247,16 @@ class ResponseFactory:
         ces = np.clip(np.rint(4.6 + 0.9 * (app - 3) + rng.normal(0, 0.9, m)), 1, 7).astype(int)
         return csat, nps, ces
 
-    def _shape(self, rnd: random.Random, r: Response, product: int, skip_environment: bool) -> None:
-        """Apply the response's kind to its answers, then write its comment from what it answered."""
+    def _shape(
+        self,
+        rnd: random.Random,
+        mention_rnd: random.Random,
+        r: Response,
+        product: int,
+        skip_environment: bool,
+    ) -> None:
+        """Apply the response's kind to its answers, then write its comment from what it answered
+        (naming the serving staff member from ``mention_rnd`` where :class:`StaffMentions` says)."""
         if r.survey_id == QUALTRICS_ID:
             r.response_id = "R_" + "".join(rnd.choices(_ID_CHARS, k=15))
         if r.kind == "gamed":
@@ -253,10 +271,17 @@ class ResponseFactory:
         elif skip_environment and "environment" in r.csat:
             r.csat["environment"] = None
         if rnd.random() < (0.7 if r.kind == "gamed" else 0.3):
+            r.comment, aspects, r.mention = self.mentions.apply(
+                mention_rnd, r.staff, r.kind, r.csat.get("staff"), "", {}, {}
+            )
+            r.aspects = aspects if r.comment else None
             return
-        r.aspects = aspects_from_ratings(rnd, r.csat)
+        aspects = aspects_from_ratings(rnd, r.csat)
         name, category = PRODUCTS[product][1], PRODUCTS[product][2]
-        r.comment = compose(rnd, r.aspects, name, food=category >= 2)
+        text, clauses = compose_with_clauses(rnd, aspects, name, food=category >= 2)
+        r.comment, r.aspects, r.mention = self.mentions.apply(
+            mention_rnd, r.staff, r.kind, r.csat.get("staff"), text, aspects, clauses
+        )
 
     def _duplicate(self, rnd: random.Random, original: Response) -> Response | None:
         """The same respondent submits the same answers again minutes later, the same day."""

@@ -27,6 +27,10 @@ truth.json under "planted"):
   ``churn_purchase_rate_factor`` of normal if the case was not worked and
   ``recovered_purchase_rate_factor`` if it was, and a recovered member's later answers score
   ``recovered_nps_bump`` higher (until their next detractor answer).
+- frontline (:mod:`cxlake.generator.staff_mentions`, its own stream): comments about the staff
+  name the serving staff member (小王, 伟芳, 王伟芳) ``staff_named_share`` of the time; in one store a
+  *praised* and a *coached* barista are named in every such comment and get extra named praise
+  (staff CSAT 4-5) or complaints (1-3). "frontline" lists the pair and every named mention.
 - quality-gate plants (response keys listed): Survey Preview / Survey Test rows, speeders,
   straight-liners and same-day duplicate submissions; and "delivery_defects": on day 8 of every 30,
   one POS row with an unknown store and one without an amount (file and line listed).
@@ -65,6 +69,7 @@ from cxlake.generator.planted import Planted
 from cxlake.generator.pos import simulate_pos_day
 from cxlake.generator.responses import WJX_ID, Response, ResponseFactory
 from cxlake.generator.reviews import ReviewFactory, page
+from cxlake.generator.staff_mentions import StaffMentions
 from cxlake.generator.survey_files import SURVEY_FILES
 from cxlake.generator.truth import TruthWriter
 from cxlake.insights.kano import load_kano_survey
@@ -83,6 +88,7 @@ _STREAMS = {
     "case_work": 10,
     "case_work_stores": 11,
     "kano": 12,
+    "staff_mentions": 13,
 }
 # Responses that open a case when they score as a detractor (duplicates and tester rows do not).
 _CASED_KINDS = frozenset({"normal", "speeder", "straight_liner"})
@@ -210,7 +216,9 @@ class _Run:
         self.chain, self.customers, self.planted = chain, customers, planted
         self.landing, self.truth = landing, truth
         self.gaming_from = start + timedelta(days=int(days * planted.gaming_start_share))
-        self.responses = ResponseFactory(chain, planted, self.gaming_from)
+        self.mentions = StaffMentions(_rng(seed, "staff_mentions"), chain, planted)
+        self.responses = ResponseFactory(chain, planted, self.gaming_from, self.mentions)
+        self.staff_mentions: list[dict] = []
         self.reviews = ReviewFactory(chain, planted)
         self.pending: dict[int, list[Response]] = defaultdict(list)
         # the closed loop: the latest detractor case of a member decides churned or recovered
@@ -261,7 +269,13 @@ class _Run:
         self.landing.csv(landing.TRANSACTION_LINES, day, rows.line_rows(pos))
         invited = self._invited(pos, day)
         surveys = self.responses.simulate(
-            _rng(seed, "surveys", i), _rnd(seed, "comments", i), pos, day, invited, self.recovered
+            _rng(seed, "surveys", i),
+            _rnd(seed, "comments", i),
+            pos,
+            day,
+            invited,
+            self.recovered,
+            _rnd(seed, "staff_mentions", i + 1),  # day 0's draw of the stream picks the planted pair
         )
         self.landing.csv(
             landing.INVITATIONS,
@@ -325,6 +339,16 @@ class _Run:
     def _record(self, r: Response, case_rng: np.random.Generator) -> None:
         if r.aspects is not None:
             self.truth.add_comment(r.key, r.aspects, r.sentiment or "neutral")
+        if r.mention is not None and r.kind != "duplicate":
+            self.staff_mentions.append(
+                {
+                    "response_key": r.key,
+                    "staff_id": self.chain.staff_ids[r.mention.staff],
+                    "polarity": r.mention.polarity,
+                    "written_as": r.mention.form,
+                    "added": r.mention.added,
+                }
+            )
         if r.kind in _QUALITY_KINDS:
             self.quality[_QUALITY_KINDS[r.kind]].append(r.key)
         elif r.kind == "duplicate" and r.duplicate_of is not None:
@@ -398,6 +422,7 @@ class _Run:
         planted["quality"] = self.quality
         planted["delivery_defects"] = self.delivery_defects
         planted["kano"] = self.kano.truth()
+        planted["frontline"] = {**self.mentions.truth(), "mentions": self.staff_mentions}
         header = {
             "generator": {
                 "scale": scale,
