@@ -19,6 +19,7 @@ a page that never arrives whole resumes from the cursor next time and never skip
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import http.client
 import json
@@ -36,7 +37,7 @@ from zoneinfo import ZoneInfo
 BUSINESS_TIMEZONE = ZoneInfo("Asia/Shanghai")
 # SurveyMonkey's name for the requests left today; 0 on a 429 means wait for tomorrow, not seconds.
 DAILY_REMAINING_HEADER = "X-Ratelimit-App-Global-Day-Remaining"
-PARTIAL_FOLDER = ".partial"  # under landing/<source>/: not a day folder, so no sensor or load sees it
+PARTIAL_FOLDER = ".partial"  # under landing/<source>/ while a page is written: no sensor or load reads it
 
 
 @dataclass(frozen=True)
@@ -378,6 +379,10 @@ def _land(
     temp = partial / name
     temp.write_text(json.dumps(delivery, ensure_ascii=False, indent=1), encoding="utf-8")
     os.replace(temp, folder / name)
+    # leave no folder that `cxlake run` would list as a skipped day folder; while another pull
+    # writes beside this one the folder is not empty, and the last to finish removes it
+    with contextlib.suppress(OSError):
+        partial.rmdir()
     return folder / name
 
 

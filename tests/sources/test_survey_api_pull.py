@@ -67,7 +67,7 @@ def test_a_first_pull_lands_every_page_and_keeps_the_last_modified_as_cursor(sur
     assert delivery["responses"][0]["answers"][2]["answer"] == "拿铁很好喝"
     assert result.cursor == Cursor("2026-03-04T04:45:10.000000Z", "R_5ee")
     assert TOKEN not in result.files[0].read_text("utf-8")
-    assert not list((tmp_path / "survey_api" / ".partial").iterdir())
+    assert sorted(p.name for p in (tmp_path / "survey_api").iterdir()) == ["2026-03-04"]  # no .partial left
 
 
 def test_an_edited_response_is_pulled_again_by_its_modified_time_and_nothing_else_is(survey_api, tmp_path):
