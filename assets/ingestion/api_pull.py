@@ -39,7 +39,13 @@ def kept_cursors(context: AssetExecutionContext, key: AssetKey) -> dict[str, dic
 
 def pull_summary(results: list[PullResult]) -> dict:
     return {
-        r.id: {"records": r.records, "pages": r.pages, "retries": r.retries, "files": len(r.files)}
+        r.id: {
+            "records": r.records,
+            "pages": r.pages,
+            "retries": r.retries,
+            "waited_seconds": round(r.waited_seconds, 1),
+            "files": len(r.files),
+        }
         for r in results
     }
 

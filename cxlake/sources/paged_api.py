@@ -304,7 +304,10 @@ def _after_cursor(
         if not isinstance(record, dict) or not record.get(source.id_field):
             raise _Refused(f"{source.label}: {where}: record {number} has no {source.id_field!r}")
         key = Cursor(
-            utc_text(record.get(source.modified_field), f"{where}: record {number} {source.modified_field}"),
+            utc_text(
+                record.get(source.modified_field),
+                f"{source.label}: {where}: record {number} {source.modified_field}",
+            ),
             str(record[source.id_field]),
         )
         if previous is not None and key < previous:

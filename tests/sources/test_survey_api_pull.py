@@ -239,3 +239,28 @@ def test_the_kept_cursors_move_only_for_the_surveys_pulled():
         "SV_a": {"modified_at": "z", "last_id": "3"},
         "SV_b": {"modified_at": "y", "last_id": "2"},
     }
+
+
+@pytest.mark.parametrize(
+    ("modified_at", "reason"),
+    [
+        (None, "None is not an ISO time"),  # a record without its last-modified time
+        ("2026-03-04T09:15:02", "'2026-03-04T09:15:02' has no UTC offset"),  # a local time, zone unknown
+    ],
+)
+def test_a_record_whose_modified_time_cannot_order_it_stops_the_pull_naming_it(
+    survey_api, tmp_path, modified_at, reason
+):
+    first_page = survey_api.page
+
+    def page(item_id, query):
+        body = first_page(item_id, query)
+        body["data"][0] = {**body["data"][0], "modified_at": modified_at}
+        return body
+
+    survey_api.page = page
+    result = pull(SURVEY_API, settings(survey_api), SURVEY, None, tmp_path, FIRST_PULL, Clock())
+    assert result.error is not None
+    assert result.error.startswith("survey_api: /surveys/SV_cxlakeApp/responses?")
+    assert result.error.endswith(f"page 1: record 1 modified_at: {reason}")
+    assert result.files == [] and result.cursor is None
