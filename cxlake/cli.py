@@ -19,6 +19,7 @@ from cxlake.explorer_process import explorer_command
 from cxlake.insights.drivers_cli import drivers_command
 from cxlake.paths import cxlake_paths
 from cxlake.sources.pull_cli import pull_surveys_command
+from cxlake.sources.wjx_push import serve_push_command
 from cxlake.text.scoring_cli import score_reviews_command
 
 if TYPE_CHECKING:
@@ -442,6 +443,7 @@ app.command("sql")(sql_command)
 app.command("score-reviews")(score_reviews_command)
 app.command("drivers")(drivers_command)
 app.command("pull-surveys")(pull_surveys_command)
+app.command("serve-push")(serve_push_command)
 
 if __name__ == "__main__":
     app()

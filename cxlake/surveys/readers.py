@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 
 from cxlake.delivered_files import header_summary
+from cxlake.sources import wjx_push
 from cxlake.surveys import archives, qualtrics, surveymonkey, tencent, wjx
 from cxlake.surveys.records import ParsedExport
 from cxlake.surveys.table import RawTable, UnreadableExport, read_table
@@ -53,7 +54,7 @@ class SurveyExport:
     survey_id: str
     tool: str  # qualtrics | surveymonkey | tencent | wjx
     # qualtrics-current | qualtrics-2017 | qualtrics-legacy | surveymonkey-expanded | tencent-csv |
-    # wjx-text | wjx-numeric
+    # wjx-text | wjx-numeric | wjx-push
     layout: str
     responses: pd.DataFrame
     answers: pd.DataFrame
@@ -89,7 +90,7 @@ def read_survey(
     try:
         raw = path.read_bytes() if data is None else data
         parsed = _parse_file(raw, format, zone)
-        if parsed.layout == "wjx-numeric":
+        if parsed.layout in ("wjx-numeric", wjx_push.LAYOUT):
             parsed = wjx.nps_from_option_numbers(parsed, nps_questions)
     except OSError as err:
         raise SurveyReadError(f"{path}: cannot open ({err.strerror or err})") from None
@@ -100,6 +101,8 @@ def read_survey(
 
 def _parse_file(data: bytes, format: str, zone: ZoneInfo) -> ParsedExport:
     """A delivered file, or the survey file(s) inside a zipped download, parsed."""
+    if format in ("auto", "wjx") and wjx_push.is_push(data):  # a response 问卷星 pushed, as landed
+        return wjx_push.parse_push(data, zone)
     if not archives.is_archive(data):
         return _parse(read_table(data), format, zone)
     archive = archives.read_archive(data)
