@@ -260,7 +260,7 @@ COLUMNS: Words = {
     "mean_csat": {"en": "Mean CSAT (1-5)", "zh": "平均满意度（1-5）"},
     "operational_n": {"en": "Journeys", "zh": "旅程数"},
     "operational_value": {"en": "Operational measure", "zh": "运营指标"},
-    "operational_p90": {"en": "90th percentile", "zh": "第 90 百分位"},
+    "operational_sd": {"en": "Standard deviation", "zh": "标准差"},
     "keyword": {"en": "Keyword", "zh": "关键词"},
     "count_reviews": {"en": "Reviews", "zh": "评论数"},
     "count_negative": {"en": "Negative reviews", "zh": "负面评论数"},

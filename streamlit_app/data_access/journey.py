@@ -20,14 +20,18 @@ from streamlit_app.data_access.core import CACHE_TTL_SECONDS, Filters
 # with no code edit; marts.dim_touchpoint says which touchpoints and stages exist and in what order.
 # Dates here are journey (purchase) days: the ratings belong to the purchase they rate.
 
-# Operational measures the X+O view can put beside a touchpoint: a fct_journeys column and how it
-# rolls up over journeys (the median of a quantity, or the share of journeys with a flag).
-OPERATIONAL_MEASURES: dict[str, Literal["median", "share"]] = {
-    "wait_minutes": "median",
-    "amount": "median",
+# Operational measures the X+O view can put beside a touchpoint: a column group of
+# marts.fct_touchpoint_daily (count_<m>, sum_<m>, sum_squares_<m>; the orders of the touchpoint's
+# channels per day x store x channel) and how it rolls up: the mean of a quantity over the orders,
+# or the share of orders with a flag. Both are sums over the mart's rows, so every sidebar filter is
+# a sum; medians are not offered because the medians of days do not add up to the median of a period.
+OPERATIONAL_MEASURES: dict[str, Literal["mean", "share"]] = {
+    "wait_minutes": "mean",
+    "amount": "mean",
     "is_refunded": "share",
     "is_remake": "share",
 }
+TOUCHPOINT_DAILY = "marts.fct_touchpoint_daily"
 # POS events a touchpoint may list in the journey map (dim_touchpoint.pos_events, comma-joined) and
 # the fct_journeys flag that measures each.
 POS_EVENT_MEASURES = {"refund": "is_refunded", "remake": "is_remake"}
@@ -146,70 +150,91 @@ def _nps_counts_where(condition: str, suffix: str) -> str:
     )
 
 
-def _measure_sql(measure: str) -> tuple[str, str, str]:
-    """(n, value, p90) aggregates of an allow-listed measure; the column name is never user text."""
+def _checked(measure: str) -> str:
+    """The measure, once known to be allow-listed: its name becomes a column name, never user text."""
     if measure not in OPERATIONAL_MEASURES:
         raise ValueError(f"measure must be one of {tuple(OPERATIONAL_MEASURES)}, got {measure!r}")
-    if OPERATIONAL_MEASURES[measure] == "share":
-        return f"count({measure})", f"avg(cast({measure} as integer))", "cast(null as double)"
-    return f"count({measure})", f"median({measure})", f"quantile_cont({measure}, 0.9)"
+    return measure
 
 
-# A touchpoint's operations are those of the journeys in the channels where it exists (the delivery
-# touchpoint's wait is the delivery orders' wait); a touchpoint without channels applies to all.
-_IN_TOUCHPOINT_CHANNELS = (
-    "(t.channels is null or list_contains(string_split(t.channels, ','), journeys.channel))"
-)
+def _has_operations() -> bool:
+    """False on a serving copy published before fct_touchpoint_daily carried the order sums: the
+    page then shows no operations until the next run publishes them."""
+    return "count_orders" in core.columns_of("marts", "fct_touchpoint_daily")
+
+
+def _operations_where(scope: Scope, filters: Filters) -> tuple[str, list[object]]:
+    """The filters over the mart's order rows (order day = journey day; rows of ratings only, with
+    no order, left out, so a touchpoint or store appears where it had orders, as on fct_journeys)."""
+    where, params = core.scoped_filters(scope, filters, "date_day")
+    return f"{where} and count_orders > 0", params
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def touchpoint_operations(scope: Scope, filters: Filters) -> pd.DataFrame:
-    """One row per touchpoint (index touchpoint_id), one column per operational measure (median, or
-    share for a flag) over the journeys in scope in the touchpoint's channels."""
-    where, params = core.scoped_filters(scope, filters, "journey_date")
-    values = ", ".join(f"{_measure_sql(measure)[1]} as {measure}" for measure in OPERATIONAL_MEASURES)
-    # The channel lists unnested into (touchpoint, channel) rows make an equi-join (a hash join), not
-    # a list test per touchpoint and journey: half the time on a medium demo, same rows.
-    operations = core.frame(
+    """One row per touchpoint with orders in scope (index touchpoint_id), one column per operational
+    measure: the mean, or the share for a flag, over the orders in the touchpoint's channels."""
+    if not _has_operations():
+        return pd.DataFrame(columns=list(OPERATIONAL_MEASURES), index=pd.Index([], name="touchpoint_id"))
+    where, params = _operations_where(scope, filters)
+    sums = ", ".join(f"sum(count_{m}) as count_{m}, sum(sum_{m}) as sum_{m}" for m in OPERATIONAL_MEASURES)
+    sums_frame = core.frame(
         scope,
-        f"with journeys as (select * from marts.fct_journeys where {where}),"
-        " channels as (select distinct touchpoint_id, unnest(string_split(channels, ',')) as channel"
-        " from marts.dim_touchpoint where channels is not null),"
-        " touchpoint_journeys as (select c.touchpoint_id, j.* from channels as c"
-        " join journeys as j on j.channel = c.channel"
-        " union all select t.touchpoint_id, j.* from marts.dim_touchpoint as t cross join journeys as j"
-        " where t.channels is null)"
-        f" select touchpoint_id, {values} from touchpoint_journeys group by touchpoint_id",
+        f"select touchpoint_id, {sums} from {TOUCHPOINT_DAILY} where {where} group by touchpoint_id",
         params,
+    ).set_index("touchpoint_id")
+    return pd.DataFrame(
+        {m: _ratio(sums_frame[f"sum_{m}"], sums_frame[f"count_{m}"]) for m in OPERATIONAL_MEASURES},
+        index=sums_frame.index,
     )
-    return operations.set_index("touchpoint_id").astype("float64")
+
+
+def _ratio(total: pd.Series, n: pd.Series) -> pd.Series:
+    """Sum over count as float, missing where nothing was counted."""
+    return (total.astype("float64") / n.astype("float64").where(n > 0)).astype("float64")
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def experience_vs_operations(
     scope: Scope, filters: Filters, touchpoint_id: str, measure: str
 ) -> pd.DataFrame:
-    """The X+O view: one row per store with journeys in scope (in the touchpoint's channels), the
-    touchpoint's CSAT counts (n, top_box,
-    mean_csat, top2_share) beside the operational measure (operational_n, _value, _p90)."""
-    count_sql, value_sql, p90_sql = _measure_sql(measure)
+    """The X+O view: one row per store with orders in scope in the touchpoint's channels, the
+    touchpoint's CSAT counts from the journeys (n, top_box, mean_csat, top2_share) beside the
+    operational measure from marts.fct_touchpoint_daily: operational_n, operational_value (mean,
+    or share of a flag) and, for a quantity, operational_sd (sample standard deviation)."""
+    measure = _checked(measure)
+    columns = ["store_id", "store_name", "n", "top_box", "mean_csat", "operational_n", "operational_value"]
+    quantity = OPERATIONAL_MEASURES[measure] == "mean"  # a quantity has a spread, a flag's share none
+    columns += ["operational_sd"] if quantity else []
+    if not _has_operations():
+        return _with_top2_share(pd.DataFrame(columns=columns).astype({"n": "int64", "top_box": "int64"}))
     ratings, params = _journey_ratings(scope, filters)
+    operations_where, operations_params = _operations_where(scope, filters)
+    squares = f", sum(sum_squares_{measure}) as operational_sum_squares" if quantity else ""
     stores = core.frame(
         scope,
         f"{ratings}, experience as (select store_id, count(*) as n,"
         " count(*) filter (where csat >= ?) as top_box, avg(csat) as mean_csat"
         " from ratings where touchpoint_id = ? group by store_id),"
-        f" operations as (select journeys.store_id, {count_sql} as operational_n,"
-        f" {value_sql} as operational_value, {p90_sql} as operational_p90"
-        f" from journeys join marts.dim_touchpoint as t on t.touchpoint_id = ? and {_IN_TOUCHPOINT_CHANNELS}"
-        " group by journeys.store_id)"
-        " select o.store_id, s.store_name, coalesce(e.n, 0) as n, coalesce(e.top_box, 0) as top_box,"
-        " e.mean_csat, o.operational_n, o.operational_value, o.operational_p90"
+        f" operations as (select store_id, sum(count_{measure}) as operational_n,"
+        f" sum(sum_{measure}) as operational_sum{squares}"
+        f" from {TOUCHPOINT_DAILY} where {operations_where} and touchpoint_id = ? group by store_id)"
+        " select o.*, s.store_name, coalesce(e.n, 0) as n, coalesce(e.top_box, 0) as top_box, e.mean_csat"
         " from operations as o join marts.dim_store as s on s.store_id = o.store_id"
         " left join experience as e on e.store_id = o.store_id order by o.store_id",
-        [*params, settings().csat_top_box_min, touchpoint_id, touchpoint_id],
+        [*params, settings().csat_top_box_min, touchpoint_id, *operations_params, touchpoint_id],
     )
-    return _with_top2_share(stores)
+    n = stores["operational_n"].astype("float64")
+    stores = stores.assign(
+        operational_n=stores["operational_n"].astype("int64"),
+        operational_value=_ratio(stores["operational_sum"], stores["operational_n"]),
+    )
+    if quantity:
+        total = stores["operational_sum"].astype("float64")
+        sum_squares = stores["operational_sum_squares"].astype("float64")
+        variance = ((sum_squares - total * total / n.where(n > 0)) / (n - 1).where(n > 1)).clip(lower=0.0)
+        stores = stores.assign(operational_sd=variance.pow(0.5))
+    return _with_top2_share(stores[columns])
 
 
 # The invitation funnel's steps in order (marts.mart_invitation_funnel's count_<step> columns):

@@ -24,8 +24,8 @@ LABELS = {
         "stage_too_few": "{group}: {too_few}, no NPS (at least {min} needed).",
         "card_detail": "Mean {mean:.2f} (1-5) · n = {n:,}",
         "card_too_few": "Not reported: at least {min} ratings needed.",
-        "op_wait_minutes": "Median wait {value:.1f} min",
-        "op_amount": "Median spend ¥{value:.2f}",
+        "op_wait_minutes": "Mean wait {value:.1f} min",
+        "op_amount": "Mean spend ¥{value:.2f}",
         "op_is_refunded": "Refunded {value:.1%}",
         "op_is_remake": "Remade {value:.1%}",
         "emotion_title": "Emotion curve: mean satisfaction by stage",
@@ -37,11 +37,11 @@ LABELS = {
         "xo_title": "Experience beside operations (X+O), by store",
         "touchpoint": "Touchpoint",
         "measure": "Operational measure",
-        "measure_wait_minutes": "Median wait (minutes)",
-        "measure_amount": "Median spend (¥)",
+        "measure_wait_minutes": "Mean wait (minutes)",
+        "measure_amount": "Mean spend (¥)",
         "measure_is_refunded": "Refund rate",
         "measure_is_remake": "Remake rate",
-        "p90": "90th percentile",
+        "sd": "Standard deviation",
         "xo_too_few": "No store has enough ratings of this touchpoint to plot (at least {min} needed).",
         "xo_few": "Too few responses to plot (fewer than {min}): {stores}.",
         "map_data": "Journey map data",
@@ -75,8 +75,8 @@ LABELS = {
         "stage_too_few": "{group}：{too_few}，不报告 NPS（至少需要 {min} 份）。",
         "card_detail": "平均分 {mean:.2f}（1-5）· n = {n:,}",
         "card_too_few": "不报告：至少需要 {min} 条评分。",
-        "op_wait_minutes": "等待时间中位数 {value:.1f} 分钟",
-        "op_amount": "消费金额中位数 ¥{value:.2f}",
+        "op_wait_minutes": "平均等待时间 {value:.1f} 分钟",
+        "op_amount": "平均消费金额 ¥{value:.2f}",
         "op_is_refunded": "退款率 {value:.1%}",
         "op_is_remake": "重做率 {value:.1%}",
         "emotion_title": "情绪曲线：各阶段平均满意度",
@@ -88,11 +88,11 @@ LABELS = {
         "xo_title": "体验与运营对照（X+O），按门店",
         "touchpoint": "触点",
         "measure": "运营指标",
-        "measure_wait_minutes": "等待时间中位数（分钟）",
-        "measure_amount": "消费金额中位数（¥）",
+        "measure_wait_minutes": "平均等待时间（分钟）",
+        "measure_amount": "平均消费金额（¥）",
         "measure_is_refunded": "退款率",
         "measure_is_remake": "重做率",
-        "p90": "第 90 百分位",
+        "sd": "标准差",
         "xo_too_few": "没有门店的该触点评分达到绘图所需数量（至少 {min} 条）。",
         "xo_few": "样本过少、未绘制（少于 {min} 条）：{stores}。",
         "map_data": "旅程地图数据",
@@ -224,22 +224,18 @@ table = stores.assign(
     mean_csat=stores["mean_csat"].where(enough),
     reportable=enough,
     # Rates as percentages, like the CSAT share beside them (a rounded 0.05 would hide 5.2%).
-    **{
-        column: stores[column] * 100
-        for column in ("operational_value", "operational_p90")
-        if rate and column in stores
-    },
+    **({"operational_value": stores["operational_value"] * 100} if rate else {}),
 )
 measure_header = text[f"measure_{measure}"] + (" (%)" if rate else "")
 columns = ["store_id", "store_name", "n", "top2_share", "mean_csat", "reportable"]
 columns += ["operational_n", "operational_value"]
-if data_access.OPERATIONAL_MEASURES[measure] == "median":
-    columns.append("operational_p90")
+if data_access.OPERATIONAL_MEASURES[measure] == "mean":
+    columns.append("operational_sd")
 widgets.show_table(
     table[columns],
     f"experience_vs_operations_{touchpoint_id}_{measure}",
     "journey",
-    headers={"n": text["ratings"], "operational_value": measure_header, "operational_p90": text["p90"]},
+    headers={"n": text["ratings"], "operational_value": measure_header, "operational_sd": text["sd"]},
 )
 
 with st.expander(text["map_data"]):

@@ -93,22 +93,62 @@ def test_region_nps_rolls_up_from_counts_not_from_averaged_store_nps(serving):
 
 
 def test_touchpoint_daily_csat_equals_the_python_definitions(serving):
-    daily = _frame(serving, "select * from marts.fct_touchpoint_daily")
+    """The rows' counts and sums, added up over channels, give the CSAT figures of
+    cxlake.metrics over the same ratings: a roll-up divides sums, never averages row figures."""
+    daily = _frame(
+        serving,
+        "select touchpoint_id, store_id, date_day, sum(count_ratings) as n,"
+        " sum(count_top_box) as top_box, sum(sum_csat) as total"
+        " from marts.fct_touchpoint_daily group by all",
+    )
     ratings = _frame(
         serving,
         "select touchpoint_id, store_id, response_date as date_day, csat_score"
         " from marts.fct_touchpoint_ratings where is_countable",
     )
     expected = ratings.groupby(["touchpoint_id", "store_id", "date_day"])["csat_score"].agg(list)
-    rated = daily[daily["count_ratings"] > 0].set_index(["touchpoint_id", "store_id", "date_day"])
+    rated = daily[daily["n"] > 0].set_index(["touchpoint_id", "store_id", "date_day"])
     assert len(rated) == len(expected) > 100
     for key, scores in expected.items():
         row = rated.loc[key]
-        assert row["count_ratings"] == len(scores)
-        assert row["csat_top2_share"] == pytest.approx(metrics.csat_top2_share(scores), abs=1e-5)
-        assert row["avg_csat"] == pytest.approx(metrics.csat_mean(scores), abs=1e-5)
-    unrated = daily[daily["count_ratings"] == 0]
+        assert row["n"] == len(scores)
+        assert row["top_box"] / row["n"] == pytest.approx(metrics.csat_top2_share(scores), abs=1e-9)
+        assert row["total"] / row["n"] == pytest.approx(metrics.csat_mean(scores), abs=1e-9)
+    unrated = _frame(serving, "select * from marts.fct_touchpoint_daily where count_ratings = 0")
     assert unrated["csat_top2_share"].isna().all() and unrated["avg_csat"].isna().all()
+
+
+def test_touchpoint_daily_operations_sum_to_the_journeys_of_each_touchpoint(serving):
+    """The Journey page's operations are sums of fct_touchpoint_daily (built from fct_transactions):
+    per touchpoint and store they must equal the same aggregates over fct_journeys, in the
+    touchpoint's channels, to the rounding of the mart's sums."""
+    journeys = _frame(
+        serving,
+        "with channels as (select touchpoint_id, unnest(string_split(channels, ',')) as channel"
+        " from marts.dim_touchpoint)"
+        " select touchpoint_id, store_id, count(*) as count_orders,"
+        " count(wait_minutes) as count_wait_minutes, sum(wait_minutes) as sum_wait_minutes,"
+        " sum(wait_minutes * wait_minutes) as sum_squares_wait_minutes,"
+        " count(amount) as count_amount, sum(amount)::double as sum_amount,"
+        " count(is_refunded) as count_is_refunded, count(*) filter (where is_refunded) as sum_is_refunded,"
+        " count(is_remake) as count_is_remake, count(*) filter (where is_remake) as sum_is_remake"
+        " from marts.fct_journeys join channels using (channel) group by all order by all",
+    )
+    summed = ", ".join(f"sum({column})::double as {column}" for column in journeys.columns[2:])
+    mart = _frame(
+        serving,
+        f"select touchpoint_id, store_id, {summed}"
+        " from marts.fct_touchpoint_daily where count_orders > 0 group by all order by all",
+    )
+    assert len(journeys) > 50 and journeys["count_orders"].sum() > 10_000
+    assert (
+        mart[["touchpoint_id", "store_id"]].values.tolist()
+        == journeys[["touchpoint_id", "store_id"]].values.tolist()
+    )
+    for column in journeys.columns[2:]:
+        assert mart[column].tolist() == pytest.approx(
+            journeys[column].astype("float64").tolist(), rel=1e-8
+        ), column
 
 
 def test_csat_daily_sums_equal_the_countable_ratings_per_touchpoint(serving):

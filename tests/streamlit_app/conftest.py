@@ -7,8 +7,8 @@ Countable NPS answers, by store (hand counts the tests rely on):
   all: n = 40, 17 / 11 / 12, NPS 12.5
 Non-countable rows (test submissions, duplicates) would change every number if they leaked in.
 
-marts.fct_journeys has its own hand counts (see JOURNEYS below; the Journey page reads only it and
-marts.dim_touchpoint): S001 48 journeys, S002 12, S003 8; countable CSAT ratings speed 52,
+marts.fct_journeys has its own hand counts (see JOURNEYS below; the Journey page reads only it,
+marts.dim_touchpoint and marts.fct_touchpoint_daily, a view whose orders are these journeys): S001 48 journeys, S002 12, S003 8; countable CSAT ratings speed 52,
 staff 40, value 60, app 12 (below the minimum of 30).
 
 Who answered: every S001 and S002 response has a transaction (marts.fct_transactions, id T<key>) of a
@@ -272,6 +272,7 @@ def write_serving_copy(path: Path, *, with_rows: bool = True) -> Path:
             )
         define_nps_daily(connection)
         define_csat_daily(connection)
+        define_touchpoint_daily(connection)
     return path
 
 
@@ -323,6 +324,46 @@ def define_csat_daily(connection: duckdb.DuckDBPyConnection) -> None:
         left join marts.fct_survey_responses as r on r.response_key = t.response_key
         where t.is_countable
         group by all"""
+    )
+
+
+def define_touchpoint_daily(connection: duckdb.DuckDBPyConnection) -> None:
+    """marts.fct_touchpoint_daily as dbt builds it (its unit tests pin the model), as a view: the
+    orders are marts.fct_journeys here (one journey per transaction in a real build, with the same
+    day, channel and measures), so the Journey page's operations come from the JOURNEYS hand counts,
+    and a touchpoint a test adds to dim_touchpoint gets rows with no more setup."""
+    connection.execute(
+        """create or replace view marts.fct_touchpoint_daily as
+        with operations as (
+            select t.touchpoint_id, j.store_id, j.region_id, j.channel, j.journey_date as date_day,
+                count(*) as count_orders,
+                count(j.wait_minutes) as count_wait_minutes, sum(j.wait_minutes) as sum_wait_minutes,
+                sum(j.wait_minutes * j.wait_minutes) as sum_squares_wait_minutes,
+                count(j.amount) as count_amount, sum(j.amount) as sum_amount,
+                sum(j.amount * j.amount) as sum_squares_amount,
+                count(j.is_refunded) as count_is_refunded,
+                count(*) filter (where j.is_refunded) as sum_is_refunded,
+                count(j.is_remake) as count_is_remake,
+                count(*) filter (where j.is_remake) as sum_is_remake
+            from marts.fct_journeys as j
+            join marts.dim_touchpoint as t
+                on t.channels is null or list_contains(string_split(t.channels, ','), j.channel)
+            group by all
+        ),
+        ratings as (
+            select touchpoint_id, store_id, region_id, channel, response_date as date_day,
+                count(csat_score) filter (where csat_score between 1 and 5) as count_ratings,
+                count(csat_score) filter (where csat_score between 1 and 5 and is_top_box) as count_top_box,
+                sum(csat_score) filter (where csat_score between 1 and 5) as sum_csat
+            from marts.fct_touchpoint_ratings where is_countable group by all
+        )
+        select touchpoint_id, store_id, region_id, channel, date_day,
+            coalesce(r.count_ratings, 0) as count_ratings, coalesce(r.count_top_box, 0) as count_top_box,
+            r.sum_csat, coalesce(o.count_orders, 0) as count_orders, o.* exclude (
+                touchpoint_id, store_id, region_id, channel, date_day, count_orders
+            )
+        from operations as o
+        full join ratings as r using (touchpoint_id, store_id, region_id, channel, date_day)"""
     )
 
 

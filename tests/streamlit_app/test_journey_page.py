@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -59,8 +60,9 @@ def test_the_journey_map_shows_csat_volume_and_stage_nps_from_the_fixture(servin
     assert "Mean 4.12 (1-5) · n = 52" in markdown  # speed: 214 / 52
     captions = texts(at.caption)
     assert "Not reported: at least 30 ratings needed." in captions  # the app card
-    assert "Median wait 4.0 min" in captions  # speed's, over its channels' 60 journeys (not delivery)
-    assert "Median spend ¥30.00" in captions  # value's operational metric
+    # speed's mean wait over its channels' 60 journeys (not delivery): (352 + 88) / 60 minutes
+    assert "Mean wait 7.3 min" in captions
+    assert "Mean spend ¥34.12" in captions  # value's operational metric: 2,320 / 68 journeys
     assert "Refunded 10.3%" in captions  # value's POS event: 7 of 68 journeys refunded
     assert len(at.get("vega_lite_chart")) == 2  # the emotion curve and the X+O scatter
 
@@ -178,7 +180,7 @@ def test_a_sidebar_store_filter_narrows_the_page_to_too_few_responses(serving_ho
     ]
 
 
-def test_the_x_o_view_puts_median_wait_beside_speed_csat_per_store(serving_home, run_page):
+def test_the_x_o_view_puts_mean_wait_beside_speed_csat_per_store(serving_home, run_page):
     at = run_page()
     assert at.selectbox(key="xo_touchpoint").value == "value"  # the first touchpoint with a measure
     at.selectbox(key="xo_touchpoint").select("speed").run()
@@ -191,8 +193,11 @@ def test_the_x_o_view_puts_median_wait_beside_speed_csat_per_store(serving_home,
     assert (
         table.loc["徐家汇店", ["CSAT (top-2-box) (%)", "Mean CSAT (1-5)"]].isna().all()
     )  # below the minimum n
-    assert table["Median wait (minutes)"].to_dict() == {"人民广场店": 4.0, "徐家汇店": 6.0}
-    assert table.loc["人民广场店", "90th percentile"] == pytest.approx(14.4)
+    # S001: 30 waits of 4, 10 of 12, 3 of 4 and 5 of 20 minutes; S002: 8 of 6 and 4 of 10.
+    # The table shows two decimals.
+    assert table["Mean wait (minutes)"].tolist() == pytest.approx([352 / 48, 88 / 12], abs=0.005)
+    sd = ((3968 - 352**2 / 48) / 47) ** 0.5, ((688 - 88**2 / 12) / 11) ** 0.5  # 5.43, 1.97
+    assert table["Standard deviation"].tolist() == pytest.approx(list(sd), abs=0.005)
     assert "Too few responses to plot (fewer than 30): 徐家汇店." in texts(at.caption)
 
 
@@ -203,7 +208,7 @@ def test_the_x_o_view_puts_refunds_beside_value(serving_home, run_page):
     table = at.dataframe[0].value.set_index("Store")
     # a rate in percent with two decimals, like the file (0.33 would hide a third of a percent)
     assert table["Refund rate (%)"].to_dict() == {"人民广场店": 0.0, "徐家汇店": 33.33, "福田店": 37.5}
-    assert "90th percentile" not in table.columns  # a rate has no percentile
+    assert "Standard deviation" not in table.columns  # a rate has no spread of its own
 
 
 def test_a_touchpoint_added_to_the_journey_map_appears_without_a_code_edit(serving_home, run_page):
@@ -272,3 +277,55 @@ def test_the_readme_query_runs_on_the_marts_and_gives_the_hand_counts(serving_ho
         ("S001", 48, 4.0, 40, 50.0),  # S001's 3 test submissions and 5 unsurveyed journeys count as journeys
         ("S002", 12, 6.0, 12, 66.7),
     ]
+
+
+def _operations_in_pandas(serving_home, filters: Filters) -> dict[tuple[str, str], tuple[int, float]]:
+    """(touchpoint, measure) -> (orders with a value, mean or share) over the journeys in the
+    filters and the touchpoint's channels, computed from the journey rows without the mart."""
+    with duckdb.connect(str(serving_home / "serving.duckdb"), read_only=True) as connection:
+        journeys = connection.execute("select * from marts.fct_journeys").df()
+        touchpoints = connection.execute("select touchpoint_id, channels from marts.dim_touchpoint").df()
+    day = journeys["journey_date"].dt.date
+    chosen = journeys[
+        (day >= (filters.date_from or date.min))
+        & (day <= (filters.date_to or date.max))
+        & (journeys["channel"].isin(filters.channels) if filters.channels else True)
+        & (journeys["store_id"].isin(filters.store_ids) if filters.store_ids else True)
+    ]
+    expected = {}
+    for touchpoint_id, channels in touchpoints.itertuples(index=False):
+        rows = chosen[chosen["channel"].isin(channels.split(","))]
+        for measure in data_access.OPERATIONAL_MEASURES:
+            values = rows[measure].dropna().astype("float64")
+            if len(values):
+                expected[(touchpoint_id, measure)] = (len(values), float(values.mean()))
+    return expected
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        NO_FILTERS,
+        Filters(channels=("app", "delivery")),
+        Filters(date_from=date(2026, 1, 6), date_to=date(2026, 1, 8)),
+        Filters(store_ids=("S001", "S003")),
+    ],
+    ids=["all", "two-channels", "three-days", "two-stores"],
+)
+def test_operations_summed_from_the_mart_equal_the_journey_level_values(serving_home, filters):
+    """Every sidebar filter is a sum of fct_touchpoint_daily's rows: the page's means and shares per
+    touchpoint, and per store in the X+O view, are those of the journeys themselves."""
+    expected = _operations_in_pandas(serving_home, filters)
+    operations = data_access.touchpoint_operations(EVERYTHING, filters)
+    got = {
+        (touchpoint_id, measure): value
+        for touchpoint_id, row in operations.iterrows()
+        for measure, value in row.items()
+        if not pd.isna(value)
+    }
+    assert got == pytest.approx({key: mean for key, (_, mean) in expected.items()})
+    assert len(got) >= 8
+    stores = data_access.experience_vs_operations(EVERYTHING, filters, "value", "is_refunded")
+    n, share = expected[("value", "is_refunded")]
+    assert stores["operational_n"].sum() == n
+    assert (stores["operational_value"] * stores["operational_n"]).sum() / n == pytest.approx(share)
