@@ -32,7 +32,13 @@ from orchestration.manifest import DBT_EXECUTABLE
 from orchestration.partitions import BUSINESS_TIMEZONE, daily_partitions, partitions_start
 from orchestration.resources import LandingZone, Warehouse
 from orchestration.runner import landed_days
-from orchestration.sensors import build_case_clock_sensor, build_landing_sensor
+from orchestration.sensors import (
+    build_case_clock_sensor,
+    build_freshness_checks,
+    build_freshness_sensor,
+    build_landing_sensor,
+    build_run_failure_sensor,
+)
 
 
 def build_definitions(
@@ -55,9 +61,13 @@ def build_definitions(
     # Everything from landing files to the serving copy, for a day or a range of days in one run
     # (not the API pulls, which write landing files: a backfill of old days never calls an API).
     pull_keys = [PULL_ASSET_KEY, *REVIEW_PULL_KEYS.values()]
+    # Freshness is judged by its own sensor against the serving copy, not inside a load.
+    freshness_checks = build_freshness_checks(warehouse)
     daily_pipeline_job = define_asset_job(
         "daily_pipeline_job",
-        selection=AssetSelection.all() - AssetSelection.assets(*pull_keys),
+        selection=AssetSelection.all()
+        - AssetSelection.assets(*pull_keys)
+        - AssetSelection.checks(freshness_checks),
         partitions_def=partitions,
     )
     # Hourly API pulls, one job per source (survey_api_pull_job, reviews_dianping_pull_job, ...),
@@ -75,8 +85,14 @@ def build_definitions(
         )
         for job in pull_jobs
     ]
-    # Each morning, yesterday's deliveries (the latest complete business day) run end to end.
-    daily_pipeline_schedule = build_schedule_from_partitioned_job(daily_pipeline_job, hour_of_day=6)
+    # At 02:00 Asia/Shanghai, yesterday (the latest complete business day) runs end to end, on by
+    # default wherever the Dagster daemon runs (`make dagster-ui`), like the sensors below.
+    daily_pipeline_schedule = build_schedule_from_partitioned_job(
+        daily_pipeline_job,
+        hour_of_day=2,
+        minute_of_hour=0,
+        default_status=DefaultScheduleStatus.RUNNING,
+    )
     return Definitions(
         assets=[
             *build_ingestion_assets(partitions),
@@ -96,11 +112,14 @@ def build_definitions(
             survey_api_pull,
             *review_api_pulls,
         ],
+        asset_checks=[freshness_checks],
         jobs=[daily_pipeline_job, *pull_jobs],
         schedules=[daily_pipeline_schedule, *pull_schedules],
         sensors=[
             build_landing_sensor(daily_pipeline_job, landing, warehouse),
             build_case_clock_sensor(warehouse),
+            build_freshness_sensor(warehouse),
+            build_run_failure_sensor(),
         ],
         resources={
             "landing": landing,

@@ -173,6 +173,27 @@ def digest_message(digest: Mapping[str, object]) -> Message:
     return _render(subject, lines, _safe_url(digest.get("link")), DIGEST_LINK_LABEL)
 
 
+def run_failure_message(failure: Mapping[str, object]) -> Message:
+    """A Dagster run failed: tell the data team which job, which step and why, in one look.
+
+    ``failure``: ``job``, ``run_id``, ``step`` (the failing step, or empty when the run failed
+    before any step), ``reason`` (the first line of the error), ``partitions`` and ``link`` (the
+    run's page in the Dagster UI). The reason is text from an exception, so it is made inert in
+    markdown like a customer's comment.
+    """
+    job, step, reason = _str(failure.get("job")), _str(failure.get("step")), _str(failure.get("reason"))
+    where = f"{job} · {step}" if step else job
+    subject = _one_line(f"[cxlake 运行失败 Run failed] {where}: {reason}")
+    lines = [
+        _Line("heading", "", f"【运行失败 Run failed】{job}"),
+        _Line("strong", "步骤 Step", step or "(运行未开始 before any step)"),
+        _Line("quote", "原因 Reason", reason),
+        _Line("fact", "分区 Partitions", _str(failure.get("partitions"))),
+        _Line("fact", "运行 Run", _str(failure.get("run_id"))),
+    ]
+    return _render(subject, lines, _safe_url(failure.get("link")), "查看运行 Open the run")
+
+
 def webhook_body(kind: str, message: Message) -> dict:
     """The JSON body a webhook service accepts for ``message``; ``kind`` is wecom, dingtalk or slack.
 

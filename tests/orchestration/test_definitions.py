@@ -136,11 +136,14 @@ def test_dbt_project_defaults_equal_the_one_metric_definition():
         assert project["vars"][name] == value, name
 
 
-def test_the_schedule_is_named_after_its_job_and_runs_each_morning(defs):
+def test_the_schedule_is_named_after_its_job_and_runs_at_two_on_by_default(defs):
+    from dagster import DefaultScheduleStatus
+
     schedule = defs.resolve_schedule_def("daily_pipeline_job_schedule")
     assert schedule.job_name == "daily_pipeline_job"
-    assert schedule.cron_schedule == "0 6 * * *"
+    assert schedule.cron_schedule == "0 2 * * *"
     assert schedule.execution_timezone == "Asia/Shanghai"
+    assert schedule.default_status == DefaultScheduleStatus.RUNNING
 
 
 def test_dagster_dev_loads_the_definitions_with_a_path_that_has_no_dbt(tmp_path):
