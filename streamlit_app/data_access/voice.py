@@ -18,8 +18,8 @@ from streamlit_app.data_access.core import CACHE_TTL_SECONDS, Filters, previous_
 # has no store: a narrow scope (or a region / store filter) sees competitors only in the cities of
 # its stores, so a store manager compares their store with the shops next door; "all" sees them all.
 # The channel filter does not apply (a review has no sales channel). Dates are posted_date.
-# mart_competitor_benchmark is not read here: its rows are whole cities and all time, so it cannot
-# honour a store scope or the date filter; the benchmark is counted from the review rows instead.
+# The benchmark sums marts.mart_competitor_benchmark (posted day x platform x city x store x brand x
+# aspect): the same filters as the review rows, on counts.
 
 REVIEW_MARTS = ("fct_reviews", "fct_review_aspects", "fct_review_keywords")
 # Keyword counts per posted day x store x keyword, our stores only: the cloud and trending sum them.
@@ -233,25 +233,25 @@ def review_benchmark(scope: Scope, filters: Filters) -> pd.DataFrame:
 
     One row per brand and aspect ('overall' first, then touchpoints in journey order): brand,
     is_competitor, aspect, touchpoint names (missing for 'overall'), count_reviews, avg_rating,
-    positive_share and negative_share (0..1; 'overall' from the review's sentiment, a touchpoint
-    from the aspect's, where 'neutral' counts in neither share).
+    positive_share and negative_share (0..1 of count_reviews; 'overall' from the review's
+    sentiment, a touchpoint from the aspect's, where 'neutral' counts in neither share). Sums of
+    marts.mart_competitor_benchmark (posted day x platform x city x store x brand x aspect), so the
+    period, region and store filters (competitors: those in the cities of the stores picked) are
+    sums of its rows. Empty from a serving copy published before the mart had its day and store.
     """
+    if not {"posted_date", "store_id"} <= core.columns_of("marts", "mart_competitor_benchmark"):
+        return pd.DataFrame(
+            columns=["brand", "is_competitor", "aspect", "touchpoint_name_zh", "touchpoint_name_en",
+                     "count_reviews", "avg_rating", "positive_share", "negative_share"]
+        )  # fmt: skip
     where, params = _review_where(scope, filters)
     return core.frame(
         scope,
-        f"with reviews as (select * from marts.fct_reviews where {where}),"
-        " overall as (select brand, is_competitor, 'overall' as aspect, count(*) as count_reviews,"
-        " avg(rating) as avg_rating,"
-        " count(*) filter (where sentiment_label = 'positive') / count(*) as positive_share,"
-        " count(*) filter (where sentiment_label = 'negative') / count(*) as negative_share"
-        " from reviews group by brand, is_competitor),"
-        " aspects as (select r.brand, r.is_competitor, a.touchpoint_id as aspect,"
-        " count(*) as count_reviews, avg(r.rating) as avg_rating,"
-        " count(*) filter (where a.aspect_sentiment = 'positive') / count(*) as positive_share,"
-        " count(*) filter (where a.aspect_sentiment = 'negative') / count(*) as negative_share"
-        " from marts.fct_review_aspects as a join reviews as r on r.review_key = a.review_key"
-        " group by r.brand, r.is_competitor, a.touchpoint_id),"
-        " benchmark as (select * from overall union all select * from aspects)"
+        "with benchmark as (select brand, is_competitor, aspect, sum(count_reviews)::bigint as count_reviews,"
+        " sum(sum_rating) / nullif(sum(count_rated), 0) as avg_rating,"
+        " sum(count_positive) / sum(count_reviews) as positive_share,"
+        " sum(count_negative) / sum(count_reviews) as negative_share"
+        f" from marts.mart_competitor_benchmark where {where} group by brand, is_competitor, aspect)"
         " select b.brand, b.is_competitor, b.aspect, t.touchpoint_name_zh, t.touchpoint_name_en,"
         " b.count_reviews, b.avg_rating, b.positive_share, b.negative_share"
         " from benchmark as b left join marts.dim_touchpoint as t on t.touchpoint_id = b.aspect"

@@ -8,7 +8,8 @@ Countable NPS answers, by store (hand counts the tests rely on):
 Non-countable rows (test submissions, duplicates) would change every number if they leaked in.
 
 marts.fct_journeys has its own hand counts (see JOURNEYS below; the Journey page reads only it,
-marts.dim_touchpoint and marts.fct_touchpoint_daily, a view whose orders are these journeys): S001 48 journeys, S002 12, S003 8; countable CSAT ratings speed 52,
+marts.dim_touchpoint and marts.fct_touchpoint_daily, a view whose orders are these journeys):
+S001 48 journeys, S002 12, S003 8; countable CSAT ratings speed 52,
 staff 40, value 60, app 12 (below the minimum of 30).
 
 Who answered: every S001 and S002 response has a transaction (marts.fct_transactions, id T<key>) of a
@@ -31,6 +32,7 @@ from streamlit.testing.v1 import AppTest
 
 from cxlake.access.accounts import Accounts
 from cxlake.app_state import AppState
+from cxlake.text.keywords import review_cooccurrences
 from streamlit_app.session import KEY_TOKEN
 
 SHANGHAI = timezone(timedelta(hours=8))
@@ -540,6 +542,29 @@ def _review_rows() -> list[tuple]:
     return rows
 
 
+def define_review_cooccurrences(connection: duckdb.DuckDBPyConnection) -> None:
+    """marts.fct_review_cooccurrences as the pipeline builds it from marts.fct_reviews: each of our
+    reviews' TextRank edges as the review_scores asset stores them
+    (cxlake.text.keywords.review_cooccurrences), with the review's store and day."""
+    reviews = connection.execute(
+        "select review_key, store_id, region_id, posted_date, posted_at, content from marts.fct_reviews"
+        " where not is_competitor and content is not null"
+    ).fetchall()
+    connection.execute(
+        "create or replace table marts.fct_review_cooccurrences (review_key varchar, store_id varchar,"
+        " region_id varchar, posted_date date, posted_at timestamptz, keyword varchar,"
+        " other_keyword varchar, pair_count integer)"
+    )
+    connection.executemany(
+        "insert into marts.fct_review_cooccurrences values (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (*review, keyword, other, count)
+            for *review, content in reviews
+            for (keyword, other), count in review_cooccurrences(content).items()
+        ],
+    )
+
+
 def _review_aspect_rows() -> list[tuple]:
     rows = []
     for key, platform, store, brand, city, posted, *_, aspects, _, _ in REVIEWS:
@@ -554,7 +579,7 @@ def _review_aspect_rows() -> list[tuple]:
 
 def add_review_marts(path: Path) -> Path:
     """Add marts.fct_reviews and marts.fct_review_aspects with REVIEWS to the serving copy at
-    ``path``, and marts.fct_review_keywords over them."""
+    ``path``, and marts.fct_review_keywords and marts.mart_competitor_benchmark over them."""
     with duckdb.connect(str(path)) as connection:
         connection.execute(REVIEWS_DDL)
         connection.executemany(
@@ -563,7 +588,9 @@ def add_review_marts(path: Path) -> Path:
         connection.executemany(
             f"insert into marts.fct_review_aspects values ({', '.join(['?'] * 10)})", _review_aspect_rows()
         )
+        define_review_cooccurrences(connection)
         define_review_keywords(connection)
+        define_competitor_benchmark(connection)
     return path
 
 
@@ -584,6 +611,32 @@ def define_review_keywords(connection: duckdb.DuckDBPyConnection) -> None:
             round(avg(sentiment_score), 6) as avg_sentiment
         from review_keywords
         where keyword <> ''
+        group by all"""
+    )
+
+
+def define_competitor_benchmark(connection: duckdb.DuckDBPyConnection) -> None:
+    """marts.mart_competitor_benchmark as dbt builds it from the review marts (its unit tests pin
+    the model), as a view, so a test that adds reviews needs nothing more."""
+    connection.execute(
+        """create or replace view marts.mart_competitor_benchmark as
+        with mentions as (
+            select posted_date, platform, city, region_id, store_id, brand, is_competitor,
+                'overall' as aspect, rating, sentiment_label is not null as is_scored,
+                sentiment_label = 'positive' as is_positive, sentiment_label = 'negative' as is_negative
+            from marts.fct_reviews
+            union all
+            select a.posted_date, a.platform, a.city, a.region_id, a.store_id, a.brand, a.is_competitor,
+                a.touchpoint_id, r.rating, true, a.aspect_sentiment = 'positive',
+                a.aspect_sentiment = 'negative'
+            from marts.fct_review_aspects as a join marts.fct_reviews as r using (review_key)
+        )
+        select posted_date, platform, city, region_id, store_id, brand, is_competitor, aspect,
+            count(*) as count_reviews, count(*) filter (where is_scored) as count_scored,
+            count(*) filter (where is_positive) as count_positive,
+            count(*) filter (where is_negative) as count_negative,
+            count(rating) as count_rated, sum(rating) as sum_rating
+        from mentions
         group by all"""
     )
 

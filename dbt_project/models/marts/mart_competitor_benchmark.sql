@@ -1,5 +1,7 @@
-{#- One row per platform x city x brand x aspect: 'overall' over every review, and each
-    touchpoint over the reviews that name it. Shares are of the reviews with a scored text
+{#- One row per posted day x platform x city x store (ours; none for a competitor's shop) x brand
+    x aspect: 'overall' over every review, and each touchpoint over the reviews that name it. Every
+    count and sum adds up, so the Voice page's benchmark for any period, region, store and the
+    competitors of their cities is a sum of rows. Shares are of the reviews with a scored text
     (count_scored); for a touchpoint, the rest of them are neutral about it. -#}
 
 with reviews as (
@@ -12,9 +14,11 @@ aspects as (
 
 overall as (
     select
+        posted_date,
         platform,
         city,
         region_id,
+        store_id,
         brand,
         is_competitor,
         'overall' as aspect,
@@ -27,9 +31,11 @@ overall as (
 
 by_touchpoint as (
     select
+        aspects.posted_date,
         aspects.platform,
         aspects.city,
         aspects.region_id,
+        aspects.store_id,
         aspects.brand,
         aspects.is_competitor,
         aspects.touchpoint_id as aspect,
@@ -48,9 +54,11 @@ mentions as (
 
 counted as (
     select
+        posted_date,
         platform,
         city,
         region_id,
+        store_id,
         brand,
         is_competitor,
         aspect,
@@ -58,16 +66,19 @@ counted as (
         sum(is_scored) as count_scored,
         sum(is_positive) as count_positive,
         sum(is_negative) as count_negative,
-        avg(rating) as avg_rating
+        count(rating) as count_rated,
+        sum(rating) as sum_rating
     from mentions
-    group by platform, city, region_id, brand, is_competitor, aspect
+    group by posted_date, platform, city, region_id, store_id, brand, is_competitor, aspect
 ),
 
 final as (
     select
+        posted_date,
         platform,
         city,
         region_id,
+        store_id,
         brand,
         is_competitor,
         aspect,
@@ -75,7 +86,9 @@ final as (
         count_scored,
         count_positive,
         count_negative,
-        round(avg_rating, 6) as avg_rating,
+        count_rated,
+        sum_rating,
+        round(1.0 * sum_rating / nullif(count_rated, 0), 6) as avg_rating,
         {{ share_of('count_positive', 'count_scored') }} as positive_share,
         {{ share_of('count_negative', 'count_scored') }} as negative_share,
         {{ is_reportable('count_scored') }} as is_reportable
