@@ -113,10 +113,15 @@ def test_benchmark_counts_reconcile_with_the_review_facts(serving):
             select platform, city, brand, touchpoint_id, count(*),
                 count(*) filter (where aspect_sentiment = 'positive')
             from marts.fct_review_aspects group by all
+        ),
+        mart as (
+            select platform, city, brand, aspect, sum(count_reviews) as count_reviews,
+                sum(count_positive) as count_positive
+            from marts.mart_competitor_benchmark group by all
         )
         select count(*)
         from facts
-        full join marts.mart_competitor_benchmark as mart using (platform, city, brand, aspect)
+        full join mart using (platform, city, brand, aspect)
         where facts.n is distinct from mart.count_reviews
             or facts.positive is distinct from mart.count_positive
         """
