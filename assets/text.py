@@ -12,7 +12,10 @@ no keyword ranking is stored: a TF-IDF ranking depends on every other text (the 
 ranking stored at scoring time would keep the IDF of the day it was scored. Reviews keep their
 keyword term counts instead (``enrich.review_terms``), from the same segmentation that sentiment
 uses, and dbt ranks them over the whole current corpus on every build
-(``intermediate.int_reviews__keywords``).
+(``intermediate.int_reviews__keywords``). For the same reason no central words are stored: each
+review keeps TextRank's edge counts (``enrich.review_cooccurrences``, from
+:func:`cxlake.text.keywords.review_cooccurrences`), and the Voice page ranks the sum over the
+reviews it shows (marts.fct_review_cooccurrences).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import duckdb
 import pandas as pd
 from dagster import AssetKey, AssetSpec, MaterializeResult, asset, multi_asset
 
+from cxlake.text.keywords import review_cooccurrences
 from cxlake.text.scoring import rules_version, score_texts
 from cxlake.text.sentiment import load_model
 from orchestration.resources import Warehouse
@@ -36,12 +40,14 @@ GROUP = "enrich"
 @dataclass(frozen=True)
 class ScoredTable:
     """One enrich table: its key column and the query giving (key, text) for every current row;
-    ``terms_table`` also keeps each text's keyword term counts, for a corpus-wide keyword ranking."""
+    ``terms_table`` also keeps each text's keyword term counts, for a corpus-wide keyword ranking,
+    and ``cooccurrences_table`` its TextRank edge counts, for central words of any group of texts."""
 
     table: str
     key: str
     texts_sql: str
     terms_table: str | None = None
+    cooccurrences_table: str | None = None
 
 
 # Each review once, in its latest delivery (the rule marts.fct_reviews applies).
@@ -56,6 +62,7 @@ REVIEW_SCORES = ScoredTable(
         ) = 1
     """,
     terms_table="review_terms",
+    cooccurrences_table="review_cooccurrences",
 )
 
 # One row per response with a written comment.
@@ -79,7 +86,9 @@ class ScoringCounts:
     rules_version: str
 
 
-def _create_table(connection: duckdb.DuckDBPyConnection, spec: ScoredTable) -> None:
+def _create_table(connection: duckdb.DuckDBPyConnection, spec: ScoredTable) -> bool:
+    """Create the spec's tables that are missing; True when its co-occurrence table was among them
+    (then every current text needs its counts, not only the new ones)."""
     connection.execute("create schema if not exists enrich")
     connection.execute(
         f"""
@@ -123,6 +132,39 @@ def _create_table(connection: duckdb.DuckDBPyConnection, spec: ScoredTable) -> N
             )
             """
         )
+    if not spec.cooccurrences_table:
+        return False
+    (missing,) = connection.execute(
+        "select count(*) = 0 from information_schema.tables"
+        " where table_catalog = current_database() and table_schema = 'enrich' and table_name = ?",
+        [spec.cooccurrences_table],
+    ).fetchone()
+    connection.execute(
+        f"""
+        create table if not exists enrich.{spec.cooccurrences_table} (
+            {spec.key} varchar not null,
+            keyword varchar not null,
+            other_keyword varchar not null,
+            pair_count integer not null,
+            primary key ({spec.key}, keyword, other_keyword)
+        )
+        """
+    )
+    return bool(missing)
+
+
+def cooccurrence_rows(keys: pd.Series, texts: pd.Series) -> pd.DataFrame:
+    """One row per text and (keyword, following keyword) pair: key, keyword, other_keyword,
+    pair_count (:func:`cxlake.text.keywords.review_cooccurrences`)."""
+    rows = [
+        (key, keyword, other, count)
+        for key, text in zip(keys, texts, strict=True)
+        for (keyword, other), count in review_cooccurrences(text).items()
+    ]
+    frame = pd.DataFrame(rows, columns=["key", "keyword", "other_keyword", "pair_count"])
+    return frame.astype(
+        {"key": "string", "keyword": "string", "other_keyword": "string", "pair_count": "int32"}
+    )
 
 
 def term_rows(keys: pd.Series, keyword_terms: pd.Series) -> pd.DataFrame:
@@ -145,7 +187,7 @@ def score_new_rows(connection: duckdb.DuckDBPyConnection, spec: ScoredTable) -> 
 
     Identifiers in the SQL are this module's constants; values are bound parameters.
     """
-    _create_table(connection, spec)
+    all_cooccurrences_missing = _create_table(connection, spec)
     model = load_model()
     rules = rules_version()
     candidates = connection.execute(
@@ -172,6 +214,10 @@ def score_new_rows(connection: duckdb.DuckDBPyConnection, spec: ScoredTable) -> 
     rows = pd.concat(
         [pd.DataFrame({"key": pending["key"], "content_sha256": pending["content_sha256"]}), scores], axis=1
     )
+    cooccurrences = None
+    if spec.cooccurrences_table:  # counted before the transaction: segmenting takes a while
+        counted = candidates if all_cooccurrences_missing else pending
+        cooccurrences = cooccurrence_rows(counted["key"], counted["text"])
     connection.begin()
     connection.register("pending_scores", rows)
     connection.execute(
@@ -212,22 +258,39 @@ def score_new_rows(connection: duckdb.DuckDBPyConnection, spec: ScoredTable) -> 
             """
         )
         connection.unregister("pending_terms")
+    if cooccurrences is not None:
+        connection.register("pending_cooccurrences", cooccurrences)
+        connection.execute(
+            f"""
+            delete from enrich.{spec.cooccurrences_table}
+            where {spec.key} in (select key from pending_cooccurrences)
+                or {spec.key} in (select key from pending_scores)
+                or {spec.key} not in (select {spec.key} from enrich.{spec.table})
+            """
+        )
+        connection.execute(
+            f"""
+            insert into enrich.{spec.cooccurrences_table} by name
+            select key as {spec.key}, keyword, other_keyword, pair_count from pending_cooccurrences
+            """
+        )
+        connection.unregister("pending_cooccurrences")
     connection.unregister("pending_scores")
     connection.commit()
     return ScoringCounts(len(pending), len(candidates) - len(pending), removed, model.version, rules)
 
 
-def _materialize(warehouse: Warehouse, spec: ScoredTable) -> tuple[dict[str, object], int | None]:
-    """Score the spec's new rows: the scores' materialization metadata, and the terms table's row
-    count (None without one)."""
+def _materialize(warehouse: Warehouse, spec: ScoredTable) -> tuple[dict[str, object], dict[str, int]]:
+    """Score the spec's new rows: the scores' materialization metadata, and the row count of each
+    of its other tables (terms, co-occurrences)."""
     started = time.perf_counter()
     with warehouse.connect() as connection:
         counts = score_new_rows(connection, spec)
-        terms = (
-            connection.execute(f"select count(*) from enrich.{spec.terms_table}").fetchone()[0]
-            if spec.terms_table
-            else None
-        )
+        rows = {
+            table: connection.execute(f"select count(*) from enrich.{table}").fetchone()[0]
+            for table in (spec.terms_table, spec.cooccurrences_table)
+            if table
+        }
     metadata = {
         "rows_scored": counts.scored,
         "rows_skipped": counts.skipped,
@@ -236,7 +299,7 @@ def _materialize(warehouse: Warehouse, spec: ScoredTable) -> tuple[dict[str, obj
         "rules_version": counts.rules_version,
         "seconds": round(time.perf_counter() - started, 2),
     }
-    return metadata, terms
+    return metadata, rows
 
 
 REVIEWS_KEY = AssetKey(["staging", "stg_reviews__reviews"])
@@ -260,12 +323,22 @@ REVIEWS_KEY = AssetKey(["staging", "stg_reviews__reviews"])
             description="Each review's keywords and how often it uses them (no ranking: dbt ranks them "
             "over the whole corpus); written with the review's scores.",
         ),
+        AssetSpec(
+            ["enrich", "review_cooccurrences"],
+            group_name=GROUP,
+            deps=[REVIEWS_KEY],
+            kinds={"duckdb"},
+            description="Each review's TextRank edges: how often a keyword follows another within the "
+            "window (no ranking: the Voice page ranks the sum over the reviews it shows); written with "
+            "the review's scores.",
+        ),
     ],
 )
 def review_scores(warehouse: Warehouse) -> Iterator[MaterializeResult]:
-    metadata, terms = _materialize(warehouse, REVIEW_SCORES)
+    metadata, rows = _materialize(warehouse, REVIEW_SCORES)
     yield MaterializeResult(asset_key=["enrich", REVIEW_SCORES.table], metadata=metadata)
-    yield MaterializeResult(asset_key=["enrich", "review_terms"], metadata={"rows": terms})
+    for table, count in rows.items():
+        yield MaterializeResult(asset_key=["enrich", table], metadata={"rows": count})
 
 
 @asset(

@@ -169,7 +169,8 @@ FREE_TEXT_COLUMNS = {
     "comment": "free_text",  # fct_survey_responses: the survey's open answer
     "content": "free_text",  # fct_reviews: the review text
     "keywords": "free_text",  # fct_reviews: words cut from the review
-    "keyword": "free_text",  # fct_review_keywords
+    "keyword": "free_text",  # fct_review_keywords, fct_review_cooccurrences
+    "other_keyword": "free_text",  # fct_review_cooccurrences
     "text": "free_text",  # fct_feedback_items: the comment or review behind a case
 }
 # Quarantined rows are columns as delivered, and a bad row may carry a phone in any of them: these

@@ -1,12 +1,13 @@
 """Keywords of a group of reviews (a store, a touchpoint, a week): TF-IDF, TextRank and trends.
 
-Pure functions over texts and counts; the pipeline decides the grouping. Both extractors run
-jieba.analyse over the domain segmentation (:func:`cxlake.text.segment.tokens`: domain
-dictionary, normalised text, stopwords removed), and both keep every content word, not only
-nouns: in reviews the adjectives (好吃, 难喝) are the point. As in jieba.analyse, one-character
-words are not keywords, nor are negations and degree adverbs (不太, 有点: they say nothing alone),
-nor tokens without a letter (digits). The IDF comes from the reviews themselves (:func:`build_idf`), since
-jieba's shipped IDF was counted on news text.
+Pure functions over texts and counts; the pipeline decides the grouping. Both extractors read
+the domain segmentation (:func:`cxlake.text.segment.tokens`: domain dictionary, normalised text,
+stopwords removed): TF-IDF through jieba.analyse, TextRank as jieba.analyse counts and ranks, split
+into per-review counts the pipeline stores and a ranking of any group's summed counts. Both keep
+every content word, not only nouns: in reviews the adjectives (好吃, 难喝) are the point. As in
+jieba.analyse, one-character words are not keywords, nor are negations and degree adverbs (不太,
+有点: they say nothing alone), nor tokens without a letter (digits). The IDF comes from the
+reviews themselves (:func:`build_idf`), since jieba's shipped IDF was counted on news text.
 """
 
 from __future__ import annotations
@@ -20,45 +21,24 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from cxlake.access.pii import find_contacts
+from cxlake.text.normalise import normalise
 from cxlake.text.segment import DEGREE_WORDS, NEGATIONS, STOPWORDS, tokens
 
-_ANY_WORD = "x"  # the part-of-speech tag our keywords carry; TextRank keeps only this tag
-_SKIPPED = "skipped"  # a word that is no keyword: it holds its place in the window, never a node
-_BOUNDARY = "boundary"
+# jieba.analyse.TextRank's settings: a word links to the keywords among the next span - 1 words;
+# its rank is ten sweeps of damped PageRank.
+TEXTRANK_SPAN = 5
+_TEXTRANK_SWEEPS = 10
+_TEXTRANK_DAMPING = 0.85
 # Modifiers of the next word: kept in tokens() for the sentiment features, never keywords themselves.
 _MODIFIERS = NEGATIONS | DEGREE_WORDS.keys()
 
 
-class _Pair:
-    """What jieba.analyse.TextRank reads from a tokenizer: a word and its part-of-speech flag."""
-
-    __slots__ = ("word", "flag")
-
-    def __init__(self, word: str, flag: str = _ANY_WORD) -> None:
-        self.word = word
-        self.flag = flag
-
-
 class _DomainTokenizer:
-    """Gives jieba.analyse our segmentation instead of jieba's global tokenizer.
+    """Gives jieba.analyse.TFIDF our segmentation (keywords only) instead of jieba's global tokenizer."""
 
-    TF-IDF gets only keywords (:func:`is_keyword`). For TextRank (``pairs``) each line is one
-    review, followed by a window's worth of boundary pairs that TextRank skips, so no
-    co-occurrence edge joins the end of one review to the next.
-    """
-
-    def __init__(self, pairs: bool, span: int = 5) -> None:
-        self.pairs = pairs
-        self.span = span
-
-    def cut(self, sentence: str) -> Iterator:
-        if not self.pairs:
-            return iter([w for w in tokens(sentence) if is_keyword(w)])
-        pairs: list[_Pair] = []
-        for line in sentence.split("\n"):
-            pairs += [_Pair(w, _ANY_WORD if is_keyword(w) else _SKIPPED) for w in tokens(line)]
-            pairs += [_Pair("", _BOUNDARY)] * (self.span - 1)
-        return iter(pairs)
+    def cut(self, sentence: str) -> Iterator[str]:
+        return iter([w for w in tokens(sentence) if is_keyword(w)])
 
 
 @lru_cache(maxsize=1)
@@ -76,7 +56,7 @@ def _review_tfidf() -> type:
         """jieba.analyse.TFIDF with our IDF and segmentation (its own __init__ reads the news IDF)."""
 
         def __init__(self, idf: Mapping[str, float]) -> None:  # no super(): it would load the news IDF
-            self.tokenizer = _DomainTokenizer(pairs=False)
+            self.tokenizer = _DomainTokenizer()
             self.stop_words = set(STOPWORDS)
             self.idf_freq = dict(idf)
             self.median_idf = median_idf(idf)
@@ -157,13 +137,73 @@ def tfidf_keywords(texts: Iterable[str], idf: Mapping[str, float], top_k: int = 
     return _review_tfidf()(idf).extract_tags("\n".join(texts), topK=top_k)
 
 
+def contact_details(text: str) -> list[str]:
+    """The phone numbers, e-mail addresses and chat ids a customer wrote into ``text``, found in the
+    text as written (normalising drops the @ and _ that tell them) and normalised like the tokens."""
+    return [normalise(text[found.start : found.end]).lower() for found in find_contacts(text)]
+
+
+def is_contact_piece(word: str, details: Sequence[str]) -> bool:
+    """Whether ``word`` is a piece of one of ``details`` (`zhangsan` of zhangsan@163.com): such a
+    piece is never a keyword, as keyword lists and central words would leak what masked text hides."""
+    return any(word.lower() in detail for detail in details)
+
+
+def review_cooccurrences(text: str, span: int = TEXTRANK_SPAN) -> Counter[tuple[str, str]]:
+    """TextRank's edges of one review: how often each keyword is followed by another keyword
+    (itself included) less than ``span`` words later on the same line, counted as
+    jieba.analyse.TextRank counts them. A word that is no keyword (a negation, one character, a
+    piece of a contact detail) keeps its place in the window but is no node; a stopword has no place.
+
+    Depends on the text alone, so the pipeline stores it per review and a page sums any group's
+    (:func:`central_words`); the sum over a group equals TextRank's counts over the group's texts,
+    since no edge crosses from one review to the next."""
+    details = contact_details(text)
+    pairs: Counter[tuple[str, str]] = Counter()
+    for line in text.split("\n"):
+        words = [w if is_keyword(w) and not is_contact_piece(w, details) else None for w in tokens(line)]
+        for position, word in enumerate(words):
+            if word is None:
+                continue
+            for other in words[position + 1 : position + span]:
+                if other is not None:
+                    pairs[(word, other)] += 1
+    return pairs
+
+
+def central_words(cooccurrences: Mapping[tuple[str, str], int], top_k: int = 20) -> list[str]:
+    """The ``top_k`` words of highest TextRank over ``cooccurrences`` ((word, following word) ->
+    count, as :func:`review_cooccurrences` gives and sums), best first, ties by word.
+
+    jieba.analyse.TextRank's ranking (its UndirectWeightedGraph.rank: an undirected graph whose edge
+    weights are the counts, ten in-place sweeps over the words in sorted order, damping 0.85),
+    restated here so that a page ranks a summed graph without importing jieba.analyse (which
+    loads jieba's news IDF and tagger, about a second). Edges are added in sorted order, so the
+    same counts give the same floats however they were summed."""
+    neighbours: dict[str, list[tuple[str, float]]] = {}
+    for (word, other), count in sorted(cooccurrences.items()):
+        neighbours.setdefault(word, []).append((other, float(count)))
+        neighbours.setdefault(other, []).append((word, float(count)))
+    if not neighbours:
+        return []
+    weight_sums = {word: sum(weight for _, weight in edges) for word, edges in neighbours.items()}
+    rank = dict.fromkeys(neighbours, 1.0 / len(neighbours))
+    order = sorted(neighbours)
+    for _ in range(_TEXTRANK_SWEEPS):
+        for word in order:
+            rank[word] = (1 - _TEXTRANK_DAMPING) + _TEXTRANK_DAMPING * sum(
+                weight / weight_sums[other] * rank[other] for other, weight in neighbours[word]
+            )
+    return sorted(rank, key=lambda word: (-rank[word], word))[:top_k]
+
+
 def textrank_keywords(texts: Iterable[str], top_k: int = 20) -> list[str]:
-    """Top TextRank keywords of a group of reviews (jieba.analyse.TextRank over our segmentation);
-    words co-occur only within one review."""
-    extractor = _analyse().TextRank()
-    extractor.tokenizer = extractor.postokenizer = _DomainTokenizer(pairs=True, span=extractor.span)
-    extractor.stop_words = set(STOPWORDS)
-    return extractor.textrank("\n".join(texts), topK=top_k, allowPOS=(_ANY_WORD,))
+    """Top TextRank keywords of a group of reviews (jieba.analyse.TextRank's counts and ranking over
+    our segmentation); words co-occur only within one review."""
+    total: Counter[tuple[str, str]] = Counter()
+    for text in texts:
+        total.update(review_cooccurrences(text))
+    return central_words(total, top_k)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cxlake.access.pii import find_contacts
 from cxlake.delivered_files import decode_text
 from cxlake.exports import OutputEncodingError, write_csv
 from cxlake.journey import Touchpoint, load_touchpoints
@@ -35,6 +34,8 @@ from cxlake.text.aspects import CONTRAST_WORDS, Fallback, format_aspects, rules_
 from cxlake.text.keywords import (
     DocumentFrequency,
     build_idf_from_tokens,
+    contact_details,
+    is_contact_piece,
     is_keyword,
     median_idf,
     rank_keywords,
@@ -110,7 +111,7 @@ def _score_texts_of_chunk(texts: Sequence[str]) -> list[_Scored]:
     for index, text, tokens, probability, tagged in zip(
         present, written, prepared.tokens, probabilities, tags, strict=True
     ):
-        keywords = Counter(_keyword_tokens(tokens, _contact_details(text)))
+        keywords = Counter(_keyword_tokens(tokens, contact_details(text)))
         results[index] = _Scored(float(probability), keywords, format_aspects(tagged))
     return results
 
@@ -147,21 +148,10 @@ def _clause_probability(model: SentimentModel, known: dict[str, list[str]]) -> F
     return probability
 
 
-def _contact_details(text: str) -> list[str]:
-    """The phone numbers, e-mail addresses and chat ids a customer wrote into ``text``, found in the
-    text as written (normalising drops the @ and _ that tell them) and normalised like the tokens."""
-    return [normalise(text[found.start : found.end]).lower() for found in find_contacts(text)]
-
-
 def _keyword_tokens(tokens: Sequence[str], contact_details: Sequence[str] = ()) -> list[str]:
-    """Only keywords count in the IDF and the ranking, so other tokens are dropped early. A piece of
-    a contact detail (`zhangsan` of zhangsan@163.com) is never a keyword: keyword lists and word
-    clouds are shown unmasked, so it would leak what the masked text hides."""
-    return [
-        token
-        for token in tokens
-        if is_keyword(token) and not any(token.lower() in detail for detail in contact_details)
-    ]
+    """Only keywords count in the IDF and the ranking, so other tokens are dropped early; so is a
+    piece of a contact detail (:func:`cxlake.text.keywords.is_contact_piece`)."""
+    return [token for token in tokens if is_keyword(token) and not is_contact_piece(token, contact_details)]
 
 
 def rules_version(touchpoints: Sequence[Touchpoint] | None = None) -> str:

@@ -9,7 +9,7 @@ import streamlit as st
 
 from cxlake.access.roles import Scope
 from cxlake.access.serving_door import Reader
-from cxlake.text.keywords import PeriodCounts, textrank_keywords
+from cxlake.text.keywords import PeriodCounts, central_words
 from streamlit_app.data_access import core
 from streamlit_app.data_access.core import CACHE_TTL_SECONDS, Filters, previous_period
 
@@ -24,6 +24,8 @@ from streamlit_app.data_access.core import CACHE_TTL_SECONDS, Filters, previous_
 REVIEW_MARTS = ("fct_reviews", "fct_review_aspects", "fct_review_keywords")
 # Keyword counts per posted day x store x keyword, our stores only: the cloud and trending sum them.
 REVIEW_KEYWORDS = "marts.fct_review_keywords"
+# TextRank's edges per review and keyword pair, our stores only: central words rank their sum.
+REVIEW_COOCCURRENCES = "fct_review_cooccurrences"
 REVIEW_SENTIMENTS = ("positive", "negative")
 # The drill-down's columns: what was said, where, with which stars and what the model read in it.
 REVIEW_COLUMNS = (
@@ -191,16 +193,24 @@ def rating_disagreement(scope: Scope, filters: Filters) -> tuple[int, int, int]:
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def review_central_words(scope: Scope, filters: Filters, top_k: int = 12, reviews: int = 2_000) -> list[str]:
-    """TextRank's ``top_k`` central words of our newest ``reviews`` reviews in scope and period
-    (cached: the graph takes a moment, and every widget click reruns the page)."""
+    """TextRank's ``top_k`` central words of our newest ``reviews`` reviews with a written (scored)
+    text in scope and period: the sum of their TextRank edges (marts.fct_review_cooccurrences,
+    counted per review at publish), ranked (:func:`cxlake.text.keywords.central_words`), the same
+    words as TextRank over their texts without segmenting a text per page run. None (no words)
+    from a serving copy published before that mart."""
+    if not core.columns_of("marts", REVIEW_COOCCURRENCES):
+        return []
     where, params = _our_reviews(scope, filters)
-    rows = core.rows(
+    pairs = core.rows(
         scope,
-        f"{where} select content from reviews where trim(coalesce(content, '')) <> ''"
-        " order by posted_at desc, review_key limit ?",
+        f"{where}, newest as (select review_key from reviews where sentiment_score is not null"
+        " order by posted_at desc, review_key limit ?)"
+        " select keyword, other_keyword, sum(pair_count)::bigint"
+        f" from marts.{REVIEW_COOCCURRENCES} where review_key in (select review_key from newest)"
+        " group by keyword, other_keyword",
         [*params, reviews],
     )
-    return textrank_keywords([content for (content,) in rows], top_k)
+    return central_words({(keyword, other): int(count) for keyword, other, count in pairs}, top_k)
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)

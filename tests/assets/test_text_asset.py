@@ -245,3 +245,45 @@ def test_a_table_that_stored_ranked_keywords_drops_them_and_is_rescored_with_its
     assert not {"keywords", "keyword_terms"} & set(columns)
     assert len(_rows(warehouse, TERMS_SQL)) == 7
     assert _run(warehouse)["review_scores"]["rows_scored"] == 0  # upgraded once, not on every run
+
+
+PAIRS_SQL = (
+    "select review_key, keyword, other_keyword, pair_count from enrich.review_cooccurrences order by all"
+)
+
+
+def test_each_review_keeps_its_textrank_edges(warehouse):
+    # 咖啡很好喝，店员很热情: tokens 咖啡 很 好喝 店员 很 热情 (很 holds its place, is no node);
+    # a keyword links to the keywords among the next four tokens
+    meta = _run(warehouse)
+    assert _rows(warehouse, PAIRS_SQL) == [
+        ("dianping:1", "咖啡", "好喝", 1), ("dianping:1", "咖啡", "店员", 1),
+        ("dianping:1", "好喝", "店员", 1), ("dianping:1", "好喝", "热情", 1),
+        ("dianping:1", "店员", "热情", 1),
+        ("dianping:2", "四十分钟", "太慢", 1), ("dianping:2", "四十分钟", "拿铁", 1),
+        ("dianping:2", "太慢", "拿铁", 1),
+    ]  # fmt: skip
+    assert meta["review_cooccurrences"]["rows"] == 8  # the blank review meituan:3 has none
+
+
+def test_a_changed_or_vanished_review_takes_its_edges_along(warehouse):
+    _run(warehouse)
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute(
+            "update staging.stg_reviews__reviews set content = '难喝，失望' where review_key = 'dianping:1'"
+        )
+        connection.execute("delete from staging.stg_reviews__reviews where review_key = 'dianping:2'")
+    _run(warehouse)
+    assert _rows(warehouse, PAIRS_SQL) == [("dianping:1", "难喝", "失望", 1)]
+
+
+def test_a_warehouse_scored_before_edges_were_stored_gets_every_reviews_edges_without_rescoring(warehouse):
+    _run(warehouse)
+    expected = _rows(warehouse, PAIRS_SQL)
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("drop table enrich.review_cooccurrences")
+    meta = _run(warehouse)
+    assert meta["review_scores"]["rows_scored"] == 0  # the scores stay as they are
+    assert _rows(warehouse, PAIRS_SQL) == expected
+    _run(warehouse)
+    assert _rows(warehouse, PAIRS_SQL) == expected  # filled once, then kept

@@ -16,7 +16,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cxlake.access.roles import Scope
-from cxlake.text.keywords import PeriodCounts
+from cxlake.text.keywords import PeriodCounts, textrank_keywords
 from streamlit_app import charts, data_access
 from streamlit_app.data_access import Filters
 
@@ -106,6 +106,32 @@ def test_the_date_range_applies_to_the_posting_day(reviews_home):
 
     assert keys(data_access.review_texts(ALL, filters)) == ["R07", "R04"]
     assert data_access.rating_disagreement(ALL, filters) == (0, 2, 2)
+
+
+# --- Central words: TextRank of the newest reviews, from the counts stored per review ------------
+
+
+@pytest.mark.parametrize(
+    ("scope", "filters", "newest"),
+    [
+        (ALL, Filters(), 200),
+        (ALL, Filters(), 3),  # only the three newest reviews' texts
+        (STORE_S001, Filters(), 200),
+        (ALL, Filters(region_ids=("R02",), date_from=date(2026, 1, 6)), 200),
+    ],
+)
+def test_central_words_are_textrank_over_the_newest_reviews_texts(reviews_home, scope, filters, newest):
+    # the page sums what the pipeline counted per review; TextRank over the texts finds the same
+    texts = data_access.review_texts(scope, filters, limit=newest, sees_pii=True)["content"].tolist()
+    central = data_access.review_central_words(scope, filters, 8, newest)
+    assert central == textrank_keywords(texts, 8)
+    assert central  # the fixture's reviews do link words
+
+
+def test_central_words_are_none_from_a_copy_published_before_their_mart(reviews_home):
+    with duckdb.connect(str(reviews_home / "serving.duckdb")) as connection:
+        connection.execute("drop table marts.fct_review_cooccurrences")
+    assert data_access.review_central_words(ALL, Filters()) == []
 
 
 # --- Trending keywords: this period against the one before -------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 
 import pytest
 
@@ -10,15 +11,17 @@ from cxlake.text.keywords import (
     TRENDING_COLUMNS,
     PeriodCounts,
     build_idf,
+    central_words,
     is_keyword,
     keyword_counts,
     median_idf,
+    review_cooccurrences,
     textrank_keywords,
     tfidf_keywords,
     top_tfidf,
     trending,
 )
-from cxlake.text.segment import NEGATIONS, tokens
+from cxlake.text.segment import NEGATIONS, STOPWORDS, tokens
 
 REVIEWS = [
     "咖啡很好喝，服务态度很好",
@@ -89,6 +92,74 @@ def test_textrank_ranks_the_best_connected_word_first():
     texts = ["咖啡好喝，咖啡香浓", "咖啡好喝", "外卖包装很好"] * 3
     assert textrank_keywords(texts, top_k=1) == ["咖啡"]
     assert set(textrank_keywords(texts, top_k=10)) == {"咖啡", "好喝", "香浓", "外卖", "包装"}
+
+
+# Reviews as the demo writes them, with repeated, linked and isolated words.
+CORPUS = [
+    "这次柠檬红茶口感很顺滑，座位挺多得，不过性价比不高",
+    "点了柠檬红茶，没有想象中慢。一点都不吵。下次还来~",
+    "茉莉奶绿不会太甜，刚刚好。好评。",
+    "店员态度很好，咖啡好喝，价格也划算",
+    "排队太久了，店员态度冷漠，咖啡一般",
+    "咖啡很好喝，环境安静，适合办公，店员热情",
+    "外卖包装很好，送达很快，咖啡还是热的",
+    "价格有点贵，但是咖啡味道不错，会再来",
+    "周末人太多，没有座位，出餐速度太慢\n下次工作日再来试试",
+    "生椰拿铁好喝，店员推荐的新品也不错",
+]
+
+
+def _jieba_textrank(texts: list[str], top_k: int) -> list[str]:
+    """jieba.analyse.TextRank itself over our segmentation, one review per line followed by a
+    window of boundary pairs (how the Voice page ranked the texts before the counts were stored)."""
+    import jieba.analyse
+
+    class Pair:
+        def __init__(self, word: str, flag: str) -> None:
+            self.word, self.flag = word, flag
+
+    class Tokenizer:
+        def cut(self, sentence: str):
+            pairs = []
+            for line in sentence.split("\n"):
+                pairs += [Pair(w, "x" if is_keyword(w) else "skipped") for w in tokens(line)]
+                pairs += [Pair("", "boundary")] * 4
+            return iter(pairs)
+
+    extractor = jieba.analyse.TextRank()
+    extractor.tokenizer = extractor.postokenizer = Tokenizer()
+    extractor.stop_words = set(STOPWORDS)
+    return extractor.textrank("\n".join(texts), topK=top_k, allowPOS=("x",))
+
+
+def test_central_words_of_summed_review_counts_are_jiebas_textrank_of_the_texts():
+    # what the pipeline stores per review, summed in any order and ranked, is what jieba finds
+    summed = Counter()
+    for text in reversed(CORPUS):
+        summed.update(review_cooccurrences(text))
+    for top_k in (1, 5, 12, 50):
+        assert central_words(summed, top_k) == _jieba_textrank(CORPUS, top_k)
+    assert textrank_keywords(CORPUS, top_k=12) == _jieba_textrank(CORPUS, 12)
+    assert central_words({}, 5) == []
+
+
+def test_a_review_links_each_keyword_to_the_keywords_among_the_next_four_words():
+    # 很 is no keyword but holds its place: 咖啡 reaches 店员, not 热情
+    assert review_cooccurrences("咖啡很好喝，店员很热情") == {
+        ("咖啡", "好喝"): 1, ("咖啡", "店员"): 1, ("好喝", "店员"): 1, ("好喝", "热情"): 1,
+        ("店员", "热情"): 1,
+    }  # fmt: skip
+    assert review_cooccurrences("拿铁拿铁") == {("拿铁", "拿铁"): 1}
+    assert review_cooccurrences("咖啡\n好喝") == {}  # a line break ends the window
+    assert review_cooccurrences("") == {}
+
+
+def test_a_piece_of_a_contact_detail_is_no_node():
+    # the stored words are shown on a page: zhangsan of zhangsan@163.com would leak what masking hides
+    pairs = review_cooccurrences("咖啡好喝 请联系 zhangsan@163.com 店员热情")
+    words = {word for pair in pairs for word in pair}
+    assert {"咖啡", "好喝", "店员", "热情"} <= words
+    assert not {"zhangsan", "163", "com"} & words
 
 
 def test_textrank_links_words_within_one_review_only():
