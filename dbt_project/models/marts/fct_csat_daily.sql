@@ -1,5 +1,6 @@
 {#- One row per response day x store x channel x touchpoint x suspect mark: CSAT counts and sums
-    of countable responses' ratings. The headline CSAT tiles, their previous-period comparisons and
+    of countable responses' ratings (int_surveys__countable_responses, the responses fct_nps_daily
+    counts). The headline CSAT tiles, their previous-period comparisons and
     every sidebar filter (dates, region, store, channel) are sums over these rows: a roll-up's
     mean is sum_csat / count_ratings and its variance comes from sum_squares_csat, never from
     averaging avg_csat. -#}
@@ -8,7 +9,7 @@ with ratings as (
 ),
 
 responses as (
-    select * from {{ ref('fct_survey_responses') }}
+    select * from {{ ref('int_surveys__countable_responses') }}
 ),
 
 counts as (
@@ -18,15 +19,14 @@ counts as (
         ratings.region_id,
         ratings.channel,
         ratings.touchpoint_id,
-        coalesce(responses.is_suspect, false) as is_suspect,
+        responses.is_suspect,
         count({{ in_scale('ratings.csat_score', 'csat') }}) as count_ratings,
         count(case when ratings.is_top_box then {{ in_scale('ratings.csat_score', 'csat') }} end) as count_top_box,
         sum({{ in_scale('ratings.csat_score', 'csat') }}) as sum_csat,
         sum({{ in_scale('ratings.csat_score', 'csat') }} * {{ in_scale('ratings.csat_score', 'csat') }}) as sum_squares_csat
     from ratings
-    left join responses
+    inner join responses
         on ratings.response_key = responses.response_key
-    where ratings.is_countable
     group by 1, 2, 3, 4, 5, 6
 ),
 

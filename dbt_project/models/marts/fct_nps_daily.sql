@@ -4,7 +4,7 @@
     every split of a change (channel, store, member tier) is a sum over these rows: roll up by
     summing the counts and applying nps_from_counts again, never by averaging nps. -#}
 with responses as (
-    select * from {{ ref('fct_survey_responses') }}
+    select * from {{ ref('int_surveys__countable_responses') }}
 ),
 
 transactions as (
@@ -22,7 +22,7 @@ counts as (
         responses.region_id,
         responses.channel,
         coalesce(customers.member_tier, '{{ var("non_member_tier", "non_member") }}') as member_tier,
-        coalesce(responses.is_suspect, false) as is_suspect,
+        responses.is_suspect,
         cast(sum(case when responses.nps_category = 'promoter' then 1 else 0 end) as {{ dbt.type_bigint() }}) as promoters,
         cast(sum(case when responses.nps_category = 'passive' then 1 else 0 end) as {{ dbt.type_bigint() }}) as passives,
         cast(sum(case when responses.nps_category = 'detractor' then 1 else 0 end) as {{ dbt.type_bigint() }}) as detractors,
@@ -34,7 +34,6 @@ counts as (
         on responses.transaction_id = transactions.transaction_id
     left join customers
         on transactions.customer_id = customers.customer_id
-    where responses.is_countable
     group by 1, 2, 3, 4, 5, 6
 ),
 
