@@ -213,28 +213,29 @@ def rows(who: Scope | Reader, sql: str, params: list[object]) -> list[tuple]:
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def filter_options(scope: Scope) -> FilterOptions:
     """Date bounds (of survey responses and of our reviews, so the Voice page can reach every
-    review), regions, stores and channels the user may pick from."""
+    review), regions, stores and channels the user may pick from: one statement, as every page's
+    sidebar asks it first."""
     check_scope(scope)
     days = f"select date_day as day from {NPS_DAILY}"
     if columns_of("marts", "fct_reviews"):  # a serving copy published before the review marts has none
         days += " union all select posted_date from marts.fct_reviews where not is_competitor"
-    ((date_min, date_max),) = rows(scope, f"select min(day), max(day) from ({days})", [])
-    stores = rows(
+    ((date_min, date_max, stores, channels),) = rows(
         scope,
-        "select store_id, store_name, region_id, region_name from marts.dim_store"
-        " order by region_id, store_id",
+        f"with days as ({days})"
+        " select (select min(day) from days), (select max(day) from days),"
+        " (select list((store_id, store_name, region_id, region_name) order by region_id, store_id)"
+        " from marts.dim_store),"
+        f" (select list(distinct channel order by channel) from {NPS_DAILY} where channel is not null)",
         [],
     )
-    channels = rows(
-        scope, f"select distinct channel from {NPS_DAILY} where channel is not null order by channel", []
-    )
+    stores = stores or []  # (store_id, store_name, region_id, region_name), unnamed structs
     return FilterOptions(
         date_min=date_min,
         date_max=date_max,
         regions={region_id: region_name for _, _, region_id, region_name in stores},
         stores={store_id: store_name for store_id, store_name, _, _ in stores},
         store_regions={store_id: region_id for store_id, _, region_id, _ in stores},
-        channels=tuple(channel for (channel,) in channels),
+        channels=tuple(channels or ()),
     )
 
 

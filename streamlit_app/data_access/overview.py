@@ -26,13 +26,10 @@ from streamlit_app.data_access.core import (
 )
 
 
-@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def nps_summary(scope: Scope, filters: Filters) -> NpsResult:
-    """NPS with its interval from the promoter / passive / detractor counts in scope."""
-    where, params = core.daily_where(scope, filters)
-    sql = f"select {core.NPS_SUMS} from {NPS_DAILY} where {where}"
-    ((promoters, passives, detractors),) = core.rows(scope, sql, params)
-    return nps_from_counts(promoters, passives, detractors)
+    """NPS with its interval from the promoter / passive / detractor counts in scope (counted with
+    the period's other headline counts, :func:`headline_counts`)."""
+    return headline_counts(scope, filters).nps
 
 
 # -- period changes: what the headline tiles compare the picked period with -----------------------
@@ -43,6 +40,11 @@ def nps_summary(scope: Scope, filters: Filters) -> NpsResult:
 # cannot be scoped or filtered differently; changes, tests and the mix / rate split are
 # cxlake.metrics' (the page passes these counts to it).
 COMPARISONS = ("previous", "last_year")
+# The CSAT frame's columns (top2_share is added in pandas).
+CSAT_COLUMNS = (
+    "touchpoint_id", "touchpoint_name_zh", "touchpoint_name_en", "stage_name_zh", "stage_name_en",
+    "n", "top_box", "mean_csat",
+)  # fmt: skip
 CHANGE_SEGMENTS = ("channel", "store", "member_tier")
 NON_MEMBER = "non_member"  # fct_nps_daily.member_tier of answers without a member behind them
 _SEGMENT_SQL = {"channel": "coalesce(channel, 'unknown')", "store": "store_id", "member_tier": "member_tier"}
@@ -87,29 +89,49 @@ def _year_earlier(day: date) -> date:
         return day.replace(year=day.year - 1, day=28)
 
 
-@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def ces_summary(scope: Scope, filters: Filters) -> MeanSummary:
     """n, mean and sample variance of the countable CES answers on the configured scale (answers off
-    it ignored, as dbt's ``in_scale`` does), what a Welch test of two periods needs."""
-    where, params = core.daily_where(scope, filters)
-    ((n, total, squares),) = core.rows(
-        scope,
-        "select coalesce(sum(count_ces), 0), sum(sum_ces), sum(sum_squares_ces)"
-        f" from {NPS_DAILY} where {where}",
-        params,
-    )
-    n = int(n)
-    mean = total / n if n else None
-    variance = (squares - total * total / n) / (n - 1) if n > 1 else None
-    return MeanSummary(n, mean, None if variance is None else max(variance, 0.0))
+    it ignored, as dbt's ``in_scale`` does), what a Welch test of two periods needs (counted with the
+    period's other headline counts, :func:`headline_counts`)."""
+    return headline_counts(scope, filters).ces
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def headline_counts(scope: Scope, filters: Filters) -> HeadlineCounts:
-    """The counts of every headline tile for the filters' period."""
-    return HeadlineCounts(
-        filters, nps_summary(scope, filters), ces_summary(scope, filters), csat_by_touchpoint(scope, filters)
+    """The counts of every headline tile for the filters' period, in one statement: NPS and CES
+    summed from marts.fct_nps_daily, CSAT per touchpoint from marts.fct_csat_daily (the frame of
+    :func:`csat_by_touchpoint`). The page's NPS, CES and CSAT and every comparison period's read
+    this one function, so a comparison cannot be scoped or filtered differently."""
+    where, params = core.daily_where(scope, filters)
+    counts = core.frame(
+        scope,
+        f"with answers as (select {core.NPS_SUMS},"
+        " coalesce(sum(count_ces), 0)::bigint as ces_n, sum(sum_ces) as ces_total,"
+        f" sum(sum_squares_ces) as ces_squares from {NPS_DAILY} where {where}),"
+        " ratings as ("
+        " select touchpoint_id, sum(count_ratings)::bigint as n, sum(count_top_box)::bigint as top_box,"
+        " sum(sum_csat)::double / nullif(sum(count_ratings), 0) as mean_csat"
+        f" from {CSAT_DAILY} where {where} group by touchpoint_id),"
+        " touchpoints as (select t.touchpoint_id, t.touchpoint_name_zh, t.touchpoint_name_en,"
+        " t.stage_name_zh, t.stage_name_en, t.stage_order, t.touchpoint_order,"
+        " coalesce(r.n, 0) as n, coalesce(r.top_box, 0) as top_box, r.mean_csat"
+        " from marts.dim_touchpoint as t left join ratings as r on r.touchpoint_id = t.touchpoint_id)"
+        # one row per touchpoint, each with the period's NPS and CES; one row without a touchpoint
+        # when the journey map has none, so the NPS and CES are still there
+        " select a.*, t.* exclude (stage_order, touchpoint_order) from answers as a"
+        " left join touchpoints as t on true order by t.stage_order, t.touchpoint_order",
+        [*params, *params],
     )
+    first = counts.iloc[0]
+    nps = nps_from_counts(int(first["promoters"]), int(first["passives"]), int(first["detractors"]))
+    n, total, squares = int(first["ces_n"]), first["ces_total"], first["ces_squares"]
+    mean = total / n if n else None
+    variance = (squares - total * total / n) / (n - 1) if n > 1 else None
+    ces = MeanSummary(n, mean, None if variance is None else max(variance, 0.0))
+    csat = counts.loc[counts["touchpoint_id"].notna(), list(CSAT_COLUMNS)].reset_index(drop=True)
+    rated = csat["n"] > 0
+    csat["top2_share"] = (csat["top_box"] / csat["n"].where(rated)).astype("float64")
+    return HeadlineCounts(filters, nps, ces, csat)
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
@@ -214,28 +236,12 @@ def score_distribution(scope: Scope, filters: Filters) -> pd.DataFrame:
     )
 
 
-@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def csat_by_touchpoint(scope: Scope, filters: Filters) -> pd.DataFrame:
     """One row per touchpoint in journey order: names, n, top_box, top2_share (0..1), mean_csat,
-    summed from marts.fct_csat_daily (countable responses' ratings on the scale).
+    summed from marts.fct_csat_daily (countable responses' ratings on the scale; counted with the
+    period's other headline counts, :func:`headline_counts`).
 
     Touchpoints without ratings in scope keep their row (n = 0, share and mean missing), so the
     journey reads the same for every user.
     """
-    where, params = core.daily_where(scope, filters)
-    csat = core.frame(
-        scope,
-        "with ratings as ("
-        " select touchpoint_id, sum(count_ratings)::bigint as n, sum(count_top_box)::bigint as top_box,"
-        " sum(sum_csat)::double / nullif(sum(count_ratings), 0) as mean_csat"
-        f" from {CSAT_DAILY} where {where} group by touchpoint_id)"
-        " select t.touchpoint_id, t.touchpoint_name_zh, t.touchpoint_name_en,"
-        " t.stage_name_zh, t.stage_name_en,"
-        " coalesce(r.n, 0) as n, coalesce(r.top_box, 0) as top_box, r.mean_csat"
-        " from marts.dim_touchpoint as t left join ratings as r on r.touchpoint_id = t.touchpoint_id"
-        " order by t.stage_order, t.touchpoint_order",
-        params,
-    )
-    rated = csat["n"] > 0
-    csat["top2_share"] = (csat["top_box"] / csat["n"].where(rated)).astype("float64")
-    return csat
+    return headline_counts(scope, filters).csat
