@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 import yaml
 
 CONFIG_NAME = "cxlake/config/pipeline.yaml"
+# The chain's business zone, where opening hours are counted and delivery days are dated.
+BUSINESS_TIMEZONE = "Asia/Shanghai"
 Counting = Literal["business_hours", "all_hours"]
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhd])\s*$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
@@ -86,7 +88,7 @@ def _clock(value: object, where: str) -> time:
 
 
 def freshness_rules(
-    document: Mapping[str, object] | None = None, timezone: str = "Asia/Shanghai"
+    document: Mapping[str, object] | None = None, timezone: str = BUSINESS_TIMEZONE
 ) -> list[FreshnessRule]:
     """The ``freshness`` section of pipeline.yaml (or of ``document``), checked, one rule per source."""
     if document is None:

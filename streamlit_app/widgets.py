@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import streamlit as st
@@ -21,6 +22,7 @@ from cxlake.exports import to_csv_bytes, to_xlsx_bytes
 from cxlake.metrics import NpsResult, settings
 from streamlit_app import data_access, labels, session
 from streamlit_app.data_access import FilterOptions, Filters, Scope
+from streamlit_app.data_access.freshness import stale_sources
 from streamlit_app.labels import store_label
 
 LANGUAGES = {"en": "English", "zh": "中文"}
@@ -84,6 +86,11 @@ COMMON_LABELS: dict[str, dict[str, str]] = {
         "gaps_title": "Some days are incomplete, so the numbers below leave them out:",
         "gap_held_back": "{source}: held back by the quality gate on {days}",
         "gap_missing": "{source}: no delivery on {days}",
+        "stale_title": "Some sources have not delivered for longer than expected; numbers may lag:",
+        "stale_source": "{source}: last delivery {since}, silent {silent} of {limit} {counted} allowed",
+        "stale_never": "{source}: no delivery recorded",
+        "counted_business_hours": "business hours",
+        "counted_all_hours": "hours",
     },
     "zh": {
         "no_serving": "尚无已发布的数据。请先运行 `cxlake run` 或 `make demo`。",
@@ -131,6 +138,11 @@ COMMON_LABELS: dict[str, dict[str, str]] = {
         "gaps_title": "以下日期的数据不完整，下方数字未包含：",
         "gap_held_back": "{source}：{days} 未通过质量检查，暂缓加载",
         "gap_missing": "{source}：{days} 未收到数据",
+        "stale_title": "以下数据源超过预期时间未送达，最新数字可能滞后：",
+        "stale_source": "{source}：最近一次送达 {since}，已 {silent} 未送达（允许 {limit} {counted}）",
+        "stale_never": "{source}：尚无送达记录",
+        "counted_business_hours": "营业小时",
+        "counted_all_hours": "小时",
     },
 }
 
@@ -209,6 +221,7 @@ def filtered_page(labels: Mapping[str, Mapping[str, str]], page_key: str | None 
     preset_filters_from_url(options)
     filters = sidebar_filters(options, text)
     data_gaps_banner(scope, filters, text, language)
+    freshness_banner(scope, text, language)
     return PageContext(language, text, scope, filters, principal)
 
 
@@ -239,6 +252,33 @@ def data_gaps_banner(scope: Scope, filters: Filters, text: Mapping[str, str], la
         for (gap, source), group in gaps.groupby(["gap", "source"], sort=True)
     ]
     st.warning("\n".join([text["gaps_title"], *(f"- {line}" for line in lines)]))
+
+
+def freshness_banner(scope: Scope, text: Mapping[str, str], language: str) -> None:
+    """A warning naming each source silent for longer than cxlake/config/pipeline.yaml allows (the
+    rule Dagster's delivery_freshness checks use), so nobody reads yesterday's numbers as today's."""
+    lines = []
+    for state in stale_sources(scope):
+        source = labels.code("source", state.rule.source, language)
+        if state.last_delivery_at is None:
+            lines.append(text["stale_never"].format(source=source))
+            continue
+        since = state.last_delivery_at.astimezone(ZoneInfo(state.rule.timezone)).strftime("%Y-%m-%d %H:%M")
+        lines.append(
+            text["stale_source"].format(
+                source=source,
+                since=since,
+                silent=_hours(state.silence or timedelta()),
+                limit=_hours(state.rule.max_silence),
+                counted=text[f"counted_{state.rule.count}"],
+            )
+        )
+    if lines:
+        st.warning("\n".join([text["stale_title"], *(f"- {line}" for line in lines)]))
+
+
+def _hours(span: timedelta) -> str:
+    return f"{span.total_seconds() / 3600:.1f} h".replace(".0 h", " h")
 
 
 def _signed_in() -> Principal:
