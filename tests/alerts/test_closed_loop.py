@@ -6,6 +6,7 @@ file landing to the e-mail arriving (`pytest -s` shows it)."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import os
 import shutil
 import time
@@ -17,6 +18,7 @@ from dagster import DagsterInstance, build_sensor_context
 from cxlake.alerts.cases import CaseStore
 from cxlake.alerts.outbox import notifications
 from cxlake.app_state import AppState
+from orchestration.sensors import MANIFEST_NAME
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SURVEY = "SV_cxlakeApp"
@@ -88,6 +90,9 @@ def test_a_detractor_landing_reaches_its_manager_once(tmp_path, smtp_server, web
                 os.utime(path, (landed_at - 10, landed_at - 10))
             for path in (landing / "qualtrics" / day).iterdir():
                 os.utime(path, (landed_at - 10, landed_at - 10))
+            for folder in (landing / "pos" / day, landing / "qualtrics" / day):  # each says it is complete
+                sums = [f"{hashlib.sha256(f.read_bytes()).hexdigest()}  {f.name}\n" for f in folder.iterdir()]
+                (folder / MANIFEST_NAME).write_text("".join(sums))
 
             tick = sensor.evaluate_tick(
                 build_sensor_context(instance=instance, cursor=baseline.cursor, definitions=definitions)
