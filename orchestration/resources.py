@@ -13,9 +13,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, InitResourceContext
 
 from cxlake.paths import cxlake_paths
+from cxlake.warehouse_lock import warehouse_writer
 
 
 class LandingZone(ConfigurableResource):
@@ -61,6 +62,18 @@ class Warehouse(ConfigurableResource):
         if self.serving_path:
             return Path(self.serving_path).resolve()
         return self.database.with_name("serving.duckdb") if self.path else cxlake_paths().serving
+
+    @contextmanager
+    def yield_for_execution(self, context: InitResourceContext) -> Iterator[Warehouse]:
+        """Hold the warehouse's write lock for the run (one writer at a time, whoever launched it:
+        the daemon's queue, the UI or `cxlake run`, which already holds it and takes it again)."""
+
+        def say(holder) -> None:
+            context.log.info(f"waiting for {holder.describe() if holder else 'another writer'} to finish")
+
+        run = context.run.run_id if context.run else "outside a run"
+        with warehouse_writer(self.database, run, command=f"dagster run {run}", on_wait=say):
+            yield self
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 from pathlib import Path
 
 import duckdb
-from dagster import DagsterInstance
+import yaml
+from dagster import AssetKey, DagsterInstance
 
 from assets.ingestion.assets import FAIL_IF_HELD_BACK_TAG, raw_asset_key
 from assets.ingestion.gate import HeldBack
 from assets.ingestion.sources import SOURCES
+from cxlake.warehouse_lock import Writer, warehouse_writer
 from orchestration.manifest import prepare_dbt_manifest
 from orchestration.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG, partitions_start
 
@@ -57,6 +61,15 @@ def skipped_day_folders(landing: Path) -> list[str]:
     ]
 
 
+class Stage(StrEnum):
+    """What a run does: everything (`cxlake run`), only the raw layer (`cxlake ingest`), or only
+    what is built from the raw layer (the last step of `cxlake backfill`)."""
+
+    all = "all"
+    ingest = "ingest"
+    build = "build"
+
+
 @dataclass(frozen=True)
 class PipelineRun:
     run_id: str
@@ -66,11 +79,26 @@ class PipelineRun:
     serving_path: Path
     held_back: tuple[HeldBack, ...] = ()
     skipped_folders: tuple[str, ...] = ()
+    published: bool = True
 
     @property
     def complete(self) -> bool:
         """Everything in range loaded and published: the exit status of `cxlake run` is 0 only then."""
         return self.success and not self.held_back
+
+
+def ingestion_keys(sources: tuple[str, ...] | None = None) -> list[AssetKey]:
+    """The raw tables of ``sources`` (all sources when None); an unknown name fails naming them all."""
+    known = [source.name for source in SOURCES]
+    unknown = sorted(set(sources or ()) - set(known))
+    if unknown:
+        raise ValueError(f"unknown source(s) {', '.join(unknown)}; sources are {', '.join(known)}")
+    return [
+        raw_asset_key(table.name)
+        for source in SOURCES
+        if sources is None or source.name in sources
+        for table in source.tables
+    ]
 
 
 def run_pipeline(
@@ -80,12 +108,17 @@ def run_pipeline(
     end: date | None = None,
     dagster_home: Path | None = None,
     log_level: str = "WARNING",
+    stage: Stage = Stage.all,
+    sources: tuple[str, ...] | None = None,
+    on_wait: Callable[[Writer | None], None] | None = None,
 ) -> PipelineRun:
-    """Materialize every asset for the days start..end (inclusive; default: all landed days).
+    """Materialize the assets of ``stage`` for the days start..end (inclusive; default: all landed
+    days), holding the warehouse's write lock for the whole run (``on_wait`` hears whom it waits for).
 
     A partition the quality gate holds back keeps its previous state while every other one loads
     and publishes; each held-back partition is then re-tried alone in a run of its own that fails,
-    so Dagster shows exactly those partitions failed.
+    so Dagster shows exactly those partitions failed. ``sources`` narrows the ingestion (all
+    sources when None); the ingest stage neither builds the models nor publishes.
     """
     days = landed_days(landing)
     if not days and (start is None or end is None):
@@ -94,6 +127,7 @@ def run_pipeline(
     last = end.isoformat() if end else days[-1]
     if first > last:
         raise ValueError(f"start {first} is after end {last}")
+    raw_keys = ingestion_keys(sources)
     prepare_dbt_manifest()
     from orchestration.definitions import build_definitions  # reads the manifest on import
 
@@ -103,10 +137,18 @@ def run_pipeline(
         first_partition=partitions_start(days[0] if days else None, first),
     )
     job = definitions.resolve_job_def("daily_pipeline_job")
+    every_key = list(job.asset_layer.executable_asset_keys)
+    built = [key for key in every_key if key not in set(ingestion_keys())]
+    selection = {Stage.all: None, Stage.ingest: raw_keys, Stage.build: built}[stage]
+    if stage is Stage.all and sources is not None:
+        selection = raw_keys + built
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
-    with _instance(dagster_home) as instance:
+    run_id = str(uuid.uuid4())  # known before the run starts, so a waiting writer can name it
+    with warehouse_writer(warehouse, run_id, on_wait=on_wait), _instance(dagster_home) as instance:
         result = job.execute_in_process(
             instance=instance,
+            run_id=run_id,
+            asset_selection=selection,
             tags={PARTITION_RANGE_START_TAG: first, PARTITION_RANGE_END_TAG: last},
             run_config=run_config,
             raise_on_error=False,
@@ -116,19 +158,49 @@ def run_pipeline(
             _confirm_held_back(job, instance, partition, run_config)
     serving = warehouse.with_name("serving.duckdb")
     return PipelineRun(
-        result.run_id, result.success, first, last, serving, held_back, tuple(skipped_day_folders(landing))
+        result.run_id,
+        result.success,
+        first,
+        last,
+        serving,
+        held_back,
+        tuple(skipped_day_folders(landing)),
+        published=stage is not Stage.ingest,
     )
 
 
 INSTANCE_CONFIG = Path(__file__).with_name("dagster.yaml")
 
 
+ONE_RUN_AT_A_TIME = (
+    "\n# added by cxlake: DuckDB has one writer, so runs on the warehouse queue one at a time\n"
+    "concurrency:\n  runs:\n    max_concurrent_runs: 1\n"
+)
+
+
 def install_instance_config(dagster_home: Path) -> Path:
-    """``dagster_home/dagster.yaml`` from cxlake's (one run at a time), unless the user wrote one."""
+    """``dagster_home/dagster.yaml`` from cxlake's (one run at a time).
+
+    A dagster.yaml the operator wrote is kept as written; when it says nothing about how many runs
+    may run at once (neither ``concurrency`` nor ``run_coordinator``), the one-run limit is added
+    at its end, since Dagster's default (no limit) would start the schedule's, the sensor's and a
+    backfill's runs together on one warehouse. A limit the operator chose is theirs: those runs
+    then wait on the warehouse lock instead of the queue.
+    """
     dagster_home.mkdir(parents=True, exist_ok=True)
     target = dagster_home / "dagster.yaml"
     if not target.exists() or target.stat().st_size == 0:
         target.write_text(INSTANCE_CONFIG.read_text(encoding="utf-8"), encoding="utf-8")
+        return target
+    text = target.read_text(encoding="utf-8")
+    try:
+        settings = yaml.safe_load(text) or {}
+    except yaml.YAMLError as error:
+        raise ValueError(f"{target}: not valid YAML ({error})") from error
+    if not isinstance(settings, dict):
+        raise ValueError(f"{target}: expected a mapping of Dagster instance settings")
+    if "concurrency" not in settings and "run_coordinator" not in settings:
+        target.write_text(text + ("" if text.endswith("\n") else "\n") + ONE_RUN_AT_A_TIME, encoding="utf-8")
     return target
 
 
