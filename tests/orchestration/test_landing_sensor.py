@@ -219,3 +219,24 @@ def test_the_sensor_asks_for_one_run_of_the_new_delivery_and_none_after(definiti
     assert tick.run_requests[0].tags["dagster/asset_partition_range_start"] == DAY
     assert json.loads(tick.cursor)[f"pos/{DAY}/transactions.csv"][1] == listed
     assert again.run_requests == []
+
+
+def test_the_schedule_and_the_sensors_are_on_wherever_the_daemon_runs(definitions):
+    """`make dagster-ui` starts the daemon; nobody has to switch anything on in the UI first."""
+    from dagster import DefaultScheduleStatus, DefaultSensorStatus
+
+    _, defs = definitions
+    sensors = {sensor.name: sensor.default_status for sensor in defs.sensors}
+    assert sensors == {
+        "landing_sensor": DefaultSensorStatus.RUNNING,
+        "case_clock": DefaultSensorStatus.RUNNING,
+        "freshness_sensor": DefaultSensorStatus.RUNNING,
+        "run_failure_notifier": DefaultSensorStatus.RUNNING,
+    }
+    schedule = defs.resolve_schedule_def("daily_pipeline_job_schedule")
+    assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 2 * * *", "Asia/Shanghai")
+    assert schedule.default_status == DefaultScheduleStatus.RUNNING
+    # freshness is judged by its sensor, never inside a load
+    job = defs.resolve_job_def("daily_pipeline_job")
+    checks = {key.name for key in job.asset_layer.asset_graph.asset_check_keys}
+    assert "load_audit_balances" in checks and "delivery_freshness" not in checks
