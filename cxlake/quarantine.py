@@ -34,6 +34,7 @@ QUARANTINE_TABLES = (
     "survey_invitations",
     "qualtrics_responses",
     "wjx_responses",
+    "survey_responses",
     "kano_responses",
     "reviews",
 )

@@ -52,6 +52,14 @@ QUALTRICS_RESPONSES = RawTable("qualtrics_responses", SURVEY_RESPONSE_COLUMNS, "
 QUALTRICS_ANSWERS = RawTable("qualtrics_answers", SURVEY_ANSWER_COLUMNS, "Qualtrics answers, long form.")
 WJX_RESPONSES = RawTable("wjx_responses", SURVEY_RESPONSE_COLUMNS, "问卷星 responses, parsed.")
 WJX_ANSWERS = RawTable("wjx_answers", SURVEY_ANSWER_COLUMNS, "问卷星 answers, long form.")
+# Survey exports of any tool `cxlake read-survey` reads, dropped in landing/surveys/: the file's survey
+# mapping names its tool and what its questions mean, so one pair of tables takes every layout.
+SURVEY_RESPONSES = RawTable(
+    "survey_responses", SURVEY_RESPONSE_COLUMNS, "Survey export responses of any tool, parsed."
+)
+SURVEY_ANSWERS = RawTable(
+    "survey_answers", SURVEY_ANSWER_COLUMNS, "Survey export answers of any tool, long form."
+)
 KANO_RESPONSES = RawTable("kano_responses", SURVEY_RESPONSE_COLUMNS, "Kano survey responses, parsed.")
 KANO_ANSWERS = RawTable("kano_answers", SURVEY_ANSWER_COLUMNS, "Kano survey answers, long form.")
 REVIEWS = RawTable(

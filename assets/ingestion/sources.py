@@ -102,12 +102,14 @@ def csv_source_loader(files: dict[str, rt.RawTable]) -> Callable[[Path, Path, st
     return load
 
 
-def survey_loader(tool: str, responses: rt.RawTable, answers: rt.RawTable):
-    """A loader for one survey tool: each file is matched to its survey's mapping by name."""
+def survey_loader(tools: tuple[str, ...] | None, responses: rt.RawTable, answers: rt.RawTable):
+    """A loader for survey exports: each file is matched to its survey's mapping by name, and read
+    as the export of the tool the mapping names. ``tools``: the tools whose surveys this source's
+    folder takes (``None``: every tool, the ``surveys`` source); one path for every layout."""
 
     def load(landing_root: Path, folder: Path, day: str) -> PartitionLoad:
         load = PartitionLoad(day)
-        mappings = [m for m in load_mappings() if m.tool == tool]
+        mappings = [m for m in load_mappings() if tools is None or m.tool in tools]
         present = sorted(folder.iterdir()) if folder.is_dir() else []
         for path in present:
             name = _relative(path, landing_root)
@@ -117,8 +119,8 @@ def survey_loader(tool: str, responses: rt.RawTable, answers: rt.RawTable):
                 continue
             data = read_delivered(path, landing_root)
             export = read_survey(
-                path, format=tool, survey_id=mapping.survey_id, timezone=mapping.timezone, data=data,
-                nps_questions=mapping.nps_questions(),
+                path, format=mapping.tool, survey_id=mapping.survey_id, timezone=mapping.timezone,
+                data=data, nps_questions=mapping.nps_questions(),
             )  # fmt: skip
             load.warnings.extend(f"{name}: {warning}" for warning in export.warnings)
             answer_frame = export.answers.rename(columns={"source_row": "_source_row"}).assign(
@@ -250,14 +252,21 @@ SOURCES: tuple[Source, ...] = (
     Source(
         "qualtrics",
         (rt.QUALTRICS_RESPONSES, rt.QUALTRICS_ANSWERS),
-        survey_loader("qualtrics", rt.QUALTRICS_RESPONSES, rt.QUALTRICS_ANSWERS),
+        survey_loader(("qualtrics",), rt.QUALTRICS_RESPONSES, rt.QUALTRICS_ANSWERS),
         "Qualtrics survey exports (app and delivery orders).",
     ),
     Source(
         "wjx",
         (rt.WJX_RESPONSES, rt.WJX_ANSWERS),
-        survey_loader("wjx", rt.WJX_RESPONSES, rt.WJX_ANSWERS),
+        survey_loader(("wjx",), rt.WJX_RESPONSES, rt.WJX_ANSWERS),
         "问卷星 survey downloads (in-store QR surveys).",
+    ),
+    Source(
+        "surveys",
+        (rt.SURVEY_RESPONSES, rt.SURVEY_ANSWERS),
+        survey_loader(None, rt.SURVEY_RESPONSES, rt.SURVEY_ANSWERS),
+        "Survey exports of any tool `cxlake read-survey` reads (SurveyMonkey, 腾讯问卷, Qualtrics, "
+        "问卷星, or a zipped download of one); each file's survey mapping names its tool.",
     ),
     Source("reviews", (rt.REVIEWS,), load_reviews, "Review platform API pages."),
     Source(

@@ -24,6 +24,7 @@ SUITES: dict[str, TableSuite] = {
         survey_invitations.SUITE,
         survey_responses.QUALTRICS_SUITE,
         survey_responses.WJX_SUITE,
+        survey_responses.SURVEY_FILES_SUITE,
         reviews.SUITE,
         kano_responses.SUITE,
         survey_api_responses.SUITE,

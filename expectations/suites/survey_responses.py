@@ -1,4 +1,5 @@
-"""raw.qualtrics_responses and raw.wjx_responses: one row per survey response.
+"""raw.qualtrics_responses, raw.wjx_responses and raw.survey_responses (exports of any tool):
+one row per survey response.
 
 The scores are judged through the survey's mapping: the survey loader adds, per response,
 _nps_score, _csat_min, _csat_max, _ces_score (mapped or numeric answers), _unscorable_answers
@@ -86,3 +87,4 @@ def expectations(context: RuleContext) -> list:
 
 QUALTRICS_SUITE = TableSuite("qualtrics_responses", derive, expectations, record_key=response_key)
 WJX_SUITE = TableSuite("wjx_responses", derive, expectations, record_key=response_key)
+SURVEY_FILES_SUITE = TableSuite("survey_responses", derive, expectations, record_key=response_key)

@@ -331,7 +331,9 @@ def test_the_mapping_names_the_nps_question_for_check_survey_and_the_landing_loa
     folder = tmp_path / "landing" / "wjx" / "2026-01-05"
     folder.mkdir(parents=True)
     (folder / "wjx_instore_2026-01-05.csv").write_bytes(WJX_NUMERIC.read_bytes())
-    load = survey_loader("wjx", rt.WJX_RESPONSES, rt.WJX_ANSWERS)(tmp_path / "landing", folder, "2026-01-05")
+    load = survey_loader(("wjx",), rt.WJX_RESPONSES, rt.WJX_ANSWERS)(
+        tmp_path / "landing", folder, "2026-01-05"
+    )
     answers = load.frames[rt.WJX_ANSWERS.name]
     assert answers.loc[answers.question_id == "Q3", "answer"].tolist() == ["9", "4", "10"]
 
@@ -340,7 +342,7 @@ def test_a_zipped_qualtrics_download_lands_like_its_csv(tmp_path):
     folder = tmp_path / "landing" / "qualtrics" / "2026-01-05"
     folder.mkdir(parents=True)
     (folder / "SV_cxlakeApp_2026-01-05.zip").write_bytes(QUALTRICS_ZIP.read_bytes())
-    load = survey_loader("qualtrics", rt.QUALTRICS_RESPONSES, rt.QUALTRICS_ANSWERS)(
+    load = survey_loader(("qualtrics",), rt.QUALTRICS_RESPONSES, rt.QUALTRICS_ANSWERS)(
         tmp_path / "landing", folder, "2026-01-05"
     )
     responses = load.frames[rt.QUALTRICS_RESPONSES.name]

@@ -23,6 +23,10 @@ wjx_answers as (
     select * from {{ ref('stg_wjx__answers') }}
 ),
 
+survey_file_answers as (
+    select * from {{ ref('stg_surveys__answers') }}
+),
+
 survey_api_answers as (
     select * from {{ ref('stg_survey_api__answers') }}
 ),
@@ -53,6 +57,8 @@ answers as (
     select * from qualtrics_answers
     union all
     select * from wjx_answers
+    union all
+    select * from survey_file_answers
     union all
     select * from survey_api_answers
 ),

@@ -1,4 +1,5 @@
-{#- Both survey tools' responses in one shape. A response delivered again in a later export
+{#- Every survey source's responses in one shape (the Qualtrics and 问卷星 folders, exports of
+    any tool in landing/surveys/, the survey API). A response delivered again in a later export
     (re-downloads happen) keeps only its latest delivery, so each response counts once. -#}
 with qualtrics as (
     select * from {{ ref('stg_qualtrics__responses') }}
@@ -6,6 +7,10 @@ with qualtrics as (
 
 wjx as (
     select * from {{ ref('stg_wjx__responses') }}
+),
+
+survey_files as (
+    select * from {{ ref('stg_surveys__responses') }}
 ),
 
 survey_api as (
@@ -16,6 +21,8 @@ unioned as (
     select * from qualtrics
     union all
     select * from wjx
+    union all
+    select * from survey_files
     union all
     select * from survey_api
 ),
