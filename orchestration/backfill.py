@@ -25,7 +25,7 @@ import duckdb
 from assets.ingestion.sources import SOURCES
 from cxlake.delivered_files import file_checksum
 from cxlake.warehouse_lock import Writer, warehouse_writer
-from orchestration.runner import PipelineRun, Stage, run_pipeline
+from orchestration.runner import PipelineRun, Stage, ingestion_keys, run_pipeline
 
 AUDIT_OF_RANGE = """
     select source, cast(partition_date as varchar), file, checksum, loaded_at, status
@@ -136,6 +136,7 @@ def backfill(
     """
     if first > last:
         raise ValueError(f"start {first} is after end {last}")
+    ingestion_keys(sources)  # an unknown source fails here, naming the known ones
     outcome = BackfillOutcome()
     serving = warehouse.with_name("serving.duckdb")
     with warehouse_writer(warehouse, f"backfill {first}..{last}", on_wait=on_wait):

@@ -117,8 +117,8 @@ def run_pipeline(
 
     A partition the quality gate holds back keeps its previous state while every other one loads
     and publishes; each held-back partition is then re-tried alone in a run of its own that fails,
-    so Dagster shows exactly those partitions failed. ``sources`` narrows the ingestion (all
-    sources when None); the ingest stage neither builds the models nor publishes.
+    so Dagster shows exactly those partitions failed. ``sources`` narrows the ingest stage (all
+    sources when None), which neither builds the models nor publishes.
     """
     days = landed_days(landing)
     if not days and (start is None or end is None):
@@ -140,8 +140,6 @@ def run_pipeline(
     every_key = list(job.asset_layer.executable_asset_keys)
     built = [key for key in every_key if key not in set(ingestion_keys())]
     selection = {Stage.all: None, Stage.ingest: raw_keys, Stage.build: built}[stage]
-    if stage is Stage.all and sources is not None:
-        selection = raw_keys + built
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     run_id = str(uuid.uuid4())  # known before the run starts, so a waiting writer can name it
     with warehouse_writer(warehouse, run_id, on_wait=on_wait), _instance(dagster_home) as instance:
