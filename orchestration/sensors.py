@@ -504,6 +504,16 @@ def _first_line(text: str) -> str:
     return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 
+def _error_line(message: str, cls_name: str | None) -> str:
+    """An error's first line, its class without the module path
+    (``dagster._core.definitions.events.Failure: ...`` reads ``Failure: ...``)."""
+    line = _first_line(message)
+    qualified, colon, rest = line.partition(": ")
+    if colon and cls_name and qualified.endswith("." + cls_name):
+        return f"{cls_name}: {rest}"
+    return line
+
+
 def describe_failure(context: RunFailureSensorContext) -> dict[str, str]:
     """What the data team needs first: job, failing step, the first line of the reason, the days."""
     run = context.dagster_run
@@ -517,12 +527,16 @@ def describe_failure(context: RunFailureSensorContext) -> dict[str, str]:
             and "DagsterExecutionStepExecutionError" in (error.cls_name or "")
         ):
             error = error.cause  # Dagster's wrapper: the user's exception is what explains it
-        reason = _first_line(error.message) if error is not None else _first_line(event.message or "")
+        reason = (
+            _error_line(error.message, error.cls_name)
+            if error is not None
+            else _first_line(event.message or "")
+        )
         break
     if not reason:
         error = getattr(context.failure_event.event_specific_data, "error", None)
         reason = (
-            _first_line(error.message)
+            _error_line(error.message, error.cls_name)
             if error is not None
             else _first_line(context.failure_event.message or "")
         )

@@ -15,6 +15,7 @@ from dagster import (
     DagsterEventType,
     DagsterInstance,
     Definitions,
+    Failure,
     OpExecutionContext,
     build_run_status_sensor_context,
     build_sensor_context,
@@ -109,6 +110,33 @@ def test_a_failed_run_is_described_by_its_step_and_the_first_line_of_its_reason(
         "reason": f"ValueError: {REASON}",  # the user's exception, not Dagster's wrapper; one line
         "partitions": "2026-03-04..2026-03-05",
     }
+
+
+@op
+def ingest_pos(context: OpExecutionContext) -> None:
+    raise Failure(description=f"{REASON}\nsecond line")
+
+
+@job
+def held_back_job():
+    ingest_pos()
+
+
+def test_a_dagster_failure_reads_by_its_class_name_not_its_module_path():
+    with DagsterInstance.ephemeral() as instance:
+        result = held_back_job.execute_in_process(instance=instance, raise_on_error=False)
+        failure_event = next(
+            e for e in result.all_events if e.event_type == DagsterEventType.PIPELINE_FAILURE
+        )
+        context = build_run_status_sensor_context(
+            sensor_name="run_failure_notifier",
+            dagster_event=failure_event,
+            dagster_instance=instance,
+            dagster_run=instance.get_run_by_id(result.run_id),
+        ).for_run_failure()
+        described = describe_failure(context)
+    assert (described["step"], described["reason"]) == ("ingest_pos", f"Failure: {REASON}")
+    assert described["partitions"] == ""  # an unpartitioned run
 
 
 def test_the_data_team_gets_one_email_per_failed_run(inbox: Inbox):
