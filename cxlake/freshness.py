@@ -59,15 +59,14 @@ class FreshnessState:
 
     def describe(self) -> str:
         """One line for a check's description and the sensor's log."""
-        limit = _hours(self.rule.max_silence)
-        counted = "business hours" if self.rule.count == "business_hours" else "hours"
-        if self.last_delivery_at is None:
-            return f"{self.rule.source}: no delivery recorded yet (allowed silence {limit} {counted})"
-        local = self.last_delivery_at.astimezone(ZoneInfo(self.rule.timezone)).strftime("%Y-%m-%d %H:%M")
-        return (
-            f"{self.rule.source}: last delivery {local}, silent {_hours(self.silence or timedelta())} "
-            f"of {limit} {counted} allowed"
+        allowed = _hours(self.rule.max_silence) + (
+            " allowed, in business hours" if self.rule.count == "business_hours" else " allowed"
         )
+        if self.last_delivery_at is None:
+            return f"{self.rule.source}: no delivery recorded yet ({allowed})"
+        local = self.last_delivery_at.astimezone(ZoneInfo(self.rule.timezone)).strftime("%Y-%m-%d %H:%M")
+        silent = _hours(self.silence or timedelta())
+        return f"{self.rule.source}: last delivery {local}, silent {silent} of {allowed}"
 
 
 def parse_duration(value: object, where: str) -> timedelta:

@@ -62,11 +62,12 @@ def test_a_survey_silent_six_business_hours_is_fresh_and_seven_is_stale():
     assert stale.stale and stale.silence == timedelta(hours=7)
     assert (
         stale.describe()
-        == "qualtrics: last delivery 2026-03-05 20:00, silent 7h of 6h business hours allowed"
+        == "qualtrics: last delivery 2026-03-05 20:00, silent 7h of 6h allowed, in business hours"
     )
     # a daily source counts every hour: 31 h after the last delivery is too long
     assert judge(POS, at(5, 1), at(6, 7)).silence == timedelta(hours=30)
     assert judge(POS, at(5, 1), at(6, 8)).stale
+    assert judge(POS, None, at(6, 8)).describe() == "pos: no delivery recorded yet (30h allowed)"
     assert judge(SURVEYS, None, at(6, 8)).stale  # nothing recorded yet
 
 
