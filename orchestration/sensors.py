@@ -32,6 +32,7 @@ from dagster import (
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetKey,
+    AssetSelection,
     DefaultSensorStatus,
     JobDefinition,
     RunFailureSensorContext,
@@ -284,12 +285,12 @@ def day_ranges(days: list[str]) -> list[tuple[str, str]]:
 
 
 def landing_run_requests(
-    due: Mapping[tuple[str, str], list[tuple[str, str]]], job_keys: set[AssetKey]
+    due: Mapping[tuple[str, str], list[tuple[str, str]]], job: JobDefinition
 ) -> list[RunRequest]:
-    """One run per set of sources and range of days: those sources' ingestion and everything the
-    job builds after ingestion (never another source's ingestion: its days are not re-read)."""
-    every_raw = {raw_asset_key(t.name) for tables in _SOURCE_TABLES.values() for t in tables}
-    after_ingestion = job_keys - every_raw
+    """One run per set of sources and range of days: those sources' ingestion and what the job
+    builds from it (never another source's ingestion, nor models none of them feed: what did not
+    change is not rebuilt; the 02:00 schedule still runs everything)."""
+    job_keys = set(job.asset_layer.selected_asset_keys)
     days_of: dict[tuple[str, ...], dict[str, list[tuple[str, str]]]] = {}
     by_day: dict[str, set[str]] = {}
     for source, day in due:
@@ -300,13 +301,14 @@ def landing_run_requests(
     requests = []
     for sources, days in sorted(days_of.items()):
         ingestion = {raw_asset_key(t.name) for source in sources for t in _SOURCE_TABLES[source]}
+        affected = AssetSelection.assets(*ingestion).downstream().resolve(job.asset_layer.asset_graph)
         for first, last in day_ranges(list(days)):
             files = sorted(f for day, listed in days.items() if first <= day <= last for f in listed)
             signature = hashlib.sha256(json.dumps(files).encode()).hexdigest()[:16]
             requests.append(
                 RunRequest(
                     run_key=f"landing:{'+'.join(sources)}:{first}:{last}:{signature}",
-                    asset_selection=sorted(ingestion | after_ingestion, key=lambda k: k.to_user_string()),
+                    asset_selection=sorted(affected & job_keys, key=lambda k: k.to_user_string()),
                     tags={
                         PARTITION_RANGE_START_TAG: first,
                         PARTITION_RANGE_END_TAG: last,
@@ -345,10 +347,10 @@ def build_landing_sensor(
                 f"; waiting: {'; '.join(scan.waiting)}" if scan.waiting else ""
             )
             return SensorResult(skip_reason=reason, cursor=cursor)
-        job_keys = set(context.repository_def.get_job(job.name).asset_layer.selected_asset_keys)
         for line in scan.waiting:
             context.log.info(f"waiting: {line}")
-        return SensorResult(run_requests=landing_run_requests(scan.due, job_keys), cursor=cursor)
+        requests = landing_run_requests(scan.due, context.repository_def.get_job(job.name))
+        return SensorResult(run_requests=requests, cursor=cursor)
 
     return landing_sensor
 

@@ -174,13 +174,13 @@ def definitions(tmp_path_factory: pytest.TempPathFactory):
 
 def test_each_run_loads_only_its_sources_days_and_builds_what_follows(definitions):
     _, defs = definitions
-    job_keys = set(defs.resolve_job_def("daily_pipeline_job").asset_layer.selected_asset_keys)
+    job = defs.resolve_job_def("daily_pipeline_job")
     due = {
         ("pos", DAY): [(f"pos/{DAY}/transactions.csv", "a")],
         ("qualtrics", DAY): [(f"qualtrics/{DAY}/SV_cxlakeApp_{DAY}.csv", "b")],
         ("pos", NEXT_DAY): [(f"pos/{NEXT_DAY}/transactions.csv", "c")],
     }
-    requests = landing_run_requests(due, job_keys)
+    requests = landing_run_requests(due, job)
     summary = [
         (
             r.tags["cxlake/sources"],
@@ -198,9 +198,16 @@ def test_each_run_loads_only_its_sources_days_and_builds_what_follows(definition
     assert AssetKey(["raw", "wjx_responses"]) not in pos_only
     assert AssetKey(["marts", "fct_transactions"]) in pos_only  # the models and the publish follow
     assert AssetKey(["serving", "published_copy"]) in pos_only
-    assert AssetKey(["raw", "qualtrics_responses"]) in set(requests[1].asset_selection)
+    assert AssetKey(["marts", "fct_reviews"]) not in pos_only  # nor what POS does not feed
+    both = set(requests[1].asset_selection)
+    assert AssetKey(["raw", "qualtrics_responses"]) in both
+    assert {AssetKey(["alerts", "cases"]), AssetKey(["serving", "published_copy"])} <= both
+    # Dagster can plan each as a run of the job (the dbt models and multi-assets subset)
+    for request in requests:
+        subset = job.get_subset(asset_selection=set(request.asset_selection))
+        assert set(subset.asset_layer.selected_asset_keys) == set(request.asset_selection)
     # the same files give the same run key: Dagster starts such a run once
-    assert [r.run_key for r in landing_run_requests(due, job_keys)] == [r.run_key for r in requests]
+    assert [r.run_key for r in landing_run_requests(due, job)] == [r.run_key for r in requests]
 
 
 def test_the_sensor_asks_for_one_run_of_the_new_delivery_and_none_after(definitions):
