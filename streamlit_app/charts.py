@@ -275,6 +275,9 @@ SENTIMENT_COLOURS = {"negative": "#d62728", "positive": "#2ca02c"}
 CLOUD_FONT_PX = (14, 44)
 
 
+CLOUD_TOO_FEW = "#8a8a8a"  # a keyword whose share of negative reviews rests on too few reviews
+
+
 def _cloud_colour(negative_share: float) -> str:
     """Green for praise through amber to red for complaints (hue 120 -> 0)."""
     return f"hsl({round(120 * (1 - negative_share))}, 65%, 38%)"
@@ -283,18 +286,29 @@ def _cloud_colour(negative_share: float) -> str:
 def keyword_cloud_html(keywords: pd.DataFrame, labels: Mapping[str, str]) -> str:
     """A word cloud drawn by the browser (which has CJK fonts): one ``<span>`` per keyword, sized by
     count_reviews and coloured by negative_share. Keywords are customer text, so every one is
-    HTML-escaped, in the text and in the tooltip."""
+    HTML-escaped, in the text and in the tooltip. A keyword whose :data:`NOTE` (from
+    :func:`with_reportability`) says too few reviews is grey, its tooltip the note, not its share."""
     low, high = CLOUD_FONT_PX
     counts = keywords["count_reviews"].astype("int64")
     fewest = int(counts.min()) if len(counts) else 0
     spread = max(int(counts.max()) - fewest, 1) if len(counts) else 1
+    notes = keywords[NOTE] if NOTE in keywords else pd.Series("", index=keywords.index)
     spans = []
-    for keyword, count, share in zip(keywords["keyword"], counts, keywords["negative_share"], strict=True):
+    for keyword, count, share, note in zip(
+        keywords["keyword"], counts, keywords["negative_share"], notes, strict=True
+    ):
         size = low + (high - low) * (int(count) - fewest) / spread
-        tooltip = labels["cloud_tooltip"].format(keyword=keyword, count=int(count), share=float(share))
+        if note:  # a share of too few reviews is no fact: grey, and the note instead of the share
+            tooltip, colour = (
+                labels["cloud_tooltip_too_few"].format(keyword=keyword, note=note),
+                CLOUD_TOO_FEW,
+            )
+        else:
+            tooltip = labels["cloud_tooltip"].format(keyword=keyword, count=int(count), share=float(share))
+            colour = _cloud_colour(float(share))
         spans.append(
             f'<span title="{html.escape(tooltip)}" style="font-size:{size:.0f}px;'
-            f'color:{_cloud_colour(float(share))};line-height:1.1">{html.escape(keyword)}</span>'
+            f'color:{colour};line-height:1.1">{html.escape(keyword)}</span>'
         )
     return (
         '<div style="display:flex;flex-wrap:wrap;gap:0.3em 0.8em;align-items:center;'

@@ -146,6 +146,9 @@ COMMON_LABELS: dict[str, dict[str, str]] = {
     },
 }
 
+# The columns that say whether a row's scores are facts (charts.reportable, dbt's is_reportable).
+REPORTABILITY = ("reportable", "is_reportable")
+
 
 @dataclass(frozen=True)
 class PageContext:
@@ -459,7 +462,15 @@ def show_table(
     ``headers`` overrides the labels module's header of a column for this table only (a column
     whose meaning the page sets, like the operational measure picked on the Journey page).
     """
-    st.dataframe(labels.readable(frame, current_language(), headers), hide_index=True, placeholder="")
+    shown = labels.readable(frame, current_language(), headers)
+    # Whether a row's scores rest on enough answers leads the table on screen: a grid narrower than
+    # its columns scrolls the right-hand ones out of view, and "NPS 41.7" must not be read there
+    # without its "Enough responses to report: No". The files keep the frame's order.
+    marks = [
+        name for column, name in zip(frame.columns, shown.columns, strict=True) if column in REPORTABILITY
+    ]
+    order = [*marks, *(name for name in shown.columns if name not in marks)] if marks else None
+    st.dataframe(shown, hide_index=True, placeholder="", column_order=order)
     if file_stem and page_key:
         download_buttons(frame, file_stem, page_key, headers)
 

@@ -209,28 +209,42 @@ def side_by_side_chart(frame: pd.DataFrame, x_field: str, x_title: str, x_sort: 
 
 
 def device_chart(chosen: str) -> alt.Chart:
-    """Every store's top-device share, highest first, the chosen store in red."""
-    data = stores.reset_index(drop=True).assign(
-        store=lambda frame: frame["store_name"].map(labels.store_label) + " (" + frame["store_id"] + ")"
+    """Every store's top-device share, highest first, the chosen store in red; a store with fewer
+    answers than a reported figure needs is drawn hollow, its tooltip "n = 4, too few"."""
+    data = charts.with_reportability(
+        stores.reset_index(drop=True).assign(
+            store=lambda frame: frame["store_name"].map(labels.store_label) + " (" + frame["store_id"] + ")"
+        ),
+        language,
+        "responses",
     )
-    return (
-        alt.Chart(data)
+    store = alt.Tooltip("store:N", title=text["store"])
+    base = alt.Chart(data).encode(
+        x=alt.X("top_device_share:Q", title=text["top_device_share"], axis=alt.Axis(format="%")),
+        y=alt.Y("store:N", title=text["store"], sort="-x"),
+        color=alt.condition(
+            alt.datum.store_id == chosen,
+            alt.value(SIDE_COLOURS["store"]),
+            alt.value(SIDE_COLOURS["peers"]),
+        ),
+    )
+    solid = (
+        charts.facts(base)
         .mark_bar()
         .encode(
-            x=alt.X("top_device_share:Q", title=text["top_device_share"], axis=alt.Axis(format="%")),
-            y=alt.Y("store:N", title=text["store"], sort="-x"),
-            color=alt.condition(
-                alt.datum.store_id == chosen,
-                alt.value(SIDE_COLOURS["store"]),
-                alt.value(SIDE_COLOURS["peers"]),
-            ),
             tooltip=[
-                alt.Tooltip("store:N", title=text["store"]),
+                store,
                 alt.Tooltip("top_device_share:Q", title=text["top_device_share"], format=".1%"),
                 alt.Tooltip("responses:Q", title=text["responses"], format=","),
             ],
         )
     )
+    hollow = (
+        charts.too_few_rows(base)
+        .mark_bar(**charts.HOLLOW)
+        .encode(tooltip=charts.too_few_tooltip(store, language))
+    )
+    return solid + hollow
 
 
 def stores_section() -> None:
@@ -252,6 +266,17 @@ def stores_section() -> None:
     widgets.show_table(table[list(STORE_COLUMNS)], "integrity_stores", PAGE_KEY)
 
 
+def staff_table(staff: pd.DataFrame) -> pd.DataFrame:
+    """Staff as the tables show them: reasons in words, readable store names, and whether their shares
+    of 10s and of fast answers rest on enough answers to be read as facts. A staff member is judged
+    from fewer answers than that (integrity.yaml), so the shares stay, as the evidence, marked."""
+    return staff.assign(
+        reasons=staff["reasons"].map(in_words),
+        store_name=staff["store_name"].map(labels.store_label),
+        reportable=charts.reportable(staff["responses"]),
+    )[[*STAFF_COLUMNS, "reportable"]]
+
+
 def staff_section() -> None:
     st.subheader(text["staff_title"], anchor=False)
     staff = data_access.integrity_staff(scope)
@@ -262,10 +287,7 @@ def staff_section() -> None:
     if flagged.empty:
         st.success(text["no_staff_flagged"].format(total=len(staff)))
         return
-    table = flagged.assign(
-        reasons=flagged["reasons"].map(in_words), store_name=flagged["store_name"].map(labels.store_label)
-    )
-    widgets.show_table(table[list(STAFF_COLUMNS)], "integrity_staff_flagged", PAGE_KEY)
+    widgets.show_table(staff_table(flagged), "integrity_staff_flagged", PAGE_KEY)
 
 
 def chosen_store() -> str:
@@ -302,15 +324,21 @@ def nps_part(row: pd.Series) -> None:
 
 
 def measures_part(row: pd.Series) -> None:
+    """The store's evidence measures beside its peers'; the store's left empty, with "n = 4, too few",
+    over fewer answers than a reported figure needs."""
     st.markdown(f"**{text['measures_title']}**")
+    n = int(row["responses"])
+    enough = n >= settings().min_responses
     measures = pd.DataFrame(
         {
             "measure": [text[f"measure_{column}"] for column, _ in EVIDENCE],
-            "store_share": [row[column] for column, _ in EVIDENCE],
+            "store_share": [row[column] if enough else None for column, _ in EVIDENCE],
             "peer_share": [row[peer] for _, peer in EVIDENCE],
         }
     ).astype({"store_share": "float64", "peer_share": "float64"})
     widgets.show_table(measures)
+    if not enough:
+        st.caption(labels.too_few(n, language))
     st.caption(text["measures_note"])
 
 
@@ -369,10 +397,7 @@ def store_staff_part(store_id: str) -> None:
     if staff is None or staff.empty:
         return
     st.markdown(f"**{text['staff_of_store_title']}**")
-    table = staff.assign(
-        reasons=staff["reasons"].map(in_words), store_name=staff["store_name"].map(labels.store_label)
-    )
-    widgets.show_table(table[list(STAFF_COLUMNS)], f"integrity_staff_{store_id}", PAGE_KEY)
+    widgets.show_table(staff_table(staff), f"integrity_staff_{store_id}", PAGE_KEY)
 
 
 def evidence_section() -> None:

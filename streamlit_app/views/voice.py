@@ -31,6 +31,7 @@ LABELS = {
         "cloud_caption": "The {n} most frequent keywords of our reviews: size by reviews, "
         "colour from green (praise) to red (complaints).",
         "cloud_tooltip": "{keyword} · reviews: {count} · negative: {share:.0%}",
+        "cloud_tooltip_too_few": "{keyword} · {note}",
         "keyword": "Keyword",
         "trending_title": "Trending keywords",
         "trending_caption": "Keywords of {start} – {end} ({reviews} reviews) against {previous_start} – "
@@ -83,6 +84,7 @@ LABELS = {
         "cloud_title": "顾客在说什么",
         "cloud_caption": "本品牌评论中最常见的 {n} 个关键词：字号表示评论数，颜色由绿（好评）到红（差评）。",
         "cloud_tooltip": "{keyword} · 评论数：{count} · 负面：{share:.0%}",
+        "cloud_tooltip_too_few": "{keyword} · {note}",
         "keyword": "关键词",
         "trending_title": "上升关键词",
         "trending_caption": "{start} 至 {end}（{reviews} 条评论）与此前最近有评论的 {days} 天 "
@@ -173,10 +175,12 @@ share_tile(disagree_column, text["disagree"], disagreeing, comparable, text["dis
 st.subheader(text["cloud_title"])
 keywords = data_access.review_keywords(scope, filters, CLOUD_KEYWORDS)
 st.caption(text["cloud_caption"].format(n=len(keywords)))
+# A keyword's share of negative reviews is a score like any other: over too few reviews, not a fact.
+keywords = charts.with_reportability(keywords, language, "count_reviews")
 st.html(charts.keyword_cloud_html(keywords, text))
 central = data_access.review_central_words(scope, filters, TEXTRANK_KEYWORDS, TEXTRANK_REVIEWS)
 st.markdown(f"**{text['textrank_label']}** " + (" · ".join(central) or "–"), help=text["textrank_help"])
-show_data(keywords, "review_keywords")
+show_data(keywords.drop(columns=[charts.NOTE]), "review_keywords")
 
 st.subheader(text["trending_title"])
 compared = data_access.comparison_period(scope, filters)
