@@ -17,7 +17,9 @@ from expectations.suites import SUITES
 from expectations.suites.base import ID_REGEX, RuleContext
 
 # the answers tables are judged through their response: _longest_answer / _longest_question
-JUDGED_THROUGH_RESPONSE = {"qualtrics_answers", "wjx_answers", "kano_answers", "survey_api_answers"}
+JUDGED_THROUGH_RESPONSE = {
+    "qualtrics_answers", "wjx_answers", "survey_answers", "kano_answers", "survey_api_answers",
+}  # fmt: skip
 CONTEXT = RuleContext(
     store_ids=frozenset({"S001"}),
     staff_ids=frozenset({"E001"}),
@@ -46,7 +48,9 @@ def test_every_column_of_every_gated_table_has_a_length_rule(name):
 
 
 def test_the_answers_are_held_to_the_text_limit_through_their_response():
-    for name in ("qualtrics_responses", "wjx_responses", "kano_responses", "survey_api_responses"):
+    for name in (
+        "qualtrics_responses", "wjx_responses", "survey_responses", "kano_responses", "survey_api_responses",
+    ):  # fmt: skip
         assert {"_longest_answer_length", "_longest_question_length"} <= rule_columns(SUITES[name])
 
 

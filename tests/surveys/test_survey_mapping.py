@@ -39,8 +39,14 @@ def write_mapping(tmp_path: Path, text: str, name: str = "my_survey") -> Path:
     return path
 
 
-def test_the_package_ships_the_two_demo_mappings(mappings):
-    assert sorted(mappings) == ["SV_cxlakeApp", "wjx_instore"]
+def test_the_package_ships_the_demo_mappings_and_the_in_store_survey_on_other_tools(mappings):
+    assert sorted(mappings) == ["SV_cxlakeApp", "sm_instore", "tencent_instore", "wjx_instore"]
+    # the in-store survey as SurveyMonkey and 腾讯问卷 run it: the same roles and touchpoints
+    for other in (mappings["sm_instore"], mappings["tencent_instore"]):
+        assert set(other.fields) == {"store_id", "transaction_id", "nps", "comment"}
+        assert sorted(other.csat.values()) == ["environment", "speed", "staff", "taste", "value"]
+        assert other.constants == {"channel": "in_store"}
+    assert (mappings["sm_instore"].tool, mappings["tencent_instore"].tool) == ("surveymonkey", "tencent")
     app, instore = mappings["SV_cxlakeApp"], mappings["wjx_instore"]
     assert app.fields == {
         "nps": "Q1", "ces": "Q3", "comment": "Q5",
@@ -67,7 +73,9 @@ def test_question_and_value_frames(mappings):
     questions = question_map_frame(list(mappings.values()))
     row = questions[(questions.survey_id == "wjx_instore") & (questions.question_id == "Q7")].iloc[0]
     assert (row.role, row.touchpoint_id) == ("csat", "environment")
-    assert questions[questions.role == "csat"].shape[0] == 11
+    assert questions[questions.role == "csat"].groupby("survey_id").size().to_dict() == {
+        "SV_cxlakeApp": 6, "sm_instore": 5, "tencent_instore": 5, "wjx_instore": 5,
+    }  # fmt: skip
     assert questions.loc[questions.role != "csat", "touchpoint_id"].isna().all()
     values = value_map_frame(list(mappings.values()))
     ces = values[(values.survey_id == "SV_cxlakeApp") & (values.role == "ces")]
