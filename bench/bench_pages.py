@@ -25,7 +25,8 @@ where the page (or its sidebar) calls it, and every SQL statement it sent is run
 the reader's door to the same serving copy (median of three). Results are appended to bench/RESULTS.md.
 
     python bench/bench_pages.py [--home DIR [--reuse]] [--scale medium] [--days 90] [--seed 42]
-                                [--reps 5] [--no-browser] [--no-profile] [--no-write]
+                                [--reps 5] [--pages voice,feedback] [--no-browser] [--no-profile]
+                                [--no-write]
 """
 
 from __future__ import annotations
@@ -169,8 +170,9 @@ def data_summary(serving: Path) -> str:
     )
 
 
-def bench_users(home: Path) -> list[User]:
-    """The bench's director and store manager (reset to a fresh random password), each signed in once."""
+def bench_users(home: Path, only: frozenset[str] = frozenset()) -> list[User]:
+    """The bench's director and store manager (reset to a fresh random password), each signed in
+    once, with the pages their role may open (only those in ``only``, when given)."""
     accounts = Accounts(AppState(cxlake_paths(home).app_state))
     store_id = busiest_store(cxlake_paths(home).serving)
     existing = {path.stem for path in VIEWS.glob("*.py")}
@@ -179,7 +181,7 @@ def bench_users(home: Path) -> list[User]:
         password = secrets.token_urlsafe(18)
         accounts.reset(name, role, password, store_id if role == "store_manager" else None, by="bench")
         token = accounts.sign_in(name, password).token
-        pages = tuple(page for page in ROLES[role].pages if page in existing)
+        pages = tuple(page for page in ROLES[role].pages if page in existing and (not only or page in only))
         users.append(User(name, role, empty_page, token, pages))
     return users
 
@@ -518,6 +520,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--reps", type=int, default=5, help="rounds: cold and warm loads per page")
+    parser.add_argument("--pages", default="", help="comma-separated page keys to measure (default: all)")
     parser.add_argument("--no-browser", action="store_true")
     parser.add_argument("--no-profile", action="store_true")
     parser.add_argument("--no-write", action="store_true", help="print the report, leave RESULTS.md alone")
@@ -535,7 +538,7 @@ def main() -> None:
             home.mkdir(parents=True, exist_ok=True)
             build = f"built in {build_home(home, args.scale, args.days, args.seed):.0f} s"
             print(f"demo home {build}: {home}", flush=True)
-        users = bench_users(home)
+        users = bench_users(home, frozenset(filter(None, args.pages.split(","))))
         started = time.perf_counter()
         measured = {} if args.no_browser else measure_browser(home, users, args.reps)
         browser_seconds = time.perf_counter() - started
