@@ -83,7 +83,7 @@ def kano(warehouse: Warehouse) -> MaterializeResult:
     with warehouse.connect() as connection:
         table = kano_table(connection)
         replace_table(connection, table)
-    reportable = table[table["is_reportable"]]
+    reportable = table[table["is_reportable"].astype(bool)]  # an empty table's column is object-typed
     categories = zip(reportable["feature"], reportable["category"], strict=True)
     return MaterializeResult(
         metadata={

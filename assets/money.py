@@ -236,7 +236,8 @@ def csat_revenue_effect_asset(warehouse: Warehouse) -> MaterializeResult:
     with warehouse.connect() as connection:
         table = effect_table(connection, settings)
         replace_table(connection, "mart_csat_revenue_effect", EFFECT_CREATE, table)
-    ranked = table[table["is_reportable"]].sort_values("effect_per_member", ascending=False)
+    # .astype(bool): an empty table's column is object-typed, and pandas reads it as column labels
+    ranked = table[table["is_reportable"].astype(bool)].sort_values("effect_per_member", ascending=False)
     return MaterializeResult(metadata={"rows": len(table), "ranking": ", ".join(ranked["touchpoint"])})
 
 
