@@ -29,6 +29,8 @@ EXPECTED_RAW_KEYS = {
     "raw/qualtrics_answers",
     "raw/wjx_responses",
     "raw/wjx_answers",
+    "raw/survey_responses",
+    "raw/survey_answers",
     "raw/reviews",
     "raw/journey_touchpoints",
     "raw/survey_questions",
