@@ -41,6 +41,7 @@ OUTCOMES = """
     select response_key, customer_id, store_id, region_id, nps_category, responded_at,
            window_days, last_transaction_date, count_visits, cast(spend as double) as spend
     from intermediate.int_experience__response_outcomes
+    order by response_key  -- the bootstrap's draws depend on row order: fixed, as the seed is
 """
 
 # Members whose latest countable answer is a detractor's given in the last window (after
@@ -64,6 +65,7 @@ RECENT_DETRACTORS = """
     from answers
     where recency = 1 and nps_category = 'detractor'
         and response_date > cast(? as date) - cast(? as integer)
+    order by customer_id, store_id
 """
 
 HAS_CASES = """
@@ -90,6 +92,7 @@ OPEN_CASE_MEMBERS = """
     cross join span
     left join spend on cases.customer_id = spend.customer_id
     where not cases.is_resolved and cases.customer_id is not null
+    order by customer_id, store_id, region_id
 """
 
 MONEY_CREATE = """
