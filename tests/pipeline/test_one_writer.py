@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -19,14 +20,21 @@ START = date(2026, 3, 2)
 DAYS = 3
 
 
-def cxlake_run(home, landing) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "cxlake.cli", "run", "--landing", str(landing)],
-        env={**os.environ, "CXLAKE_HOME": str(home)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+def cxlake_run(home, landing, logs) -> subprocess.Popen:
+    """`cxlake run` as a user starts it; its output goes to files in ``logs`` (pipes not read at
+    once would fill and stall a run that is not waited for first)."""
+    logs.mkdir(parents=True)
+    with (logs / "out.txt").open("w") as out, (logs / "err.txt").open("w") as err:
+        return subprocess.Popen(
+            [str(Path(sys.executable).with_name("cxlake")), "run", "--landing", str(landing)],
+            env={**os.environ, "CXLAKE_HOME": str(home)},
+            stdout=out,
+            stderr=err,
+        )
+
+
+def outputs_of(logs) -> tuple[str, str]:
+    return (logs / "out.txt").read_text(encoding="utf-8"), (logs / "err.txt").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -37,18 +45,18 @@ def overlapping_runs(tmp_path_factory):
     landing = root / "landing"
     generate(landing, scale="small", seed=5, start=START, days=DAYS, progress=False)
     shared, single = root / "shared_home", root / "single_home"
-    first = cxlake_run(shared, landing)
+    first = cxlake_run(shared, landing, root / "first")
     deadline = time.monotonic() + 300
     while current_writer(shared / "warehouse.duckdb") is None:  # the first run holds the warehouse
-        assert first.poll() is None, first.communicate()
+        assert first.poll() is None, outputs_of(root / "first")
         assert time.monotonic() < deadline, "the first run never took the warehouse"
         time.sleep(0.5)
     holder = current_writer(shared / "warehouse.duckdb")
     time.sleep(3)
-    second = cxlake_run(shared, landing)
-    alone = cxlake_run(single, landing)  # another warehouse: runs beside them, waits for nobody
-    outputs = [process.communicate(timeout=3000) for process in (first, second, alone)]
-    codes = [process.returncode for process in (first, second, alone)]
+    second = cxlake_run(shared, landing, root / "second")
+    alone = cxlake_run(single, landing, root / "alone")  # another warehouse: waits for nobody
+    codes = [process.wait(timeout=3000) for process in (first, second, alone)]
+    outputs = [outputs_of(root / name) for name in ("first", "second", "alone")]
     return shared, single, holder, first, outputs, codes
 
 
@@ -57,7 +65,7 @@ def test_both_runs_succeed_and_the_second_says_whom_it_waited_for(overlapping_ru
     assert codes == [0, 0, 0], outputs
     waiting = [line for line in outputs[1][1].splitlines() if line.startswith("waiting for ")]
     assert waiting == [f"waiting for {holder.describe()} to finish…"]
-    assert holder.pid == first.pid and "cxlake.cli run --landing" in holder.command
+    assert holder.pid == first.pid and holder.command.startswith("cxlake run --landing ")
     assert f"run {holder.run}: 2026-03-02..2026-03-04 ok" in outputs[0][0]
     for _, stderr in outputs:
         assert "Could not set lock" not in stderr and "Traceback" not in stderr
