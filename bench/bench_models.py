@@ -266,7 +266,7 @@ def report(
     wall = sum(median(t.wall) for t in timings.values())
     step = sum(median(t.step) for t in timings.values())
     base = sum(median(t.baseline) for t in timings.values())
-    taken = "median of {repeat} rounds" if repeat > 1 else "one round"
+    taken = f"median of {repeat} rounds" if repeat > 1 else "one round"
     steps = sorted(((median(t.step), name) for name, t in timings.items()), reverse=True)
     top = ", ".join(f"{name.split(' (')[0]} {seconds:.0f} s" for seconds, name in steps[:3])
     return f"""
@@ -275,9 +275,9 @@ def report(
 `python bench/bench_models.py --warehouse {source} --repeat {repeat}` on {platform.node()} \
 ({platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, duckdb \
 {duckdb.__version__}, dagster {dagster.__version__}, scikit-learn {sklearn.__version__}); \
-{taken.format(repeat=repeat)}, on a copy of the warehouse. **Load average {min(loads):.1f} to {max(loads):.1f}** (1-minute, sampled \
-before and after each model; the 2 cores were shared with other people's test runs, so every \
-figure is slower than on an idle machine).
+{taken}, on a copy of the warehouse. **Load average {min(loads):.1f} to {max(loads):.1f}** \
+(1-minute, sampled before and after each model; the 2 cores were shared with other people's \
+test runs, so every figure is slower than on an idle machine).
 
 Each model's asset materialized with Dagster's `materialize()` and the project's Warehouse resource:
 reads its marts, fits, replaces its tables. *wall* is the `materialize()` call (Dagster's per-run cost
