@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 import test_small_samples_in_chromium as small_samples
 from playwright.sync_api import Locator, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from test_explorer_in_chromium import IDLE_APP, TIMEOUT_MS, wait_until_drawn
 from test_small_samples_in_chromium import CHARTS, GRID_JS, MARKS_JS, MINIMUM, NAV, query
 
@@ -49,6 +50,9 @@ PANEL_DRAWN = """(panel) => panel.querySelectorAll('[data-testid="stSkeleton"]')
         .every((chart) => chart.querySelector('canvas, svg'))"""
 # The other module's signed-in pages and short period, one of each per module here too.
 manager, director, view = small_samples.manager, small_samples.director, small_samples.view
+# A page's first run in a server process (its queries not cached yet) on two busy CI cores.
+PAGE_LOAD_MS = 90_000
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "browser" / "every_page"
 CLOUD_WORDS = '[data-testid="stHtml"] span[title]'
 TOOLTIP = "#vg-tooltip-element"
 
@@ -77,8 +81,13 @@ def sweep(page: Page, url: str, key: str, link_query: str) -> Sweep:
     """Open ``key`` with ``link_query``, then each of its tabs in turn, every fold open, and read back
     what is drawn and what each "Download CSV" button serves."""
     page.goto(f"{url}/{key}" + (f"?{link_query}" if link_query else ""))
-    page.locator(NAV).first.wait_for()
-    page.locator(IDLE_APP).wait_for()
+    try:
+        page.locator(NAV).first.wait_for(timeout=PAGE_LOAD_MS)
+        page.locator(IDLE_APP).wait_for(timeout=PAGE_LOAD_MS)
+    except PlaywrightTimeoutError:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SCREENSHOTS / f"{key}.png", full_page=True)
+        pytest.fail(f"/{key}?{link_query} did not finish drawing; screenshot in {SCREENSHOTS}")
     found = Sweep(key)
     tabs = page.get_by_role("tab")
     panels = [None] if tabs.count() == 0 else list(range(tabs.count()))

@@ -22,6 +22,7 @@ from test_explorer_in_chromium import DESKTOP, TIMEOUT_MS, sign_in, wait_until_d
 
 from cxlake.metrics import settings
 from streamlit_app.labels import store_label, too_few
+from streamlit_app.session import COOKIE
 
 MINIMUM = settings().min_responses
 PERIOD_DAYS = 3
@@ -96,6 +97,9 @@ def _signed_in_page(chromium: Browser, url: str, name: str, password: str) -> It
         page = context.new_page()
         sign_in(page, url, name, password)
         page.locator(NAV).first.wait_for()
+        # Tests open pages by their address: a new Streamlit session that finds the sign-in through
+        # the cookie a script of the signed-in run sets. Leaving before it is set signs the page out.
+        page.wait_for_function(f"() => document.cookie.split('; ').some((c) => c.startsWith('{COOKIE}='))")
         yield page
     finally:
         context.close()
