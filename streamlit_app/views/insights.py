@@ -445,11 +445,22 @@ def scope_words(option: str, names: dict[str, str]) -> str:
     return text[f"{level}_option"].format(name=name, id=scope_id)
 
 
-def own_scope_option(options: list[str]) -> int:
-    """The picker starts on the user's own level: a store manager's store, a regional manager's
-    region, the chain for everyone else."""
-    level = {"all": "chain", "region": "region", "store": "store"}[scope.kind]
-    return next((i for i, option in enumerate(options) if option.partition(":")[0] == level), 0)
+def pick_scope(scopes: pd.DataFrame, label: str, key: str) -> tuple[str, str, str]:
+    """A picker over the scopes a mart has rows for (``scope_level``, ``scope_id``, ``name``),
+    starting on the user's own level: a store manager's store, a regional manager's region, the
+    chain for everyone else. Returns the picked level, scope id and the words naming it."""
+    options = [
+        f"{level}:{scope_id}"
+        for level, scope_id in zip(scopes["scope_level"], scopes["scope_id"], strict=True)
+    ]
+    names = dict(zip(options, scopes["name"], strict=True))
+    own_level = {"all": "chain", "region": "region", "store": "store"}[scope.kind]
+    own = next((i for i, option in enumerate(options) if option.partition(":")[0] == own_level), 0)
+    picked = st.selectbox(
+        label, options, index=own, format_func=lambda option: scope_words(option, names), key=key
+    )
+    level, _, scope_id = picked.partition(":")
+    return level, scope_id, scope_words(picked, names)
 
 
 def matrix_chart(estimated: pd.DataFrame) -> alt.LayerChart:
@@ -543,25 +554,13 @@ def drivers_tab() -> None:
     if scopes.empty:
         st.info(text["no_driver_rows"])
         return
-    options = [
-        f"{level}:{scope_id}"
-        for level, scope_id in zip(scopes["scope_level"], scopes["scope_id"], strict=True)
-    ]
-    names = dict(zip(options, scopes["name"], strict=True))
-    picked = st.selectbox(
-        text["drivers_scope"],
-        options,
-        index=own_scope_option(options),
-        format_func=lambda option: scope_words(option, names),
-        key=KEY_DRIVER_SCOPE,
-    )
-    level, _, scope_id = picked.partition(":")
+    level, scope_id, scope_name = pick_scope(scopes, text["drivers_scope"], KEY_DRIVER_SCOPE)
     rows = data_access.key_drivers(scope, level, scope_id)
     name_column = f"driver_name_{language}"
     rows = rows.assign(driver_name=rows[name_column]).drop(columns=["driver_name_en", "driver_name_zh"])
     estimated = rows[rows["quadrant"] != NOT_ENOUGH_RESPONSES]
     if estimated.empty:
-        st.info(text["not_enough"].format(scope=scope_words(picked, names), n=int(rows["n"].max() or 0)))
+        st.info(text["not_enough"].format(scope=scope_name, n=int(rows["n"].max() or 0)))
         return
     st.caption(text["drivers_note"])
     charts.show(matrix_chart(estimated))
@@ -731,19 +730,7 @@ def peak_end_tab() -> None:
     if scopes.empty:
         st.info(text["no_peak_end_rows"])
         return
-    options = [
-        f"{level}:{scope_id}"
-        for level, scope_id in zip(scopes["scope_level"], scopes["scope_id"], strict=True)
-    ]
-    names = dict(zip(options, scopes["name"], strict=True))
-    picked = st.selectbox(
-        text["drivers_scope"],
-        options,
-        index=own_scope_option(options),
-        format_func=lambda option: scope_words(option, names),
-        key=KEY_PEAK_END_SCOPE,
-    )
-    level, _, scope_id = picked.partition(":")
+    level, scope_id, _ = pick_scope(scopes, text["drivers_scope"], KEY_PEAK_END_SCOPE)
     rows = peak_end_access.peak_end_stages(scope, level, scope_id)
     settings = peak_end_settings()
     st.caption(
@@ -1053,19 +1040,7 @@ def money_tab() -> None:
     if scopes is None:
         no_mart("mart_experience_money")
         scopes = value[["scope_level", "scope_id"]].drop_duplicates().assign(name=lambda f: f["scope_id"])
-    options = [
-        f"{level}:{scope_id}"
-        for level, scope_id in zip(scopes["scope_level"], scopes["scope_id"], strict=True)
-    ]
-    names = dict(zip(options, scopes["name"], strict=True))
-    picked = st.selectbox(
-        text["money_scope"],
-        options,
-        index=own_scope_option(options),
-        format_func=lambda option: scope_words(option, names),
-        key=KEY_MONEY_SCOPE,
-    )
-    level, _, scope_id = picked.partition(":")
+    level, scope_id, _ = pick_scope(scopes, text["money_scope"], KEY_MONEY_SCOPE)
     categories = value[(value["scope_level"] == level) & (value["scope_id"] == scope_id)]
     money = money_access.experience_money(scope, level, scope_id)
     if money is not None and not money.empty:
