@@ -22,7 +22,7 @@ from expectations.suites.base import (
     text_lengths,
     timestamp_checks,
 )
-from expectations.suites.survey_responses import STATUSES, limits
+from expectations.suites.survey_responses import STATUSES, answer_rules, limits
 
 VERSION_DAYS_BACK = -100_000  # how far before the pull a version may have been modified: any time
 
@@ -62,18 +62,7 @@ def expectations(context: RuleContext) -> list:
         not_null("modified_at_ts", "modified_at is a timestamp"),
         between("modified_at_day_offset", VERSION_DAYS_BACK, 0, "modified_at is not after the pull's day"),
         is_false("modified_before_submitted", "modified_at is not before submitted_at"),
-        between("_nps_score", 0, 10, "NPS answer is 0-10"),
-        between("_csat_min", 1, 5, "CSAT answers are 1-5"),
-        between("_csat_max", 1, 5, "CSAT answers are 1-5"),
-        between("_ces_score", 1, 7, "CES answer is 1-7"),
-        between("_unscorable_answers", 0, 0, "every NPS/CSAT/CES answer maps to a score"),
-        in_set("_store_id", context.store_ids, "store_id is in the roster"),
-        between(
-            "_comment_length",
-            0,
-            context.max_text_length,
-            f"comment is at most {context.max_text_length} chars",
-        ),
+        *answer_rules(context),
         *id_rules("survey_id", "response_id"),
         *length_rules(limits(context) | {"modified_at": limits(context)["submitted_at"]}),
     ]

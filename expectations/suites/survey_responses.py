@@ -61,13 +61,9 @@ def derive(frame, context: RuleContext):
     )
 
 
-def expectations(context: RuleContext) -> list:
+def answer_rules(context: RuleContext) -> list:
+    """What the answers of a response must be, however the survey reached us (file, API, push)."""
     return [
-        not_null("response_id", "response_id is present"),
-        is_false("response_key_repeated", "survey_id + response_id is unique (first kept)"),
-        is_false("response_loaded_before", "the response was not loaded from another day"),
-        in_set("status", STATUSES, "status is ok, preview, test, imported, spam or offline"),
-        *timestamp_rules("submitted_at", "submitted_at"),
         between("_nps_score", 0, 10, "NPS answer is 0-10"),
         between("_csat_min", 1, 5, "CSAT answers are 1-5"),
         between("_csat_max", 1, 5, "CSAT answers are 1-5"),
@@ -80,6 +76,17 @@ def expectations(context: RuleContext) -> list:
             context.max_text_length,
             f"comment is at most {context.max_text_length} chars",
         ),
+    ]
+
+
+def expectations(context: RuleContext) -> list:
+    return [
+        not_null("response_id", "response_id is present"),
+        is_false("response_key_repeated", "survey_id + response_id is unique (first kept)"),
+        is_false("response_loaded_before", "the response was not loaded from another day"),
+        in_set("status", STATUSES, "status is ok, preview, test, imported, spam or offline"),
+        *timestamp_rules("submitted_at", "submitted_at"),
+        *answer_rules(context),
         *id_rules("survey_id", "response_id"),
         *length_rules(limits(context)),
     ]
