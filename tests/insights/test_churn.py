@@ -21,6 +21,7 @@ from assets.churn import churn_risk_scores, read_churn_data
 from cxlake.insights.churn import (
     FEATURES,
     MART_COLUMNS,
+    REASON_GROUPS,
     ChurnData,
     ChurnError,
     choose_windows,
@@ -30,6 +31,7 @@ from cxlake.insights.churn import (
     load_settings,
     no_purchase_after,
     reliability_table,
+    top_reasons,
     watch_list,
 )
 from orchestration.resources import Warehouse
@@ -152,6 +154,34 @@ def test_the_reliability_table_splits_members_into_equal_bins_by_probability():
         table["mean_predicted"] <= table["p_high"]
     ).all()
     assert table["observed_rate"].tolist() == pytest.approx([13 / 25, 12 / 25, 13 / 25, 12 / 25])
+
+
+def test_a_members_reasons_are_the_largest_contributions_above_the_floor_in_words():
+    members = pd.DataFrame(
+        {
+            "days_since_last_purchase": [40.0, 3.0],
+            "purchases_per_week": [0.2, 2.5],
+            "spend_per_week": [30.0, 120.0],
+            "spend_trend": [-0.5, 0.1],
+            "tenure_days": [400.0, 20.0],
+            "member_tier_rank": [0, 1],
+            "has_nps_answer": [True, False],
+            "last_nps_score": [2.0, np.nan],
+            "last_nps_category": ["detractor", None],
+            "negative_comments": [2, 0],
+            "open_cases": [1, 0],
+            "resolved_cases": [0, 0],
+        }
+    )
+    assert list(REASON_GROUPS)[:3] == ["recency", "frequency", "spend"]
+    assert list(REASON_GROUPS)[6:] == ["nps", "negative_comments", "cases"]
+    contributions = np.zeros((2, len(REASON_GROUPS)))
+    contributions[0, [0, 6, 8, 7]] = [0.9, 1.4, 0.5, 0.4]  # nps, recency, cases; comments cut at three
+    contributions[1, [1, 2]] = [0.3, 0.05]  # only frequency clears the floor
+    assert top_reasons(contributions, members, 28, 0.1) == [
+        ["last NPS answer 2 (detractor)", "no purchase for 40 days", "1 unresolved case"],
+        ["buys 2.5 times a week"],
+    ]
 
 
 def test_the_watch_list_ranks_a_stores_valuable_members_at_risk_by_value_at_risk():
