@@ -19,6 +19,7 @@ from cxlake.warehouse_lock import warehouse_writer
 with warehouse_writer(Path(sys.argv[1]), "run-A", command="cxlake run --landing L"):
     print("holding", flush=True)
     time.sleep(float(sys.argv[2]))
+print("released", flush=True)
 """
 
 
@@ -37,8 +38,9 @@ def test_a_second_writer_waits_naming_the_first_and_starts_when_it_ends(tmp_path
     waited_for = []
     started = time.monotonic()
     with warehouse_writer(warehouse, "run-B", on_wait=waited_for.append, poll_seconds=0.1) as me:
-        assert holder.poll() == 0  # B got the lock only after A's process had ended
+        assert holder.stdout.readline() == "released\n"  # B got the lock only after A let it go
         assert current_writer(warehouse) == me
+    assert holder.wait(timeout=30) == 0
     assert time.monotonic() - started > 0.5
     assert len(waited_for) == 1
     first = waited_for[0]
