@@ -165,6 +165,20 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
             "create index notifications_by_status on notifications (status, next_attempt_at)",
         ),
     ),
+    (
+        4,
+        (
+            # Failed sign-ins of names no account has (cxlake.access.accounts), counted and locked
+            # out like an account's, so a lockout message does not tell which names exist. Only a
+            # hash of the name typed; rows whose streak and lock are over are deleted.
+            """create table sign_in_failures (
+                name_key text primary key,
+                failed_count integer not null default 0,
+                failing_since text,
+                locked_until text
+            )""",
+        ),
+    ),
 )
 
 

@@ -32,6 +32,7 @@ MIN_PASSWORD_LENGTH = 12
 # A name shows in audit rows and CLI tables: printable, no spaces, not too long.
 _NAME = re.compile(r"[^\s\x00-\x1f]{1,64}")
 WRONG_NAME_OR_PASSWORD = "wrong name or password"
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 class AccountError(ValueError):
@@ -183,13 +184,11 @@ class Accounts:
                 [name],
             ).fetchone()
         if row is None:
-            self._verify(self._dummy_hash, password)
-            self._refuse((name or "").strip()[:64] or "?", "unknown_name", WRONG_NAME_OR_PASSWORD)
+            self._refuse_unknown(name, password, now)
         stored_name, key, scope_id, disabled, password_hash, locked_until = row
         if locked_until is not None and locked_until > self._iso(now):
-            wait = datetime.fromisoformat(locked_until) - now
-            minutes = max(1, math.ceil(wait.total_seconds() / 60))
-            self._refuse(stored_name, "locked", f"locked, try again in {minutes} minutes")
+            self._verify(password_hash, password)  # as slow as every other answer
+            self._refuse(stored_name, "locked", self._locked_message(locked_until, now))
         if not self._verify(password_hash, password):
             self._count_failure(stored_name, now)
             self._refuse(stored_name, "wrong_password", WRONG_NAME_OR_PASSWORD)
@@ -263,6 +262,54 @@ class Accounts:
         except (VerificationError, InvalidHashError):
             return False
 
+    def _refuse_unknown(self, name: str, password: str, now: datetime) -> NoReturn:
+        """Refuse a name no account has exactly as a real account would be refused: the same slow
+        hash, the same failure count and lockout (kept by a hash of the name, in
+        ``sign_in_failures``), the same messages; so neither the words nor the time of an answer tell
+        whether an account exists. Only the audit log says ``unknown_name``."""
+        key = _name_key(name)
+        window_start = self._iso(now - self.lockout_length)
+        with self.state.transaction() as connection:
+            row = connection.execute(
+                "select locked_until from sign_in_failures where name_key = ?", [key]
+            ).fetchone()
+        locked_until = row[0] if row is not None else None
+        self._verify(self._dummy_hash, password)
+        actor = (name or "").strip()[:64] or "?"
+        if locked_until is not None and locked_until > self._iso(now):
+            self._refuse(actor, "unknown_name", self._locked_message(locked_until, now))
+        with self.state.transaction() as connection:
+            # Rows whose streak and lock are both over say nothing any more: the table stays small
+            # however many names are tried.
+            connection.execute(
+                "delete from sign_in_failures where (locked_until is null or locked_until <= ?)"
+                " and (failing_since is null or failing_since <= ?)",
+                [self._iso(now), window_start],
+            )
+            (count,) = connection.execute(
+                "insert into sign_in_failures (name_key, failed_count, failing_since) values (?, 1, ?)"
+                " on conflict (name_key) do update set"
+                " failed_count = case when failing_since is null or failing_since <= ? then 1"
+                " else failed_count + 1 end,"
+                " failing_since = case when failing_since is null or failing_since <= ?"
+                " then excluded.failing_since else failing_since end"
+                " returning failed_count",
+                [key, self._iso(now), window_start, window_start],
+            ).fetchone()
+            if count >= self.max_failures:
+                connection.execute(
+                    "update sign_in_failures set failed_count = 0, failing_since = null, locked_until = ?"
+                    " where name_key = ?",
+                    [self._iso(now + self.lockout_length), key],
+                )
+        self._refuse(actor, "unknown_name", WRONG_NAME_OR_PASSWORD)
+
+    @staticmethod
+    def _locked_message(locked_until: str, now: datetime) -> str:
+        wait = datetime.fromisoformat(locked_until) - now
+        minutes = max(1, math.ceil(wait.total_seconds() / 60))
+        return f"locked, try again in {minutes} minutes"
+
     def _count_failure(self, name: str, now: datetime) -> None:
         """Count a failure in the current streak; the ``max_failures``-th within the window locks."""
         window_start = self._iso(now - self.lockout_length)
@@ -299,6 +346,14 @@ class Accounts:
     def _iso(moment: datetime) -> str:
         """One text form for every stored time, so SQL compares them in time order."""
         return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _name_key(name: str) -> str:
+    """What ``sign_in_failures`` keeps of a name no account has: a sha256 (a name typed by mistake
+    may be someone's password or e-mail address), of the name with ASCII letters lowered, as the
+    accounts table's ``collate nocase`` compares names."""
+    lowered = (name or "").translate(_ASCII_LOWER)
+    return hashlib.sha256(lowered.encode("utf-8")).hexdigest()
 
 
 def _digest(token: str) -> str:

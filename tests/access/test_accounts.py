@@ -144,6 +144,53 @@ def test_five_failures_lock_even_the_right_password_until_the_window_ends(accoun
     assert accounts.sign_in("ana", PASSWORD).principal.name == "ana"
 
 
+def test_an_unknown_name_is_locked_out_exactly_like_a_real_account(accounts, clock, state):
+    # Before: only real accounts ever answered "locked", so five tries told an attacker which names
+    # exist. Now both answer the same words at every step of the streak and after it.
+    accounts.add("ana", "analyst", PASSWORD)
+    answers = {}
+    for name in ("ana", "nobody"):
+        seen = [refusal(accounts, name, "wrong password here") for _ in range(5)]
+        seen += [refusal(accounts, name, PASSWORD if name == "ana" else "any password at all")]
+        answers[name] = seen
+    assert answers["ana"] == answers["nobody"]
+    assert answers["nobody"][-1] == "locked, try again in 15 minutes"
+    # Names are compared without ASCII case for both, and only a hash of an unknown one is kept.
+    assert refusal(accounts, "NOBODY", "x" * 12) == "locked, try again in 15 minutes"
+    keys = stored(state, "select name_key from sign_in_failures")
+    assert keys == [(hashlib.sha256(b"nobody").hexdigest(),)]
+    clock.advance(15)
+    assert refusal(accounts, "nobody", "any password at all") == "wrong name or password"
+    assert accounts.sign_in("ana", PASSWORD).principal.name == "ana"
+
+
+def test_finished_streaks_of_unknown_names_are_not_kept(accounts, clock, state):
+    refusal(accounts, "typo1", PASSWORD)
+    clock.advance(16)  # typo1's streak is over and it never locked
+    refusal(accounts, "typo2", PASSWORD)
+    assert stored(state, "select count(*) from sign_in_failures") == [(1,)]
+
+
+def test_a_locked_account_answers_as_slowly_as_an_unknown_name(default_accounts):
+    accounts = default_accounts
+    # The locked answer used to skip the hash: microseconds against tens of ms told it apart.
+    accounts.add("ana", "analyst", PASSWORD)
+    for _ in range(5):
+        refusal(accounts, "ana", "wrong password here")
+
+    def fastest(name: str) -> float:
+        durations = []
+        for _ in range(3):
+            began = time.perf_counter()
+            with pytest.raises(SignInError):
+                accounts.sign_in(name, "wrong password here")
+            durations.append(time.perf_counter() - began)
+        return min(durations)
+
+    locked, unknown = fastest("ana"), fastest("nobody")
+    assert locked > 0.4 * unknown and unknown > 0.4 * locked
+
+
 def test_failures_spread_wider_than_the_window_do_not_lock(accounts, clock):
     accounts.add("ana", "analyst", PASSWORD)
     for _ in range(4):
