@@ -11,6 +11,7 @@ that partition. Every decision carries who made it and when.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -19,7 +20,7 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
-from cxlake.paths import cxlake_paths
+from cxlake.paths import OWNER_ONLY_FILE, cxlake_paths, owner_only_folder
 
 DECISIONS = ("release", "reject")
 # Seconds a writer waits for another process's write to finish (the page and the CLI may both write).
@@ -205,7 +206,11 @@ class AppState:
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = Path(path) if path is not None else cxlake_paths().app_state
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        owner_only_folder(self.path.parent)
+        # Created empty and 0600 before SQLite opens it (an empty file is an empty database), so
+        # password hashes and cases are the owner's alone whatever the umask; SQLite gives its
+        # journal and WAL files the database's mode.
+        os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, OWNER_ONLY_FILE))
         self._migrate()
 
     @classmethod

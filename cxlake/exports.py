@@ -14,10 +14,13 @@ leading tab, carriage return or line feed is defused whatever follows it.
 from __future__ import annotations
 
 import io
+import os
 import unicodedata
 from pathlib import Path
 
 import pandas as pd
+
+from cxlake.paths import OWNER_ONLY_FILE
 
 # What Excel, LibreOffice and Google Sheets treat as the start of a formula (OWASP's list), after NFKC.
 FORMULA_PREFIXES = frozenset("=+-@")
@@ -95,4 +98,14 @@ def write_csv(frame: pd.DataFrame, out_path: Path, encoding: str) -> None:
         raise OutputEncodingError(
             f"{out_path}: {encoding} cannot encode {error.object[error.start]!r}"
         ) from None
-    out_path.write_bytes(encoded)
+    write_owner_only(out_path, encoded)
+
+
+def write_owner_only(out_path: Path, data: bytes) -> None:
+    """Write ``data`` to ``out_path``, a file only its owner can read (0600, whatever the umask):
+    an export holds customers' rows, and the person who asked for it decides whom to give it to.
+    An existing file is replaced and made 0600 too."""
+    descriptor = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, OWNER_ONLY_FILE)
+    with os.fdopen(descriptor, "wb") as handle:
+        os.fchmod(handle.fileno(), OWNER_ONLY_FILE)
+        handle.write(data)

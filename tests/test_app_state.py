@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 from datetime import datetime
 from pathlib import Path
 
@@ -121,3 +123,16 @@ def test_the_default_path_is_read_from_cxlake_home_when_called(tmp_path, monkeyp
     monkeypatch.setenv("CXLAKE_HOME", str(tmp_path / "home"))
     assert AppState().path == tmp_path / "home" / "app_state.sqlite"
     assert AppState().path.is_file()
+
+
+def test_the_store_and_a_folder_it_makes_are_owner_only_whatever_the_umask(tmp_path):
+    # Password hashes and cases were 0644 under a 0755 data folder: any local user could read them.
+    previous = os.umask(0o022)
+    try:
+        state = AppState(tmp_path / "new_home" / "app_state.sqlite")
+        state.record_decision("raw.x", "f.csv", 1, "release", "steward")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(state.path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(state.path.parent.stat().st_mode) == 0o700
+    assert [d.source_row for d in AppState(state.path).decision_history()] == [1]

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import io
+import os
+import stat
 from datetime import datetime, timedelta, timezone
 
 import openpyxl
 import pandas as pd
 import pytest
 
-from cxlake.exports import excel_safe, to_csv_bytes, to_xlsx_bytes
+from cxlake.exports import excel_safe, to_csv_bytes, to_xlsx_bytes, write_csv
 
 
 @pytest.mark.parametrize(
@@ -120,3 +122,17 @@ def test_a_full_width_formula_stays_text_in_csv_and_xlsx():
     sheet = openpyxl.load_workbook(io.BytesIO(to_xlsx_bytes(frame))).active
     assert [cell.value for cell in sheet[1]] == ["comment", "'＝col"]
     assert (sheet["A2"].value, sheet["A2"].data_type) == ('\'＝HYPERLINK("http://evil","点我")', "s")
+
+
+def test_a_written_export_is_readable_by_its_owner_only_even_when_it_replaces_an_open_file(tmp_path):
+    # An export holds customers' rows; under the usual umask 022 it was readable by every local user.
+    out = tmp_path / "scores.csv"
+    out.write_text("old", encoding="utf-8")
+    out.chmod(0o644)
+    previous = os.umask(0o022)
+    try:
+        write_csv(pd.DataFrame({"phone": ["13800000000"]}), out, "gb18030")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert out.read_text(encoding="gb18030") == "phone\n13800000000\n"
