@@ -3,10 +3,12 @@
 The browser session keeps only the token; who it belongs to is asked of the app-state store on
 every run, so an expired, idle or disabled session ends at the next click, not at the next sign-in.
 
-The token also goes into a cookie (SameSite=Strict, for the session's lifetime), because a
-Streamlit session ends with the browser tab: without it a reload, a second tab or a shared link
-would ask the user to sign in again. Streamlit can read cookies but not set them, so a small
-script sets and clears it. Signing out ends the session in the store, so a copied cookie is dead.
+The token also goes into a cookie (for the session's lifetime), because a Streamlit session ends
+with the browser tab: without it a reload, a second tab or a shared link would ask the user to sign
+in again. Streamlit can read cookies but not set them, so a small script posts the token once to the
+server, which answers with the cookie (HttpOnly, SameSite=Strict, Secure over TLS:
+:mod:`streamlit_app.session_cookie`); an empty post clears it. Signing out ends the session in the
+store, so a copied cookie is dead.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ KEY_NAME = "sign_in_name"
 KEY_PASSWORD = "sign_in_password"
 KEY_COOKIE_PENDING = "auth_cookie_pending"  # "set" after a sign-in, "clear" after a sign-out
 COOKIE = "cxlake_session"
+COOKIE_PATH = "/"
 VIEWS = Path(__file__).resolve().parent / "views"
 
 
@@ -53,15 +56,13 @@ def current_principal() -> Principal | None:
 
 
 def sync_cookie() -> None:
-    """Set the cookie after a sign-in (on every run until :func:`cookie_sent`), clear it after a
-    sign-out or an ended session."""
+    """Have the server set the cookie after a sign-in (on every run until :func:`cookie_sent`),
+    clear it after a sign-out or an ended session."""
     pending = st.session_state.get(KEY_COOKIE_PENDING)
     if pending == "set" and st.session_state.get(KEY_TOKEN):
-        token = st.session_state[KEY_TOKEN]
-        seconds = int(Accounts().session_length.total_seconds())
-        _write_cookie(f"{token}; Max-Age={seconds}")
+        _post_to_cookie_endpoint(st.session_state[KEY_TOKEN])
     elif pending == "clear" and isinstance(st.context.cookies.get(COOKIE), str):
-        _write_cookie("; Max-Age=0")
+        _post_to_cookie_endpoint("")
 
 
 def cookie_sent() -> None:
@@ -72,14 +73,15 @@ def cookie_sent() -> None:
         del st.session_state[KEY_COOKIE_PENDING]
 
 
-def _write_cookie(value_and_age: str) -> None:
-    # The token is URL-safe base64 (no ';' or quotes), so it needs no escaping inside the string.
+def _post_to_cookie_endpoint(token: str) -> None:
+    """A script that posts ``token`` ("" to clear) to the page's ``_cxlake/session``, beside the page
+    under any ``server.baseUrlPath``. The token is URL-safe base64 (no quotes or backslashes), so it
+    needs no escaping inside the string."""
     st.html(
-        "<script>document.cookie = '"
-        + COOKIE
-        + "=' + '"
-        + value_and_age
-        + "; Path=/; SameSite=Strict' + (location.protocol === 'https:' ? '; Secure' : '');</script>",
+        "<script>fetch(new URL('_cxlake/session', location.href), {method: 'POST', "
+        "credentials: 'same-origin', headers: {'Content-Type': 'text/plain'}, body: '"
+        + token
+        + "'});</script>",
         unsafe_allow_javascript=True,
     )
 

@@ -10,6 +10,7 @@ DuckDB, so a page that draws a solid score over 12 answers, or labels the wrong 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -98,8 +99,12 @@ def _signed_in_page(chromium: Browser, url: str, name: str, password: str) -> It
         sign_in(page, url, name, password)
         page.locator(NAV).first.wait_for()
         # Tests open pages by their address: a new Streamlit session that finds the sign-in through
-        # the cookie a script of the signed-in run sets. Leaving before it is set signs the page out.
-        page.wait_for_function(f"() => document.cookie.split('; ').some((c) => c.startsWith('{COOKIE}='))")
+        # the cookie the server sets when the signed-in run posts its token. Leaving before it is set
+        # signs the page out. The cookie is HttpOnly, so it is looked for in the context, not the page.
+        deadline = time.monotonic() + TIMEOUT_MS / 1000
+        while not any(cookie["name"] == COOKIE for cookie in context.cookies()):
+            assert time.monotonic() < deadline, "the sign-in cookie was never set"
+            page.wait_for_timeout(100)
         yield page
     finally:
         context.close()
