@@ -34,6 +34,7 @@ ACTIONS = (
     "case_commented",
     "case_contacted",
     "case_resolved",
+    "erasure",  # cxlake erase: one person's data removed (cxlake.privacy.erasure)
 )
 # Characters kept of a statement, and of any other text in an event (actor names included).
 TEXT_CHARS = 2_000
