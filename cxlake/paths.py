@@ -15,9 +15,14 @@ with their own DuckDB). The warning names the folder, its mode and the command t
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import logging
 import os
+import re
+import shutil
 import stat
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,3 +104,64 @@ def owner_only_folder(path: Path) -> Path:
         folder.mkdir(mode=OWNER_ONLY_FOLDER, exist_ok=True)
         os.chmod(folder, OWNER_ONLY_FOLDER)  # mkdir's mode passes through the umask
     return path
+
+
+# A copy in progress writes all the time (1 GB in about 0.5 s): a temporary of a live process left
+# untouched this long before a publish started is not being written (its pid was reused after a crash).
+UNTOUCHED_SECONDS = 60.0
+_TEMPORARY = re.compile(r"\.(?P<name>.+)\.(?P<pid>\d+)\.tmp")
+
+
+def publish_temporary(target: Path, pid: int | None = None) -> Path:
+    """Where a publish writes its copy of ``target`` before renaming it into place: a hidden
+    ``.<name>.<pid>.tmp`` beside it (same folder, so the rename is atomic)."""
+    return target.with_name(f".{target.name}.{os.getpid() if pid is None else pid}.tmp")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
+
+
+def stale_temporaries(target: Path, started: float | None = None) -> list[Path]:
+    """Temporaries of ``target`` left by publishes that will never rename them: their process is
+    gone (killed during the copy), or they were last written more than :data:`UNTOUCHED_SECONDS`
+    before ``started`` (this publish's start, default now). This process's own is never stale."""
+    started = time.time() if started is None else started
+    stale = []
+    for path in sorted(target.parent.glob(f".{glob.escape(target.name)}.*.tmp")):
+        match = _TEMPORARY.fullmatch(path.name)
+        if match is None or match["name"] != target.name or int(match["pid"]) == os.getpid():
+            continue
+        try:
+            untouched = path.stat().st_mtime < started - UNTOUCHED_SECONDS
+        except FileNotFoundError:  # renamed into place by its publish just now
+            continue
+        if untouched or not _alive(int(match["pid"])):
+            stale.append(path)
+    return stale
+
+
+def remove_stale_temporaries(target: Path, started: float | None = None) -> list[Path]:
+    """Delete :func:`stale_temporaries` (a full copy of the warehouse each: customers' data, and as
+    much disk) and return what was deleted."""
+    removed = []
+    for path in stale_temporaries(target, started):
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            removed.append(path)
+    return removed
+
+
+def copy_owner_only(source: Path, destination: Path) -> None:
+    """Copy ``source`` to ``destination`` as a file only its owner can read (0600, whatever the
+    umask): the file is created 0600 first, and the copy then only truncates and fills it."""
+    descriptor = os.open(destination, os.O_WRONLY | os.O_CREAT, OWNER_ONLY_FILE)
+    os.fchmod(descriptor, OWNER_ONLY_FILE)
+    os.close(descriptor)
+    shutil.copyfile(source, destination)
