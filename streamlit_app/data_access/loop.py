@@ -15,6 +15,7 @@ from cxlake.alerts.clock import daily_digest
 from cxlake.alerts.config import load_alert_config
 from cxlake.alerts.outbox import notifications
 from cxlake.app_state import AppState
+from cxlake.metrics import settings
 from streamlit_app.data_access import cases as case_reads
 from streamlit_app.data_access import core
 from streamlit_app.data_access.core import CACHE_TTL_SECONDS
@@ -35,6 +36,14 @@ RECOVERY_COLUMNS = (
     "is_worked", "count_detractors", "count_with_case", "count_judged_30d", "return_rate_30d",
     "count_judged_90d", "return_rate_90d", "avg_nps", "count_next_nps", "avg_next_nps",
 )  # fmt: skip
+# Each rate or mean of the recovery summary and the count it rests on. Over fewer than
+# metrics.yaml's min_responses it is no fact, and case_recovery leaves it missing (issue 14).
+RECOVERY_MEASURES = {
+    "return_rate_30d": "count_judged_30d",
+    "return_rate_90d": "count_judged_90d",
+    "avg_nps": "count_detractors",
+    "avg_next_nps": "count_next_nps",
+}
 # The rows of mart_case_recovery_summary that sum up a scope: the chain for everything, else the
 # scope's own regions or stores.
 _RECOVERY_GRAIN = {"all": "chain", "region": "region", "store": "store"}
@@ -200,12 +209,21 @@ def loop_digest(scope: Scope, day: date, now: datetime) -> dict[str, object]:
 def case_recovery(scope: Scope) -> pd.DataFrame | None:
     """Worked against not-worked detractors from marts.mart_case_recovery_summary, worked first:
     the chain's two rows for the "all" scope, else the rows of the scope's regions (or stores).
-    None without the mart."""
+    A rate or mean over fewer detractors than a reported figure needs (:data:`RECOVERY_MEASURES`)
+    is missing, its count kept: a 100% return of one judged detractor is no fact, and no page or
+    download can show it. None without the mart."""
     if not core.mart_published("mart_case_recovery_summary"):
         return None
-    return core.frame(
+    recovery = core.frame(
         scope,
         f"select {', '.join(RECOVERY_COLUMNS)} from marts.mart_case_recovery_summary"
         " where grain = ? order by region_id, store_id, is_worked desc",
         [_RECOVERY_GRAIN[scope.kind]],
+    )
+    enough = settings().min_responses
+    return recovery.assign(
+        **{
+            measure: recovery[measure].astype("float64").where(recovery[count].fillna(0) >= enough)
+            for measure, count in RECOVERY_MEASURES.items()
+        }
     )

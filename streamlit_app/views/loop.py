@@ -15,7 +15,9 @@ from datetime import UTC, date, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
+from cxlake.metrics import settings
 from streamlit_app import data_access, labels, widgets
+from streamlit_app.data_access.loop import RECOVERY_MEASURES
 
 KEY_WEEKS = "loop_weeks"
 KEY_DIGEST_DAY = "loop_digest_day"
@@ -71,6 +73,11 @@ LABELS = {
         "reading_too_few": (
             "Too few detractors can be judged at 30 days yet to compare worked and not-worked cases."
         ),
+        "reading_too_few_n": (
+            "Too few detractors can be judged at 30 days yet to compare worked and not-worked cases"
+            " (n = {n_worked:,} and {n_not_worked:,}; at least {min} each)."
+        ),
+        "hidden_measure": "{measure}: {note}",
         "recovery_note": (
             "A comparison, not proof: stores may work the cases of customers who were more likely to"
             " return anyway. Return shares count only answers whose whole window is loaded."
@@ -123,6 +130,11 @@ LABELS = {
             "（n = {n_worked:,} / {n_not_worked:,}）。"
         ),
         "reading_too_few": "可按 30 天判定的贬损者尚少，暂无法比较已跟进与未跟进的案例。",
+        "reading_too_few_n": (
+            "可按 30 天判定的贬损者尚少，暂无法比较已跟进与未跟进的案例"
+            "（n = {n_worked:,} / {n_not_worked:,}；每组至少需 {min} 份）。"
+        ),
+        "hidden_measure": "{measure}：{note}",
         "recovery_note": (
             "这是对比而非因果证明：门店可能更常跟进本就更可能回购的顾客。"
             "回购比例只计观察窗口已完整加载的答卷。"
@@ -223,19 +235,42 @@ def digest_section() -> None:
 
 
 def reading(recovery: pd.DataFrame) -> str:
-    """The comparison in one sentence, when both groups have 30-day judgements."""
+    """The comparison in one sentence, when both groups have a 30-day return rate (the data access
+    leaves it missing over fewer judged detractors than a reported figure needs)."""
     worked, not_worked = recovery[recovery["is_worked"]], recovery[~recovery["is_worked"]]
     if len(worked) != 1 or len(not_worked) != 1:
         return text["reading_too_few"]
     rate, other = worked["return_rate_30d"].iloc[0], not_worked["return_rate_30d"].iloc[0]
+    counts = {
+        "n_worked": int(worked["count_judged_30d"].fillna(0).iloc[0]),
+        "n_not_worked": int(not_worked["count_judged_30d"].fillna(0).iloc[0]),
+    }
     if pd.isna(rate) or pd.isna(other):
-        return text["reading_too_few"]
-    return text["reading"].format(
-        worked=float(rate),
-        not_worked=float(other),
-        n_worked=int(worked["count_judged_30d"].iloc[0]),
-        n_not_worked=int(not_worked["count_judged_30d"].iloc[0]),
-    )
+        return text["reading_too_few_n"].format(**counts, min=settings().min_responses)
+    return text["reading"].format(worked=float(rate), not_worked=float(other), **counts)
+
+
+def recovery_notes(recovery: pd.DataFrame) -> list[str]:
+    """Per row, the rates and means left out for too few detractors, in words ("Back within 30
+    days: n = 4, too few; ..."); "" for a row whose every figure is shown."""
+    enough = settings().min_responses
+    notes = []
+    for row in recovery.to_dict("records"):
+        counts = {
+            measure: 0 if pd.isna(row[count]) else int(row[count])
+            for measure, count in RECOVERY_MEASURES.items()
+        }
+        notes.append(
+            "; ".join(
+                text["hidden_measure"].format(
+                    measure=labels.header(measure, language).removesuffix(" (%)"),
+                    note=labels.too_few(n, language),
+                )
+                for measure, n in counts.items()
+                if n < enough
+            )
+        )
+    return notes
 
 
 def recovery_section() -> None:
@@ -249,7 +284,7 @@ def recovery_section() -> None:
         return
     st.markdown(reading(recovery))
     st.caption(text["recovery_note"])
-    widgets.show_table(recovery, "loop_recovery", "loop")
+    widgets.show_table(recovery.assign(note=recovery_notes(recovery)), "loop_recovery", "loop")
 
 
 language, text, principal = widgets.page_header(LABELS, "loop")

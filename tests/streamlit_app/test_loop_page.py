@@ -28,6 +28,7 @@ from cxlake.alerts.clock import daily_digest
 from cxlake.alerts.config import load_alert_config
 from cxlake.alerts.outbox import BUSINESS_ZONE, dispatch_pending, notifications, queue_digest
 from cxlake.app_state import AppState
+from cxlake.metrics import settings
 from streamlit_app import data_access, session
 
 PAGE = Path(__file__).resolve().parents[2] / "streamlit_app" / "views" / "loop.py"
@@ -341,7 +342,9 @@ def test_recovery_figures_are_the_marts_with_a_plain_reading(serving_home, loop_
     assert recovery["Judged at 30 days"].tolist() == [110, 80]
     assert recovery["Back within 30 days (%)"].tolist() == [85.5, 55.0]
     assert recovery["Back within 90 days (%)"].tolist() == [90.0, 60.0]
-    assert recovery["Mean next score"].tolist() == [7.25, 5.1]
+    assert recovery["Mean next score"].iloc[0] == 7.25
+    assert pd.isna(recovery["Mean next score"].iloc[1])  # 25 answered again: too few for a mean
+    assert recovery["Note"].tolist() == ["", "Mean next score: n = 25, too few"]
     assert (
         "Detractors whose case was worked came back within 30 days 85.5% of the time, against 55.0% of"
         " those whose case was not worked (n = 110 and 80)."
@@ -349,6 +352,48 @@ def test_recovery_figures_are_the_marts_with_a_plain_reading(serving_home, loop_
 
     regional = tables(signed_in_page(serving_home, "regional_manager", "R01"))["recovery"]
     assert regional["Back within 30 days (%)"].tolist() == [80.0, 50.0]
+
+
+def test_a_recovery_rate_over_too_few_detractors_is_not_shown_as_a_fact(
+    serving_home, loop_marts_home, signed_in_page
+):
+    """R02's not-worked detractors: 20 judged at 30 and at 90 days, 5 answered again (the worked
+    ones: 10 answered again), each under the 30 a reported figure needs (metrics.yaml)."""
+    assert settings().min_responses == 30
+    at = signed_in_page(serving_home, "regional_manager", "R02")
+
+    assert not at.exception
+    recovery = tables(at)["recovery"]
+    assert recovery["Detractors"].tolist() == [40, 30]  # counts are facts: kept
+    assert recovery["Judged at 30 days"].tolist() == [35, 20]
+    assert recovery["Back within 30 days (%)"].tolist()[0] == pytest.approx(97.1)
+    assert pd.isna(recovery["Back within 30 days (%)"].iloc[1])
+    assert pd.isna(recovery["Back within 90 days (%)"].iloc[1])
+    assert recovery["Mean next score"].isna().all()
+    assert recovery["Mean score"].tolist() == [3.75, 3.5]
+    assert recovery["Note"].tolist() == [
+        "Mean next score: n = 10, too few",
+        "Back within 30 days: n = 20, too few; Back within 90 days: n = 20, too few;"
+        " Mean next score: n = 5, too few",
+    ]
+    said = [element.value for element in at.markdown]
+    assert (
+        "Too few detractors can be judged at 30 days yet to compare worked and not-worked cases"
+        " (n = 35 and 20; at least 30 each)."
+    ) in said
+    assert not [line for line in said if "%" in line]  # no 97.1% beside a hidden rate
+
+
+def test_a_single_judged_detractor_gives_no_rate_anywhere(serving_home, loop_marts_home):
+    """The previous page's case: a rate of 1 judged detractor drawn as 100%."""
+    with duckdb.connect(str(serving_home / "serving.duckdb")) as connection:
+        connection.execute(
+            "update marts.mart_case_recovery_summary set count_judged_30d = 1, return_rate_30d = 1.0"
+            " where grain = 'chain' and is_worked"
+        )
+    recovery = data_access.case_recovery(Scope.everything())
+    assert recovery["count_judged_30d"].tolist() == [1, 80]
+    assert pd.isna(recovery["return_rate_30d"].iloc[0]) and recovery["return_rate_30d"].iloc[1] == 0.55
 
 
 # --- Without the loop marts, in Chinese, and the data access directly ---------------------------------
@@ -390,7 +435,10 @@ def test_the_data_access_keeps_every_loop_answer_in_scope(serving_home, loop_mar
     assert set(data_access.failed_notifications(r02)["case_id"]) == {ids["R"]}
     assert data_access.loop_health_weeks(r02) == [W2]
     assert data_access.loop_health(r02, "store", (W1, W2))["store_id"].tolist() == ["S003"]
-    assert data_access.case_recovery(r02)["return_rate_30d"].tolist() == [0.971429, 0.7]
+    # R02's not-worked rate rests on 20 judged detractors, under the 30 a reported figure needs
+    assert data_access.case_recovery(r02)["return_rate_30d"].tolist() == pytest.approx(
+        [0.971429, float("nan")], nan_ok=True
+    )
     nothing = Scope("region", ())  # a half-built scope fails closed
     assert data_access.breached_cases(nothing, now).empty
     assert data_access.failed_notifications(nothing).empty
