@@ -117,9 +117,11 @@ def _by_page() -> dict[str, dict[str, list[float]]]:
 @dataclass
 class Loads:
     """Seconds of the empty page; per cache ("cold", "warm") and page key, seconds and the paired
-    ratios page / the empty load of its round."""
+    ratios page / the empty load of its round; per page key, the machine's 1-minute load average at
+    the start of each of its rounds (a shared machine's load stretches every figure)."""
 
     empty: list[float] = field(default_factory=list)
+    load: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     seconds: dict[str, dict[str, list[float]]] = field(default_factory=_by_page)
     ratios: dict[str, dict[str, list[float]]] = field(default_factory=_by_page)
 
@@ -266,6 +268,7 @@ def page_loads(browser, url: str, user: User, reps: int) -> Loads:
             load_seconds(page, url, key, user)
         for _ in range(reps):
             for key in user.pages:
+                loads.load[key].append(os.getloadavg()[0])
                 empty = load_seconds(page, url, EMPTY, user)
                 clear_caches(page)
                 cold = load_seconds(page, url, key, user)
@@ -477,13 +480,13 @@ def _median(values: list[float]) -> float:
 
 def browser_table(users: list[User], measured: dict[str, Loads]) -> str:
     lines = [
-        "| role | page | cold s | warm s | cold ratio | warm ratio | within 1.3× cold / warm |",
-        "| --- | --- | ---: | ---: | ---: | ---: | --- |",
+        "| role | page | cold s | warm s | cold ratio | warm ratio | within 1.3× cold / warm | load avg |",
+        "| --- | --- | ---: | ---: | ---: | ---: | --- | --- |",
     ]
     for user in users:
         loads = measured[user.name]
         lines.append(
-            f"| {user.role} | empty page (/{user.empty_page}) | | {_median(loads.empty):.2f} | | | |"
+            f"| {user.role} | empty page (/{user.empty_page}) | | {_median(loads.empty):.2f} | | | | |"
         )
         for key in user.pages:
             cold, warm = (_median(loads.seconds[cache][key]) for cache in ("cold", "warm"))
@@ -491,9 +494,10 @@ def browser_table(users: list[User], measured: dict[str, Loads]) -> str:
             within = " / ".join(
                 "yes" if ratio <= TARGET_RATIO else "no" for ratio in (cold_ratio, warm_ratio)
             )
+            load = loads.load[key]
             lines.append(
                 f"| {user.role} | {key} | {cold:.2f} | {warm:.2f} | {cold_ratio:.2f} | {warm_ratio:.2f} "
-                f"| {within} |"
+                f"| {within} | {min(load):.1f}–{max(load):.1f} |"
             )
     return "\n".join(lines)
 
@@ -565,7 +569,9 @@ def main() -> None:
             f"Each page loaded as a shared link does (a fresh load of /<page> with the session cookie) until "
             f"the script has stopped and the page is drawn, {args.reps} rounds; in each, per page: the empty "
             "page, Streamlit's Clear caches, the page (cold), the page again (warm). Seconds are medians, "
-            f"ratios medians of page / the empty load of its round. Browser part: {browser_seconds:.0f} s.",
+            "ratios medians of page / the empty load of its round; load avg is the machine's 1-minute "
+            "load average at the start of the page's rounds (lowest–highest). "
+            f"Browser part: {browser_seconds:.0f} s.",
             "",
             browser_table(users, measured),
         ]

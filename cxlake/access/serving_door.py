@@ -164,29 +164,54 @@ def open_door(
         connection.execute(f"attach {literal(str(serving))} as {SERVING_ALIAS} (read_only)")
         pii.register(connection)
         relations = _define_views(connection, reader, schemas)
-        for statement in LOCKDOWN:
-            connection.execute(statement)
+        connection.execute(";\n".join(LOCKDOWN))
     except BaseException:
         connection.close()
         raise
     return Door(connection, relations, reader)
 
 
+def served_relations(serving: Path) -> dict[tuple[str, str], list[str]]:
+    """(schema, name) -> column names of the serving copy's marts, dq and quarantine relations, read
+    from its catalog alone: no row is read and no view built, so asking which marts a copy has (and
+    with which columns) costs an attach, not a door. The names are the copy's; what a reader may
+    read of them is still only what their door shows.
+
+    Raises :class:`ServingCopyMissing` when ``serving`` is not a file.
+    """
+    serving = Path(serving)
+    if not serving.is_file():
+        raise ServingCopyMissing(f"no serving copy at {serving}; run `cxlake run` first")
+    with duckdb.connect(":memory:") as connection:
+        connection.execute(f"attach {literal(str(serving))} as {SERVING_ALIAS} (read_only)")
+        served = _served_columns(connection, [schema for schema in PAGE_SCHEMAS if schema != PEERS])
+    return {relation: [name for name, _ in columns] for relation, columns in served.items()}
+
+
 def _define_views(
     connection: duckdb.DuckDBPyConnection, reader: Reader, schemas: tuple[str, ...]
 ) -> dict[tuple[str, str], list[str]]:
-    served = _served_columns(connection, [schema for schema in schemas if schema != PEERS])
+    # peers' views are built over the marts' fct_nps_daily, so its columns are read with the rest
+    wanted = {schema for schema in schemas if schema != PEERS} | ({MARTS} if PEERS in schemas else set())
+    served = _served_columns(connection, sorted(wanted))
     relations: dict[tuple[str, str], list[str]] = {}
-    for schema in schemas:
-        if schema != PEERS:
-            connection.execute(f"create schema if not exists {ident(schema)}")
-    marts = frozenset(table for schema, table in served if schema == MARTS)
+    # One script of DDL, sent once: a door defines a view per relation (dozens), and a round trip
+    # per statement was most of the time a page waited for its door.
+    statements = [f"create schema if not exists {ident(schema)}" for schema in schemas if schema != PEERS]
+    marts = frozenset(table for schema, table in served if schema == MARTS and MARTS in schemas)
     for (schema, table), columns in served.items():
+        if schema not in schemas:
+            continue
         select, shown = _view_select(reader, schema, table, columns, marts)
-        connection.execute(f"create view {ident(schema)}.{ident(table)} as {select}")
+        statements.append(f"create view {ident(schema)}.{ident(table)} as {select}")
         relations[(schema, table)] = shown
     if PEERS in schemas:
-        relations.update(_define_peer_views(connection, reader))
+        peers = _peer_views(reader, [name for name, _ in served.get((MARTS, "fct_nps_daily"), [])])
+        statements += [f"create schema if not exists {PEERS}"] if peers else []
+        for relation, (select, shown) in peers.items():
+            statements.append(f"create view {PEERS}.{relation} as {select}")
+            relations[(PEERS, relation)] = shown
+    connection.execute(";\n".join(statements))
     return relations
 
 
@@ -294,31 +319,20 @@ def _scope_level_condition(scope: Scope) -> str:
     )
 
 
-def _define_peer_views(
-    connection: duckdb.DuckDBPyConnection, reader: Reader
-) -> dict[tuple[str, str], list[str]]:
-    """``peers.fct_nps_daily``: every store's daily NPS rows, other scopes' stores anonymous."""
-    columns = [
-        name
-        for (name,) in connection.execute(
-            "select column_name from duckdb_columns() where database_name = ? and schema_name = ?"
-            " and table_name = 'fct_nps_daily' order by column_index",
-            [SERVING_ALIAS, MARTS],
-        ).fetchall()
-    ]
+def _peer_views(reader: Reader, columns: list[str]) -> dict[str, tuple[str, list[str]]]:
+    """``peers.fct_nps_daily`` (name -> its SELECT and columns), given the mart's ``columns``: every
+    store's daily NPS rows, other scopes' stores anonymous. None when the copy lacks the mart."""
     if "store_id" not in columns:
         return {}
     mine = row_condition(reader.scope, MARTS, "fct_nps_daily", set(columns), frozenset({"fct_nps_daily"}))
     # A fresh salt per door: the key tells one store's rows from another's and nothing else.
     salt = literal(secrets.token_hex(16))
     others = ", ".join(ident(name) for name in columns if name != "store_id")
-    connection.execute(f"create schema if not exists {PEERS}")
-    connection.execute(
-        f"create view {PEERS}.fct_nps_daily as select"
-        f" case when {mine} then store_id end as store_id, md5(store_id || {salt}) as peer_key, {others}"
-        f" from {SERVING_ALIAS}.{MARTS}.fct_nps_daily"
+    select = (
+        f"select case when {mine} then store_id end as store_id, md5(store_id || {salt}) as peer_key,"
+        f" {others} from {SERVING_ALIAS}.{MARTS}.fct_nps_daily"
     )
-    return {(PEERS, "fct_nps_daily"): ["store_id", "peer_key", *[n for n in columns if n != "store_id"]]}
+    return {"fct_nps_daily": (select, ["store_id", "peer_key", *[n for n in columns if n != "store_id"]])}
 
 
 def inline(condition: str, parameters: list[object]) -> str:

@@ -11,6 +11,7 @@ so a page can never roll up or band a score differently from the marts.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,7 +25,7 @@ import pandas as pd
 import streamlit as st
 
 from cxlake.access.roles import Scope
-from cxlake.access.serving_door import Door, Reader, ServingCopyMissing, open_door
+from cxlake.access.serving_door import Door, Reader, ServingCopyMissing, open_door, served_relations
 from cxlake.paths import cxlake_paths
 
 # Cached answers are dropped as soon as a run publishes a new serving copy (see
@@ -151,11 +152,6 @@ def cursor(who: Scope | Reader) -> Iterator[duckdb.DuckDBPyConnection]:
         yield opened
 
 
-# Reads what relations the serving copy has (a copy published by an older version lacks some): a
-# reader who may see no row, so asking about columns never opens a door to anyone's data.
-NOBODY = Reader(Scope("store", ()))
-
-
 def where(scope: Scope, filters: Filters, countable: bool = True) -> tuple[str, list[object]]:
     """Countable (or, for the steward, non-countable) rows AND the user's scope AND the filters."""
     where, params = scoped_filters(scope, filters, "response_date")
@@ -239,9 +235,25 @@ def filter_options(scope: Scope) -> FilterOptions:
     )
 
 
+@functools.lru_cache(maxsize=4)
+def _served_relations(path: str, signature: tuple[int, int]) -> dict[tuple[str, str], list[str]]:
+    """The catalog of the copy at ``path`` as it was at ``signature``: a new publish is a new key.
+    Kept per process, not in st.cache_resource: it holds names only, and a copy's names never change."""
+    return served_relations(Path(path))
+
+
 def columns_of(schema: str, table: str) -> set[str]:
-    """The relation's columns, empty when the serving copy does not have it (yet)."""
-    return set(door(NOBODY).columns(schema, table))
+    """The relation's columns, empty when the serving copy does not have it (yet).
+
+    Read from the copy's catalog (:func:`cxlake.access.serving_door.served_relations`), once per
+    published copy: a page asks which marts a copy has many times, and building a door to answer it
+    cost as much as a page. Raises :class:`ServingCopyMissing` when nothing is published."""
+    path = serving_path()
+    try:
+        signature = _file_signature(path)
+    except FileNotFoundError:
+        raise ServingCopyMissing(f"no serving copy at {path}") from None
+    return set(_served_relations(str(path), signature).get((schema, table), []))
 
 
 def with_dates(frame: pd.DataFrame, column: str) -> pd.DataFrame:

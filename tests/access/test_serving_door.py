@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from cxlake.access.roles import Scope
-from cxlake.access.serving_door import Reader, ServingCopyMissing, open_door
+from cxlake.access.serving_door import Reader, ServingCopyMissing, open_door, served_relations
 
 SERVING_SQL = """
 create schema marts;
@@ -168,3 +168,20 @@ def test_the_door_reads_no_file_and_changes_no_setting(serving: Path, tmp_path: 
 def test_no_serving_copy_is_said_plainly(tmp_path: Path) -> None:
     with pytest.raises(ServingCopyMissing, match="no serving copy at .*missing.duckdb; run `cxlake run`"):
         open_door(tmp_path / "missing.duckdb", EVERYTHING)
+
+
+def test_the_catalog_names_every_relation_a_door_shows_without_building_one(serving: Path) -> None:
+    relations = served_relations(serving)
+    assert relations[("marts", "dim_customer")] == [
+        "customer_id",
+        "home_store_id",
+        "customer_name",
+        "phone",
+        "email",
+    ]
+    assert ("raw", "crm_customers") not in relations  # not a schema any door shows
+    with open_door(serving, EVERYTHING) as door:
+        shown = {relation: columns for relation, columns in door.relations.items() if relation[0] != "peers"}
+    assert relations == shown
+    with pytest.raises(ServingCopyMissing, match="no serving copy at .*missing.duckdb"):
+        served_relations(serving.parent / "missing.duckdb")
