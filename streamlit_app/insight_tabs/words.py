@@ -224,6 +224,7 @@ LABELS = {
         "col_csat_score": "Rating (1-5)",
         "col_worst_csat": "Worst rating (1-5)",
         "col_worst_touchpoints": "Worst moment",
+        "col_response_key": "Response key",
     },
     "zh": {
         "title": "洞察",
@@ -414,17 +415,17 @@ LABELS = {
         "comments_count": "共 {n:,} 条留言，按时间从新到旧（最多显示 {limit:,} 条）。",
         "no_comments": "您的门店中没有这张图背后的留言。",
         "driver_comments_note": (
-            "{scope} 中给{touchpoint}打 {low}–{high} 分（满分 5，未进前两格）的答卷留言。"
+            "{scope}中给{touchpoint}打 {low}–{high} 分（满分 5，未进前两格）的答卷留言。"
         ),
         "kano_comments_note": "Kano 问卷没有开放题：以下是提到{feature}的满意度问卷留言。",
         "peak_end_comments_note": (
-            "{scope} 中最差环节（最低的触点满意度）落在{stage}阶段的旅程留言；"
-            "并列最低时计入所涉及的每个阶段。"
+            "{scope}中最差环节（最低的触点满意度）落在{stage}阶段的旅程留言；并列最低时计入所涉及的每个阶段。"
         ),
-        "journey_comments_note": "{scope} 中各旅程的留言，附其最差环节（最低的触点满意度）。",
-        "money_comments_note": "{scope} 中贬损者（0-6 分）的留言：他们的作答意味着收入风险。",
+        "journey_comments_note": "{scope}中各旅程的留言，附其最差环节（最低的触点满意度）。",
+        "money_comments_note": "{scope}中贬损者（0-6 分）的留言：他们的作答意味着收入风险。",
         "col_csat_score": "评分（1-5）",
         "col_worst_csat": "最低评分（1-5）",
         "col_worst_touchpoints": "最差环节",
+        "col_response_key": "答卷编号",
     },
 }

@@ -96,7 +96,7 @@ def comments_of(tab) -> list[dict[str, object]]:
 
 
 def keys(rows: list[dict[str, object]]) -> list[str]:
-    return [row["response_key"] for row in rows]
+    return [row["Response key"] for row in rows]
 
 
 def pick(at: AppTest, key: str, value: str) -> AppTest:
@@ -158,7 +158,7 @@ def test_a_kano_features_comments_are_those_naming_it_in_the_users_stores(insigh
     assert comments_of(tab) == []  # nobody wrote 手机点单
     at = pick(at, "insights_kano_comments", "oat_milk")
     rows = comments_of(tab_of(at, "Kano"))
-    assert [(row["response_key"], row["Comment"]) for row in rows] == [
+    assert [(row["Response key"], row["Comment"]) for row in rows] == [
         ("S001-005", "想要燕麦奶"),
         ("S003-001", "没有燕麦奶吗"),
     ]
@@ -172,7 +172,7 @@ def test_a_stages_comments_are_those_of_journeys_whose_worst_moment_was_in_it(jo
     # Only the stages drawn: the whole journey and Order (Fulfil has too few respondents).
     assert at.selectbox(key="insights_peak_end_comments").options == ["Whole journey", "Order"]
     rows = comments_of(tab)
-    assert [(row["response_key"], row["Worst rating (1-5)"], row["Worst moment"]) for row in rows] == [
+    assert [(row["Response key"], row["Worst rating (1-5)"], row["Worst moment"]) for row in rows] == [
         ("S001-002", 3, "Speed"),
         ("S001-001", 4, "Speed"),
         ("S002-001", 4, "App"),
