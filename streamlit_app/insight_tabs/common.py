@@ -94,7 +94,10 @@ def show_comments(tab: Tab, comments: pd.DataFrame | None, note: str, file_stem:
     from :mod:`streamlit_app.data_access.comments`): what they are, how many, and the newest as a
     table with its downloads. Captions only: the tab's own sentences and notes stay what they were."""
     st.caption(note)
-    st.caption(tab.text["comments_scope"])
+    if tab.scope.kind != "all":
+        st.caption(tab.text["comments_own_stores"])
+    if not tab.principal.sees_pii:
+        st.caption(tab.text["comments_masked"])
     if comments is None or comments.empty:
         st.caption(tab.text["no_comments"])
         return

@@ -198,10 +198,8 @@ LABELS = {
         "word_fix_last_moment": "Fix the last moment",
         "word_average_is_enough": "The average is enough",
         "comments_title": "Comments behind this chart",
-        "comments_scope": (
-            "Only your own stores' comments, whatever scope the chart shows; contact details in them"
-            " are masked unless your role calls customers back."
-        ),
+        "comments_own_stores": "Only your own stores' comments, whatever scope the chart shows.",
+        "comments_masked": "Phone numbers and e-mails in the comments are masked for your role.",
         "comments_count": "{n:,} comments, newest first (at most {limit:,} shown).",
         "no_comments": "No comment behind this chart in your stores.",
         "driver_comments_note": (
@@ -409,9 +407,8 @@ LABELS = {
         "word_fix_last_moment": "先改善最后的环节",
         "word_average_is_enough": "平均水平已足够",
         "comments_title": "这张图背后的留言",
-        "comments_scope": (
-            "无论图表显示哪个范围，只列出您自己门店的留言；除非您的角色需要回访顾客，留言中的联系方式已脱敏。"
-        ),
+        "comments_own_stores": "无论图表显示哪个范围，只列出您自己门店的留言。",
+        "comments_masked": "按您的角色，留言中的电话和邮箱已脱敏。",
         "comments_count": "共 {n:,} 条留言，按时间从新到旧（最多显示 {limit:,} 条）。",
         "no_comments": "您的门店中没有这张图背后的留言。",
         "driver_comments_note": (

@@ -38,6 +38,8 @@ COMMENTS = {
     "S003-001": "没有燕麦奶吗",
 }
 NO_COMMENTS = "No comment behind this chart in your stores."
+OWN_STORES = "Only your own stores' comments, whatever scope the chart shows."
+MASKED = "Phone numbers and e-mails in the comments are masked for your role."
 
 
 def write_comments(home: Path) -> None:
@@ -95,6 +97,11 @@ def comments_of(tab) -> list[dict[str, object]]:
     return expander.dataframe[0].value.to_dict("records")
 
 
+def captions(tab) -> list[str]:
+    (expander,) = tab.expander
+    return [caption.value for caption in expander.caption]
+
+
 def keys(rows: list[dict[str, object]]) -> list[str]:
     return [row["Response key"] for row in rows]
 
@@ -113,6 +120,7 @@ def test_a_drivers_comments_are_the_scopes_low_ratings_of_it_with_a_comment(insi
     assert keys(rows) == ["S001-002"]
     assert rows[0]["Rating (1-5)"] == 3
     assert rows[0]["Comment"] == "出餐慢，电话 [phone]"  # the director does not call customers back
+    assert MASKED in captions(tab) and OWN_STORES not in captions(tab)
     assert rows[0]["Store"] == "人民广场店"
     at = pick(at, "insights_driver_comments", "app")
     assert keys(comments_of(tab_of(at, "Key drivers"))) == ["S002-000"]
@@ -139,6 +147,7 @@ def test_a_store_manager_reads_only_their_stores_comments_behind_the_chains_char
     rows = comments_of(tab)
     assert keys(rows) == ["S001-002"]
     assert rows[0]["Comment"] == "出餐慢，电话 13800002222"  # a store manager calls back
+    assert OWN_STORES in captions(tab) and MASKED not in captions(tab)
     at = pick(at, "insights_driver_comments", "app")
     assert comments_of(tab_of(at, "Key drivers")) == []  # S002's low app rating is another store's
     at = pick(at, "insights_driver_comments", "speed")
@@ -199,7 +208,7 @@ def test_the_money_tabs_comments_are_the_scopes_detractors(money_home, open_tab)
     # Countable detractors (0-6): S001 answers 7, 8, 9, 17, 18, 19; S002 5, 11; S003 2, 3, 4, 7.
     assert len(rows) == 12 and {row["Score (0-10)"] for row in rows} <= set(range(7))
     assert {key.split("-")[0] for key in keys(rows)} == {"S001", "S002", "S003"}
-    assert "12 comments, newest first (at most 200 shown)." in [c.value for c in tab.expander[0].caption]
+    assert "12 comments, newest first (at most 200 shown)." in captions(tab)
     at = pick(at, "insights_money_scope", "region:R01")
     assert sorted(keys(comments_of(tab_of(at, "Money")))) == [
         "S001-007", "S001-008", "S001-009", "S001-017", "S001-018", "S001-019", "S002-005", "S002-011",
