@@ -8,8 +8,9 @@ sentiment, source) from :mod:`streamlit_app.labels`, and never query or compute 
 from __future__ import annotations
 
 import html
+import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 import altair as alt
 import pandas as pd
@@ -35,9 +36,11 @@ CHART_TOOLBAR_STYLE = (
 
 
 def show(chart: alt.TopLevelMixin) -> None:
-    """Draw ``chart`` across the column, its toolbar without a way to take its data or picture."""
+    """Draw ``chart`` across the column, its toolbar without a way to take its data or picture, and
+    every mark over too few answers described to screen readers as it is drawn (:func:`described`),
+    whichever page built it."""
     st.html(CHART_TOOLBAR_STYLE)
-    st.altair_chart(chart, width="stretch")
+    st.altair_chart(described(chart), width="stretch")
 
 
 # Detractors red, passives grey, promoters green: the convention readers of NPS reports expect.
@@ -76,12 +79,86 @@ def facts(chart: alt.Chart) -> alt.Chart:
 
 def too_few_rows(chart: alt.Chart) -> alt.Chart:
     """The rows of ``chart`` over too few answers, to be drawn hollow with :data:`HOLLOW`."""
-    return chart.transform_filter("!datum.reportable")
+    return chart.transform_filter(TOO_FEW_FILTER)
 
 
 def too_few_tooltip(name: alt.Tooltip, language: str) -> list[alt.Tooltip]:
     """What hovering a hollow mark says: which one, and "n = 4, too few" instead of its value."""
     return [name, alt.Tooltip(f"{NOTE}:N", title=header("note", language))]
+
+
+# --- What a screen reader hears ---------------------------------------------------------------------
+# Vega-Lite describes each mark (its SVG aria-label) by every field the layer encodes: a hollow
+# point's "Period: Mar 09, 2026; NPS: 100; Note: n = 4, too few" would read out the score the mark
+# hides. :func:`described` gives every layer of too-few rows its tooltip's words instead.
+TOO_FEW_FILTER = "!datum.reportable"
+# Vega-Lite's default format of a date in a tooltip (config.timeFormat).
+TOOLTIP_TIME_FORMAT = "%b %d, %Y"
+
+
+def _value_expression(tooltip: Mapping[str, object]) -> str:
+    """A Vega expression writing the tooltip's field as vega-tooltip shows it ("" when missing)."""
+    value = f"datum[{json.dumps(tooltip['field'])}]"
+    if tooltip.get("type") == "temporal":
+        shown = f"timeFormat({value}, {json.dumps(tooltip.get('format', TOOLTIP_TIME_FORMAT))})"
+    elif tooltip.get("type") == "quantitative" and "format" in tooltip:
+        shown = f"format({value}, {json.dumps(tooltip['format'])})"
+    else:
+        shown = f"'' + {value}"
+    return f"(isValid({value}) ? {shown} : '')"
+
+
+def description_expression(tooltips: Sequence[alt.Tooltip]) -> str:
+    """A Vega expression saying what ``tooltips`` say, as Vega-Lite words a mark's description:
+    "Period: Mar 09, 2026; Note: n = 4, too few"."""
+    parts = []
+    for tooltip in tooltips:
+        spec = tooltip.to_dict()
+        title = spec.get("title", spec["field"])
+        parts.append(f"{json.dumps(('; ' if parts else '') + f'{title}: ')} + {_value_expression(spec)}")
+    return " + ".join(parts)
+
+
+def _tooltips(layer: alt.Chart) -> list[alt.Tooltip]:
+    encoding = layer.encoding
+    given = alt.Undefined if encoding is alt.Undefined else encoding.tooltip
+    if given is alt.Undefined:
+        return []
+    return [
+        tooltip if isinstance(tooltip, alt.Tooltip) else alt.Tooltip(tooltip)
+        for tooltip in (given if isinstance(given, list) else [given])
+    ]
+
+
+def _draws_too_few(layer: alt.Chart) -> bool:
+    transforms = [] if layer.transform is alt.Undefined else layer.transform
+    return any(
+        getattr(transform, "filter", None) == TOO_FEW_FILTER
+        or (isinstance(transform, Mapping) and transform.get("filter") == TOO_FEW_FILTER)
+        for transform in transforms
+    )
+
+
+def described(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """``chart`` with each layer of too-few rows (:func:`too_few_rows`) described by its tooltip
+    (which names the mark and says "n = 4, too few", never the score) instead of by every field it
+    encodes; a layer without a tooltip is described by the note alone. A layer that already has a
+    description keeps it. ``chart`` itself is left as it is."""
+    if isinstance(chart, alt.LayerChart):
+        layered = chart.copy(deep=False)
+        layered.layer = [described(layer) for layer in chart.layer]
+        return layered
+    if not isinstance(chart, alt.Chart) or not _draws_too_few(chart):
+        return chart
+    mark = alt.MarkDef(type=chart.mark) if isinstance(chart.mark, str) else chart.mark.copy(deep=False)
+    if mark.description is not alt.Undefined:
+        return chart
+    tooltips = _tooltips(chart)
+    words = description_expression(tooltips) if tooltips else f"'' + datum[{json.dumps(NOTE)}]"
+    mark.description = {"expr": words}
+    marked = chart.copy(deep=False)
+    marked.mark = mark
+    return marked
 
 
 def with_segments(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
@@ -205,8 +282,9 @@ def csat_by_touchpoint_chart(
             ]
         )
     )
-    hollow = too_few_rows(base).mark_bar(**HOLLOW).encode(tooltip=too_few_tooltip(name, language))
-    note = too_few_rows(base).mark_text(align="left", dx=4).encode(text=f"{NOTE}:N")
+    says = too_few_tooltip(name, language)
+    hollow = too_few_rows(base).mark_bar(**HOLLOW).encode(tooltip=says)
+    note = too_few_rows(base).mark_text(align="left", dx=4).encode(text=f"{NOTE}:N", tooltip=says)
     return bars + hollow + note
 
 
@@ -449,14 +527,13 @@ def benchmark_chart(benchmark: pd.DataFrame, labels: Mapping[str, str], language
             ]
         )
     )
-    hollow = (
+    says = [*too_few_tooltip(brand, language), alt.Tooltip("aspect_name:N", title=labels["aspect"])]
+    hollow = too_few_rows(base).mark_bar(**HOLLOW).encode(tooltip=says)
+    note = (
         too_few_rows(base)
-        .mark_bar(**HOLLOW)
-        .encode(
-            tooltip=[*too_few_tooltip(brand, language), alt.Tooltip("aspect_name:N", title=labels["aspect"])]
-        )
+        .mark_text(angle=270, align="left", dx=4, fontSize=9)
+        .encode(text=f"{NOTE}:N", tooltip=says)
     )
-    note = too_few_rows(base).mark_text(angle=270, align="left", dx=4, fontSize=9).encode(text=f"{NOTE}:N")
     return bars + hollow + note
 
 
