@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import contextlib
 import glob
-import logging
 import os
 import re
 import shutil
 import stat
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,8 +30,6 @@ from pathlib import Path
 OWNER_ONLY_UMASK = 0o077
 OWNER_ONLY_FILE = 0o600
 OWNER_ONLY_FOLDER = 0o700
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -81,8 +79,8 @@ def open_to_others(path: Path) -> str | None:
 
 
 def owner_only_process(home: str | Path | None = None) -> str | None:
-    """Make this process create files 0600 and folders 0700 (umask 077), and warn (log, at WARNING)
-    when the home is open to other local users. Returns the warning, or None.
+    """Make this process create files 0600 and folders 0700 (umask 077), and warn on stderr when
+    the home is open to other local users. Returns the warning, or None.
 
     Called at the start of each entry point rather than on import, so importing cxlake (a notebook,
     a test) does not change a process it does not own. The umask covers every file the process and
@@ -92,7 +90,9 @@ def owner_only_process(home: str | Path | None = None) -> str | None:
     os.umask(OWNER_ONLY_UMASK)
     warning = open_to_others(cxlake_paths(home).home)
     if warning is not None:
-        log.warning("cxlake: customer data readable by others: %s", warning)
+        # Straight to stderr: the command, Dagster and Streamlit each set up logging their own way,
+        # and this must reach the console of whoever started the process.
+        print(f"cxlake: warning: customer data readable by others: {warning}", file=sys.stderr, flush=True)
     return warning
 
 
