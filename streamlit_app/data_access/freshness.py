@@ -8,6 +8,8 @@ at each page run, because a source goes quiet while the same copy is on screen.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from datetime import datetime
 
 import streamlit as st
@@ -35,8 +37,15 @@ def last_deliveries(scope: Scope) -> dict[str, datetime]:
     return {source: at for source, at in core.rows(scope, LAST_DELIVERIES_SQL, [BUSINESS_TIMEZONE])}
 
 
+@functools.cache
+def _shipped_rules() -> tuple[FreshnessRule, ...]:
+    """pipeline.yaml's rules, read once per process: the file ships with the package, and parsing it
+    on every page run cost more than the banner's cached query."""
+    return tuple(freshness_rules())
+
+
 def stale_sources(
-    scope: Scope, rules: list[FreshnessRule] | None = None, now: datetime | None = None
+    scope: Scope, rules: Sequence[FreshnessRule] | None = None, now: datetime | None = None
 ) -> list[FreshnessState]:
     """The sources silent for longer than their rule allows, at ``now`` (default: this moment).
 
@@ -46,6 +55,6 @@ def stale_sources(
     delivered = last_deliveries(scope)
     if not delivered:
         return []
-    rules = freshness_rules() if rules is None else rules
+    rules = _shipped_rules() if rules is None else rules
     states = [judge(rule, delivered.get(rule.source), now) for rule in rules]
     return [state for state in states if state.stale]

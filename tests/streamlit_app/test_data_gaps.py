@@ -48,7 +48,7 @@ RUNS = [
 def gaps_home(serving_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     # These deliveries are January's, so every source is long silent by now: the freshness banner
     # (tests/streamlit_app/test_freshness_banner.py) is left out to keep this banner alone on the page.
-    monkeypatch.setattr("streamlit_app.data_access.freshness.freshness_rules", lambda: [])
+    monkeypatch.setattr("streamlit_app.data_access.freshness._shipped_rules", lambda: ())
     with duckdb.connect(str(serving_home / "serving.duckdb")) as connection:
         prepare_warehouse(connection, [])
         for source, days in AUDIT_DAYS.items():
