@@ -18,6 +18,8 @@ from streamlit_app.data_access.core import CACHE_TTL_SECONDS
 # was published before the detection asset, so the page can say so instead of failing.
 INTEGRITY_RESPONSE_COLUMNS = frozenset({"is_suspect", "suspect_reason", "minutes_after_sale"})
 INTEGRITY_SIDES = ("store", "peers")
+# A staff member's answers (through the sale each is linked to) against every other staff member's.
+STAFF_SIDES = ("staff", "peers")
 # Delay from the sale to the answer: (bin, upper bound in minutes, exclusive); the last bin is open.
 # 6 minutes is the issue's line: a survey answered at the till, not by a customer at home.
 DELAY_BINS: tuple[tuple[str, float], ...] = (
@@ -105,20 +107,34 @@ def _sided_counts(
     return {(side, value): int(count) for side, value, count in rows}
 
 
+def _staff_counts(
+    value_sql: str, condition: str, staff_id: str, scope: Scope
+) -> dict[tuple[str, object], int]:
+    """As :func:`_sided_counts` for a staff member: side ``staff`` for the answers linked to a sale
+    ``staff_id`` served, ``peers`` for those linked to any other staff member's (answers without a
+    staff member are no one's peers), as the detector compares them."""
+    rows = core.rows(
+        scope,
+        f"select case when sales.staff_id = ? then 'staff' else 'peers' end as side, {value_sql} as value,"
+        " count(*) from marts.fct_survey_responses as answers"
+        " join marts.fct_transactions as sales on sales.transaction_id = answers.transaction_id"
+        f" where answers.is_countable and sales.staff_id is not null and {condition} group by all",
+        [staff_id],
+    )
+    return {(side, value): int(count) for side, value, count in rows}
+
+
 def _with_shares(frame: pd.DataFrame, countable: pd.Series) -> pd.DataFrame:
     """``share``: each row's responses over its side's total of the ``countable`` rows (missing, not
-    0, for a side without any)."""
+    0, for a side without any); ``side_responses``: that total, the n every share of the side rests
+    on (the page draws a side of too few answers hollow, never as a fact)."""
     totals = frame["responses"].where(countable, 0).groupby(frame["side"]).transform("sum")
     share = (frame["responses"] / totals.where(totals > 0)).where(countable)
-    return frame.assign(share=share.astype("float64"))
+    return frame.assign(share=share.astype("float64"), side_responses=totals.astype("int64"))
 
 
-@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
-def integrity_score_shares(scope: Scope, store_id: str) -> pd.DataFrame:
-    """22 rows, side (``store``, ``peers``) x score 0..10 (zero-filled): responses and share of the
-    side's countable answers with a score, so a store answering "10" far more often stands out."""
-    counts = _sided_counts("nps_score", "nps_score between 0 and 10", store_id, scope)
-    grid = [(side, score) for side in INTEGRITY_SIDES for score in range(11)]
+def _score_shares(counts: dict[tuple[str, object], int], sides: tuple[str, str]) -> pd.DataFrame:
+    grid = [(side, score) for side in sides for score in range(11)]
     frame = pd.DataFrame(
         {
             "side": [side for side, _ in grid],
@@ -129,18 +145,16 @@ def integrity_score_shares(scope: Scope, store_id: str) -> pd.DataFrame:
     return _with_shares(frame, pd.Series(True, index=frame.index))
 
 
-@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
-def integrity_delay_shares(scope: Scope, store_id: str) -> pd.DataFrame:
-    """Rows side x delay bin (:data:`DELAY_BINS` in order, then ``no_linked_sale``): countable
-    answers by how long after the sale they were given, and their share of the side's answers with a
-    linked sale (missing for ``no_linked_sale``, which is counted, not shared)."""
+def _delay_value_sql() -> str:
     cases = " ".join(f"when minutes_after_sale < {bound} then '{name}'" for name, bound in DELAY_BINS[:-1])
-    value_sql = (
+    return (
         f"case when minutes_after_sale is null then '{NO_LINKED_SALE}' {cases} else '{DELAY_BINS[-1][0]}' end"
     )
-    counts = _sided_counts(value_sql, "true", store_id, scope)
+
+
+def _delay_shares(counts: dict[tuple[str, object], int], sides: tuple[str, str]) -> pd.DataFrame:
     bins = [name for name, _ in DELAY_BINS] + [NO_LINKED_SALE]
-    grid = [(side, name) for side in INTEGRITY_SIDES for name in bins]
+    grid = [(side, name) for side in sides for name in bins]
     frame = pd.DataFrame(
         {
             "side": [side for side, _ in grid],
@@ -149,6 +163,40 @@ def integrity_delay_shares(scope: Scope, store_id: str) -> pd.DataFrame:
         }
     )
     return _with_shares(frame, frame["delay_bin"] != NO_LINKED_SALE)
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def integrity_score_shares(scope: Scope, store_id: str) -> pd.DataFrame:
+    """22 rows, side (``store``, ``peers``) x score 0..10 (zero-filled): responses and share of the
+    side's countable answers with a score (``side_responses``), so a store answering "10" far more
+    often stands out."""
+    counts = _sided_counts("nps_score", "nps_score between 0 and 10", store_id, scope)
+    return _score_shares(counts, INTEGRITY_SIDES)
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def integrity_delay_shares(scope: Scope, store_id: str) -> pd.DataFrame:
+    """Rows side x delay bin (:data:`DELAY_BINS` in order, then ``no_linked_sale``): countable
+    answers by how long after the sale they were given, and their share of the side's answers with a
+    linked sale (``side_responses``; missing for ``no_linked_sale``, which is counted, not shared)."""
+    return _delay_shares(_sided_counts(_delay_value_sql(), "true", store_id, scope), INTEGRITY_SIDES)
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def integrity_staff_score_shares(scope: Scope, staff_id: str) -> pd.DataFrame:
+    """As :func:`integrity_score_shares` for a staff member (side ``staff``) against the other staff
+    members' answers in scope (``peers``)."""
+    counts = _staff_counts("answers.nps_score", "answers.nps_score between 0 and 10", staff_id, scope)
+    return _score_shares(counts, STAFF_SIDES)
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def integrity_staff_delay_shares(scope: Scope, staff_id: str) -> pd.DataFrame:
+    """As :func:`integrity_delay_shares` for a staff member against the other staff members. Every
+    answer here is linked to a sale (that is how it has a staff member); ``no_linked_sale`` counts
+    those whose sale has no order time."""
+    value_sql = _delay_value_sql().replace("minutes_after_sale", "answers.minutes_after_sale")
+    return _delay_shares(_staff_counts(value_sql, "true", staff_id, scope), STAFF_SIDES)
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)

@@ -19,9 +19,11 @@ import streamlit as st
 
 from cxlake.metrics import settings
 from streamlit_app import charts, data_access, labels, widgets
+from streamlit_app.data_access import integrity as integrity_reads
 
 PAGE_KEY = "integrity"
 KEY_STORE = "integrity_store"
+KEY_STAFF = "integrity_staff"
 URL_STORE = "store"
 STORE_COLUMNS = (
     "store_name", "store_id", "region_id", "is_flagged", "reasons", "integrity_score",
@@ -97,6 +99,27 @@ LABELS = {
         ),
         "suspect_title": "This store's suspect answers, by reason",
         "staff_of_store_title": "Staff of this store",
+        "staff_evidence_title": "Evidence for one staff member",
+        "pick_staff": "Staff member",
+        "staff_counts": "{n:,} answers linked to their sales, {suspect:,} of them marked suspect.",
+        "staff_scores_title": "Scores given, this staff member against the other staff",
+        "staff_scores_n": (
+            "Share of each score 0–10. n = {store:,} answers linked to this staff member's sales,"
+            " {peers:,} to the other staff members'."
+        ),
+        "staff_delay_n": (
+            "Share of the answers whose sale has an order time. n = {store:,} for this staff member"
+            " ({store_none:,} without), {peers:,} for the others ({peers_none:,} without)."
+        ),
+        "staff_no_linked": "None of this staff member's answers has a sale with an order time.",
+        "staff_devices": (
+            "Devices are measured per store (the chart above); the detector's verdict on a staff"
+            " member's devices is in their reasons."
+        ),
+        "side_store": "This store",
+        "side_staff": "This staff member",
+        "side_peers": "Other stores",
+        "side_peer_staff": "Other staff",
         "score": "Score",
         "delay": "Time after the sale",
         "share": "Share",
@@ -104,6 +127,7 @@ LABELS = {
         "whose": "Whose answers",
         "store": "Store",
         "top_device_share": "Share from one device or IP",
+        "side_responses": "Answers of the side",
     },
     "zh": {
         "title": "问卷可信度",
@@ -147,6 +171,21 @@ LABELS = {
         "devices_note": "各门店答卷中来自其最常用的单一设备或 IP 地址的占比；本店以红色显示。",
         "suspect_title": "本店可疑答卷：按原因",
         "staff_of_store_title": "本店员工",
+        "staff_evidence_title": "单个员工的证据",
+        "pick_staff": "员工",
+        "staff_counts": "关联到其消费的答卷 {n:,} 份，其中 {suspect:,} 份被标记为可疑。",
+        "staff_scores_title": "评分分布：该员工与其他员工",
+        "staff_scores_n": "0–10 各分数的占比。n = 该员工 {store:,} 份，其他员工 {peers:,} 份。",
+        "staff_delay_n": (
+            "占有下单时间的答卷的比例。n = 该员工 {store:,} 份（{store_none:,} 份无），"
+            "其他员工 {peers:,} 份（{peers_none:,} 份无）。"
+        ),
+        "staff_no_linked": "该员工的答卷均无带下单时间的消费。",
+        "staff_devices": "设备按门店统计（见上图）；检测对员工设备的判断见其标记依据。",
+        "side_store": "本店",
+        "side_staff": "该员工",
+        "side_peers": "其他门店",
+        "side_peer_staff": "其他员工",
         "score": "分数",
         "delay": "距消费时间",
         "share": "占比",
@@ -154,6 +193,7 @@ LABELS = {
         "whose": "答卷来源",
         "store": "门店",
         "top_device_share": "单一设备/IP 占比",
+        "side_responses": "该方答卷数",
     },
 }
 
@@ -182,30 +222,61 @@ def shown_number(value: object) -> str:
     return "—" if value is None or pd.isna(value) else f"{float(value):.1f}"
 
 
-def side_by_side_chart(frame: pd.DataFrame, x_field: str, x_title: str, x_sort: list[str]) -> alt.Chart:
-    """Share per value (score or delay), this store's bar beside the other stores' (``side``)."""
-    names = {side: labels.code("integrity_side", side, language) for side in SIDE_COLOURS}
-    data = frame.assign(side_name=frame["side"].map(names))
-    return (
-        alt.Chart(data)
+def side_words(subject: str) -> dict[str, str]:
+    """The sides of a distribution in words: the subject (``store`` or ``staff``) and its peers."""
+    if subject == "staff":
+        return {"staff": text["side_staff"], "peers": text["side_peer_staff"]}
+    return {"store": text["side_store"], "peers": text["side_peers"]}
+
+
+def side_by_side_chart(
+    frame: pd.DataFrame, x_field: str, x_title: str, x_sort: list[str], sides: Mapping[str, str]
+) -> alt.LayerChart:
+    """Share per value (score or delay), the subject's bar beside its peers' (``side``, in the
+    words of ``sides``). A side whose shares rest on fewer answers than a reported figure needs
+    (``side_responses``) is drawn hollow and dashed: hovering it, or a screen reader, says "n = 12,
+    too few", never its share."""
+    data = charts.with_reportability(
+        frame.assign(side_name=frame["side"].map(sides)), language, "side_responses"
+    )
+    names = list(sides.values())
+    base = alt.Chart(data).encode(
+        x=alt.X(f"{x_field}:O", title=x_title, sort=x_sort, axis=alt.Axis(labelAngle=0)),
+        xOffset=alt.XOffset("side_name:N", sort=names),
+        y=alt.Y("share:Q", title=text["share"], axis=alt.Axis(format="%")),
+        color=alt.Color(
+            "side_name:N",
+            title=text["whose"],
+            scale=alt.Scale(domain=names, range=list(SIDE_COLOURS.values())),
+        ),
+    )
+    side = alt.Tooltip("side_name:N", title=text["whose"])
+    value = alt.Tooltip(f"{x_field}:O", title=x_title)
+    solid = (
+        charts.facts(base)
         .mark_bar()
         .encode(
-            x=alt.X(f"{x_field}:O", title=x_title, sort=x_sort, axis=alt.Axis(labelAngle=0)),
-            xOffset=alt.XOffset("side_name:N", sort=list(names.values())),
-            y=alt.Y("share:Q", title=text["share"], axis=alt.Axis(format="%")),
-            color=alt.Color(
-                "side_name:N",
-                title=text["whose"],
-                scale=alt.Scale(domain=list(names.values()), range=list(SIDE_COLOURS.values())),
-            ),
             tooltip=[
-                alt.Tooltip("side_name:N", title=text["whose"]),
-                alt.Tooltip(f"{x_field}:O", title=x_title),
+                side,
+                value,
                 alt.Tooltip("share:Q", title=text["share"], format=".1%"),
                 alt.Tooltip("responses:Q", title=text["responses"], format=","),
-            ],
+            ]
         )
     )
+    hollow = (
+        charts.too_few_rows(base)
+        .mark_bar(**charts.HOLLOW)
+        .encode(tooltip=[*charts.too_few_tooltip(side, language), value])
+    )
+    return solid + hollow
+
+
+def shares_as_shown(frame: pd.DataFrame, sides: Mapping[str, str]) -> pd.DataFrame:
+    """A distribution as its table and downloads show it: sides in words, and the shares of a side
+    of too few answers left empty, the row marked not reportable (its counts stay: they are facts)."""
+    enough = charts.reportable(frame["side_responses"])
+    return frame.assign(side=frame["side"].map(sides), share=frame["share"].where(enough), reportable=enough)
 
 
 def device_chart(chosen: str) -> alt.Chart:
@@ -267,19 +338,22 @@ def stores_section() -> None:
 
 
 def staff_table(staff: pd.DataFrame) -> pd.DataFrame:
-    """Staff as the tables show them: reasons in words, readable store names, and whether their shares
-    of 10s and of fast answers rest on enough answers to be read as facts. A staff member is judged
-    from fewer answers than that (integrity.yaml), so the shares stay, as the evidence, marked."""
+    """Staff as the tables show them: reasons in words, readable store names, and their shares of
+    10s and of fast answers only over enough answers to be read as facts. A staff member is judged
+    from fewer answers than that (integrity.yaml): their row says it is not reportable, and the
+    evidence for one staff member below shows the counts behind the verdict."""
+    enough = charts.reportable(staff["responses"])
     return staff.assign(
         reasons=staff["reasons"].map(in_words),
         store_name=staff["store_name"].map(labels.store_label),
-        reportable=charts.reportable(staff["responses"]),
+        share_tens=staff["share_tens"].astype("float64").where(enough),
+        share_fast_after_sale=staff["share_fast_after_sale"].astype("float64").where(enough),
+        reportable=enough,
     )[[*STAFF_COLUMNS, "reportable"]]
 
 
 def staff_section() -> None:
     st.subheader(text["staff_title"], anchor=False)
-    staff = data_access.integrity_staff(scope)
     if staff is None or staff.empty:
         st.info(text["no_staff"])
         return
@@ -347,35 +421,60 @@ def side_total(frame: pd.DataFrame, side: str, mask: pd.Series | None = None) ->
     return int(rows["responses"].sum())
 
 
-def scores_part(store_id: str) -> None:
-    st.markdown(f"**{text['scores_title']}**")
-    shares = data_access.integrity_score_shares(scope, store_id)
-    st.caption(text["scores_n"].format(store=side_total(shares, "store"), peers=side_total(shares, "peers")))
-    charts.show(side_by_side_chart(shares, "score", text["score"], [str(score) for score in range(11)]))
-    widgets.chart_data(shares, f"integrity_scores_{store_id}", PAGE_KEY, text)
+def numbers_behind(frame: pd.DataFrame, sides: Mapping[str, str], file_stem: str) -> None:
+    """A distribution's table, folded away, with its downloads: each side's n beside its counts."""
+    with st.expander(text["show_data"]):
+        widgets.show_table(
+            shares_as_shown(frame, sides), file_stem, PAGE_KEY, {"side_responses": text["side_responses"]}
+        )
 
 
-def delay_part(store_id: str) -> None:
-    st.markdown(f"**{text['delay_title']}**")
-    delays = data_access.integrity_delay_shares(scope, store_id)
+def scores_chart(shares: pd.DataFrame, subject: str, caption: str, file_stem: str) -> None:
+    """A subject's (store's or staff member's) share of each score beside its peers', with the n of
+    each side and the numbers behind the chart."""
+    sides = side_words(subject)
+    st.caption(caption.format(store=side_total(shares, subject), peers=side_total(shares, "peers")))
+    charts.show(
+        side_by_side_chart(shares, "score", text["score"], [str(score) for score in range(11)], sides)
+    )
+    numbers_behind(shares, sides, file_stem)
+
+
+def delay_chart(delays: pd.DataFrame, subject: str, captions: tuple[str, str], file_stem: str) -> None:
+    """A subject's answers by the time after the sale beside its peers'; ``captions``: the n line
+    and what to say when the subject has no answer with a sale to measure from."""
+    sides = side_words(subject)
     unlinked = delays["delay_bin"] == data_access.NO_LINKED_SALE
     counts = {
-        "store": side_total(delays, "store", ~unlinked),
-        "store_none": side_total(delays, "store", unlinked),
+        "store": side_total(delays, subject, ~unlinked),
+        "store_none": side_total(delays, subject, unlinked),
         "peers": side_total(delays, "peers", ~unlinked),
         "peers_none": side_total(delays, "peers", unlinked),
     }
+    n_line, nothing = captions
     if counts["store"] == 0:
-        st.info(text["no_linked"].format(**counts))
+        st.info(nothing.format(**counts))
         return
-    st.caption(text["delay_n"].format(**counts))
+    st.caption(n_line.format(**counts))
     linked = delays[~unlinked]
     names = linked.assign(
         delay_name=linked["delay_bin"].map(lambda code: labels.code("delay_bin", code, language))
     )
     order = [labels.code("delay_bin", code, language) for code, _ in data_access.DELAY_BINS]
-    charts.show(side_by_side_chart(names, "delay_name", text["delay"], order))
-    widgets.chart_data(delays, f"integrity_delay_{store_id}", PAGE_KEY, text)
+    charts.show(side_by_side_chart(names, "delay_name", text["delay"], order, sides))
+    numbers_behind(delays, sides, file_stem)
+
+
+def scores_part(store_id: str) -> None:
+    st.markdown(f"**{text['scores_title']}**")
+    shares = data_access.integrity_score_shares(scope, store_id)
+    scores_chart(shares, "store", text["scores_n"], f"integrity_scores_{store_id}")
+
+
+def delay_part(store_id: str) -> None:
+    st.markdown(f"**{text['delay_title']}**")
+    delays = data_access.integrity_delay_shares(scope, store_id)
+    delay_chart(delays, "store", (text["delay_n"], text["no_linked"]), f"integrity_delay_{store_id}")
 
 
 def devices_part(store_id: str) -> None:
@@ -398,6 +497,36 @@ def store_staff_part(store_id: str) -> None:
         return
     st.markdown(f"**{text['staff_of_store_title']}**")
     widgets.show_table(staff_table(staff), f"integrity_staff_{store_id}", PAGE_KEY)
+
+
+def staff_words(staff_id: str) -> str:
+    """The staff picker's entries: "李强 (S002-E1) · 徐家汇店", marked when flagged."""
+    row = staff_by_id.loc[staff_id]
+    name = f"{row['staff_name']} ({staff_id}) · {labels.store_label(row['store_name'])}"
+    return f"{name} · {text['flagged_marker']}" if row["is_flagged"] else name
+
+
+def staff_evidence_section() -> None:
+    """One staff member's evidence, flagged staff first: their scores and the time from the sale to
+    the answer against every other staff member's answers."""
+    if staff is None or staff.empty:
+        return
+    st.subheader(text["staff_evidence_title"], anchor=False)
+    staff_id = st.selectbox(
+        text["pick_staff"], list(staff_by_id.index), format_func=staff_words, key=KEY_STAFF
+    )
+    row = staff_by_id.loc[staff_id]
+    words = in_words(row["reasons"])
+    st.markdown(text["store_reasons"].format(reasons=words) if words else text["store_not_flagged"])
+    st.markdown(text["staff_counts"].format(n=int(row["responses"]), suspect=int(row["suspect_responses"])))
+    st.markdown(f"**{text['staff_scores_title']}**")
+    scores = integrity_reads.integrity_staff_score_shares(scope, staff_id)
+    scores_chart(scores, "staff", text["staff_scores_n"], f"integrity_staff_scores_{staff_id}")
+    st.markdown(f"**{text['delay_title']}**")
+    delays = integrity_reads.integrity_staff_delay_shares(scope, staff_id)
+    captions = (text["staff_delay_n"], text["staff_no_linked"])
+    delay_chart(delays, "staff", captions, f"integrity_staff_delay_{staff_id}")
+    st.caption(text["staff_devices"])
 
 
 def evidence_section() -> None:
@@ -429,7 +558,10 @@ if found.empty:
     st.stop()
 stores = found.set_index("store_id", drop=False)
 rules = data_access.integrity_rule_labels(language)
+staff = data_access.integrity_staff(scope)
+staff_by_id = None if staff is None else staff.set_index("staff_id", drop=False)
 st.caption(text["intro"])
 stores_section()
 staff_section()
 evidence_section()
+staff_evidence_section()

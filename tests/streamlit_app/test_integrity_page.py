@@ -13,10 +13,13 @@ Stored in the order S001, S002, S003: the page must put the flagged store first 
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 import pytest
 from conftest import define_csat_daily, define_nps_daily
 from streamlit.testing.v1 import AppTest
@@ -24,7 +27,9 @@ from test_no_raw_codes import chart_problems, table_problems
 
 from cxlake.access.roles import Scope
 from cxlake.integrity import rule_labels
-from streamlit_app import data_access
+from cxlake.metrics import settings
+from streamlit_app import charts, data_access
+from streamlit_app.data_access import integrity as integrity_reads
 from streamlit_app.widgets import KEY_LANGUAGE
 
 PAGE = Path(__file__).resolve().parents[2] / "streamlit_app" / "views" / "integrity.py"
@@ -175,7 +180,8 @@ def test_the_evidence_counts_the_stores_answers_against_the_other_stores(integri
     flagged_staff, store_staff = tables_with(at, "Staff member")
     assert list(flagged_staff["Staff id"]) == ["S002-E1"]
     assert list(store_staff["Staff id"]) == ["S002-E1", "S002-E2"]
-    assert len(at.get("vega_lite_chart")) == 3
+    # the store's scores, delays and devices; then one staff member's scores and delays
+    assert len(at.get("vega_lite_chart")) == 5
 
 
 def test_score_and_delay_shares_are_counted_from_the_marked_answers(integrity_home):
@@ -226,3 +232,132 @@ def test_without_the_integrity_marts_the_page_says_so(serving_home, sign_in_as):
     assert not at.exception
     assert len(at.info) == 1 and at.info[0].value.startswith(NO_MARTS)
     assert len(at.dataframe) == 0
+
+
+# --- Small samples: no share of too few answers is drawn or listed as a fact --------------------------
+def specs(at: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("vega_lite_chart")]
+
+
+def chart_rows(at: AppTest, index: int) -> list[dict]:
+    """The rows the page hands the browser for its ``index``-th chart."""
+    (dataset,) = at.get("vega_lite_chart")[index].proto.datasets
+    return pa.ipc.open_stream(dataset.data.data).read_all().to_pandas().to_dict("records")
+
+
+def too_few_layers(spec: dict) -> list[dict]:
+    return [
+        layer
+        for layer in spec.get("layer", [])
+        if {"filter": charts.TOO_FEW_FILTER} in layer.get("transform", [])
+    ]
+
+
+def test_distributions_of_too_few_answers_are_hollow_and_their_shares_left_out_of_the_tables(
+    integrity_home, sign_in_as
+):
+    """S002's 12 scored answers and the other stores' 28 are both under the 30 a reported share
+    needs: no bar of either is solid, and the tables behind the charts list counts, not shares."""
+    assert settings().min_responses == 30
+    at = open_page(sign_in_as, "cx_director")
+
+    scores, delays, devices, staff_scores, staff_delays = specs(at)
+    for spec in (scores, delays, staff_scores, staff_delays):
+        solid, hollow = spec["layer"]
+        assert solid["transform"] == [{"filter": "datum.reportable"}]
+        assert (
+            hollow["transform"] == [{"filter": charts.TOO_FEW_FILTER}] and hollow["mark"]["filled"] is False
+        )
+        assert "share" not in {item["field"] for item in hollow["encoding"]["tooltip"]}
+    score_rows = chart_rows(at, 0)
+    assert {row["side_responses"] for row in score_rows} == {12, 28}
+    assert not any(row["reportable"] for row in score_rows)
+    assert {row[charts.NOTE] for row in score_rows} == {"n = 12, too few", "n = 28, too few"}
+
+    distributions = tables_with(at, "Whose answers")
+    assert len(distributions) == 4  # store scores, store delays, staff scores, staff delays
+    for table in distributions:
+        assert table["Share (%)"].isna().all()
+        assert set(table["Enough responses to report"]) == {"No"}
+    store_scores = distributions[0].set_index(["Whose answers", "Score"])
+    assert store_scores.loc[("This store", 10), "Responses"] == 2  # counts are facts: kept
+    assert store_scores.loc[("Other stores", 10), "Responses"] == 7
+
+
+def test_a_side_with_enough_answers_is_drawn_solid_beside_a_hollow_one(integrity_home, sign_in_as):
+    """Ten more countable S001 answers (copies) give the other stores 38: their bars are facts."""
+    with duckdb.connect(str(integrity_home / "serving.duckdb")) as connection:
+        connection.execute(
+            "insert into marts.fct_survey_responses by name select * replace ('X' || response_key as"
+            " response_key) from marts.fct_survey_responses where store_id = 'S001' and is_countable limit 10"
+        )
+    shares = data_access.integrity_score_shares(Scope.everything(), "S002")
+    assert shares.groupby("side")["side_responses"].first().to_dict() == {"peers": 38, "store": 12}
+    at = open_page(sign_in_as, "cx_director")
+
+    score_rows = chart_rows(at, 0)
+    assert {row["side"]: row["reportable"] for row in score_rows} == {"store": False, "peers": True}
+    (table,) = [frame for frame in tables_with(at, "Whose answers") if "Score" in frame.columns][:1]
+    peers = table[table["Whose answers"] == "Other stores"]
+    assert peers["Share (%)"].notna().all() and set(peers["Enough responses to report"]) == {"Yes"}
+    assert table[table["Whose answers"] == "This store"]["Share (%)"].isna().all()
+
+
+def test_screen_readers_hear_the_note_not_the_share_of_a_hollow_bar(integrity_home, sign_in_as):
+    at = open_page(sign_in_as, "cx_director")
+
+    layers = [layer for spec in specs(at) for layer in too_few_layers(spec)]
+    assert len(layers) == 5  # one hollow layer per chart
+    allowed = {"side_name", "score", "delay_name", "store", charts.NOTE}
+    for layer in layers:
+        described = layer["mark"]["description"]["expr"]
+        assert set(re.findall(r'datum\["([^"]+)"\]', described)) <= allowed, described
+        assert "; Note: " in described
+
+
+def test_the_staff_table_lists_no_share_of_too_few_answers(integrity_home, sign_in_as):
+    at = open_page(sign_in_as, "cx_director")
+
+    staff = table_with(at, "Staff id")  # S002-E1, flagged, 8 answers
+    assert staff["Share of 10s (%)"].isna().all()
+    assert staff["Answered within 6 min of the sale (%)"].isna().all()
+    assert list(staff["Enough responses to report"]) == ["No"]
+    assert list(staff["Responses"]) == [8]
+
+
+def test_the_evidence_for_one_staff_member_opens_on_the_flagged_one(integrity_home, sign_in_as):
+    at = open_page(sign_in_as, "cx_director")
+
+    assert at.selectbox(key="integrity_staff").value == "S002-E1"
+    said = [md.value for md in at.markdown]
+    assert f"Flagged for: {rule_labels('en')['excess_tens']}." in said
+    assert "8 answers linked to their sales, 2 of them marked suspect." in said
+    captions = [caption.value for caption in at.caption]
+    assert (
+        "Share of each score 0–10. n = 12 answers linked to this staff member's sales, 20 to the other"
+        " staff members'."
+    ) in captions
+    assert (
+        "Share of the answers whose sale has an order time. n = 13 for this staff member (0 without),"
+        " 20 for the others (0 without)."
+    ) in captions
+
+    at.selectbox(key="integrity_staff").select("S001-E1").run()
+    assert not at.exception
+    assert "Not flagged." in [md.value for md in at.markdown]
+    captions = [caption.value for caption in at.caption]
+    assert any("n = 20 answers linked to this staff member's sales, 12 to the other" in c for c in captions)
+
+
+def test_staff_shares_are_counted_through_the_sales_they_served(integrity_home):
+    scope = Scope.everything()
+    scores = integrity_reads.integrity_staff_score_shares(scope, "S002-E1").set_index(["side", "score"])
+    assert scores.loc[("staff", 10), "responses"] == 2
+    assert scores.loc[("peers", 10), "responses"] == 6  # S001-E1's six countable 10s
+    assert scores.loc[("staff", 10), "share"] == pytest.approx(2 / 12)
+    assert scores.groupby(level="side")["side_responses"].first().to_dict() == {"peers": 20, "staff": 12}
+    delays = integrity_reads.integrity_staff_delay_shares(scope, "S002-E1").set_index(["side", "delay_bin"])
+    assert delays.loc[("staff", "2_to_6_min"), "responses"] == 5
+    assert delays.loc[("peers", "15_to_60_min"), "share"] == pytest.approx(1.0)
+    region = Scope("region", ("R02",))  # S003 sells through delivery platforms: no staff member
+    assert integrity_reads.integrity_staff_score_shares(region, "S002-E1")["responses"].sum() == 0
