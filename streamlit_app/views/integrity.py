@@ -128,6 +128,10 @@ LABELS = {
         "store": "Store",
         "top_device_share": "Share from one device or IP",
         "side_responses": "Answers of the side",
+        "hollow_sides": "Hollow bars, too few answers to read as facts: {sides}.",
+        "hollow_stores": (
+            "Hollow bars: {count} stores with fewer than {min} answers, too few to read as facts."
+        ),
     },
     "zh": {
         "title": "问卷可信度",
@@ -194,6 +198,8 @@ LABELS = {
         "store": "门店",
         "top_device_share": "单一设备/IP 占比",
         "side_responses": "该方答卷数",
+        "hollow_sides": "空心柱样本过少，不能作为结论：{sides}。",
+        "hollow_stores": "空心柱：{count} 家门店答卷不足 {min} 份，样本过少，不能作为结论。",
     },
 }
 
@@ -421,6 +427,19 @@ def side_total(frame: pd.DataFrame, side: str, mask: pd.Series | None = None) ->
     return int(rows["responses"].sum())
 
 
+def hollow_caption(frame: pd.DataFrame, sides: Mapping[str, str]) -> None:
+    """Say in words which sides the chart draws hollow and why ("This store (n = 12, too few)"), so
+    the page's text says what the marks show."""
+    totals = frame.groupby("side", sort=False)["side_responses"].first()
+    few = [
+        f"{sides[side]} ({labels.too_few(n, language)})"
+        for side, n in totals.items()
+        if side in sides and not charts.reportable(pd.Series([n])).iloc[0]
+    ]
+    if few:
+        st.caption(text["hollow_sides"].format(sides=", ".join(few)))
+
+
 def numbers_behind(frame: pd.DataFrame, sides: Mapping[str, str], file_stem: str) -> None:
     """A distribution's table, folded away, with its downloads: each side's n beside its counts."""
     with st.expander(text["show_data"]):
@@ -437,6 +456,7 @@ def scores_chart(shares: pd.DataFrame, subject: str, caption: str, file_stem: st
     charts.show(
         side_by_side_chart(shares, "score", text["score"], [str(score) for score in range(11)], sides)
     )
+    hollow_caption(shares, sides)
     numbers_behind(shares, sides, file_stem)
 
 
@@ -462,6 +482,7 @@ def delay_chart(delays: pd.DataFrame, subject: str, captions: tuple[str, str], f
     )
     order = [labels.code("delay_bin", code, language) for code, _ in data_access.DELAY_BINS]
     charts.show(side_by_side_chart(names, "delay_name", text["delay"], order, sides))
+    hollow_caption(linked, sides)
     numbers_behind(delays, sides, file_stem)
 
 
@@ -481,6 +502,9 @@ def devices_part(store_id: str) -> None:
     st.markdown(f"**{text['devices_title']}**")
     st.caption(text["devices_note"])
     charts.show(device_chart(store_id))
+    few = int((~charts.reportable(stores["responses"])).sum())
+    if few:
+        st.caption(text["hollow_stores"].format(count=few, min=settings().min_responses))
 
 
 def suspect_part(store_id: str) -> None:

@@ -274,6 +274,11 @@ def test_distributions_of_too_few_answers_are_hollow_and_their_shares_left_out_o
     assert not any(row["reportable"] for row in score_rows)
     assert {row[charts.NOTE] for row in score_rows} == {"n = 12, too few", "n = 28, too few"}
 
+    captions = [caption.value for caption in at.caption]
+    hollow = "Hollow bars, too few answers to read as facts: {}."
+    assert hollow.format("This store (n = 12, too few), Other stores (n = 28, too few)") in captions
+    assert hollow.format("This staff member (n = 12, too few), Other staff (n = 20, too few)") in captions
+    assert "Hollow bars: 3 stores with fewer than 30 answers, too few to read as facts." in captions
     distributions = tables_with(at, "Whose answers")
     assert len(distributions) == 4  # store scores, store delays, staff scores, staff delays
     for table in distributions:
