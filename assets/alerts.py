@@ -17,8 +17,8 @@ from cxlake.alerts.cases import ROW_COLUMNS, CaseStore
 from cxlake.alerts.config import load_alert_config
 from cxlake.alerts.outbox import dispatch_pending
 from cxlake.app_state import AppState
-from orchestration.partitions import BUSINESS_TIMEZONE
-from orchestration.resources import Warehouse
+from cxlake.pipeline.partitions import BUSINESS_TIMEZONE
+from cxlake.pipeline.resources import Warehouse
 
 FEEDBACK_ITEMS = AssetKey(["marts", "fct_feedback_items"])
 ALERT_CASES = AssetKey(["alerts", "cases"])

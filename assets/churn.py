@@ -28,7 +28,7 @@ from cxlake.insights.churn import (
     churn_risk,
     load_settings,
 )
-from orchestration.resources import Warehouse
+from cxlake.pipeline.resources import Warehouse
 
 GROUP = "insights"
 CHURN_RISK_KEY = AssetKey(["marts", "mart_churn_risk"])

@@ -8,8 +8,8 @@ import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, multi_asset
 
 from cxlake.journey import load_touchpoints
+from cxlake.pipeline.resources import Warehouse
 from cxlake.surveys.mapping import load_mappings, question_map_frame, value_map_frame
-from orchestration.resources import Warehouse
 
 GROUP = "configuration"
 TABLES = (

@@ -17,9 +17,9 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from orchestration.manifest import DBT_PROJECT_DIR, prepare_dbt_manifest
-from orchestration.partitions import dbt_build_args, run_day_range
-from orchestration.resources import Warehouse
+from cxlake.pipeline.dbt_project import DBT_PROJECT_DIR, prepare_dbt_manifest
+from cxlake.pipeline.partitions import dbt_build_args, run_day_range
+from cxlake.pipeline.resources import Warehouse
 
 
 class VenvDbtPreparer(DbtProjectPreparer):

@@ -23,7 +23,7 @@ from cxlake.insights.drivers import (
     key_driver_mart,
     load_settings,
 )
-from orchestration.resources import Warehouse
+from cxlake.pipeline.resources import Warehouse
 
 GROUP = "insights"
 KEY_DRIVERS_KEY = AssetKey(["marts", "mart_key_drivers"])

@@ -25,7 +25,7 @@ import pandas as pd
 from dagster import AssetKey, AssetSpec, MaterializeResult, multi_asset
 
 from cxlake.integrity import MART_STAFF_COLUMNS, MART_STORE_COLUMNS, assess, is_countable, load_config
-from orchestration.resources import Warehouse
+from cxlake.pipeline.resources import Warehouse
 
 GROUP = "integrity"
 SUSPECTS_KEY = AssetKey(["enrich", "suspect_responses"])

@@ -33,8 +33,8 @@ from dagster import (
 from cxlake.alerts.cases import CaseStore
 from cxlake.app_state import AppState
 from cxlake.invitations import INVITED, RULES, InvitationRules, load_rules, select_invitations, write_outbox
-from orchestration.partitions import BUSINESS_TIMEZONE, single_run
-from orchestration.resources import Warehouse
+from cxlake.pipeline.partitions import BUSINESS_TIMEZONE, single_run
+from cxlake.pipeline.resources import Warehouse
 
 GROUP = "invitations"
 DECISIONS_TABLE = "enrich.invitation_decisions"

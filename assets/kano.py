@@ -20,7 +20,7 @@ from dagster import AssetKey, MaterializeResult, asset
 
 from cxlake.insights.kano import NOT_ENOUGH_RESPONSES, answer_pairs, classify, load_kano_survey
 from cxlake.metrics import settings as metric_settings
-from orchestration.resources import Warehouse
+from cxlake.pipeline.resources import Warehouse
 
 GROUP = "insights"
 KANO_KEY = AssetKey(["marts", "mart_kano"])

@@ -30,7 +30,7 @@ from cxlake.insights.money import (
     load_settings,
 )
 from cxlake.metrics import settings as metric_settings
-from orchestration.resources import Warehouse
+from cxlake.pipeline.resources import Warehouse
 
 GROUP = "insights"
 MONEY_KEY = AssetKey(["marts", "mart_experience_money"])

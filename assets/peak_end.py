@@ -27,7 +27,7 @@ from cxlake.insights.peak_end import (
     load_settings,
     peak_end_mart,
 )
-from orchestration.resources import Warehouse
+from cxlake.pipeline.resources import Warehouse
 
 GROUP = "insights"
 PEAK_END_KEY = AssetKey(["marts", "mart_peak_end"])

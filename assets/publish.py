@@ -9,7 +9,7 @@ from assets.insights import key_drivers
 from assets.kano import kano
 from assets.money import money_assets
 from assets.peak_end import peak_end
-from orchestration.resources import Warehouse
+from cxlake.pipeline.resources import Warehouse
 
 
 @asset(

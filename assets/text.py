@@ -29,10 +29,10 @@ import duckdb
 import pandas as pd
 from dagster import AssetKey, AssetSpec, MaterializeResult, asset, multi_asset
 
+from cxlake.pipeline.resources import Warehouse
 from cxlake.text.keywords import review_cooccurrences
 from cxlake.text.scoring import rules_version, score_texts
 from cxlake.text.sentiment import load_model
-from orchestration.resources import Warehouse
 
 GROUP = "enrich"
 

@@ -32,7 +32,7 @@ from pathlib import Path
 import duckdb
 
 from cxlake.generator import generate
-from orchestration.manifest import dbt_command
+from cxlake.pipeline.dbt_project import dbt_command
 from orchestration.runner import run_pipeline
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"

@@ -40,7 +40,7 @@ from cxlake.insights.money import load_settings as money_settings
 from cxlake.insights.peak_end import JOURNEY
 from cxlake.insights.peak_end import load_settings as peak_end_settings
 from cxlake.metrics import settings as metric_settings
-from orchestration.resources import Warehouse
+from cxlake.pipeline.resources import Warehouse
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 Reads = Callable[[duckdb.DuckDBPyConnection], dict[str, int]]

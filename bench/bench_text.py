@@ -41,8 +41,8 @@ HEADING = "## Review text pipeline vs bare jieba"
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "reviews"
 CORPORA = ("waimai_10k.csv", "ChnSentiCorp_htl_all.csv")
 SEED = 20261123
-CLI = (  # the command as registered on the main app, without depending on that registration
-    "import typer; from cxlake.text.scoring_cli import score_reviews_command; "
+CLI = (  # the command alone, without loading the other commands
+    "import typer; from cxlake.cli.text import score_reviews_command; "
     "typer.run(score_reviews_command)"
 )
 

@@ -18,9 +18,9 @@ from dagster import AssetKey, DagsterInstance
 from assets.ingestion.assets import FAIL_IF_HELD_BACK_TAG, raw_asset_key
 from assets.ingestion.gate import HeldBack
 from assets.ingestion.sources import SOURCES
+from cxlake.pipeline.dbt_project import prepare_dbt_manifest
+from cxlake.pipeline.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG, partitions_start
 from cxlake.warehouse_lock import Writer, warehouse_writer
-from orchestration.manifest import prepare_dbt_manifest
-from orchestration.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG, partitions_start
 
 DAY_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -80,6 +80,7 @@ class PipelineRun:
     held_back: tuple[HeldBack, ...] = ()
     skipped_folders: tuple[str, ...] = ()
     published: bool = True
+    blocked_reasons: tuple[str, ...] = ()  # the gate's one-line reasons when the run failed on them
 
     @property
     def complete(self) -> bool:
@@ -152,6 +153,7 @@ def run_pipeline(
             raise_on_error=False,
         )
         held_back = held_back_partitions(warehouse, result.run_id) if result.success else ()
+        blocked = () if result.success else blocked_reasons(warehouse, result.run_id)
         for partition in held_back:
             _confirm_held_back(job, instance, partition, run_config)
     serving = warehouse.with_name("serving.duckdb")
@@ -164,6 +166,7 @@ def run_pipeline(
         held_back,
         tuple(skipped_day_folders(landing)),
         published=stage is not Stage.ingest,
+        blocked_reasons=blocked,
     )
 
 
@@ -245,3 +248,17 @@ def held_back_partitions(warehouse: Path, run_id: str) -> tuple[HeldBack, ...]:
             [run_id],
         ).fetchall()
     return tuple(HeldBack(source, day, tuple(files), reason) for source, day, reason, files in rows)
+
+
+def blocked_reasons(warehouse: Path, run_id: str) -> tuple[str, ...]:
+    """The quality gate's distinct one-line reasons for the days a run blocked (for the console)."""
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as connection:
+            rows = connection.execute(
+                "select distinct block_reason from dq.validation_runs "
+                "where run_id = ? and blocked order by 1",
+                [run_id],
+            ).fetchall()
+    except duckdb.Error:  # no gate verdicts (the run failed before any load)
+        return ()
+    return tuple(row[0] for row in rows if row[0])

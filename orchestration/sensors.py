@@ -54,13 +54,13 @@ from cxlake.alerts.config import load_alert_config
 from cxlake.alerts.run_failures import notify_run_failure, run_failure_routing
 from cxlake.app_state import AppState
 from cxlake.freshness import LAST_DELIVERIES_SQL, FreshnessRule, FreshnessState, freshness_rules, judge
-from orchestration.partitions import (
+from cxlake.pipeline.partitions import (
     BUSINESS_TIMEZONE,
     PARTITION_RANGE_END_TAG,
     PARTITION_RANGE_START_TAG,
     run_day_range,
 )
-from orchestration.resources import LandingZone, Warehouse
+from cxlake.pipeline.resources import LandingZone, Warehouse
 from orchestration.runner import DAY_FOLDER
 
 MANIFEST_NAME = "manifest.sha256"

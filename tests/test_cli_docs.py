@@ -8,13 +8,14 @@ import shutil
 import pytest
 from typer.testing import CliRunner
 
-from cxlake.cli import _dbt_docs_commands, app
+from cxlake.cli import app
+from cxlake.cli.docs import dbt_docs_commands
 
 runner = CliRunner()
 
 
 def test_docs_commands_pass_the_warehouse_and_the_metric_vars_like_the_pipeline(tmp_path):
-    generate, serve = _dbt_docs_commands(tmp_path / "w.duckdb", 8123, tmp_path / "site")
+    generate, serve = dbt_docs_commands(tmp_path / "w.duckdb", 8123, tmp_path / "site")
     assert generate[1:3] == ["docs", "generate"]
     assert serve[1:5] == ["docs", "serve", "--port", "8123"]
     for command in (generate, serve):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from cxlake.cli import blocked_reasons
+from orchestration.runner import blocked_reasons
 
 
 def test_blocked_reasons_are_the_runs_own_distinct_one_line_reasons(tmp_path):
@@ -22,8 +22,8 @@ def test_blocked_reasons_are_the_runs_own_distinct_one_line_reasons(tmp_path):
             "('r1', 'reviews', false, null), "
             "('r0', 'pos_transactions', true, 'an older run')"
         )
-    assert blocked_reasons(warehouse, "r1") == ["pos/d/a.csv: empty file"]
+    assert blocked_reasons(warehouse, "r1") == ("pos/d/a.csv: empty file",)
 
 
 def test_no_reasons_when_the_run_failed_before_the_gate(tmp_path):
-    assert blocked_reasons(tmp_path / "missing.duckdb", "r1") == []
+    assert blocked_reasons(tmp_path / "missing.duckdb", "r1") == ()

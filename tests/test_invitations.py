@@ -276,8 +276,8 @@ def invitation_run(tmp_path_factory):
     from assets.ingestion.assets import build_ingestion_assets
     from assets.invitations import build_invitation_asset
     from cxlake.generator import generate
-    from orchestration.partitions import daily_partitions
-    from orchestration.resources import LandingZone, Warehouse
+    from cxlake.pipeline.partitions import daily_partitions
+    from cxlake.pipeline.resources import LandingZone, Warehouse
 
     home = tmp_path_factory.mktemp("invitations_home")
     landing = home / "landing"

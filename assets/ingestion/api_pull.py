@@ -15,6 +15,7 @@ from dagster import (
     asset,
 )
 
+from cxlake.pipeline.resources import LandingZone
 from cxlake.sources.paged_api import (
     ApiConfigError,
     ApiSettings,
@@ -23,7 +24,6 @@ from cxlake.sources.paged_api import (
     cursors_after,
     pull_all,
 )
-from orchestration.resources import LandingZone
 
 CURSOR_METADATA = "cursors"
 

@@ -44,13 +44,13 @@ from assets.ingestion.sources import SOURCES, Source
 from cxlake.app_state import AppState
 from cxlake.config.quality import QualitySettings, quality_settings
 from cxlake.delivered_files import DeliveredFileError
+from cxlake.pipeline.partitions import BUSINESS_TIMEZONE, single_run
+from cxlake.pipeline.resources import LandingZone, Warehouse
 from cxlake.surveys.mapping import load_mappings
 from cxlake.surveys.readers import SurveyReadError
 from expectations.runner import GxRunner
 from expectations.suites import SUITES
 from expectations.suites.base import ERROR, WARN, RuleContext
-from orchestration.partitions import BUSINESS_TIMEZONE, single_run
-from orchestration.resources import LandingZone, Warehouse
 
 ROSTER_TABLES = (rt.REFERENCE_STORES, rt.REFERENCE_STAFF)
 # Answers are judged through their response: they follow it into quarantine and back.

@@ -21,7 +21,7 @@ ratings are handled (:func:`imputed_correlations`). Bootstrap percentile interva
 respondents and repeat everything, the imputation included. Importance-performance quadrants put
 each driver against the cross-hairs at the mean weight and the mean satisfaction of the drivers.
 
-Pure and core: numpy and pandas in, pandas out. ``cxlake drivers`` (:mod:`cxlake.insights.drivers_cli`)
+Pure and core: numpy and pandas in, pandas out. ``cxlake drivers`` (:mod:`cxlake.cli.drivers`)
 runs :func:`key_drivers` on any CSV; the key-drivers asset (``assets/insights.py``) runs
 :func:`key_driver_mart` on the serving marts and writes ``marts.mart_key_drivers``.
 """

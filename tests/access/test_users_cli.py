@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 from cxlake.access.accounts import Accounts, SignInError
 from cxlake.access.roles import Principal
-from cxlake.access.users_cli import users_app
 from cxlake.app_state import AppState
 from cxlake.cli import app
+from cxlake.cli.users import app as users_app
 
 runner = CliRunner()
 PASSWORD = "correct horse battery"

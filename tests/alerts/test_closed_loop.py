@@ -38,8 +38,8 @@ def one_detractor_export(source, target) -> str:
 
 def test_a_detractor_landing_reaches_its_manager_once(tmp_path, smtp_server, webhook_server):
     from cxlake.generator import generate
+    from cxlake.pipeline.dbt_project import prepare_dbt_manifest
     from orchestration.definitions import build_definitions
-    from orchestration.manifest import prepare_dbt_manifest
     from orchestration.runner import run_pipeline
 
     # The newest whole day arrives after the one before it: a day still running would hold

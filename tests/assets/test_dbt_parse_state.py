@@ -7,8 +7,8 @@ import json
 from dagster_dbt import DbtCliInvocation, DbtCliResource
 
 from assets.dbt import dbt_project, keep_parse_state
-from orchestration.manifest import DBT_EXECUTABLE
-from orchestration.partitions import dbt_build_vars
+from cxlake.pipeline.dbt_project import DBT_EXECUTABLE
+from cxlake.pipeline.partitions import dbt_build_vars
 
 
 def _parse_events(dbt: DbtCliResource, args: list[str]) -> tuple[DbtCliInvocation, list[str]]:

@@ -10,8 +10,8 @@ import pytest
 from dagster import materialize
 
 from assets.ingestion.assets import build_ingestion_assets
-from orchestration.partitions import daily_partitions
-from orchestration.resources import LandingZone, Warehouse
+from cxlake.pipeline.partitions import daily_partitions
+from cxlake.pipeline.resources import LandingZone, Warehouse
 
 ROSTER_DAY = "2026-03-02"  # tests/conftest.py DEMO_START: the roster is delivered on the first day
 DAY = "2026-03-03"

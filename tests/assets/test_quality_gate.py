@@ -12,8 +12,8 @@ from dagster import materialize
 
 from assets.ingestion.assets import build_ingestion_assets
 from cxlake.app_state import AppState
-from orchestration.partitions import daily_partitions
-from orchestration.resources import LandingZone, Warehouse
+from cxlake.pipeline.partitions import daily_partitions
+from cxlake.pipeline.resources import LandingZone, Warehouse
 
 DAY = "2026-03-04"
 

@@ -8,9 +8,9 @@ import pytest
 from dagster import materialize
 
 from assets.text import comment_scores, review_scores
+from cxlake.pipeline.resources import Warehouse
 from cxlake.text.scoring import rules_version, score_texts
 from cxlake.text.sentiment import load_model
-from orchestration.resources import Warehouse
 
 # (review_key, content, delivered_on): review 2 is fetched twice, its later delivery is edited.
 REVIEWS = [

@@ -21,8 +21,8 @@ import yaml
 from dagster import materialize
 
 from assets.ingestion.assets import build_ingestion_assets
-from orchestration.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG, daily_partitions
-from orchestration.resources import LandingZone, Warehouse
+from cxlake.pipeline.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG, daily_partitions
+from cxlake.pipeline.resources import LandingZone, Warehouse
 
 CATALOGUE = Path(__file__).parents[1] / "fixtures" / "bad_inputs"
 ROSTER = CATALOGUE / "_roster"

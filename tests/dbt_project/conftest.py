@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.manifest import dbt_command
+from cxlake.pipeline.dbt_project import dbt_command
 
 RunDbt = Callable[..., subprocess.CompletedProcess]
 

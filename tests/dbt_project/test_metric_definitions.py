@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from cxlake import metrics
-from orchestration.manifest import DBT_PROJECT_DIR
+from cxlake.pipeline.dbt_project import DBT_PROJECT_DIR
 
 
 @pytest.mark.parametrize(

@@ -34,7 +34,7 @@ from cxlake.insights.churn import (
     top_reasons,
     watch_list,
 )
-from orchestration.resources import Warehouse
+from cxlake.pipeline.resources import Warehouse
 
 DAY0 = date(2026, 3, 2)
 

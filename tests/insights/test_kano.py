@@ -33,9 +33,9 @@ from cxlake.insights.kano import (
     load_kano_survey,
     modal_category,
 )
-from orchestration.manifest import DBT_PROJECT_DIR, PARTIAL_PARSE_FILE, dbt_command
-from orchestration.partitions import daily_partitions
-from orchestration.resources import LandingZone, Warehouse
+from cxlake.pipeline.dbt_project import DBT_PROJECT_DIR, PARTIAL_PARSE_FILE, dbt_command
+from cxlake.pipeline.partitions import daily_partitions
+from cxlake.pipeline.resources import LandingZone, Warehouse
 
 SEED, START, DAYS = 7, date(2026, 3, 2), 6
 BROKEN_DAY = "2026-03-06"  # a wave day: days 3-5 of every 30

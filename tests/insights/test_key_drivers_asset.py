@@ -15,7 +15,7 @@ from scipy.stats import spearmanr
 
 from assets.insights import key_drivers, read_driver_frame
 from cxlake.insights.drivers import MART_COLUMNS, NOT_ENOUGH_RESPONSES, QUADRANTS, load_settings
-from orchestration.resources import Warehouse
+from cxlake.pipeline.resources import Warehouse
 
 
 @pytest.fixture(scope="module")

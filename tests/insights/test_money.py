@@ -234,7 +234,7 @@ def test_the_window_fits_a_30_day_history(chain_build, tmp_path):
     with duckdb.connect(str(warehouse)) as connection:
         connection.execute("delete from marts.fct_transactions where transaction_date > date '2026-03-31'")
         connection.execute("delete from marts.fct_survey_responses where response_date > date '2026-03-31'")
-    from orchestration.manifest import DBT_PROJECT_DIR, dbt_command
+    from cxlake.pipeline.dbt_project import DBT_PROJECT_DIR, dbt_command
 
     command = dbt_command(
         "run", "--select", "int_experience__response_outcomes", "mart_experience_value",

@@ -6,8 +6,8 @@ import pytest
 import yaml
 
 from cxlake.metrics import dbt_vars
-from orchestration.manifest import DBT_PROJECT_DIR, prepare_dbt_manifest
-from orchestration.partitions import dbt_build_args, dbt_build_vars, partitions_start, run_day_range
+from cxlake.pipeline.dbt_project import DBT_PROJECT_DIR, prepare_dbt_manifest
+from cxlake.pipeline.partitions import dbt_build_args, dbt_build_vars, partitions_start, run_day_range
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from dagster import (
 
 from assets.ingestion.loading import prepare_warehouse
 from cxlake.freshness import FreshnessConfigError, FreshnessRule, freshness_rules, judge, silence
-from orchestration.resources import Warehouse
+from cxlake.pipeline.resources import Warehouse
 from orchestration.sensors import (
     FRESHNESS_CHECK_NAME,
     build_freshness_checks,

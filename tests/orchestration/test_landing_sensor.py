@@ -161,8 +161,8 @@ def test_landing_settings_default_and_per_source():
 
 @pytest.fixture(scope="module")
 def definitions(tmp_path_factory: pytest.TempPathFactory):
+    from cxlake.pipeline.dbt_project import prepare_dbt_manifest
     from orchestration.definitions import build_definitions
-    from orchestration.manifest import prepare_dbt_manifest
 
     prepare_dbt_manifest()
     home = tmp_path_factory.mktemp("home")

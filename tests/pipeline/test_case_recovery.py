@@ -39,7 +39,7 @@ def build(
     chain_build, copy_chain: Callable[[Path], Path], tmp_path_factory: pytest.TempPathFactory
 ) -> RecoveryBuild:
     from assets.alerts import snapshot_cases
-    from orchestration.manifest import dbt_command
+    from cxlake.pipeline.dbt_project import dbt_command
 
     assert chain_build.complete
     home = tmp_path_factory.mktemp("case_recovery")

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from cxlake.app_state import AppState
 from cxlake.cli import app
-from orchestration.partitions import daily_partitions
+from cxlake.pipeline.partitions import daily_partitions
 
 START = date(2026, 3, 2)
 DAYS = ["2026-03-02", "2026-03-03", "2026-03-04", "2026-03-05"]

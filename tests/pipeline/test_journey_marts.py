@@ -13,7 +13,7 @@ import yaml
 
 from cxlake import metrics
 from cxlake.journey import JOURNEY_MAP_ENV, default_journey_map_path
-from orchestration.manifest import dbt_command
+from cxlake.pipeline.dbt_project import dbt_command
 
 
 @pytest.fixture(scope="module")

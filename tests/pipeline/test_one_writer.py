@@ -13,8 +13,8 @@ import duckdb
 import pytest
 from dagster import AssetExecutionContext, DagsterInstance, asset, materialize
 
+from cxlake.pipeline.resources import Warehouse
 from cxlake.warehouse_lock import current_writer
-from orchestration.resources import Warehouse
 
 START = date(2026, 3, 2)
 DAYS = 3

@@ -19,7 +19,7 @@ import pytest
 import streamlit as st
 
 from cxlake.access.roles import Scope
-from orchestration.resources import Warehouse
+from cxlake.pipeline.resources import Warehouse
 from orchestration.runner import landed_days, run_pipeline
 from streamlit_app import data_access
 

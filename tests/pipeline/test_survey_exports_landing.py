@@ -17,8 +17,8 @@ import pytest
 from dagster import AssetKey, AssetSelection, DagsterInstance, ExecuteInProcessResult
 
 from cxlake import landing as contract
-from orchestration.manifest import prepare_dbt_manifest
-from orchestration.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
+from cxlake.pipeline.dbt_project import prepare_dbt_manifest
+from cxlake.pipeline.partitions import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "surveys"
 DAY = "2026-01-05"

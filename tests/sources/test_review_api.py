@@ -12,10 +12,10 @@ from loopback_api import TOKEN, recorded, write_roster
 
 from assets.ingestion.assets import build_ingestion_assets
 from assets.ingestion.review_api import REVIEW_PULL_KEYS, review_api_pulls
+from cxlake.pipeline.partitions import daily_partitions
+from cxlake.pipeline.resources import LandingZone, Warehouse
 from cxlake.sources.paged_api import ApiSettings, Cursor, pull
 from cxlake.sources.review_api import review_api_source
-from orchestration.partitions import daily_partitions
-from orchestration.resources import LandingZone, Warehouse
 
 SHOP = "88001"
 DIANPING = review_api_source("dianping")

@@ -15,11 +15,11 @@ from loopback_api import TOKEN, recorded, write_roster
 from assets.configuration import configuration_tables
 from assets.ingestion.assets import build_ingestion_assets
 from assets.ingestion.survey_api import PULL_ASSET_KEY, survey_api_pull
+from cxlake.pipeline.dbt_project import dbt_command
+from cxlake.pipeline.partitions import daily_partitions
+from cxlake.pipeline.resources import LandingZone, Warehouse
 from cxlake.sources.paged_api import ApiSettings, pull
 from cxlake.sources.survey_api import SURVEY_API
-from orchestration.manifest import dbt_command
-from orchestration.partitions import daily_partitions
-from orchestration.resources import LandingZone, Warehouse
 
 SURVEY = "SV_cxlakeApp"
 DAY_1, DAY_2 = "2026-03-04", "2026-03-05"

@@ -25,9 +25,9 @@ from typer.testing import CliRunner
 from assets.ingestion.assets import build_ingestion_assets
 from assets.ingestion.sources import SOURCES
 from cxlake.cli import app as cli
+from cxlake.pipeline.partitions import daily_partitions
+from cxlake.pipeline.resources import LandingZone, Warehouse
 from cxlake.sources.wjx_push import KEY_VARIABLE, PATH, PushSettings, build_app, sign_of
-from orchestration.partitions import daily_partitions
-from orchestration.resources import LandingZone, Warehouse
 
 KEY = "push-key-of-the-tests-not-a-secret"
 ACTIVITY = "5657754"  # 问卷星's id of the in-store survey (wjx_instore)

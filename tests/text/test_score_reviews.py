@@ -11,10 +11,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from cxlake.cli.text import score_reviews_command
 from cxlake.text import scoring
 from cxlake.text.keywords import DocumentFrequency, document_frequency
 from cxlake.text.scoring import SCORE_COLUMNS, score_texts
-from cxlake.text.scoring_cli import score_reviews_command
 
 HEADER = ["review_id", "store", "comment", "rating"]
 ROWS = [

@@ -14,9 +14,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from orchestration.partitions import dbt_build_vars
+from cxlake.pipeline.partitions import dbt_build_vars
 
-DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"  # dbt's parse state, which makes a repeated parse quick
 

@@ -1,4 +1,5 @@
-"""`cxlake score-reviews`: score an analyst's ad-hoc CSV export (registered on the main app)."""
+"""`cxlake score-reviews` and `cxlake train-sentiment`: score an analyst's ad-hoc CSV export of reviews,
+retrain the shipped sentiment model."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ import typer
 
 from cxlake.delivered_files import DeliveredFileError
 
+app = typer.Typer()
 
+
+@app.command("score-reviews")
 def score_reviews_command(
     input_path: Annotated[
         Path, typer.Argument(metavar="INPUT.csv", help="CSV with a header row (UTF-8 or GB18030).")
@@ -41,3 +45,16 @@ def score_reviews_command(
         f"{rows} rows scored into {out} in {seconds:.1f} s ({rows / max(seconds, 1e-9):,.0f} rows/s)",
         err=True,
     )
+
+
+@app.command("train-sentiment")
+def train_sentiment(
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Folder with the labelled corpora (default: ../shared/data/reviews).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Model file to write (default: the shipped one).")] = None,
+) -> None:
+    """Retrain the shipped sentiment model from the labelled review corpora and print its metrics."""
+    from cxlake.text.training import train_sentiment_command  # scikit-learn only when it is needed
+
+    train_sentiment_command(data_dir, out)

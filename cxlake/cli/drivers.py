@@ -1,4 +1,4 @@
-"""`cxlake drivers`: the key-driver model on an analyst's own survey export (registered on the main app).
+"""`cxlake drivers`: the key-driver model on an analyst's own survey export.
 
 The file is read as delivered files are (UTF-8, UTF-8 with BOM, UTF-16 or GB18030, detected), every
 cell as text; the outcome and driver columns must hold numbers, an empty cell being a question the
@@ -18,6 +18,8 @@ import typer
 from cxlake.delivered_files import CsvRecords, DeliveredFileError, read_csv_records
 from cxlake.exports import OutputEncodingError, write_csv
 from cxlake.insights.drivers import DriverError, DriverModel, key_drivers, load_settings
+
+app = typer.Typer()
 
 
 def _number(value: str) -> float | None:
@@ -107,6 +109,7 @@ def drivers_file(
     return model
 
 
+@app.command("drivers")
 def drivers_command(
     input_path: Annotated[
         Path, typer.Argument(metavar="INPUT.csv", help="CSV with a header row, one respondent per row.")

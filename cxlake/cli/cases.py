@@ -23,8 +23,10 @@ from cxlake.alerts.outbox import notifications
 from cxlake.app_state import AppState
 from cxlake.paths import cxlake_paths
 
-cases_app = typer.Typer(
-    no_args_is_help=True, help="Alert cases: list, ack, comment, contact, resolve; tick runs the case clock."
+app = typer.Typer(
+    name="cases",
+    no_args_is_help=True,
+    help="Alert cases: list, ack, comment, contact, resolve; tick runs the case clock.",
 )
 
 LIST_COLUMNS = (
@@ -72,7 +74,7 @@ def _store(warehouse: Path | None) -> CaseStore:
     return CaseStore(AppState(path))
 
 
-@cases_app.command("list")
+@app.command("list")
 def list_cases(
     store: Annotated[str | None, typer.Option("--store", help="Only this store's cases.")] = None,
     status: Annotated[
@@ -113,13 +115,13 @@ def list_cases(
     typer.echo(f"{len(rows)} case(s)", err=True)
 
 
-@cases_app.command("ack")
+@app.command("ack")
 def ack(case_id: str, by: ByOption, note: NoteOption = None, warehouse: WarehouseOption = None) -> None:
     """Acknowledge a case: its owner has seen it (stops escalation)."""
     _act(lambda store: store.acknowledge(case_id, by, note), warehouse)
 
 
-@cases_app.command("comment")
+@app.command("comment")
 def comment(
     case_id: str,
     by: ByOption,
@@ -130,7 +132,7 @@ def comment(
     _act(lambda store: store.add_comment(case_id, by, note), warehouse)
 
 
-@cases_app.command("contact")
+@app.command("contact")
 def contact(
     case_id: str,
     by: ByOption,
@@ -142,7 +144,7 @@ def contact(
     _act(lambda store: store.record_contact(case_id, by, method, note), warehouse)
 
 
-@cases_app.command("resolve")
+@app.command("resolve")
 def resolve(
     case_id: str,
     by: ByOption,
@@ -158,7 +160,7 @@ def resolve(
     _act(lambda store: store.resolve(case_id, by, code, note, contacted), warehouse)
 
 
-@cases_app.command("tick")
+@app.command("tick")
 def clock_tick(warehouse: WarehouseOption = None) -> None:
     """Run the case clock once now: escalate overdue cases, queue the digest, send owed messages."""
     try:
@@ -172,7 +174,7 @@ def clock_tick(warehouse: WarehouseOption = None) -> None:
     )
 
 
-@cases_app.command("replay-demo")
+@app.command("replay-demo")
 def replay_demo(
     truth: Annotated[Path, typer.Option("--truth", help="The demo's <landing>/truth.json.")],
     warehouse: WarehouseOption = None,

@@ -14,7 +14,10 @@ import typer
 
 from cxlake.paths import cxlake_paths
 
+app = typer.Typer()
 
+
+@app.command("sql")
 def sql_command(
     user: Annotated[str, typer.Option("--user", help="Account whose rights the query runs with.")],
     query: Annotated[str, typer.Argument(help="One SELECT over the marts, e.g. 'select * from dim_store'.")],

@@ -18,8 +18,8 @@ from cxlake.access.accounts import AccountError, Accounts
 from cxlake.app_state import AppState
 from cxlake.paths import cxlake_paths
 
-users_app = typer.Typer(
-    no_args_is_help=True, help="Explorer accounts: add, list, disable, set-password, demo."
+app = typer.Typer(
+    name="users", no_args_is_help=True, help="Explorer accounts: add, list, disable, set-password, demo."
 )
 
 NameOption = Annotated[str, typer.Option("--name", help="The account's sign-in name.")]
@@ -54,7 +54,7 @@ def _password_from_stdin(password_stdin: bool) -> str:
     return password
 
 
-@users_app.command("add")
+@app.command("add")
 def users_add(
     name: NameOption,
     role: Annotated[str, typer.Option("--role", help="admin, cx_director, regional_manager, ...")],
@@ -72,7 +72,7 @@ def users_add(
     typer.echo(f"added {account.name} ({account.role}, {account.scope_id or 'all'})")
 
 
-@users_app.command("list")
+@app.command("list")
 def users_list() -> None:
     """Every account as CSV on stdout (never a password hash)."""
     writer = csv.writer(sys.stdout, lineterminator="\n")
@@ -89,7 +89,7 @@ def users_list() -> None:
         )
 
 
-@users_app.command("disable")
+@app.command("disable")
 def users_disable(name: NameOption) -> None:
     """Disable an account and end its sessions."""
     try:
@@ -99,7 +99,7 @@ def users_disable(name: NameOption) -> None:
     typer.echo(f"disabled {account.name}")
 
 
-@users_app.command("set-password")
+@app.command("set-password")
 def users_set_password(name: NameOption, password_stdin: PasswordStdinOption = False) -> None:
     """Replace an account's password (read from stdin); ends its sessions and lifts a lockout."""
     password = _password_from_stdin(password_stdin)
@@ -133,7 +133,7 @@ def demo_scope(serving: Path) -> tuple[str, str]:
     return str(row[0]), str(row[1])
 
 
-@users_app.command("demo")
+@app.command("demo")
 def users_demo(
     serving: Annotated[
         Path | None, typer.Option("--serving", help="Serving copy to take the demo region and store from.")

@@ -1,0 +1,34 @@
+"""The `cxlake` command: one module per command group, each a thin wrapper that parses options and
+calls one library function.
+
+Every module of :data:`COMMAND_MODULES` holds a ``typer.Typer`` named ``app``: one without a name
+adds its commands at the top (``cxlake run``), one named adds a group (``cxlake users add``). A new
+command is a new module here plus its name in that list. The modules sit on top of everything:
+they may import the wiring (``orchestration``) and the core, and nothing imports them.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+import typer
+
+# In the order `cxlake --help` lists them.
+COMMAND_MODULES = (
+    "demo",  # generate
+    "pipeline",  # run, ingest, backfill
+    "surveys",  # read-survey, check-survey
+    "explorer",  # serve
+    "docs",  # docs
+    "text",  # score-reviews, train-sentiment
+    "sql",  # sql
+    "drivers",  # drivers
+    "sources",  # pull-surveys, serve-push
+    "quarantine",  # quarantine ...
+    "users",  # users ...
+    "cases",  # cases ...
+)
+
+app = typer.Typer(no_args_is_help=True, help="cxlake: customer-experience data platform.")
+for name in COMMAND_MODULES:
+    app.add_typer(import_module(f"{__name__}.{name}").app)

@@ -1,0 +1,5 @@
+"""`python -m cxlake.cli`: the same command as the `cxlake` script."""
+
+from cxlake.cli import app
+
+app()
