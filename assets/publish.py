@@ -9,6 +9,7 @@ from assets.insights import key_drivers
 from assets.kano import kano
 from assets.money import money_assets
 from assets.peak_end import peak_end
+from cxlake.paths import remove_stale_temporaries
 from cxlake.pipeline.resources import Warehouse
 
 
@@ -28,5 +29,17 @@ from cxlake.pipeline.resources import Warehouse
     description="data/serving.duckdb: the warehouse copied after CHECKPOINT and renamed into place.",
 )
 def serving_copy(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
+    """Publish, after deleting what an earlier publish killed during its copy left behind (a full
+    copy of the warehouse under a hidden temporary name, which nothing else ever removes)."""
+    removed = remove_stale_temporaries(warehouse.serving)
+    if removed:
+        names = ", ".join(path.name for path in removed)
+        context.log.info(f"removed {len(removed)} stale temporary copies: {names}")
     target = warehouse.publish()
-    return MaterializeResult(metadata={"path": str(target), "bytes": target.stat().st_size})
+    return MaterializeResult(
+        metadata={
+            "path": str(target),
+            "bytes": target.stat().st_size,
+            "stale_temporaries_removed": [path.name for path in removed],
+        }
+    )

@@ -28,6 +28,7 @@ from assets.money import money_assets
 from assets.peak_end import peak_end_assets
 from assets.publish import serving_copy
 from assets.text import text_assets
+from cxlake.paths import owner_only_process
 from cxlake.pipeline.dbt_project import DBT_EXECUTABLE
 from cxlake.pipeline.partitions import BUSINESS_TIMEZONE, daily_partitions, partitions_start
 from cxlake.pipeline.resources import LandingZone, Warehouse
@@ -54,6 +55,8 @@ def build_definitions(
     """
     landing = LandingZone(root=landing_root)
     warehouse = Warehouse(path=warehouse_path, serving_path=serving_path)
+    # The code location's start (and `cxlake run`'s): what its runs write is the owner's alone.
+    owner_only_process(warehouse.home)
     if first_partition is None:
         delivered = landed_days(landing.path)
         first_partition = partitions_start(delivered[0] if delivered else None)

@@ -7,7 +7,6 @@ so the same Definitions serve `dagster dev`, `cxlake run` and tests pointed at a
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,7 +14,7 @@ from pathlib import Path
 import duckdb
 from dagster import ConfigurableResource, InitResourceContext
 
-from cxlake.paths import cxlake_paths
+from cxlake.paths import copy_owner_only, cxlake_paths, publish_temporary
 from cxlake.warehouse_lock import warehouse_writer
 
 
@@ -96,7 +95,7 @@ class Warehouse(ConfigurableResource):
             connection.execute("CHECKPOINT")
         target = self.serving
         target.parent.mkdir(parents=True, exist_ok=True)
-        temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        shutil.copyfile(self.database, temp)
+        temp = publish_temporary(target)
+        copy_owner_only(self.database, temp)  # 0600: the copy holds every customer's data
         os.replace(temp, target)
         return target
