@@ -13,6 +13,8 @@ from importlib import import_module
 
 import typer
 
+from cxlake.paths import owner_only_process
+
 # In the order `cxlake --help` lists them.
 COMMAND_MODULES = (
     "demo",  # generate
@@ -29,6 +31,11 @@ COMMAND_MODULES = (
     "cases",  # cases ...
 )
 
-app = typer.Typer(no_args_is_help=True, help="cxlake: customer-experience data platform.")
+# Before any command: files it writes are the owner's alone, and an open home is named (cxlake.paths).
+app = typer.Typer(
+    no_args_is_help=True,
+    help="cxlake: customer-experience data platform.",
+    callback=lambda: owner_only_process(),
+)
 for name in COMMAND_MODULES:
     app.add_typer(import_module(f"{__name__}.{name}").app)
