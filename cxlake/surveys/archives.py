@@ -5,7 +5,9 @@ CSV with SPSS syntax files. An .xlsx workbook is a zip too, so a zip is an archi
 not a workbook. What is inside is read like a delivered file; files that are no survey export by
 their name (SPSS syntax, a README, macOS resource forks) are left unread and named in a warning.
 Older SurveyMonkey exports split wide surveys at 256 columns into ``Sheet_1.csv``, ``Sheet_2.csv``,
-...: those parts are joined side by side back into one table, row for row.
+...: those parts are joined side by side back into one table, row for row. 腾讯问卷 names the files
+of a download cut into segments ``<survey id>_seg_1.csv``, ``_seg_2.csv``, ...: segments holding the
+same header are stacked back into one table, in segment order.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from cxlake.surveys.table import RawTable, UnreadableExport, read_table
 SURVEY_SUFFIXES = (".csv", ".tsv", ".xls", ".xlsx", ".htm", ".html")
 MAX_MEMBER_BYTES = 512 * 1024 * 1024  # a survey file larger than this unpacked is no export: a zip bomb
 _SHEET_PART = re.compile(r"^sheet_(\d+)\.csv$", re.IGNORECASE)
+_SEGMENT = re.compile(r"^(.+)_seg_(\d+)\.(csv|xlsx?)$", re.IGNORECASE)
 _WORKBOOK_PART = "xl/workbook.xml"
 
 
@@ -62,6 +65,11 @@ def read_archive(data: bytes) -> ArchiveTable:
         by_name = dict(tables)
         ordered = [(name, by_name[name]) for name in parts]
         return ArchiveTable(_joined_side_by_side(ordered), tuple(parts), warnings + _member_warnings(ordered))
+    segments = _segments([name for name, _ in tables])
+    if segments is not None:
+        by_name = dict(tables)
+        ordered = [(name, by_name[name]) for name in segments]
+        return ArchiveTable(_stacked(ordered), tuple(segments), warnings + _member_warnings(ordered))
     if len(tables) > 1:
         names = ", ".join(name for name, _ in tables)
         raise UnreadableExport(
@@ -110,6 +118,42 @@ def _sheet_parts(names: list[str]) -> list[str] | None:
     if len(numbered) < 2 or sorted(numbered) != list(range(1, len(numbered) + 1)):
         return None
     return [numbered[number] for number in sorted(numbered)]
+
+
+def _segments(names: list[str]) -> list[str] | None:
+    """``<id>_seg_1.csv, <id>_seg_2.csv, ...`` (one survey id, numbered from 1 without a gap) in
+    order, or None."""
+    numbered: dict[int, str] = {}
+    stems = set()
+    for name in names:
+        match = _SEGMENT.match(PurePosixPath(name).name)
+        if not match:
+            return None
+        stems.add(match.group(1).lower())
+        numbered[int(match.group(2))] = name
+    if len(numbered) < 2 or len(stems) != 1 or sorted(numbered) != list(range(1, len(numbered) + 1)):
+        return None
+    return [numbered[number] for number in sorted(numbered)]
+
+
+def _stacked(parts: list[tuple[str, RawTable]]) -> RawTable:
+    """The segments' rows one after another under the first segment's header. Each later segment
+    must start with the same header row (else it is another survey's file, not a segment); a row's
+    line is counted as if the segments were one file, so each response keeps its own line."""
+    first_name, first = parts[0]
+    header = [cell.strip() for cell in first.rows[0]]
+    rows, lines, cut = [list(row) for row in first.rows], list(first.lines), dict(first.cut_fields)
+    offset = max(first.lines)
+    for name, table in parts[1:]:
+        if [cell.strip() for cell in table.rows[0]] != header:
+            raise UnreadableExport(
+                f"{name} has another header than {first_name}; the segments of a download share one"
+            )
+        rows.extend(list(row) for row in table.rows[1:])
+        lines.extend(offset + line for line in table.lines[1:])
+        cut.update({offset + line: field for line, field in table.cut_fields.items()})
+        offset += max(table.lines)
+    return RawTable(rows, lines, first.container, [], cut)
 
 
 def _joined_side_by_side(parts: list[tuple[str, RawTable]]) -> RawTable:

@@ -57,6 +57,9 @@ METADATA_ROLES = {
 _SYSTEM_FIELD = re.compile(r"^Q_[A-Za-z]")  # Q_RecaptchaScore, Q_TotalDuration, Q_URL ...
 _LEGACY_ID = re.compile(r"^V\d+$")
 _CHOICE_QUESTION = re.compile(r"^QID\d+$")  # not _TEXT, _NPS_GROUP or a matrix row
+# without import ids, a choice question is known only when it has a text-entry option: its label
+# then ends so ("What did you order? - Selected Choice"), beside the "- Other - Text" column
+_SELECTED_CHOICE = " - Selected Choice"
 _MULTI_SEPARATOR = re.compile(r",(?! )")  # choice texts are joined without a space; prose has one
 STATUS_CODES = {
     "0": "ok", "1": "preview", "2": "test", "4": "imported", "8": "spam",
@@ -150,7 +153,8 @@ def _columns(headers: list[list[str]], import_row: int | None, layout: str, zone
                 metadata_key=text if legacy and _LEGACY_ID.match(column_id) else column_id or text,
                 role=role,
                 zone=zone_for(_zone_name(meta), zone),
-                splits_choices=bool(_CHOICE_QUESTION.match(import_id)),
+                splits_choices=bool(_CHOICE_QUESTION.match(import_id))
+                or (import_row is None and text.endswith(_SELECTED_CHOICE)),
             )
         )
     return columns

@@ -121,12 +121,22 @@ def _questions(first: list[str], second: list[str], rows: list[list[str]], meta:
             groups[-1][1].append(index)
         elif second[index]:
             raise UnreadableExport(f"column {index + 1} has an option label but no question before it")
+    # a "numerical value" export writes a chosen option's position instead of its label; told apart
+    # by the file: an export whose option columns never hold their own label
+    numeric = not any(
+        _is_flag_column(rows, i, second[i]) and any(clean(row[i]) for row in rows)
+        for _, indexes in groups
+        for i in indexes
+        if len(indexes) > 1
+    )
     questions: list[_Question] = []
     for number, (text, indexes) in enumerate(groups, start=1):
         if len(indexes) == 1 and _norm(second[indexes[0]]) in _ONE_COLUMN_LABELS | {""}:
             questions.append(_Question(f"Q{number}", text, (indexes[0],)))
             continue
         flags = [i for i in indexes if _is_flag_column(rows, i, second[i])]
+        if numeric and (positions := _position_flags(rows, indexes)):
+            flags = positions
         answered = [i for i in flags if any(clean(row[i]) for row in rows)]
         rated = [i for i in indexes if i not in flags]
         # a column nobody answered is an option when the question has chosen options or no other kind
@@ -143,6 +153,23 @@ def _questions(first: list[str], second: list[str], rows: list[list[str]], meta:
 def _is_flag_column(rows: list[list[str]], index: int, label: str) -> bool:
     """Whether every value in the column is its own label: a multi-select option, chosen or not."""
     return bool(label) and all(clean(row[index]) in ("", label) for row in rows)
+
+
+def _position_flags(rows: list[list[str]], indexes: list[int]) -> list[int]:
+    """The option columns of a multi-select in a "numerical value" export, or [] when ``indexes`` are
+    no such question. There each option's column holds its position (1, 2, ...) when chosen, so a
+    column holding only its own position, empty or not, is an option; an "Other (please specify)"
+    column holds text. A matrix row holds ratings of any position, so it is a multi-select only
+    when every numeric column fits and two of them were answered: only a matrix whose respondents
+    all rated each row they answered with that row's position (row 1 as 1, row 2 as 2) looks alike."""
+    numeric = [
+        (position, i)
+        for position, i in enumerate(indexes, start=1)
+        if all(clean(row[i]).isdigit() or not clean(row[i]) for row in rows)
+    ]
+    fits = [i for position, i in numeric if all(clean(row[i]) in ("", str(position)) for row in rows)]
+    answered = [i for i in fits if any(clean(row[i]) for row in rows)]
+    return fits if len(numeric) >= 2 and len(fits) == len(numeric) and len(answered) >= 2 else []
 
 
 def _answers(question: _Question, row: list[str]) -> list[tuple[str, str, str]]:

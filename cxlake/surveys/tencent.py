@@ -8,7 +8,9 @@ question is ``Q3``. The tool writes every value quoted, each line ending in a co
 ``02-Sep-2020 07:44:08`` (``2020/9/1 18:55`` once Excel has saved the file again), and puts a TAB
 before numeric-looking text (``"\t014"``) so Excel keeps it as text: the TAB is no part of the
 answer. An uploaded file is an Excel formula ``=Hyperlink("<url>"，"<name>")``: its URL is the answer.
-Times carry no zone: the source's zone applies.
+Older downloads (2016) have no 答题时长 and write a choice with its option letter (``"A.使用过"``,
+``"C.26-30岁"``); the letter is dropped where every answer in the column has one, so a survey's
+answers read the same from an old and a new download. Times carry no zone: the source's zone applies.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ ENDED_COLUMN = "结束答题时间"
 DURATION_COLUMN = "答题时长"
 _IP_COLUMNS = ("IP", "IP地址", "ip")
 _QUESTION = re.compile(r"^(\d+)\.\s*(.+)$", re.DOTALL)
+_OPTION_LETTER = re.compile(r"^[A-Z]\.(?=\S)")
 _HYPERLINK = re.compile(r'^=hyperlink\(\s*"([^"]*)"\s*[,，]', re.IGNORECASE)
 _LAYOUT = "tencent-csv"
 
@@ -65,6 +68,7 @@ def parse(table: RawTable, layout: str, zone: ZoneInfo) -> ParsedExport:
         raise UnreadableExport(f"unknown layout: 腾讯问卷 header without a {ID_COLUMN} column")
     shape = Header.of(header)
     ip_column = next((index[name] for name in _IP_COLUMNS if name in index), None)
+    lettered = {question.index for question in questions if _lettered(body, question.index)}
     responses = []
     for delivered, row, line in zip(table.rows[1:], body, table.lines[1:], strict=True):
         started = _moment(row, index, STARTED_COLUMN, zone)
@@ -87,6 +91,8 @@ def parse(table: RawTable, layout: str, zone: ZoneInfo) -> ParsedExport:
         )
         for question in questions:
             answer = _answer(row[question.index])
+            if question.index in lettered:
+                answer = _OPTION_LETTER.sub("", answer)
             if answer:
                 response.answers.append((question.question_id, question.text, answer))
         responses.append(response)
@@ -112,6 +118,13 @@ def _questions(header: list[str]) -> list[_Question]:
         shown = f"{text} [{level}]" if names[header[i]] > 1 else text
         questions.append(_Question(f"Q{number}_{level}", shown, i))
     return questions
+
+
+def _lettered(body: list[list[str]], index: int) -> bool:
+    """Whether every answer in the column starts with an option letter (``A.``): an old download's
+    choice question. A text answer that happens to start so is rare; a whole column of them is none."""
+    answers = [text for row in body if (text := value(row[index]))]
+    return bool(answers) and all(_OPTION_LETTER.match(text) for text in answers)
 
 
 def _answer(cell: str) -> str:

@@ -37,7 +37,7 @@ _SUBMITTED_COLUMNS = (
     "submission time",
     "time submitted",
 )
-_DURATION_COLUMNS = ("所用时间", "time taken", "time spent", "duration")
+_DURATION_COLUMNS = ("所用时间", "答题时长", "time taken", "time spent", "duration")
 _IP_COLUMNS = ("来自IP", "ip", "source ip", "from ip")
 # 腾讯问卷 also numbers its questions "N." and has 编号, but times the answer instead of the submission
 _TENCENT_TIMES = ("开始答题时间", "结束答题时间")
