@@ -72,13 +72,20 @@ def parse(table: RawTable, layout: str, zone: ZoneInfo) -> ParsedExport:
     width = max(len(row) for row in table.rows[:2])
     first = [clean(cell) for cell in [*table.rows[0], *[""] * (width - len(table.rows[0]))]]
     second = [clean(cell) for cell in [*table.rows[1], *[""] * (width - len(table.rows[1]))]]
-    warnings = _header_warnings(table)
-    body, skipped = without_repeated_headers(table, 2)
-    rows = [row + [""] * (width - len(row)) for row in body.rows[2:]]
     meta = {i: role for i, name in enumerate(first) if (role := _role(name))}
     by_role = {role: i for i, role in reversed(list(meta.items())) if role != "other"}
     if "id" not in by_role:
         raise UnreadableExport("unknown layout: SurveyMonkey header without a RespondentID column")
+    warnings = _header_warnings(table)
+    header_rows = 2
+    if _is_response(second, by_role, zone):  # the label row was deleted (or never written)
+        header_rows, second = 1, [""] * width
+        warnings.append(
+            f"line {table.lines[1]}: a response, not the row of option labels; read with one header row "
+            "(a multi-select's option columns are then one question each)"
+        )
+    body, skipped = without_repeated_headers(table, header_rows)
+    rows = [row + [""] * (width - len(row)) for row in body.rows[header_rows:]]
     questions = _questions(first, second, rows, set(meta))
     names = [""] * width
     for i in meta:
@@ -88,7 +95,7 @@ def parse(table: RawTable, layout: str, zone: ZoneInfo) -> ParsedExport:
             names[i] = question.question_id
     shape = Header.of(names)
     responses = []
-    for delivered, row, line in zip(body.rows[2:], rows, body.lines[2:], strict=True):
+    for delivered, row, line in zip(body.rows[header_rows:], rows, body.lines[header_rows:], strict=True):
         started = parse_timestamp(clean(row[by_role["start"]]), zone) if "start" in by_role else None
         ended = parse_timestamp(clean(row[by_role["end"]]), zone) if "end" in by_role else None
         response = ParsedResponse(
@@ -107,6 +114,13 @@ def parse(table: RawTable, layout: str, zone: ZoneInfo) -> ParsedExport:
         responses.append(response)
     listed = [(question.question_id, question.text) for question in questions]
     return ParsedExport("surveymonkey", layout, responses, listed, [*table.warnings, *warnings, *skipped])
+
+
+def _is_response(second: list[str], by_role: dict[str, int], zone: ZoneInfo) -> bool:
+    """Whether the second row holds a response: a respondent id and a start or end time, where the
+    label row has nothing (or NUL bytes) under the metadata."""
+    dated = [by_role[role] for role in ("start", "end") if role in by_role]
+    return bool(second[by_role["id"]]) and any(parse_timestamp(second[i], zone) for i in dated)
 
 
 def _questions(first: list[str], second: list[str], rows: list[list[str]], meta: set[int]) -> list[_Question]:

@@ -95,6 +95,24 @@ def test_a_one_respondent_numeric_matrix_is_not_taken_for_a_multi_select(tmp_pat
     assert [answers_of(export, "114118592001", f"Q3_{row}") for row in (1, 2, 3)] == [["1"], ["5"], ["3"]]
 
 
+def test_an_export_without_its_label_row_keeps_its_first_response(tmp_path):
+    # the row of option labels deleted (by hand, or by a tool that writes one header row): the first
+    # response is then line 2, and must not be taken for the labels
+    lines = SM_TEXT.read_text(encoding="utf-8").split("\n")
+    path = tmp_path / "sm_one_header.csv"
+    path.write_text("\n".join([lines[0], *lines[2:]]), encoding="utf-8")
+    export = read_survey(path)
+    assert export.responses.response_id.tolist() == ["114118592001", "114118592002", "114118592003"]
+    assert export.responses.source_row.tolist() == [2, 3, 4]
+    assert export.warnings == [
+        "line 2: a response, not the row of option labels; read with one header row (a multi-select's "
+        "option columns are then one question each)"
+    ]
+    assert answers_of(export, "114118592001", "Q4") == ["Great latte"]
+    assert answers_of(export, "114118592001", "Q1_1") == ["S007 Xujiahui"]
+    assert answers_of(export, "114118592001", "Q2_1") == ["Coffee"]
+
+
 # --- 腾讯问卷: an early segmented download ------------------------------------------------------------------
 
 
