@@ -173,17 +173,17 @@ def _position_flags(rows: list[list[str]], indexes: list[int]) -> list[int]:
     """The option columns of a multi-select in a "numerical value" export, or [] when ``indexes`` are
     no such question. There each option's column holds its position (1, 2, ...) when chosen, so a
     column holding only its own position, empty or not, is an option; an "Other (please specify)"
-    column holds text. A matrix row holds ratings of any position, so it is a multi-select only
-    when every numeric column fits and two of them were answered: only a matrix whose respondents
-    all rated each row they answered with that row's position (row 1 as 1, row 2 as 2) looks alike."""
+    column holds text. A matrix row holds ratings, so it is taken for a multi-select only when every
+    row anyone answered was rated with that row's own position by everyone (row 1 as 1, row 2 as 2):
+    a day's file where one option of a multi-select was chosen is far more common than that."""
     numeric = [
         (position, i)
         for position, i in enumerate(indexes, start=1)
         if all(clean(row[i]).isdigit() or not clean(row[i]) for row in rows)
     ]
     fits = [i for position, i in numeric if all(clean(row[i]) in ("", str(position)) for row in rows)]
-    answered = [i for i in fits if any(clean(row[i]) for row in rows)]
-    return fits if len(numeric) >= 2 and len(fits) == len(numeric) and len(answered) >= 2 else []
+    answered = any(clean(row[i]) for row in rows for i in fits)
+    return fits if len(numeric) >= 2 and len(fits) == len(numeric) and answered else []
 
 
 def _answers(question: _Question, row: list[str]) -> list[tuple[str, str, str]]:

@@ -95,6 +95,16 @@ def test_a_one_respondent_numeric_matrix_is_not_taken_for_a_multi_select(tmp_pat
     assert [answers_of(export, "114118592001", f"Q3_{row}") for row in (1, 2, 3)] == [["1"], ["5"], ["3"]]
 
 
+def test_a_numerical_value_day_where_one_option_was_chosen_keeps_the_question_id(tmp_path):
+    lines = SM_NUMERIC.read_text(encoding="utf-8").split("\n")
+    path = tmp_path / "sm_one_day.csv"
+    path.write_text("\n".join([*lines[:2], lines[3], ""]), encoding="utf-8")  # only 114118592002: Tea
+    export = read_survey(path)
+    assert answers_of(export, "114118592002", "Q2") == ["Tea"]
+    assert "Q2" in export.questions.question_id.tolist()
+    assert answers_of(export, "114118592002", "Q3_1") == ["3"]
+
+
 def test_an_export_without_its_label_row_keeps_its_first_response(tmp_path):
     # the row of option labels deleted (by hand, or by a tool that writes one header row): the first
     # response is then line 2, and must not be taken for the labels
