@@ -112,7 +112,10 @@ def warehouse_writer(
         announced: Writer | None | bool = False
         while not _try_lock(descriptor):
             holder = current_writer(warehouse)
-            if holder != announced and on_wait is not None:
+            # No name is either a holder that has not written it yet or one that is letting go
+            # (it empties the file before closing it): worth a line only before any other.
+            releasing = holder is None and announced is not False
+            if holder != announced and not releasing and on_wait is not None:
                 on_wait(holder)
             announced = holder
             time.sleep(poll_seconds)
