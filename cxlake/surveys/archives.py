@@ -52,7 +52,7 @@ def read_archive(data: bytes) -> ArchiveTable:
     except zipfile.BadZipFile as err:
         raise UnreadableExport(f"a damaged zip archive ({err})") from None
     with archive:
-        files = [info for info in archive.infolist() if not info.is_dir()]
+        files = [_named(info) for info in archive.infolist() if not info.is_dir()]
         surveys = [info for info in files if _is_survey_name(info.filename)]
         skipped = [info.filename for info in files if info not in surveys]
         warnings = [f"{name}: not a survey export by its name; left unread" for name in skipped]
@@ -77,6 +77,27 @@ def read_archive(data: bytes) -> ArchiveTable:
         )
     name, table = tables[0]
     return ArchiveTable(table, (name,), warnings + _member_warnings(tables))
+
+
+def _named(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
+    """``info`` with its name as its maker wrote it. A name without the zip's UTF-8 flag is read as
+    code page 437 by the standard, but Windows in Chinese writes GBK there (``问卷_seg_1.csv``) and
+    some tools UTF-8 without setting the flag: such a name is decoded again, so messages name the
+    file as its owner sees it. Only the name shown changes; the member is still found by the
+    name in the archive."""
+    if info.flag_bits & 0x800:
+        return info
+    try:
+        raw = info.filename.encode("cp437")
+    except UnicodeEncodeError:
+        return info
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            info.filename = raw.decode(encoding)
+            return info
+        except UnicodeDecodeError:
+            continue
+    return info
 
 
 def _is_survey_name(name: str) -> bool:

@@ -160,6 +160,36 @@ def test_segments_with_another_header_or_a_gap_are_refused_naming_the_zip(tmp_pa
         read_survey(path)
 
 
+def gbk_named_zip(members: dict[str, bytes]) -> bytes:
+    """A zip whose member names are GBK bytes without the UTF-8 flag, as Windows in Chinese writes
+    them (Python's writer would set the flag, so the names are patched in after writing)."""
+    buffer, names = io.BytesIO(), {}
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for number, (name, data) in enumerate(members.items()):
+            raw = name.encode("gbk")
+            placeholder = f"{number}".ljust(len(raw), "x").encode()
+            names[placeholder] = raw
+            archive.writestr(placeholder.decode(), data)
+    data = buffer.getvalue()
+    for placeholder, raw in names.items():
+        data = data.replace(placeholder, raw)
+    return data
+
+
+def test_member_names_written_in_gbk_are_named_as_written(tmp_path):
+    with zipfile.ZipFile(TENCENT_SEGMENTS) as archive:
+        parts = [archive.read("465864_seg_1.csv"), archive.read("465864_seg_2.csv")]
+    path = tmp_path / "download.zip"
+    path.write_bytes(gbk_named_zip({"门店问卷_seg_1.csv": parts[0], "门店问卷_seg_2.csv": parts[1]}))
+    with zipfile.ZipFile(path) as archive:
+        assert not archive.infolist()[0].flag_bits & 0x800  # no UTF-8 flag: the standard says cp437
+    assert read_survey(path).responses.response_id.tolist() == ["1", "2", "3"]
+    path.write_bytes(gbk_named_zip({"说明.txt": b"read me"}))
+    with pytest.raises(SurveyReadError) as refused:
+        read_survey(path)
+    assert str(refused.value) == f"{path}: a zip archive holding no survey export (it holds 说明.txt)"
+
+
 # --- 问卷星: 答题时长 --------------------------------------------------------------------------------------
 
 
