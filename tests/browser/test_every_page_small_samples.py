@@ -6,6 +6,8 @@ page draws, tab by tab, with its "Show data" folds open, and every CSV its downl
 (fetched through chromium's own downloads). One rule is read back from the DOM and the files:
 
 - a chart mark over fewer than min_responses answers is hollow, its tooltip "n = 4, too few";
+- what a screen reader hears of such a mark (its aria-label), or of its "n = 4, too few" label,
+  names the mark and its n, never its score;
 - a table row (on screen or downloaded) whose count is below min_responses shows no score as a
   number, unless the row itself says so ("Enough responses to report: No", "n = 4, too few");
 - a keyword of the word cloud over too few reviews says so instead of its share.
@@ -55,6 +57,16 @@ PAGE_LOAD_MS = 90_000
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "browser" / "every_page"
 CLOUD_WORDS = '[data-testid="stHtml"] span[title]'
 TOOLTIP = "#vg-tooltip-element"
+# Every mark of any kind (points, bars, text labels) that is hollow or says it rests on too few
+# answers, with what a screen reader hears of it.
+TOO_FEW_MARKS_JS = """(charts) => charts.flatMap((chart) => Array.from(
+        chart.querySelectorAll('[aria-roledescription][aria-label]'))
+    .filter((mark) => mark.getAttribute('fill') === 'transparent'
+        || /too few/.test(mark.getAttribute('aria-label')))
+    .map((mark) => ({role: mark.getAttribute('aria-roledescription'),
+                     label: mark.getAttribute('aria-label')})))"""
+# A share or mean written out: "41.7%", "0.85".
+WRITTEN_VALUE = re.compile(r"\d+\.\d+|\d+%")
 
 
 @dataclass
@@ -66,6 +78,7 @@ class Sweep:
     grids: list[list[list[str]]] = field(default_factory=list)
     files: dict[str, list[list[str]]] = field(default_factory=dict)
     cloud: list[str] = field(default_factory=list)
+    too_few: list[dict[str, str]] = field(default_factory=list)
 
 
 def nav_keys(page: Page) -> list[str]:
@@ -107,6 +120,7 @@ def sweep(page: Page, url: str, key: str, link_query: str) -> Sweep:
             table.wait_for(state="attached")
             found.grids.append(table.evaluate(GRID_JS))
         found.marks += panel.locator(CHARTS).evaluate_all(MARKS_JS)
+        found.too_few += panel.locator(CHARTS).evaluate_all(TOO_FEW_MARKS_JS)
         found.cloud += [word.get_attribute("title") or "" for word in panel.locator(CLOUD_WORDS).all()]
         for button in panel.locator('[data-testid="stDownloadButton"] button', has_text="CSV").all():
             with page.expect_download() as download:
@@ -170,6 +184,20 @@ def marks_over_too_few(charts: list[list[dict[str, str]]]) -> list[str]:
     return wrong
 
 
+def described_with_a_value(marks: list[dict[str, str]]) -> list[str]:
+    """Hollow or "too few" marks whose aria-label still names a score or count field, or writes a
+    share or mean out ("NPS: 100", "CSAT (top-2-box): 100%"): the screen reader must hear what the
+    eye sees, the mark and "n = 4, too few"."""
+    wrong = []
+    for mark in marks:
+        fields = dict(part.split(": ", 1) for part in mark["label"].split("; ") if ": " in part)
+        named = [name for name in fields if SCORE_HEADER.search(name) or name in COUNT_HEADERS]
+        written = [value for name, value in fields.items() if name != "Note" and WRITTEN_VALUE.search(value)]
+        if named or written or not TOO_FEW_CELL.search(mark["label"]):
+            wrong.append(f"{mark['role']} described as {mark['label']!r}")
+    return wrong
+
+
 def cloud_over_too_few(words: list[str]) -> list[str]:
     """Word-cloud tooltips ("咖啡 · reviews: 10 · negative: 40%") giving a share over too few reviews."""
     wrong = []
@@ -183,6 +211,7 @@ def cloud_over_too_few(words: list[str]) -> list[str]:
 def facts_over_too_few(found: Sweep) -> list[str]:
     wrong = [f"{found.page} chart: {line}" for line in marks_over_too_few(found.marks)]
     wrong += [f"{found.page} cloud: {line}" for line in cloud_over_too_few(found.cloud)]
+    wrong += [f"{found.page} screen reader: {line}" for line in described_with_a_value(found.too_few)]
     for number, rows in enumerate(found.grids):
         wrong += [f"{found.page} table {number}: {line}" for line in table_facts_over_too_few(rows)]
     for name, rows in found.files.items():
@@ -215,7 +244,10 @@ def _the_rule_was_exercised(swept: list[Sweep]) -> None:
     files = [rows for found in swept for rows in found.files.values()]
     marked = [row for rows in files for row in rows[1:] if "No" in row or TOO_FEW_CELL.search(",".join(row))]
     hollow = [m for found in swept for chart in found.marks for m in chart if m["fill"] == "transparent"]
-    assert len(files) >= 10 and marked and hollow, (len(files), len(marked), len(hollow))
+    described = [mark for found in swept for mark in found.too_few]
+    assert len(files) >= 10 and marked and hollow and described, (
+        len(files), len(marked), len(hollow), len(described),
+    )  # fmt: skip
 
 
 def test_store_manager_sees_no_fact_over_too_few_answers_on_any_page(manager, explorer_url, view):
@@ -241,19 +273,28 @@ def test_director_sees_no_fact_over_too_few_answers_on_any_page(director, explor
 
 
 def test_hovering_a_hollow_mark_says_too_few_and_shows_no_score(manager, explorer_url, view):
-    """What the reader sees on hover (vega-tooltip's box), not only the mark's description."""
+    """What the reader sees on hover (vega-tooltip's box) of each hollow point and bar, and that a
+    screen reader hears the same words (the mark's aria-label), neither with a score."""
     manager.goto(f"{explorer_url}/overview?{view.query}")
     wait_until_drawn(manager)
-    hollow = manager.locator(f'{CHARTS} [aria-roledescription="bar"][fill="transparent"]')
-    assert hollow.count() > 0
+    hollow = manager.locator(f'{CHARTS} [aria-roledescription][fill="transparent"]')
+    roles = set()
     for index in range(hollow.count()):
-        hollow.nth(index).hover(force=True)
+        mark = hollow.nth(index)
+        roles.add(mark.get_attribute("aria-roledescription"))
+        mark.hover(force=True)
         tooltip = manager.locator(TOOLTIP)
         tooltip.wait_for(state="visible")
         said = tooltip.inner_text()
         assert re.search(r"n = \d+, too few", said), said
-        assert not re.search(r"\d+(\.\d+)?%", said), f"a share over too few answers on hover: {said}"
+        assert not re.search(r"\d+(\.\d+)?%|NPS|CSAT", said), f"a score over too few answers on hover: {said}"
+        # "Touchpoint\t\nApp\n\nNote\t\nn = 7, too few" -> the label's "Touchpoint: App; Note: ..."
+        shown = "; ".join(
+            f"{key.strip()}: {value.strip()}" for key, value in re.findall(r"([^\n]+)\t\n([^\n]+)", said)
+        )
+        assert mark.get_attribute("aria-label") == shown
         manager.mouse.move(0, 0)
+    assert roles == {"point", "bar"}, roles  # the weekly trend's points and the CSAT bars
 
 
 def test_store_manager_sees_their_place_among_peers(manager, explorer_url, explorer_home):
