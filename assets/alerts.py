@@ -17,7 +17,7 @@ from cxlake.alerts.cases import ROW_COLUMNS, CaseStore
 from cxlake.alerts.config import load_alert_config
 from cxlake.alerts.outbox import dispatch_pending
 from cxlake.app_state import AppState
-from cxlake.pipeline.partitions import BUSINESS_TIMEZONE
+from cxlake.contracts import BUSINESS_TIMEZONE
 from cxlake.pipeline.resources import Warehouse
 
 FEEDBACK_ITEMS = AssetKey(["marts", "fct_feedback_items"])

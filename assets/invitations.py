@@ -32,8 +32,9 @@ from dagster import (
 
 from cxlake.alerts.cases import CaseStore
 from cxlake.app_state import AppState
+from cxlake.contracts import BUSINESS_TIMEZONE
 from cxlake.invitations import INVITED, RULES, InvitationRules, load_rules, select_invitations, write_outbox
-from cxlake.pipeline.partitions import BUSINESS_TIMEZONE, single_run
+from cxlake.pipeline.partitions import single_run
 from cxlake.pipeline.resources import Warehouse
 
 GROUP = "invitations"

@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from cxlake.contracts import BUSINESS_TIMEZONE
+
 CONFIG_NAME = "cxlake/config/pipeline.yaml"
-# The chain's business zone, where opening hours are counted and delivery days are dated.
-BUSINESS_TIMEZONE = "Asia/Shanghai"
 Counting = Literal["business_hours", "all_hours"]
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhd])\s*$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import yaml
 
-CHANNELS = ("in_store", "app", "delivery")
+from cxlake.contracts import CHANNELS
+
 JOURNEY_MAP_ENV = "CXLAKE_JOURNEY_MAP"
 # Measure kinds of raw.journey_measures, one row per touchpoint x measure.
 MEASURE_KINDS = ("survey", "operational", "pos_event", "review_aspect")

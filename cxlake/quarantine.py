@@ -24,28 +24,11 @@ from cxlake.access.roles import Scope, quarantine_kind
 from cxlake.access.serving_door import QUARANTINE, Door, Reader, ServingCopyMissing, open_door
 from cxlake.app_state import AppState, QuarantineDecision
 
-# The raw tables the quality gate may quarantine rows of (assets/ingestion/raw_tables.py).
-QUARANTINE_TABLES = (
-    "reference_stores",
-    "reference_staff",
-    "crm_customers",
-    "pos_transactions",
-    "pos_transaction_lines",
-    "survey_invitations",
-    "qualtrics_responses",
-    "wjx_responses",
-    "survey_responses",
-    "kano_responses",
-    "reviews",
-)
-# Added by the gate to the columns as delivered; a steward may not correct them.
-LINEAGE_COLUMNS = (
-    "_partition_date",
-    "_source_file",
-    "_source_row",
-    "_failed_expectations",
-    "_quarantined_at",
-)
+# The raw tables the gate may quarantine rows of, and the columns it adds to the columns as
+# delivered (a steward may not correct them).
+from cxlake.contracts import QUARANTINE_LINEAGE_COLUMNS as LINEAGE_COLUMNS
+from cxlake.contracts import QUARANTINE_TABLES
+
 DECISION_COLUMNS = ("decision", "decided_by", "decided_at", "reason")
 
 

@@ -28,9 +28,10 @@ from assets.money import money_assets
 from assets.peak_end import peak_end_assets
 from assets.publish import serving_copy
 from assets.text import text_assets
+from cxlake.contracts import BUSINESS_TIMEZONE
 from cxlake.paths import owner_only_process
 from cxlake.pipeline.dbt_project import DBT_EXECUTABLE
-from cxlake.pipeline.partitions import BUSINESS_TIMEZONE, daily_partitions, partitions_start
+from cxlake.pipeline.partitions import daily_partitions, partitions_start
 from cxlake.pipeline.resources import LandingZone, Warehouse
 from orchestration.runner import landed_days
 from orchestration.sensors import (

@@ -53,9 +53,9 @@ from cxlake.alerts.clock import tick
 from cxlake.alerts.config import load_alert_config
 from cxlake.alerts.run_failures import notify_run_failure, run_failure_routing
 from cxlake.app_state import AppState
+from cxlake.contracts import BUSINESS_TIMEZONE
 from cxlake.freshness import LAST_DELIVERIES_SQL, FreshnessRule, FreshnessState, freshness_rules, judge
 from cxlake.pipeline.partitions import (
-    BUSINESS_TIMEZONE,
     PARTITION_RANGE_END_TAG,
     PARTITION_RANGE_START_TAG,
     run_day_range,

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from cxlake.contracts import BUSINESS_TIMEZONE
 from cxlake.metrics import Change, ShiftShare
 
 Words = dict[str, dict[str, str]]  # code -> language -> word
@@ -624,9 +625,8 @@ def tenure(days: float | None, language: str) -> str:
     return TENURE_WORDS["years"][language].format(n=days / 365.25)
 
 
-# The chain's wall clock, in which stores read times (dbt's var business_timezone and
-# orchestration.partitions.BUSINESS_TIMEZONE say the same; the explorer may not import the pipeline).
-BUSINESS_ZONE = ZoneInfo("Asia/Shanghai")
+# The chain's wall clock, in which stores read times (cxlake.contracts, as the marts' local times).
+BUSINESS_ZONE = ZoneInfo(BUSINESS_TIMEZONE)
 WEEKDAYS: dict[str, tuple[str, ...]] = {
     "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
     "zh": ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),

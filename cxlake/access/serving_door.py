@@ -45,6 +45,7 @@ from cxlake.access.roles import (
     quarantine_kind,
     scope_condition,
 )
+from cxlake.contracts import QUARANTINE_LINEAGE_COLUMNS
 
 # Alias of the attached serving copy; the SQL box refuses every catalog-qualified name, so users
 # cannot name it, and the underscore keeps it apart from any schema a user might guess.
@@ -55,10 +56,8 @@ QUARANTINE = "quarantine"
 PEERS = "peers"
 # What the explorer's pages read; the SQL box exposes the marts only.
 PAGE_SCHEMAS = (MARTS, DQ, QUARANTINE, PEERS)
-# Columns the gate adds to quarantined rows (cxlake.quarantine.LINEAGE_COLUMNS): ours, never masked.
-_QUARANTINE_LINEAGE = frozenset(
-    {"_partition_date", "_source_file", "_source_row", "_failed_expectations", "_quarantined_at"}
-)
+# Columns the gate adds to quarantined rows (the contract's): ours, never masked.
+_QUARANTINE_LINEAGE = frozenset(QUARANTINE_LINEAGE_COLUMNS)
 # Text the gate copied from the delivered rows into its results (a sample of the failing values).
 _DQ_TEXT_COLUMNS = frozenset({"sample_values"})
 # Marts that hold no store's data and mean the same to every reader (the calendar, the journey map,

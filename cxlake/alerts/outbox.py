@@ -22,8 +22,9 @@ from cxlake.alerts import messages
 from cxlake.alerts.cases import Case, CaseStore
 from cxlake.alerts.config import AlertConfig
 from cxlake.alerts.delivery import Channel, ChannelError, RetryPolicy, send
+from cxlake.contracts import BUSINESS_TIMEZONE
 
-BUSINESS_ZONE = ZoneInfo("Asia/Shanghai")
+BUSINESS_ZONE = ZoneInfo(BUSINESS_TIMEZONE)
 # How long a claimed row stays claimed: longer than every retry of one send together.
 _LEASE = timedelta(minutes=10)
 

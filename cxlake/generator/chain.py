@@ -11,11 +11,12 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from cxlake.contracts import BUSINESS_TIMEZONE
 from cxlake.generator.names import draw_name_codes, name_from_codes
 
 BRAND = "栖云咖啡"
 # The chain keeps Beijing time: every generated timestamp carries +08:00, and "today" is its day.
-TIMEZONE = "Asia/Shanghai"
+TIMEZONE = BUSINESS_TIMEZONE  # the demo chain keeps the business clock
 
 # region id, name, share of stores, cities as (city, province, places used in store names)
 REGIONS: tuple[tuple[str, str, float, tuple[tuple[str, str, tuple[str, ...]], ...]], ...] = (

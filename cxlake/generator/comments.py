@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cxlake.contracts import CHANNELS
 from cxlake.generator.chain import PRODUCTS
 from cxlake.generator.planted import Planted
-from cxlake.generator.pos import CHANNEL_SHARE, CHANNELS
+from cxlake.generator.pos import CHANNEL_SHARE
 from cxlake.journey import touchpoints_for_channel
 
 POSITIVE, NEGATIVE, MIXED, NEUTRAL = "positive", "negative", "mixed", "neutral"

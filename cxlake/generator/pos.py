@@ -14,8 +14,7 @@ from cxlake.generator.chain import PRODUCTS, Chain
 from cxlake.generator.customers import Customers
 from cxlake.generator.planted import Planted
 
-CHANNELS = ("in_store", "app", "delivery")
-CHANNEL_SHARE = (0.55, 0.30, 0.15)
+CHANNEL_SHARE = (0.55, 0.30, 0.15)  # in CHANNELS order
 MEMBER_SHARE = np.array([0.45, 0.95, 0.75])  # by channel: overall about 65%
 MEDIAN_WAIT_SECONDS = np.array([240.0, 300.0, 420.0])
 OPEN_SECOND, CLOSE_SECOND = 7 * 3600, 22 * 3600

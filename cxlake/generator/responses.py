@@ -15,10 +15,11 @@ from datetime import date, datetime, time, timedelta
 
 import numpy as np
 
+from cxlake.contracts import CHANNELS
 from cxlake.generator.chain import CATEGORIES, PRODUCTS, Chain
 from cxlake.generator.comments import aspects_from_ratings, compose_with_clauses, overall_sentiment
 from cxlake.generator.planted import Planted
-from cxlake.generator.pos import CHANNELS, DayPos
+from cxlake.generator.pos import DayPos
 from cxlake.generator.staff_mentions import Mention, StaffMentions
 from cxlake.journey import touchpoints_for_channel
 

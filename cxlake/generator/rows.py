@@ -8,9 +8,10 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from cxlake.contracts import CHANNELS
 from cxlake.generator.chain import CATEGORIES, PRODUCTS, REGIONS, Chain
 from cxlake.generator.customers import Customers
-from cxlake.generator.pos import CHANNELS, DayPos
+from cxlake.generator.pos import DayPos
 from cxlake.generator.responses import INVITE_CHANNELS, QUALTRICS_ID, WJX_ID
 
 

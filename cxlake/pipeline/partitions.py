@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 import yaml
 from dagster import BackfillPolicy, DailyPartitionsDefinition
 
+from cxlake import contracts
+from cxlake.contracts import BUSINESS_TIMEZONE
 from cxlake.metrics import dbt_vars
-
-BUSINESS_TIMEZONE = "Asia/Shanghai"
 
 
 def daily_partitions(start: str) -> DailyPartitionsDefinition:
@@ -68,8 +68,9 @@ def run_day_range(tags: Mapping[str, str]) -> tuple[str, str] | None:
 
 
 def dbt_build_vars(day_range: tuple[str, str] | None, warehouse_path: str) -> dict:
-    """The --vars of one `dbt build`: metric definitions, the warehouse, the run's days."""
-    build_vars: dict = {**dbt_vars(), "warehouse_path": warehouse_path}
+    """The --vars of one `dbt build`: metric definitions, the contracts (timezone, channels,
+    measures), the warehouse, the run's days."""
+    build_vars: dict = {**dbt_vars(), **contracts.dbt_vars(), "warehouse_path": warehouse_path}
     if day_range is not None:
         build_vars["min_date"], build_vars["max_date"] = day_range
     return build_vars

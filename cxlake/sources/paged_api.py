@@ -34,7 +34,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-BUSINESS_TIMEZONE = ZoneInfo("Asia/Shanghai")
+from cxlake.contracts import BUSINESS_TIMEZONE
+
+BUSINESS_ZONE = ZoneInfo(BUSINESS_TIMEZONE)
 # SurveyMonkey's name for the requests left today; 0 on a 429 means wait for tomorrow, not seconds.
 DAILY_REMAINING_HEADER = "X-Ratelimit-App-Global-Day-Remaining"
 PARTIAL_FOLDER = ".partial"  # under landing/<source>/ while a page is written: no sensor or load reads it
@@ -331,7 +333,7 @@ def _by_day(source: ApiSource, records: list[dict], pulled_at: datetime) -> dict
     """The landing day of each record: the pull's business day, or for a source whose files hold a
     day's records (reviews posted that day) the business day of its ``day_field``. A record whose
     time cannot be read lands on the pull's day, where the gate quarantines it naming the rule."""
-    pull_day = pulled_at.astimezone(BUSINESS_TIMEZONE).date().isoformat()
+    pull_day = pulled_at.astimezone(BUSINESS_ZONE).date().isoformat()
     days: dict[str, list[dict]] = {}
     for record in records:
         day = pull_day
@@ -339,7 +341,7 @@ def _by_day(source: ApiSource, records: list[dict], pulled_at: datetime) -> dict
             try:
                 moment = datetime.fromisoformat(str(record.get(source.day_field)).replace("Z", "+00:00"))
                 if moment.tzinfo is not None:
-                    day = moment.astimezone(BUSINESS_TIMEZONE).date().isoformat()
+                    day = moment.astimezone(BUSINESS_ZONE).date().isoformat()
             except ValueError:
                 pass
         days.setdefault(day, []).append(record)

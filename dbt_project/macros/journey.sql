@@ -23,10 +23,16 @@
 {%- endmacro %}
 
 {#- Numeric columns of fct_transactions a touchpoint may name as its operational metric
-    (journey map `measures.operational`); stg_configuration__journey_measures tests the map
-    against this list. -#}
+    (journey map `measures.operational`): var operational_quantities, from cxlake/contracts.py, the
+    list the explorer offers too. A singular test holds the journey map to it. -#}
 {% macro operational_metric_columns() -%}
-    {{ return(['wait_minutes', 'amount', 'refund_amount', 'count_items', 'count_lines']) }}
+    {{ return(var('operational_quantities')) }}
+{%- endmacro %}
+
+{#- Boolean columns of fct_transactions a touchpoint's POS events are measured by (refund ->
+    is_refunded): var operational_flags, from cxlake/contracts.py. -#}
+{% macro operational_flag_columns() -%}
+    {{ return(var('operational_flags')) }}
 {%- endmacro %}
 
 {#- The value of the operational metric a row names, from a fct_transactions row. -#}

@@ -15,8 +15,8 @@ from datetime import datetime
 import streamlit as st
 
 from cxlake.access.roles import Scope
+from cxlake.contracts import BUSINESS_TIMEZONE
 from cxlake.freshness import (
-    BUSINESS_TIMEZONE,
     LAST_DELIVERIES_SQL,
     FreshnessRule,
     FreshnessState,

@@ -3,12 +3,12 @@ at each touchpoint, and the invitation funnel."""
 
 from __future__ import annotations
 
-from typing import Literal
-
 import pandas as pd
 import streamlit as st
 
 from cxlake.access.roles import Scope
+from cxlake.contracts import OPERATIONAL_MEASURES
+from cxlake.contracts import POS_EVENT_FLAGS as POS_EVENT_MEASURES
 from cxlake.invitations import RULES as INVITATION_RULES
 from cxlake.metrics import nps_from_counts, settings
 from streamlit_app.data_access import core
@@ -20,21 +20,14 @@ from streamlit_app.data_access.core import CACHE_TTL_SECONDS, Filters
 # with no code edit; marts.dim_touchpoint says which touchpoints and stages exist and in what order.
 # Dates here are journey (purchase) days: the ratings belong to the purchase they rate.
 
-# Operational measures the X+O view can put beside a touchpoint: a column group of
-# marts.fct_touchpoint_daily (count_<m>, sum_<m>, sum_squares_<m>; the orders of the touchpoint's
-# channels per day x store x channel) and how it rolls up: the mean of a quantity over the orders,
-# or the share of orders with a flag. Both are sums over the mart's rows, so every sidebar filter is
-# a sum; medians are not offered because the medians of days do not add up to the median of a period.
-OPERATIONAL_MEASURES: dict[str, Literal["mean", "share"]] = {
-    "wait_minutes": "mean",
-    "amount": "mean",
-    "is_refunded": "share",
-    "is_remake": "share",
-}
+# Operational measures the X+O view can put beside a touchpoint (cxlake.contracts, the list the
+# journey map may name and the mart sums): a column group of marts.fct_touchpoint_daily (count_<m>,
+# sum_<m>, sum_squares_<m>; the orders of the touchpoint's channels per day x store x channel) and
+# how it rolls up: the mean of a quantity over the orders, or the share of orders with a flag. Both
+# are sums over the mart's rows, so every sidebar filter is a sum; medians are not offered because
+# the medians of days do not add up to the median of a period. POS_EVENT_MEASURES: the POS events a
+# touchpoint may list (dim_touchpoint.pos_events, comma-joined) and the flag that measures each.
 TOUCHPOINT_DAILY = "marts.fct_touchpoint_daily"
-# POS events a touchpoint may list in the journey map (dim_touchpoint.pos_events, comma-joined) and
-# the fct_journeys flag that measures each.
-POS_EVENT_MEASURES = {"refund": "is_refunded", "remake": "is_remake"}
 
 
 def _journey_ratings(scope: Scope, filters: Filters) -> tuple[str, list[object]]:

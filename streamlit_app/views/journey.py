@@ -26,6 +26,9 @@ LABELS = {
         "card_too_few": "Not reported: at least {min} ratings needed.",
         "op_wait_minutes": "Mean wait {value:.1f} min",
         "op_amount": "Mean spend ¥{value:.2f}",
+        "op_refund_amount": "Mean refund ¥{value:.2f}",
+        "op_count_items": "Mean items {value:.1f}",
+        "op_count_lines": "Mean order lines {value:.1f}",
         "op_is_refunded": "Refunded {value:.1%}",
         "op_is_remake": "Remade {value:.1%}",
         "emotion_title": "Emotion curve: mean satisfaction by stage",
@@ -39,6 +42,9 @@ LABELS = {
         "measure": "Operational measure",
         "measure_wait_minutes": "Mean wait (minutes)",
         "measure_amount": "Mean spend (¥)",
+        "measure_refund_amount": "Mean refund (¥)",
+        "measure_count_items": "Mean items per order",
+        "measure_count_lines": "Mean order lines",
         "measure_is_refunded": "Refund rate",
         "measure_is_remake": "Remake rate",
         "sd": "Standard deviation",
@@ -77,6 +83,9 @@ LABELS = {
         "card_too_few": "不报告：至少需要 {min} 条评分。",
         "op_wait_minutes": "平均等待时间 {value:.1f} 分钟",
         "op_amount": "平均消费金额 ¥{value:.2f}",
+        "op_refund_amount": "平均退款金额 ¥{value:.2f}",
+        "op_count_items": "平均件数 {value:.1f}",
+        "op_count_lines": "平均订单行数 {value:.1f}",
         "op_is_refunded": "退款率 {value:.1%}",
         "op_is_remake": "重做率 {value:.1%}",
         "emotion_title": "情绪曲线：各阶段平均满意度",
@@ -90,6 +99,9 @@ LABELS = {
         "measure": "运营指标",
         "measure_wait_minutes": "平均等待时间（分钟）",
         "measure_amount": "平均消费金额（¥）",
+        "measure_refund_amount": "平均退款金额（¥）",
+        "measure_count_items": "每单平均件数",
+        "measure_count_lines": "每单平均行数",
         "measure_is_refunded": "退款率",
         "measure_is_remake": "重做率",
         "sd": "标准差",
@@ -116,7 +128,15 @@ LABELS = {
     },
 }
 # How each operational measure is written on the chart's axis (d3 format); rates are shares 0..1.
-MEASURE_FORMATS = {"wait_minutes": ".1f", "amount": ".2f", "is_refunded": ".0%", "is_remake": ".0%"}
+MEASURE_FORMATS = {
+    "wait_minutes": ".1f",
+    "amount": ".2f",
+    "refund_amount": ".2f",
+    "count_items": ".1f",
+    "count_lines": ".1f",
+    "is_refunded": ".0%",
+    "is_remake": ".0%",
+}
 RATES = frozenset({"is_refunded", "is_remake"})
 
 page = widgets.filtered_page(LABELS, "journey")

@@ -17,8 +17,8 @@
 ) }}
 {#- The operational measures every touchpoint carries (fct_transactions columns): quantities get a
     count, sum and sum of squares, flags a count and the number of true ones. -#}
-{%- set quantities = ['wait_minutes', 'amount'] -%}
-{%- set flags = ['is_refunded', 'is_remake'] %}
+{%- set quantities = operational_metric_columns() -%}
+{%- set flags = operational_flag_columns() %}
 -- depends_on: {{ ref('stg_pos__transactions') }}
 -- depends_on: {{ ref('stg_pos__transaction_lines') }}
 with all_ratings as (
@@ -62,6 +62,11 @@ all_rating_counts as (
 {#- A table written before rows carried the checksum reads as another journey map; one written
     before the channel grain and the sums (the older layout) is recomputed on every day. -#}
 {%- set older_layout = 'sum_squares_csat' not in written_columns %}
+{#- A table written before a measure joined the contract lacks its sums on every day. -#}
+{%- set missing_measures = [] %}
+{%- for measure in quantities + flags if ('sum_' ~ measure) not in written_columns %}
+{%- do missing_measures.append(measure) %}
+{%- endfor %}
 written as (
     select
         *
@@ -116,7 +121,7 @@ changed_days as (
     where not exists (
         select 1 from written where written.journey_map_checksum = journey_map.journey_map_checksum
     )
-    {%- if older_layout %}
+    {%- if older_layout or missing_measures %}
     union
     select transaction_date as date_day from all_transactions
     union
