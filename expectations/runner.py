@@ -60,8 +60,9 @@ class GxRunner:
     def validate(self, suite: TableSuite, frame: pd.DataFrame, rules: RuleContext) -> SuiteResult:
         """Validate ``frame`` (raw columns + ``_row_id`` + ``_partition_date``) against ``suite``."""
         name = f"raw.{suite.raw_table}"
+        expectations = [*suite.expectations(rules), well_formed_record()]
         expectation_suite = self.context.suites.add_or_update(
-            gx.ExpectationSuite(name=name, expectations=[*suite.expectations(rules), well_formed_record()])
+            gx.ExpectationSuite(name=name, expectations=expectations)
         )
         asset = next((a for a in self.source.assets if a.name == suite.raw_table), None)
         asset = asset or self.source.add_dataframe_asset(suite.raw_table)
@@ -82,30 +83,54 @@ class GxRunner:
             frame = frame.assign(**{RECORD_PROBLEM: pd.array([None] * len(frame), dtype="string")})
         # An empty field is a missing value to every rule (not_null catches required ones).
         derived = suite.derive(frame.mask(frame.eq("")), rules)
-        result = checkpoint.run(batch_parameters={"dataframe": derived})
+        result = checkpoint.run(batch_parameters={"dataframe": _checked_columns(derived, expectations)})
         validation_result = next(iter(result.run_results.values()))
-        return SuiteResult(suite.raw_table, [_outcome(r) for r in validation_result.results])
+        return SuiteResult(suite.raw_table, [_outcome(r, derived) for r in validation_result.results])
 
 
-def _outcome(result) -> ExpectationOutcome:
+def _checked_columns(derived: pd.DataFrame, expectations: list) -> pd.DataFrame:
+    """Only the columns a rule reads (GX copies and hashes the whole frame, column by column), with
+    nullable numbers as plain floats: GX checks a range over pandas' nullable Int64 / Float64 one
+    value at a time in Python, and over float64 in one vectorized comparison. Missing stays missing
+    (NaN is null to GX) and the offending values are reported from ``derived`` as derived."""
+    columns = [ROW_ID, *dict.fromkeys(e.column for e in expectations if e.column in derived.columns)]
+    checked = derived[columns]
+    nullable = [c for c in columns if str(checked[c].dtype) in ("Int64", "Float64")]
+    if nullable:
+        checked = checked.astype({c: "float64" for c in nullable})
+    return checked
+
+
+def _outcome(result, derived: pd.DataFrame) -> ExpectationOutcome:
     config = result.expectation_config
     column = config.kwargs.get("column")
     details = result.result or {}
-    index_list = details.get("unexpected_index_list") or []
-    row_ids = tuple(sorted({int(item[ROW_ID]) for item in index_list if isinstance(item, dict)}))
-    offending = {
-        int(item[ROW_ID]): json.dumps(item.get(column), ensure_ascii=False, default=str)
-        for item in index_list
-        if isinstance(item, dict) and column in item
-    }
     if result.exception_info and result.exception_info.get("raised_exception"):
         raise RuntimeError(f"{config.type}({column}): {result.exception_info.get('exception_message')}")
-    values = details.get("partial_unexpected_list") or details.get("unexpected_list") or []
+    index_list = [item for item in details.get("unexpected_index_list") or [] if isinstance(item, dict)]
+    row_ids = tuple(sorted({int(item[ROW_ID]) for item in index_list}))
+    offending_ids = [int(item[ROW_ID]) for item in index_list if column in item]
+    if column in derived.columns and offending_ids:  # as derived, not as handed to GX
+        # numpy / masked scalars, as GX hands them over (a flag reads "True", a count "3")
+        by_row = pd.Series(derived[column].array, index=derived[ROW_ID].to_numpy()).loc[offending_ids].array
+        found = [by_row[position] for position in range(len(by_row))]
+    else:
+        found = [item.get(column) for item in index_list if column in item]
+    offending = {
+        row_id: json.dumps(value, ensure_ascii=False, default=str)
+        for row_id, value in zip(offending_ids, found, strict=True)
+    }
+    samples = [
+        json.dumps(v, ensure_ascii=False, default=str)
+        for v in (details.get("partial_unexpected_list") or details.get("unexpected_list") or [])[
+            :MAX_SAMPLES
+        ]
+    ]
     return ExpectationOutcome(
         expectation=f"{config.type}({column})",
         rule=(config.meta or {}).get("rule", config.type),
         severity=(config.meta or {}).get("severity", "error"),
         failing_row_ids=row_ids,
-        samples=tuple(json.dumps(v, ensure_ascii=False, default=str) for v in values[:MAX_SAMPLES]),
+        samples=tuple(samples),
         values=offending,
     )

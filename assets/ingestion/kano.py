@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from assets.ingestion import raw_tables as rt
-from assets.ingestion.loading import FileAudit, PartitionLoad
+from assets.ingestion.delivery import FileAudit, PartitionLoad
 from assets.ingestion.survey_answers import with_longest_texts
 from cxlake.delivered_files import file_checksum, read_delivered
 from cxlake.insights.kano import KanoSurvey, load_kano_survey

@@ -1,13 +1,16 @@
-"""Writing one partition of a source into raw.*: idempotent and all-or-nothing.
+"""The writer: applies the gate's verdicts to raw.*, quarantine.* and dq.*, one transaction per partition.
 
-Re-running a partition deletes what it loaded before and inserts again inside one transaction,
-together with its load-audit rows, so a rerun leaves no duplicates and a failed load leaves the
-previous state untouched.
+A loaded day replaces what it loaded before (rows, held rows, audit rows); a blocked day keeps its
+previous state and records its held rows and 'held_back' audit rows; either way the day's verdict
+goes to dq.validation_runs and dq.expectation_results. Each partition is one transaction, so a
+rerun leaves no duplicates and a failed write leaves the day as it was. The SQL is in ``sql/``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
 
@@ -15,11 +18,21 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from assets.ingestion.raw_tables import LINEAGE_COLUMNS, RawTable
+from assets.ingestion.raw_tables import RawTable
+from cxlake.pipeline.resources import Warehouse
+from expectations.gate import PartitionVerdict, TableVerdict
 
 
-def sql(name: str) -> str:
-    return resources.files("assets.ingestion.sql").joinpath(f"{name}.sql").read_text(encoding="utf-8")
+def sql(name: str, table: RawTable | None = None) -> str:
+    """A statement of ``sql/``; with ``table``, its identifiers filled in (quoted, from the registry)."""
+    text = resources.files("assets.ingestion.sql").joinpath(f"{name}.sql").read_text(encoding="utf-8")
+    if table is None:
+        return text
+    return (
+        text.replace("{raw_table}", quoted(table.name))
+        .replace("{columns}", ", ".join(quoted(c) for c in table.columns))
+        .replace("{values}", ", ".join(f"cast({quoted(c)} as varchar)" for c in table.columns))
+    )
 
 
 def quoted(identifier: str) -> str:
@@ -27,32 +40,12 @@ def quoted(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-@dataclass(frozen=True)
-class FileAudit:
-    """What one delivered file brought into one raw table."""
-
-    file: str
-    raw_table: str
-    rows_in: int
-    rows_loaded: int
-    checksum: str
-    rows_quarantined: int = 0
-
-
-@dataclass
-class PartitionLoad:
-    """Everything one source delivered for one day, ready to write."""
-
-    day: str
-    frames: dict[str, pd.DataFrame] = field(default_factory=dict)
-    audits: list[FileAudit] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    def add(self, table: RawTable, frame: pd.DataFrame) -> None:
-        previous = self.frames.get(table.name)
-        self.frames[table.name] = (
-            frame if previous is None else pd.concat([previous, frame], ignore_index=True)
-        )
+@contextmanager
+def raw_layer(warehouse: Warehouse, tables: Sequence[RawTable]) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to the warehouse with the schemas, dq tables and ``tables`` in place."""
+    with warehouse.connect() as connection:
+        prepare_warehouse(connection, list(tables))
+        yield connection
 
 
 def prepare_warehouse(connection: duckdb.DuckDBPyConnection, tables: list[RawTable]) -> None:
@@ -82,224 +75,166 @@ def ensure_quarantine_table(connection: duckdb.DuckDBPyConnection, table: RawTab
     )
 
 
-def replace_partition(
+def write_verdicts(
     connection: duckdb.DuckDBPyConnection,
-    source: str,
-    tables: list[RawTable],
-    load: PartitionLoad,
-    quarantine: dict[str, pd.DataFrame] | None = None,
-    in_transaction: bool = False,
-) -> None:
-    """Replace the source's rows of ``load.day`` in each of ``tables``, their quarantined rows and
-    the day's audit rows, all in one transaction.
-
-    Expects :func:`prepare_warehouse` to have run on this connection. With ``in_transaction`` the
-    caller holds the transaction (a run writes all its days in one).
-    """
-    loaded_at = datetime.now(UTC)
-    if not in_transaction:
+    run_id: str,
+    tables: Sequence[RawTable],
+    verdicts: Sequence[PartitionVerdict],
+) -> dict[str, list[tuple]]:
+    """Apply each verdict in its own transaction; return, per raw table, the audit rows that do not
+    balance afterwards (none, unless something else wrote the audit)."""
+    for verdict in verdicts:
         connection.begin()
-    try:
-        for table in tables:
-            connection.execute(f"delete from raw.{quoted(table.name)} where _partition_date = ?", [load.day])
-            frame = load.frames.get(table.name)
-            if frame is None or frame.empty:
-                continue
-            frame = frame.assign(_partition_date=load.day, _loaded_at=loaded_at)
-            column_list = ", ".join(quoted(c) for c in (*table.columns, *LINEAGE_COLUMNS))
-            # via Arrow: DuckDB scans Arrow strings directly, pandas' would be copied to numpy first
-            connection.register("delivered_rows", pa.Table.from_pandas(frame, preserve_index=False))
-            connection.execute(
-                f"insert into raw.{quoted(table.name)} ({column_list}) "
-                f"select {', '.join(_cast(c) for c in table.columns)}, "
-                "cast(_partition_date as date), _source_file, cast(_source_row as integer), _loaded_at "
-                "from delivered_rows"
-            )
-            connection.unregister("delivered_rows")
-        for table in tables:
-            _replace_quarantined(connection, table, load.day, (quarantine or {}).get(table.name), loaded_at)
-        connection.execute(
-            "delete from dq.load_audit where source = ? and partition_date = ?", [source, load.day]
-        )
-        _insert_audits(connection, source, load, "loaded", loaded_at)
-        if not in_transaction:
+        try:
+            write_partition(connection, run_id, tables, verdict)
             connection.commit()
-    except Exception:
-        if not in_transaction:
+        except Exception:
             connection.rollback()
-        raise
+            raise
+    return {table.name: unbalanced_audit_rows(connection, table.name) for table in tables}
 
 
-def hold_back_partition(
-    connection: duckdb.DuckDBPyConnection,
-    source: str,
-    tables: list[RawTable],
-    load: PartitionLoad,
-    quarantine: dict[str, pd.DataFrame],
+def write_partition(
+    connection: duckdb.DuckDBPyConnection, run_id: str, tables: Sequence[RawTable], verdict: PartitionVerdict
 ) -> None:
-    """Record a blocked day without touching what raw.* holds for it: its failing rows go to
-    quarantine (replacing earlier attempts from the same files) and its files get 'held_back' audit
-    rows, so a steward sees what was delivered and why it waits. The caller holds the transaction."""
-    held_at = datetime.now(UTC)
-    files = sorted({audit.file for audit in load.audits})
-    for table in tables:
-        connection.execute(
-            f"delete from quarantine.{quoted(table.name)} where _partition_date = ? "
-            "and list_contains(?, _source_file)",
-            [load.day, files],
-        )
-        frame = quarantine.get(table.name)
-        if frame is not None and not frame.empty:
-            _insert_quarantined(connection, table, load.day, frame, held_at)
-    connection.execute(
-        "delete from dq.load_audit where source = ? and partition_date = ? and status = 'held_back'",
-        [source, load.day],
+    """One partition's verdict; the caller holds the transaction."""
+    at = datetime.now(UTC)
+    judged = {t.raw_table: t for t in verdict.tables}
+    if verdict.written:
+        for table in tables:
+            connection.execute(sql("delete_raw_partition", table), [verdict.day])
+            _insert(connection, "insert_raw_rows", table, judged[table.name].load, verdict.day, at)
+        for table in tables:
+            connection.execute(sql("delete_quarantined_day", table), [verdict.day])
+            _insert(
+                connection, "insert_quarantined_rows", table, judged[table.name].quarantine, verdict.day, at
+            )
+        connection.execute(sql("delete_day_audits"), [verdict.source, verdict.day])
+        _insert_audits(connection, verdict, "loaded", at)
+    elif verdict.delivery.unreadable is None:
+        files = list(verdict.delivery.files)
+        for table in tables:
+            connection.execute(sql("delete_quarantined_files", table), [verdict.day, files])
+            _insert(
+                connection, "insert_quarantined_rows", table, judged[table.name].quarantine, verdict.day, at
+            )
+        connection.execute(sql("delete_held_back_audits"), [verdict.source, verdict.day])
+        _insert_audits(connection, verdict, "held_back", at)
+    _record_verdict(connection, run_id, verdict, at)
+
+
+def _insert(
+    connection: duckdb.DuckDBPyConnection,
+    statement: str,
+    table: RawTable,
+    frame: pd.DataFrame | None,
+    day: str,
+    at: datetime,
+) -> None:
+    if frame is None or frame.empty:
+        return
+    lineage = ["_source_file", "_source_row"] + (
+        ["_failed_expectations"] if "_failed_expectations" in frame.columns else []
     )
-    _insert_audits(connection, source, load, "held_back", held_at)
+    # via Arrow, only the columns written: DuckDB scans Arrow strings directly
+    rows = pa.Table.from_pandas(frame[[*table.columns, *lineage]], preserve_index=False)
+    connection.register("judged_rows", rows)
+    try:
+        connection.execute(sql(statement, table), [day, at])
+    finally:
+        connection.unregister("judged_rows")
 
 
 def _insert_audits(
-    connection: duckdb.DuckDBPyConnection, source: str, load: PartitionLoad, status: str, at: datetime
+    connection: duckdb.DuckDBPyConnection, verdict: PartitionVerdict, status: str, at: datetime
 ) -> None:
     """One audit row per file and raw table; a held-back day loads nothing, so what was not
     quarantined is held back (it stays in landing/ for the next attempt)."""
-    for audit in load.audits:
-        loaded = audit.rows_loaded if status == "loaded" else 0
-        held_back = 0 if status == "loaded" else audit.rows_in - audit.rows_quarantined
-        connection.execute(
-            "insert into dq.load_audit (source, partition_date, file, raw_table, rows_in, rows_loaded, "
-            "rows_quarantined, checksum, loaded_at, status, rows_held_back) "
-            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                source,
-                load.day,
-                audit.file,
-                audit.raw_table,
-                audit.rows_in,
-                loaded,
-                audit.rows_quarantined,
-                audit.checksum,
-                at,
-                status,
-                held_back,
-            ],
+    rows = [
+        (
+            verdict.source,
+            verdict.day,
+            audit.file,
+            audit.raw_table,
+            audit.rows_in,
+            audit.rows_loaded if status == "loaded" else 0,
+            audit.rows_quarantined,
+            audit.checksum,
+            at,
+            status,
+            0 if status == "loaded" else audit.rows_in - audit.rows_quarantined,
         )
+        for audit in verdict.audits
+    ]
+    columns = [
+        "source", "partition_date", "file", "raw_table", "rows_in", "rows_loaded", "rows_quarantined",
+        "checksum", "loaded_at", "status", "rows_held_back",
+    ]  # fmt: skip
+    _append(connection, "insert_audits", "audit_rows", pd.DataFrame(rows, columns=columns))
 
 
-def _replace_quarantined(
-    connection: duckdb.DuckDBPyConnection, table: RawTable, day: str, frame: pd.DataFrame | None, at: datetime
+def _record_verdict(
+    connection: duckdb.DuckDBPyConnection, run_id: str, verdict: PartitionVerdict, at: datetime
 ) -> None:
-    connection.execute(f"delete from quarantine.{quoted(table.name)} where _partition_date = ?", [day])
-    if frame is None or frame.empty:
-        return
-    _insert_quarantined(connection, table, day, frame, at)
+    """The partition's verdict per raw table and per rule (kept for every run: the steward's history)."""
+    runs = pd.DataFrame(
+        [_validation_row(run_id, verdict, table, at) for table in verdict.tables],
+        columns=[
+            "run_id", "source", "raw_table", "partition_date", "validated_at", "success", "blocked",
+            "block_reason", "rows_in", "rows_loaded", "rows_quarantined",
+        ],
+    )  # fmt: skip
+    _append(connection, "insert_validation_runs", "validation_rows", runs)
+    results = pd.DataFrame(
+        [
+            (
+                run_id,
+                verdict.source,
+                r.raw_table,
+                verdict.day,
+                r.expectation,
+                r.level,
+                r.severity,
+                r.success,
+                r.unexpected_count,
+                json.dumps(list(r.samples), ensure_ascii=False),
+            )
+            for r in verdict.records
+        ],
+        columns=[
+            "run_id", "source", "raw_table", "partition_date", "expectation", "level", "severity",
+            "success", "unexpected_count", "sample_values",
+        ],
+    )  # fmt: skip
+    _append(connection, "insert_expectation_results", "result_rows", results)
 
 
-def _insert_quarantined(
-    connection: duckdb.DuckDBPyConnection, table: RawTable, day: str, frame: pd.DataFrame, at: datetime
-) -> None:
-    frame = frame.assign(_partition_date=day, _quarantined_at=at)
-    column_list = ", ".join(quoted(c) for c in table.columns)
-    connection.register("held_rows", pa.Table.from_pandas(frame, preserve_index=False))
-    connection.execute(
-        f"insert into quarantine.{quoted(table.name)} ({column_list}, _partition_date, _source_file, "
-        "_source_row, _failed_expectations, _quarantined_at) "
-        f"select {', '.join(_cast(c) for c in table.columns)}, cast(_partition_date as date), _source_file, "
-        "cast(_source_row as integer), _failed_expectations, _quarantined_at from held_rows"
+def _validation_row(run_id: str, verdict: PartitionVerdict, table: TableVerdict, at: datetime) -> tuple:
+    return (
+        run_id,
+        verdict.source,
+        table.raw_table,
+        verdict.day,
+        at,
+        table.success,
+        verdict.blocked,
+        verdict.block_reason,
+        table.rows_in,
+        table.rows_loaded,
+        table.rows_quarantined,
     )
-    connection.unregister("held_rows")
 
 
-def _cast(column: str) -> str:
-    return f"cast({quoted(column)} as varchar)"
+def _append(connection: duckdb.DuckDBPyConnection, statement: str, name: str, frame: pd.DataFrame) -> None:
+    """Insert a frame in one statement, not a row at a time."""
+    if frame.empty:
+        return
+    connection.register(name, frame)
+    try:
+        connection.execute(sql(statement))
+    finally:
+        connection.unregister(name)
 
 
 def unbalanced_audit_rows(connection: duckdb.DuckDBPyConnection, raw_table: str) -> list[tuple]:
     return connection.execute(sql("unbalanced_load_audit"), [raw_table]).fetchall()
-
-
-@dataclass(frozen=True)
-class TableValidation:
-    """A row of dq.validation_runs: one raw table's partition in one run."""
-
-    raw_table: str
-    blocked: bool
-    block_reason: str | None
-    rows_in: int
-    rows_loaded: int
-    rows_quarantined: int
-    success: bool
-
-
-def record_validation(
-    connection: duckdb.DuckDBPyConnection,
-    run_id: str,
-    source: str,
-    verdicts: list[tuple[str, list[TableValidation], list[tuple]]],
-) -> None:
-    """Store a run's verdicts, (day, tables, expectation rows) per partition, in two inserts
-    (kept for every run: the steward's history)."""
-    validated_at = datetime.now(UTC)
-    runs = pd.DataFrame(
-        [
-            (
-                run_id,
-                source,
-                t.raw_table,
-                day,
-                validated_at,
-                t.success,
-                t.blocked,
-                t.block_reason,
-                t.rows_in,
-                t.rows_loaded,
-                t.rows_quarantined,
-            )
-            for day, tables, _ in verdicts
-            for t in tables
-        ],
-        columns=[
-            "run_id",
-            "source",
-            "raw_table",
-            "partition_date",
-            "validated_at",
-            "success",
-            "blocked",
-            "block_reason",
-            "rows_in",
-            "rows_loaded",
-            "rows_quarantined",
-        ],
-    )
-    _append(connection, "dq.validation_runs", runs)
-    results = pd.DataFrame(
-        [
-            (run_id, source, raw_table, day, *rest)
-            for day, _, expectation_rows in verdicts
-            for raw_table, *rest in expectation_rows
-        ],
-        columns=[
-            "run_id",
-            "source",
-            "raw_table",
-            "partition_date",
-            "expectation",
-            "level",
-            "severity",
-            "success",
-            "unexpected_count",
-            "sample_values",
-        ],
-    )
-    _append(connection, "dq.expectation_results", results)
-
-
-def _append(connection: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
-    """Insert a frame by column name (one statement, not a row at a time)."""
-    if frame.empty:
-        return
-    connection.register("new_rows", frame)
-    columns = ", ".join(frame.columns)
-    connection.execute(f"insert into {table} ({columns}) select {columns} from new_rows")
-    connection.unregister("new_rows")

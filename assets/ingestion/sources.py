@@ -6,15 +6,16 @@ Pure functions of the landing folder: no warehouse, no Dagster, so tests call th
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from assets.ingestion import raw_tables as rt
+from assets.ingestion.delivery import Delivery, FileAudit, PartitionLoad
+from assets.ingestion.duckdb_csv import read_clean_csv
 from assets.ingestion.kano import load_kano
-from assets.ingestion.loading import FileAudit, PartitionLoad
 from assets.ingestion.survey_answers import with_longest_texts
 from assets.ingestion.survey_api import survey_api_loader
 from cxlake import landing
@@ -27,7 +28,7 @@ from cxlake.delivered_files import (
     read_delivered,
 )
 from cxlake.surveys.mapping import load_mappings, mapping_for_file, score_answer
-from cxlake.surveys.readers import read_survey
+from cxlake.surveys.readers import SurveyReadError, read_survey
 from expectations.suites.base import RECORD_PROBLEM
 
 
@@ -49,12 +50,28 @@ def _relative(path: Path, landing_root: Path) -> str:
 def csv_file_frame(
     path: Path, table: rt.RawTable, name: str, data: bytes | None = None
 ) -> tuple[pd.DataFrame, FileAudit, list[str]]:
-    """One delivered CSV as the raw table's columns plus lineage, and its audit row.
+    """One delivered CSV as the raw table's columns plus lineage, and its audit row: read by DuckDB
+    when the file is clean (:func:`read_clean_csv`), else the careful way.
 
     A missing column fails the file; a malformed record (wrong field count, NUL byte, a field too
     long to read) is kept, fitted to the header and marked in ``_record_problem`` so the gate
     quarantines that row alone. ``data``: the bytes as :func:`read_delivered` returned them.
     """
+    data = path.read_bytes() if data is None else data
+    clean = read_clean_csv(data, table.columns)
+    if clean is None:
+        return careful_csv_file_frame(path, table, name, data)
+    frame, header = clean
+    frame = _with_lineage(frame, table, name, range(2, len(frame) + 2), None)  # one record per line
+    audit = FileAudit(name, table.name, len(frame), len(frame), file_checksum(data))
+    return frame, audit, _extra_columns(name, header, table)
+
+
+def careful_csv_file_frame(
+    path: Path, table: rt.RawTable, name: str, data: bytes
+) -> tuple[pd.DataFrame, FileAudit, list[str]]:
+    """:func:`csv_file_frame` by Python's csv module, for what DuckDB's reader does not read exactly:
+    every encoding, records spanning lines, malformed records fitted to the header and marked."""
     records = read_csv_records(path, data)
     missing = [c for c in table.columns if c not in records.header]
     if missing:
@@ -66,17 +83,28 @@ def csv_file_frame(
     repeated = sorted({c for c in records.header if records.header.count(c) > 1})
     if repeated:
         raise DeliveredFileError(path, f"column(s) {', '.join(repeated)} appear more than once in the header")
-    extra = [c for c in records.header if c not in table.columns]
     width = len(records.header)
     fitted = [row[:width] + [None] * (width - len(row)) for row in records.rows]
     frame = pd.DataFrame(fitted, columns=records.header, dtype="string")[list(table.columns)]
-    frame["_source_file"] = name
-    frame["_source_row"] = records.lines
-    frame["_record_problem"] = pd.array(records.problems, dtype="string")
+    frame = _with_lineage(frame, table, name, records.lines, records.problems)
     audit = FileAudit(name, table.name, len(records.rows), len(frame), records.checksum)
-    warnings = [f"{name}: extra column(s) not loaded: {', '.join(extra)}"] if extra else []
+    warnings = _extra_columns(name, records.header, table)
     warnings += [f"{name}:{warning}" for warning in records.warnings]  # file:line:field: what changed
     return frame, audit, warnings
+
+
+def _with_lineage(frame: pd.DataFrame, table: rt.RawTable, name: str, lines, problems) -> pd.DataFrame:
+    """The table's columns plus where each row came from and, per row, why its record is malformed."""
+    frame = frame[list(table.columns)]
+    frame["_source_file"] = name
+    frame["_source_row"] = list(lines)
+    frame["_record_problem"] = pd.array(problems or [None] * len(frame), dtype="string")
+    return frame
+
+
+def _extra_columns(name: str, header: list[str], table: rt.RawTable) -> list[str]:
+    extra = [c for c in header if c not in table.columns]
+    return [f"{name}: extra column(s) not loaded: {', '.join(extra)}"] if extra else []
 
 
 def csv_source_loader(files: dict[str, rt.RawTable]) -> Callable[[Path, Path, str], PartitionLoad]:
@@ -210,6 +238,20 @@ def load_reviews(landing_root: Path, folder: Path, day: str) -> PartitionLoad:
         load.add(rt.REVIEWS, frame)
         load.audits.append(FileAudit(name, rt.REVIEWS.name, len(rows), len(frame), file_checksum(data)))
     return load
+
+
+def read_days(source: Source, landing_root: Path, days: Sequence[str]) -> tuple[Delivery, ...]:
+    """What ``source`` delivered for each of ``days``; a day whose file cannot be read says which
+    and why, and nothing of that day is read."""
+    deliveries = []
+    for day in days:
+        try:
+            load = source.load_partition(landing_root, landing_root / source.name / day, day)
+        except (DeliveredFileError, SurveyReadError) as error:
+            deliveries.append(Delivery(day, unreadable=str(error)))
+            continue
+        deliveries.append(load.delivery())
+    return tuple(deliveries)
 
 
 def _as_text(value) -> str | None:

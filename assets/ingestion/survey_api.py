@@ -19,7 +19,7 @@ from dagster import AssetKey
 
 from assets.ingestion import raw_tables as rt
 from assets.ingestion.api_pull import build_api_pull_asset
-from assets.ingestion.loading import FileAudit, PartitionLoad
+from assets.ingestion.delivery import FileAudit, PartitionLoad
 from cxlake.delivered_files import DeliveredFileError, file_checksum, read_delivered
 from cxlake.sources.survey_api import SURVEY_API
 from cxlake.surveys.mapping import SurveyMapping, load_mappings

@@ -44,8 +44,14 @@ def dbt_command(
     return command
 
 
-def prepare_dbt_manifest() -> Path:
+def prepare_dbt_manifest(
+    warehouse: str | Path | None = None, day_range: tuple[str, str] | None = None
+) -> Path:
     """Run `dbt parse` (a few seconds; partial parsing makes repeats quick) and return the manifest.
+
+    A run passes its warehouse and days: the parse then has the --vars of the run's `dbt build`,
+    whose partial parse starts from this one instead of parsing the whole project again (dbt
+    parses anew whenever the vars differ from those of the saved state).
 
     dbt writes its manifest in place, and another process (a second `cxlake run`, a test worker,
     `dagster dev`) may be importing the dbt assets, which read it, at that moment. So the parse
@@ -61,7 +67,9 @@ def prepare_dbt_manifest() -> Path:
         if state.is_file():
             shutil.copy2(state, scratch / "target" / PARTIAL_PARSE_FILE)
         completed = subprocess.run(
-            dbt_command("parse", "--quiet", scratch=scratch), capture_output=True, text=True
+            dbt_command("parse", "--quiet", warehouse=warehouse, day_range=day_range, scratch=scratch),
+            capture_output=True,
+            text=True,
         )
         if completed.returncode != 0:
             raise RuntimeError(f"dbt parse failed:\n{completed.stdout}\n{completed.stderr}")

@@ -36,6 +36,8 @@ class TableSuite:
     derive: Callable[[pd.DataFrame, RuleContext], pd.DataFrame]
     expectations: Callable[[RuleContext], list]
     record_key: Callable[[pd.DataFrame], pd.Series] | None = None  # unique across partitions
+    # the same key as a SQL expression over raw.<table>'s columns: history is checked inside DuckDB
+    record_key_sql: str | None = None
 
     def keys(self, frame: pd.DataFrame) -> pd.Series | None:
         return None if self.record_key is None else self.record_key(frame)

@@ -41,5 +41,9 @@ def expectations(context: RuleContext) -> list:
 
 
 SUITE = TableSuite(
-    "kano_responses", survey_responses.derive, expectations, record_key=survey_responses.response_key
+    "kano_responses",
+    survey_responses.derive,
+    expectations,
+    record_key=survey_responses.response_key,
+    record_key_sql=survey_responses.RESPONSE_KEY_SQL,
 )

@@ -26,6 +26,9 @@ def line_key(frame):
     return frame["transaction_id"].fillna("") + "#" + frame["line_number"].fillna("")
 
 
+LINE_KEY_SQL = "coalesce(transaction_id, '') || '#' || coalesce(line_number, '')"
+
+
 def derive(frame, context: RuleContext):
     return text_lengths(frame, LIMITS).assign(
         line_key_repeated=repeated(line_key(frame)),
@@ -53,4 +56,6 @@ def expectations(context: RuleContext) -> list:
     ]
 
 
-SUITE = TableSuite("pos_transaction_lines", derive, expectations, record_key=line_key)
+SUITE = TableSuite(
+    "pos_transaction_lines", derive, expectations, record_key=line_key, record_key_sql=LINE_KEY_SQL
+)

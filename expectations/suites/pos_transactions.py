@@ -59,4 +59,10 @@ def expectations(context: RuleContext) -> list:
     ]
 
 
-SUITE = TableSuite("pos_transactions", derive, expectations, record_key=lambda f: f["transaction_id"])
+SUITE = TableSuite(
+    "pos_transactions",
+    derive,
+    expectations,
+    record_key=lambda f: f["transaction_id"],
+    record_key_sql="transaction_id",
+)

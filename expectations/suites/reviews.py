@@ -44,6 +44,9 @@ def review_key(frame):
     return frame["platform"].fillna("") + ":" + frame["review_id"].fillna("")
 
 
+REVIEW_KEY_SQL = "coalesce(platform, '') || ':' || coalesce(review_id, '')"
+
+
 def derive(frame, context: RuleContext):
     frame = text_lengths(timestamp_checks(frame, "posted_at", context, "posted_at"), limits(context))
     return frame.assign(
@@ -69,4 +72,4 @@ def expectations(context: RuleContext) -> list:
     ]
 
 
-SUITE = TableSuite("reviews", derive, expectations, record_key=review_key)
+SUITE = TableSuite("reviews", derive, expectations, record_key=review_key, record_key_sql=REVIEW_KEY_SQL)

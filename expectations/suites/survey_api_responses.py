@@ -37,6 +37,11 @@ def version_key(frame):
     )
 
 
+VERSION_KEY_SQL = (
+    "coalesce(survey_id, '') || ':' || coalesce(response_id, '') || '@' || coalesce(modified_at, '')"
+)
+
+
 def derive(frame, context: RuleContext):
     frame = timestamp_checks(frame, "submitted_at", context, "submitted_at")
     frame = timestamp_checks(frame, "modified_at", context, "modified_at")
@@ -68,4 +73,6 @@ def expectations(context: RuleContext) -> list:
     ]
 
 
-SUITE = TableSuite("survey_api_responses", derive, expectations, record_key=version_key)
+SUITE = TableSuite(
+    "survey_api_responses", derive, expectations, record_key=version_key, record_key_sql=VERSION_KEY_SQL
+)

@@ -44,4 +44,10 @@ def expectations(context: RuleContext) -> list:
     ]
 
 
-SUITE = TableSuite("survey_invitations", derive, expectations, record_key=lambda f: f["invitation_id"])
+SUITE = TableSuite(
+    "survey_invitations",
+    derive,
+    expectations,
+    record_key=lambda f: f["invitation_id"],
+    record_key_sql="invitation_id",
+)

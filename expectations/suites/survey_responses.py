@@ -49,6 +49,9 @@ def response_key(frame):
     return frame["survey_id"].fillna("") + ":" + frame["response_id"].fillna("")
 
 
+RESPONSE_KEY_SQL = "coalesce(survey_id, '') || ':' || coalesce(response_id, '')"
+
+
 def derive(frame, context: RuleContext):
     frame = timestamp_checks(frame, "submitted_at", context, "submitted_at")
     frame = text_lengths(frame, {c: n for c, n in limits(context).items() if not c.startswith("_")})
@@ -92,6 +95,12 @@ def expectations(context: RuleContext) -> list:
     ]
 
 
-QUALTRICS_SUITE = TableSuite("qualtrics_responses", derive, expectations, record_key=response_key)
-WJX_SUITE = TableSuite("wjx_responses", derive, expectations, record_key=response_key)
-SURVEY_FILES_SUITE = TableSuite("survey_responses", derive, expectations, record_key=response_key)
+QUALTRICS_SUITE = TableSuite(
+    "qualtrics_responses", derive, expectations, record_key=response_key, record_key_sql=RESPONSE_KEY_SQL
+)
+WJX_SUITE = TableSuite(
+    "wjx_responses", derive, expectations, record_key=response_key, record_key_sql=RESPONSE_KEY_SQL
+)
+SURVEY_FILES_SUITE = TableSuite(
+    "survey_responses", derive, expectations, record_key=response_key, record_key_sql=RESPONSE_KEY_SQL
+)

@@ -7,13 +7,18 @@ import json
 import shutil
 
 import duckdb
+import pandas as pd
 import pytest
 from dagster import materialize
 
 from assets.ingestion.assets import build_ingestion_assets
+from assets.ingestion.loading import prepare_warehouse
+from assets.ingestion.raw_tables import POS_TRANSACTION_LINES
 from cxlake.app_state import AppState
 from cxlake.pipeline.partitions import daily_partitions
 from cxlake.pipeline.resources import LandingZone, Warehouse
+from expectations.gate import History
+from expectations.suites import SUITES
 
 DAY = "2026-03-04"
 
@@ -232,3 +237,23 @@ def test_a_released_row_loads_with_its_correction_and_a_rejected_one_stays_held(
         "where raw_table = 'pos_transactions'",
     )[0]
     assert audit[0] == audit[1] + audit[2] and audit[2] == 1
+
+
+def test_history_names_only_the_run_s_keys_already_loaded_from_other_days(tmp_path):
+    """The duplicate-key check against history is a join inside DuckDB: of the run's keys, those
+    raw.* holds from a day outside the run (T1's line), not those of the run's own days (T3's)."""
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as connection:
+        prepare_warehouse(connection, [POS_TRANSACTION_LINES])
+        columns = ", ".join(POS_TRANSACTION_LINES.columns)
+        for day, transaction in (("2026-03-01", "T1"), ("2026-03-01", "T2"), (DAY, "T3")):
+            connection.execute(
+                f"insert into raw.pos_transaction_lines ({columns}, _partition_date, _source_file, "
+                "_loaded_at) values (?, '1', 'P1', 'tea', 'tea', '1', '2', '2', ?, 'f.csv', now())",
+                [transaction, day],
+            )
+        batch = pd.DataFrame(
+            {"transaction_id": ["T1", "T3", "T4", "T1"], "line_number": ["1", "1", "1", "2"]}, dtype="string"
+        )
+        history = History(connection, lambda raw_table: {})
+        found = history.keys_loaded_elsewhere(SUITES["pos_transaction_lines"], batch, [DAY])
+    assert found == {"T1#1"}

@@ -1,0 +1,1 @@
+"""SQL the quality gate reads the warehouse with (read-only)."""
