@@ -32,6 +32,7 @@ from streamlit.testing.v1 import AppTest
 
 from cxlake.access.accounts import Accounts
 from cxlake.app_state import AppState
+from cxlake.contracts import OPERATIONAL_FLAGS, OPERATIONAL_QUANTITIES
 from cxlake.text.keywords import review_cooccurrences
 from streamlit_app.session import KEY_TOKEN
 
@@ -334,20 +335,26 @@ def define_touchpoint_daily(connection: duckdb.DuckDBPyConnection) -> None:
     orders are marts.fct_journeys here (one journey per transaction in a real build, with the same
     day, channel and measures), so the Journey page's operations come from the JOURNEYS hand counts,
     and a touchpoint a test adds to dim_touchpoint gets rows with no more setup."""
+    quantities = ",\n".join(
+        f"count(j.{m}) as count_{m}, sum(j.{m}) as sum_{m}, sum(j.{m} * j.{m}) as sum_squares_{m}"
+        for m in OPERATIONAL_QUANTITIES
+    )
+    flags = ",\n".join(
+        f"count(j.{m}) as count_{m}, count(*) filter (where j.{m}) as sum_{m}" for m in OPERATIONAL_FLAGS
+    )
     connection.execute(
-        """create or replace view marts.fct_touchpoint_daily as
-        with operations as (
+        f"""create or replace view marts.fct_touchpoint_daily as
+        with orders as (
+            select j.*, x.count_items, x.count_lines
+            from marts.fct_journeys as j
+            left join marts.fct_transactions as x using (transaction_id)
+        ),
+        operations as (
             select t.touchpoint_id, j.store_id, j.region_id, j.channel, j.journey_date as date_day,
                 count(*) as count_orders,
-                count(j.wait_minutes) as count_wait_minutes, sum(j.wait_minutes) as sum_wait_minutes,
-                sum(j.wait_minutes * j.wait_minutes) as sum_squares_wait_minutes,
-                count(j.amount) as count_amount, sum(j.amount) as sum_amount,
-                sum(j.amount * j.amount) as sum_squares_amount,
-                count(j.is_refunded) as count_is_refunded,
-                count(*) filter (where j.is_refunded) as sum_is_refunded,
-                count(j.is_remake) as count_is_remake,
-                count(*) filter (where j.is_remake) as sum_is_remake
-            from marts.fct_journeys as j
+                {quantities},
+                {flags}
+            from orders as j
             join marts.dim_touchpoint as t
                 on t.channels is null or list_contains(string_split(t.channels, ','), j.channel)
             group by all

@@ -283,7 +283,11 @@ def _operations_in_pandas(serving_home, filters: Filters) -> dict[tuple[str, str
     """(touchpoint, measure) -> (orders with a value, mean or share) over the journeys in the
     filters and the touchpoint's channels, computed from the journey rows without the mart."""
     with duckdb.connect(str(serving_home / "serving.duckdb"), read_only=True) as connection:
-        journeys = connection.execute("select * from marts.fct_journeys").df()
+        # a journey's order: its measures, with the item and line counts of its transaction
+        journeys = connection.execute(
+            "select j.*, x.count_items, x.count_lines from marts.fct_journeys as j"
+            " left join marts.fct_transactions as x using (transaction_id)"
+        ).df()
         touchpoints = connection.execute("select touchpoint_id, channels from marts.dim_touchpoint").df()
     day = journeys["journey_date"].dt.date
     chosen = journeys[
