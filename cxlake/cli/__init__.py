@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "users",  # users ...
     "cases",  # cases ...
     "privacy",  # erase
+    "backup",  # backup, restore
 )
 
 # Before any command: files it writes are the owner's alone, and an open home is named (cxlake.paths).
