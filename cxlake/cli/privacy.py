@@ -25,7 +25,9 @@ app = typer.Typer()
 @app.command("erase")
 def erase_person(
     by: Annotated[str, typer.Option("--by", help="Who carries out the request (recorded and audited).")],
-    customer_id: Annotated[str | None, typer.Option("--customer-id", help="The person's CRM id.")] = None,
+    customer_id: Annotated[
+        str | None, typer.Option("--customer", "--customer-id", help="The person's CRM id.")
+    ] = None,
     phone: Annotated[str | None, typer.Option("--phone", help="A phone number, written any way.")] = None,
     email: Annotated[str | None, typer.Option("--email", help="An e-mail address.")] = None,
     home: Annotated[
@@ -35,7 +37,7 @@ def erase_person(
         bool, typer.Option("--dry-run", help="Count what would change and change nothing.")
     ] = False,
 ) -> None:
-    """Erase one person (named by exactly one of --customer-id, --phone, --email) from the warehouse,
+    """Erase one person (named by exactly one of --customer, --phone, --email) from the warehouse,
     the serving copy, the app state, landing files, the outbox and exports; their purchases stay,
     under a pseudonym, so the store's figures do not change."""
     if not by.strip():
