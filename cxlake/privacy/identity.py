@@ -31,6 +31,7 @@ _MIN_PHONE_DIGITS = 7
 # Between two digits of one written phone: up to three characters that are no letter or digit.
 _PHONE_GAP = r"[^0-9A-Za-z]{0,3}"
 _NUMERALS = str.maketrans(CHINESE_DIGITS)
+_FULL_STOPS = str.maketrans({"\u3002": ".", "\uff61": "."})
 
 
 class IdentityError(ValueError):
@@ -143,11 +144,13 @@ class Matcher:
         e-mail of the person: a superset test, exact matching follows."""
         if any(i in text for i in self.person.customer_ids):
             return True
-        folded = prefold(text)
-        if self.person.emails and any(e in folded.lower() for e in self.person.emails):
-            return True
+        if self.person.emails:
+            # NFKC keeps the ideographic full stop of "gmail。com"; Chinese numerals stay (张三@qq.com)
+            plain = unicodedata.normalize("NFKC", text).translate(_FULL_STOPS).lower()
+            if any(e in plain for e in self.person.emails):
+                return True
         if self.person.phones:
-            digits = re.sub(r"\D", "", folded)
+            digits = re.sub(r"\D", "", prefold(text))
             return any(phone in digits for phone in self.person.phones)
         return False
 
@@ -159,7 +162,7 @@ class Matcher:
         found: list[Match] = []
         for pattern, pseudonym in self._ids:
             found += [Match(m.start(), m.end(), pseudonym) for m in pattern.finditer(text)]
-        if self._phones and any(c.isdigit() for c in text):
+        if self._phones and any(c.isdigit() or c in CHINESE_DIGITS for c in text):
             folded, origin = fold(text)
             for pattern in self._phones:
                 for m in pattern.finditer(folded):
