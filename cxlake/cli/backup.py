@@ -9,14 +9,10 @@ from typing import Annotated
 import typer
 
 from cxlake.backup import BackupError, back_up, restore
-from cxlake.cli.common import fail, say_waiting
+from cxlake.cli.common import HomeOption, fail, say_waiting
 from cxlake.paths import cxlake_paths
 
 app = typer.Typer()
-
-HomeOption = Annotated[
-    Path | None, typer.Option("--home", help="The cxlake home (default $CXLAKE_HOME, else ./data).")
-]
 
 
 @app.command("backup")

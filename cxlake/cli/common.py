@@ -1,5 +1,5 @@
 """What the command modules share: the one-line error exit, day options, the landing and warehouse
-options, and the line a writer prints while it waits for the warehouse."""
+options, the home option, and the line a writer prints while it waits for the warehouse."""
 
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ import typer
 LandingOption = Annotated[Path, typer.Option(help="Landing folder: <source>/<yyyy-mm-dd>/files.")]
 WarehouseOption = Annotated[
     Path | None, typer.Option(help="Warehouse DuckDB file (default data/warehouse.duckdb).")
+]
+HomeOption = Annotated[
+    Path | None, typer.Option("--home", help="The cxlake home (default $CXLAKE_HOME, else ./data).")
 ]
 
 

@@ -8,12 +8,11 @@ salted hash of the detail, never the detail itself).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from cxlake.cli.common import fail, say_waiting
+from cxlake.cli.common import HomeOption, fail, say_waiting
 from cxlake.paths import cxlake_paths
 from cxlake.privacy.erasure import erase
 from cxlake.privacy.identity import IdentityError
@@ -30,9 +29,7 @@ def erase_person(
     ] = None,
     phone: Annotated[str | None, typer.Option("--phone", help="A phone number, written any way.")] = None,
     email: Annotated[str | None, typer.Option("--email", help="An e-mail address.")] = None,
-    home: Annotated[
-        Path | None, typer.Option("--home", help="The cxlake home (default $CXLAKE_HOME, else ./data).")
-    ] = None,
+    home: HomeOption = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Count what would change and change nothing.")
     ] = False,
