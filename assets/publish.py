@@ -1,14 +1,8 @@
-"""Publish the serving copy the explorer reads, after a green build."""
+"""Publish the serving copy the explorer reads, after a green build and the retention purge."""
 
 from dagster import AssetExecutionContext, MaterializeResult, asset
 
-from assets.alerts import case_snapshot
-from assets.churn import churn_risk_scores
-from assets.dbt import cxlake_dbt_models
-from assets.insights import key_drivers
-from assets.kano import kano
-from assets.money import money_assets
-from assets.peak_end import peak_end
+from assets.retention import WRITERS, retention_purge
 from cxlake.paths import remove_stale_temporaries
 from cxlake.pipeline.resources import Warehouse
 
@@ -16,15 +10,7 @@ from cxlake.pipeline.resources import Warehouse
 @asset(
     key=["serving", "published_copy"],
     group_name="publish",
-    deps=[
-        *cxlake_dbt_models.keys,
-        *case_snapshot.keys,
-        *key_drivers.keys,
-        *kano.keys,
-        *(key for money in money_assets for key in money.keys),
-        *peak_end.keys,
-        *churn_risk_scores.keys,
-    ],
+    deps=[*WRITERS, *retention_purge.keys],
     kinds={"duckdb"},
     description="data/serving.duckdb: the warehouse copied after CHECKPOINT and renamed into place.",
 )

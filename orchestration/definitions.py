@@ -27,6 +27,7 @@ from assets.kano import kano_assets
 from assets.money import money_assets
 from assets.peak_end import peak_end_assets
 from assets.publish import serving_copy
+from assets.retention import retention_purge
 from assets.text import text_assets
 from cxlake.contracts import BUSINESS_TIMEZONE
 from cxlake.paths import owner_only_process
@@ -97,6 +98,20 @@ def build_definitions(
         minute_of_hour=0,
         default_status=DefaultScheduleStatus.RUNNING,
     )
+    # At 03:30 Asia/Shanghai, after the daily run: the retention purge alone (for the days no
+    # delivery starts a run), rewriting the warehouse file so purged values leave its freed
+    # blocks, and a publish. On by default, like the daily schedule.
+    retention_job = define_asset_job(
+        "retention_job",
+        selection=AssetSelection.assets(retention_purge, serving_copy),
+        config={"ops": {"dq__retention_purges": {"config": {"compact": True}}}},
+    )
+    retention_schedule = ScheduleDefinition(
+        job=retention_job,
+        cron_schedule="30 3 * * *",
+        execution_timezone=BUSINESS_TIMEZONE,
+        default_status=DefaultScheduleStatus.RUNNING,
+    )
     return Definitions(
         assets=[
             *build_ingestion_assets(partitions),
@@ -112,13 +127,14 @@ def build_definitions(
             *peak_end_assets,
             alert_cases,
             case_snapshot,
+            retention_purge,
             serving_copy,
             survey_api_pull,
             *review_api_pulls,
         ],
         asset_checks=[freshness_checks],
-        jobs=[daily_pipeline_job, *pull_jobs],
-        schedules=[daily_pipeline_schedule, *pull_schedules],
+        jobs=[daily_pipeline_job, retention_job, *pull_jobs],
+        schedules=[daily_pipeline_schedule, retention_schedule, *pull_schedules],
         sensors=[
             build_landing_sensor(daily_pipeline_job, landing, warehouse),
             build_case_clock_sensor(warehouse),

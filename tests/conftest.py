@@ -26,6 +26,13 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
+# The fixtures' data is dated months before any day the suite runs: every pipeline run's retention
+# purge (cxlake/config/retention.yaml) would empty their IP addresses and comments depending on that
+# day. The suite keeps everything; tests/privacy/test_retention.py tests the purge on its own dates.
+os.environ.setdefault(
+    "CXLAKE_RETENTION_YAML", str(Path(__file__).parent / "fixtures" / "retention_keep_everything.yaml")
+)
+
 DEMO_SEED = 7
 DEMO_START = date(2026, 3, 2)
 DEMO_DAYS = 10

@@ -122,6 +122,40 @@ def quarantine_volume(
     return core.with_dates(volume, "partition_date")
 
 
+RETENTION_COLUMNS = ["purged_at", "field", "relation", "column_name", "cutoff", "rows_purged"]
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def retention_purges(scope: Scope) -> pd.DataFrame:
+    """What the retention purge emptied or deleted, newest first: one row per pass, field and table
+    that purged anything (dq.retention_purges holds no value, only where, up to which day and how
+    many rows)."""
+    if not _reads_quality_results(scope) or not core.columns_of("dq", "retention_purges"):
+        return pd.DataFrame(columns=RETENTION_COLUMNS)
+    purges = core.frame(
+        scope,
+        f"select {', '.join(RETENTION_COLUMNS)} from dq.retention_purges where rows_purged > 0"
+        " order by purged_at desc, field, relation, column_name",
+        [],
+    )
+    return core.with_dates(purges, "cutoff")
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def last_retention_pass(scope: Scope) -> tuple[pd.Timestamp, int] | None:
+    """When the purge last ran and how many rows it purged (zero too: every pass is recorded, so
+    the steward sees that retention runs, not only when it took something)."""
+    if not _reads_quality_results(scope) or not core.columns_of("dq", "retention_purges"):
+        return None
+    last = core.frame(
+        scope,
+        "select purged_at, sum(rows_purged) as rows_purged from dq.retention_purges"
+        " group by purged_at order by purged_at desc limit 1",
+        [],
+    )
+    return None if last.empty else (last["purged_at"].iloc[0], int(last["rows_purged"].iloc[0]))
+
+
 # Sources that deliver every day (the ingestion holds their volume to the band of the trailing days,
 # assets.ingestion.assets.VOLUME_CHECKED): a day without their files is a gap. Reference data comes
 # only when the roster changes, CRM and reviews only when something changed or was posted.

@@ -41,6 +41,12 @@ LABELS = {
         "refused": "Not recorded: {error}.",
         "history": "Decision history",
         "no_history": "No decisions yet.",
+        "retention": "Retention: what was purged when",
+        "retention_help": "Personal data past its period in cxlake/config/retention.yaml is emptied "
+        "(comments, IP addresses, respondent metadata, nicknames) and old quarantined rows are deleted, "
+        "at the end of every run and nightly; the rows stay, so counts and scores do not change.",
+        "no_retention": "The retention purge has not run on this warehouse yet.",
+        "last_pass": "Last pass {at}: {rows} rows purged.",
     },
     "zh": {
         "title": "数据质量",
@@ -69,6 +75,12 @@ LABELS = {
         "refused": "未记录：{error}。",
         "history": "审核记录",
         "no_history": "尚无审核记录。",
+        "retention": "保留期限：何时清除了什么",
+        "retention_help": "超过 cxlake/config/retention.yaml 所定保留期限的个人信息"
+        "（评论、IP 地址、答题者元数据、昵称）会被清空，过期的隔离数据行会被删除；"
+        "每次运行结束时及每晚执行。数据行保留，计数与分数不变。",
+        "no_retention": "该数据仓库尚未执行过保留期限清除。",
+        "last_pass": "最近一次 {at}：清除 {rows} 行。",
     },
 }
 # Status in words with a colour behind it: emoji need a font the reader may lack.
@@ -227,3 +239,14 @@ if history.empty:
     st.info(text["no_history"])
 else:
     widgets.show_table(history.iloc[::-1], "quarantine_decisions", "data_quality")
+
+st.subheader(text["retention"])
+st.caption(text["retention_help"])
+last_pass = data_access.last_retention_pass(scope)
+if last_pass is None:
+    st.info(text["no_retention"])
+else:
+    st.caption(text["last_pass"].format(at=f"{last_pass[0]:%Y-%m-%d %H:%M} UTC", rows=last_pass[1]))
+    purges = data_access.retention_purges(scope)
+    if not purges.empty:
+        widgets.show_table(purges, "retention_purges", "data_quality")

@@ -169,7 +169,7 @@ def test_dagster_dev_loads_the_definitions_with_a_path_that_has_no_dbt(tmp_path)
         timeout=300,
     )
     assert loaded.returncode == 0, loaded.stderr[-2000:]
-    assert loaded.stdout.strip() == "4"  # the daily pipeline and a pull job per API source
+    assert loaded.stdout.strip() == "5"  # daily pipeline, nightly retention, a pull job per API source
 
 
 def test_api_pulls_have_their_own_stopped_schedules_and_stay_out_of_the_daily_pipeline(defs):

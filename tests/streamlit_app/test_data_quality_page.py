@@ -22,6 +22,8 @@ from assets.ingestion.raw_tables import CRM_CUSTOMERS, REFERENCE_STORES
 from cxlake import quarantine
 from cxlake.app_state import AppState
 from cxlake.landing import CUSTOMERS
+from cxlake.privacy.purge import TaggedColumn, purge
+from cxlake.privacy.retention import RetentionPolicy
 from streamlit_app import data_access
 from streamlit_app.data_access import Filters, Scope
 
@@ -168,7 +170,10 @@ def test_the_page_shows_grid_failures_volume_exclusions_and_quarantined_rows(qua
         ["customers.csv", 12, "expect_column_values_to_be_in_set:member_tier"],
     ]
     assert at.selectbox(key="dq_table").value == "crm_customers"
-    assert [info.value for info in at.info] == ["No decisions yet."]
+    assert [info.value for info in at.info] == [
+        "No decisions yet.",
+        "The retention purge has not run on this warehouse yet.",
+    ]
 
 
 def test_a_release_through_the_page_is_recorded_and_shown(quality_home, run_page):
@@ -289,3 +294,41 @@ def test_the_viewer_opens_on_the_table_that_has_rows(quality_home, run_page):
     assert at.selectbox(key="dq_table").options == ["reference_stores", "crm_customers"]
     assert at.selectbox(key="dq_table").value == "crm_customers"
     assert at.dataframe[3].value["Line"].tolist() == [8, 12]
+
+
+def test_the_page_shows_what_retention_purged_and_when(quality_home, run_page):
+    """A purge of the fixture copy's comments (all from January 2026) as of 2026-06-30 with a
+    90-day period: its rows are listed with the field, table, column and day, and the last pass
+    is named; a narrower scope reads none of it."""
+    policy = RetentionPolicy(
+        fields={"comments": 90, "ip_addresses": None, "respondent_metadata": None, "reviewer_nicknames": None}
+    )
+    comment = TaggedColumn(
+        "marts.fct_survey_responses", "comment", "comments", "response_date", ("qualtrics",)
+    )
+    with duckdb.connect(str(quality_home / "serving.duckdb")) as connection:
+        (with_comment,) = connection.execute(
+            "select count(*) from marts.fct_survey_responses where comment is not null"
+        ).fetchone()
+        records = purge(connection, policy, date(2026, 6, 30), [comment])
+        (left,) = connection.execute(
+            "select count(*) from marts.fct_survey_responses where comment is not null"
+        ).fetchone()
+    assert with_comment > 0 and left == 0 and [r.rows for r in records] == [with_comment]
+    purges = data_access.retention_purges(EVERYTHING)
+    assert purges[["field", "relation", "column_name", "cutoff", "rows_purged"]].values.tolist() == [
+        ["comments", "marts.fct_survey_responses", "comment", date(2026, 4, 1), with_comment]
+    ]
+    assert data_access.retention_purges(Scope("store", ("S001",))).empty
+    at = run_page()
+    assert not at.exception
+    assert "Retention: what was purged when" in [header.value for header in at.subheader]
+    assert any(f"{with_comment} rows purged" in caption.value for caption in at.caption)
+    shown = at.dataframe[-1].value
+    assert shown.iloc[0].tolist()[1:] == [
+        "comments",
+        "marts.fct_survey_responses",
+        "comment",
+        date(2026, 4, 1),
+        with_comment,
+    ]
