@@ -42,8 +42,7 @@ DEFAULT_DATA = ROOT.parent / "shared" / "data" / "reviews"
 CORPORA = ("waimai_10k.csv", "ChnSentiCorp_htl_all.csv")
 SEED = 20261123
 CLI = (  # the command alone, without loading the other commands
-    "import typer; from cxlake.cli.text import score_reviews_command; "
-    "typer.run(score_reviews_command)"
+    "import typer; from cxlake.cli.text import score_reviews_command; typer.run(score_reviews_command)"
 )
 
 
