@@ -1,6 +1,8 @@
 {#- Every survey source's responses in one shape (the Qualtrics and 问卷星 folders, exports of
     any tool in landing/surveys/, the survey API). A response delivered again in a later export
-    (re-downloads happen) keeps only its latest delivery, so each response counts once. -#}
+    (re-downloads happen) keeps only its latest delivery, so each response counts once. What else
+    the tool recorded about the respondent (staging's metadata_json: e-mail, name, location,
+    embedded data) is needed by no model and stays in raw (data minimisation, PIPL art. 6). -#}
 with qualtrics as (
     select * from {{ ref('stg_qualtrics__responses') }}
 ),
@@ -46,7 +48,6 @@ latest as (
         export_layout,
         status,
         ip_address,
-        metadata_json,
         duration_in_seconds,
         submitted_at,
         started_at,
