@@ -94,6 +94,7 @@ CREATE = """
     last_nps_score integer, last_nps_category varchar, open_cases integer not null,
     expected_spend_horizon double not null, value_at_risk double not null,
     reason_1 varchar, reason_2 varchar, reason_3 varchar,
+    reason_1_zh varchar, reason_2_zh varchar, reason_3_zh varchar,
     is_watch_listed boolean not null, watch_list_rank integer, model varchar not null
 """
 

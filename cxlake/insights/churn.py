@@ -94,7 +94,8 @@ MART_COLUMNS = (
     "customer_id", "store_id", "region_id", "member_tier", "as_of_date", "horizon_days",
     "churn_probability", "days_since_last_purchase", "purchases_per_week", "last_nps_score",
     "last_nps_category", "open_cases", "expected_spend_horizon", "value_at_risk", "reason_1",
-    "reason_2", "reason_3", "is_watch_listed", "watch_list_rank", "model",
+    "reason_2", "reason_3", "reason_1_zh", "reason_2_zh", "reason_3_zh", "is_watch_listed",
+    "watch_list_rank", "model",
 )  # fmt: skip
 N_REASONS = 3
 PROBABILITY_CLIP = 1e-6  # log-odds of a probability of exactly 0 or 1 (isotonic steps) stay finite
@@ -531,36 +532,51 @@ def reason_contributions(
     return pd.DataFrame(out, index=frame.index)
 
 
-def describe_reason(group: str, row: Mapping[str, Any], lookback_days: int) -> str:
-    """A reason in words, with the member's own value (what a store manager reads)."""
+TIER_WORDS_ZH = {"basic": "普通", "silver": "银卡", "gold": "金卡", "black": "黑卡"}
+NPS_CATEGORY_ZH = {"promoter": "推荐者", "passive": "中立者", "detractor": "贬损者"}
+
+
+def describe_reason(group: str, row: Mapping[str, Any], lookback_days: int, language: str = "en") -> str:
+    """A reason in words, with the member's own value (what a store manager reads), in English or
+    Chinese (``language`` "zh"): the mart carries both, the page shows the reader's."""
+    zh = language == "zh"
     if group == "recency":
-        return f"no purchase for {row['days_since_last_purchase']:.0f} days"
+        days = f"{row['days_since_last_purchase']:.0f}"
+        return f"{days} 天未消费" if zh else f"no purchase for {days} days"
     if group == "frequency":
-        return f"buys {row['purchases_per_week']:.1f} times a week"
+        rate = f"{row['purchases_per_week']:.1f}"
+        return f"每周消费 {rate} 次" if zh else f"buys {rate} times a week"
     if group == "spend":
-        return f"spends ¥{row['spend_per_week']:.0f} a week"
+        spend = f"¥{row['spend_per_week']:.0f}"
+        return f"每周消费 {spend}" if zh else f"spends {spend} a week"
     if group == "spend_trend":
-        half = lookback_days // 2
+        half, change = lookback_days // 2, f"{abs(row['spend_trend']):.0%}"
+        if zh:
+            return f"近 {half} 天消费较之前{'下降' if row['spend_trend'] < 0 else '上升'} {change}"
         direction = "down" if row["spend_trend"] < 0 else "up"
-        return (
-            f"spend {direction} {abs(row['spend_trend']):.0%} in the last {half} days against the days before"
-        )
+        return f"spend {direction} {change} in the last {half} days against the days before"
     if group == "tenure":
-        return f"member for {row['tenure_days']:.0f} days"
+        days = f"{row['tenure_days']:.0f}"
+        return f"入会 {days} 天" if zh else f"member for {days} days"
     if group == "tier":
-        return f"{TIERS[int(row['member_tier_rank'])]} member"
+        tier = TIERS[int(row["member_tier_rank"])]
+        return f"{TIER_WORDS_ZH[tier]}会员" if zh else f"{tier} member"
     if group == "nps":
         if not row["has_nps_answer"]:
-            return "no NPS answer"
-        return f"last NPS answer {row['last_nps_score']:.0f} ({row['last_nps_category']})"
+            return "未回答 NPS" if zh else "no NPS answer"
+        score, category = f"{row['last_nps_score']:.0f}", row["last_nps_category"]
+        if zh:
+            return f"最近一次 NPS 评分 {score}（{NPS_CATEGORY_ZH.get(category, category)}）"
+        return f"last NPS answer {score} ({category})"
     if group == "negative_comments":
         n = int(row["negative_comments"])
-        return f"{n} negative comment{'s' if n != 1 else ''}"
+        return f"{n} 条负面评论" if zh else f"{n} negative comment{'s' if n != 1 else ''}"
     if group == "cases":
         n = int(row["open_cases"])
         if n:
-            return f"{n} unresolved case{'s' if n != 1 else ''}"
-        return f"{int(row['resolved_cases'])} resolved case(s)"
+            return f"{n} 个未解决工单" if zh else f"{n} unresolved case{'s' if n != 1 else ''}"
+        resolved = int(row["resolved_cases"])
+        return f"{resolved} 个已解决工单" if zh else f"{resolved} resolved case(s)"
     raise ChurnError(f"churn: no wording for reason group {group!r}")
 
 
@@ -620,18 +636,19 @@ def churn_risk(data: ChurnData, settings: ChurnSettings) -> ChurnResult:
     table["expected_spend_horizon"] = table["spend_per_day"] * windows.horizon_days
     table["value_at_risk"] = table["churn_probability"] * table["expected_spend_horizon"]
     table.loc[table["has_nps_answer"] == 0, "last_nps_score"] = np.nan
-    reasons = top_reasons(
-        contributions.to_numpy(), current, windows.lookback_days, settings.reason_min_log_odds
-    )
-    for k in range(N_REASONS):
-        table[f"reason_{k + 1}"] = [r[k] if len(r) > k else None for r in reasons]
+    for language, suffix in (("en", ""), ("zh", "_zh")):
+        reasons = top_reasons(
+            contributions.to_numpy(), current, windows.lookback_days, settings.reason_min_log_odds, language
+        )
+        for k in range(N_REASONS):
+            table[f"reason_{k + 1}{suffix}"] = [r[k] if len(r) > k else None for r in reasons]
     table["model"] = settings.model
     table = watch_list(table, settings)
     return ChurnResult(table[list(MART_COLUMNS)].sort_values("customer_id", ignore_index=True), evaluation)
 
 
 def top_reasons(
-    contributions: np.ndarray, current: pd.DataFrame, lookback_days: int, floor: float
+    contributions: np.ndarray, current: pd.DataFrame, lookback_days: int, floor: float, language: str = "en"
 ) -> list[list[str]]:
     """Per member, up to N_REASONS reason groups that raise the log-odds by at least ``floor``, the
     largest first, in words."""
@@ -639,7 +656,11 @@ def top_reasons(
     largest = np.argsort(-contributions, axis=1, kind="stable")[:, :N_REASONS]
     # Plain dicts, not a Series per member: building 100,000 Series took most of the asset's time.
     return [
-        [describe_reason(groups[j], values, lookback_days) for j in order if contributions[i, j] >= floor]
+        [
+            describe_reason(groups[j], values, lookback_days, language)
+            for j in order
+            if contributions[i, j] >= floor
+        ]
         for i, (values, order) in enumerate(zip(current.to_dict("records"), largest, strict=True))
     ]
 

@@ -100,18 +100,25 @@ def kano_features(scope: Scope) -> pd.DataFrame | None:
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
-def churn_watch_list(scope: Scope, sees_pii: bool, store_id: str | None = None) -> pd.DataFrame | None:
+def churn_watch_list(
+    scope: Scope, sees_pii: bool, store_id: str | None = None, language: str = "en"
+) -> pd.DataFrame | None:
     """marts.mart_churn_risk's watch-listed members in scope (of ``store_id`` when given) with their
     store's name and their name and phone from marts.dim_customer (masked by the door unless
-    ``sees_pii``), most value at risk first. None without the mart."""
+    ``sees_pii``), most value at risk first, the reasons in ``language`` (a copy published before
+    the mart had Chinese reasons gives the English ones). None without the mart."""
     if not core.mart_published("mart_churn_risk"):
         return None
     store_sql = "true" if store_id is None else "c.store_id = ?"
+    suffix = (
+        "_zh" if language == "zh" and "reason_1_zh" in core.columns_of("marts", "mart_churn_risk") else ""
+    )
+    reasons = ", ".join(f"c.reason_{k}{suffix} as reason_{k}" for k in (1, 2, 3))
     return core.frame(
         Reader(scope, sees_pii),
         "select c.watch_list_rank, c.store_id, s.store_name, c.customer_id, d.customer_name, d.phone,"
         " c.member_tier, c.churn_probability, c.value_at_risk, c.expected_spend_horizon,"
-        " c.days_since_last_purchase, c.last_nps_score, c.open_cases, c.reason_1, c.reason_2, c.reason_3"
+        f" c.days_since_last_purchase, c.last_nps_score, c.open_cases, {reasons}"
         " from marts.mart_churn_risk as c"
         " left join marts.dim_customer as d on d.customer_id = c.customer_id"
         " left join marts.dim_store as s on s.store_id = c.store_id"

@@ -27,7 +27,7 @@ def show(tab: Tab) -> None:
         ),
         key=KEY_WATCH_STORE,
     )
-    watch = data_access.churn_watch_list(tab.scope, tab.principal.sees_pii, picked or None)
+    watch = data_access.churn_watch_list(tab.scope, tab.principal.sees_pii, picked or None, tab.language)
     if watch is None:
         no_mart(tab, "mart_churn_risk")
         return

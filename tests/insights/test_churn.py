@@ -182,6 +182,11 @@ def test_a_members_reasons_are_the_largest_contributions_above_the_floor_in_word
         ["last NPS answer 2 (detractor)", "no purchase for 40 days", "1 unresolved case"],
         ["buys 2.5 times a week"],
     ]
+    # the same reasons, in the same order, for a Chinese reader
+    assert top_reasons(contributions, members, 28, 0.1, "zh") == [
+        ["最近一次 NPS 评分 2（贬损者）", "40 天未消费", "1 个未解决工单"],
+        ["每周消费 2.5 次"],
+    ]
 
 
 def test_the_watch_list_ranks_a_stores_valuable_members_at_risk_by_value_at_risk():
@@ -295,6 +300,10 @@ def test_each_stores_watch_list_is_ranked_by_value_at_risk_and_says_why(chain_da
         assert ordered["value_at_risk"].is_monotonic_decreasing
     assert listed["churn_probability"].min() >= 1.2 * mart["churn_probability"].mean()
     assert listed["reason_1"].notna().all()
+    # each English reason has its Chinese one, and only then
+    for k in (1, 2, 3):
+        assert (mart[f"reason_{k}"].isna() == mart[f"reason_{k}_zh"].isna()).all()
+    assert listed["reason_1_zh"].str.contains(r"[\u4e00-\u9fff]").all()
 
 
 @pytest.mark.slow

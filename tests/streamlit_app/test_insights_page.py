@@ -44,7 +44,8 @@ create table marts.mart_churn_risk (
     horizon_days bigint, churn_probability double, days_since_last_purchase double,
     purchases_per_week double, last_nps_score double, last_nps_category varchar, open_cases bigint,
     expected_spend_horizon double, value_at_risk double, reason_1 varchar, reason_2 varchar,
-    reason_3 varchar, is_watch_listed boolean, watch_list_rank bigint, model varchar
+    reason_3 varchar, is_watch_listed boolean, watch_list_rank bigint, model varchar,
+    reason_1_zh varchar, reason_2_zh varchar, reason_3_zh varchar
 );
 create table marts.mart_experience_value (
     scope_level varchar, scope_id varchar, nps_category varchar, window_days integer,
@@ -97,7 +98,7 @@ def _churn_rows() -> list[tuple]:
         (
             customer, store, region, "basic", "2026-01-14", 10, probability, 6.0, 1.5, 3.0, "detractor", 0,
             value / probability, value, "no purchase for 6 days", "last NPS answer 3", None, listed, rank,
-            "logistic",
+            "logistic", "6 天未消费", "最近一次 NPS 评分 3", None,
         )
         for customer, store, region, probability, value, listed, rank in CHURN
     ]  # fmt: skip
@@ -121,7 +122,7 @@ def add_insight_marts(home: Path) -> None:
         )
         connection.executemany(f"insert into marts.mart_kano values ({', '.join(['?'] * 13)})", KANO)
         connection.executemany(
-            f"insert into marts.mart_churn_risk values ({', '.join(['?'] * 20)})", _churn_rows()
+            f"insert into marts.mart_churn_risk values ({', '.join(['?'] * 23)})", _churn_rows()
         )
         connection.executemany(
             f"insert into marts.mart_experience_value values ({', '.join(['?'] * 16)})", _value_rows()
@@ -249,3 +250,16 @@ def test_an_older_serving_copy_says_each_mart_is_missing(serving_home, open_as):
 def test_the_steward_may_not_open_the_page(insights_home, open_as):
     at = open_as("steward")
     assert [error.value for error in at.error] == [NOT_AVAILABLE]
+
+
+def test_the_watch_list_gives_its_reasons_in_the_readers_language(insights_home):
+    from streamlit_app import data_access
+    from streamlit_app.data_access import Scope
+
+    english = data_access.churn_watch_list(Scope.everything(), False, None, "en")
+    chinese = data_access.churn_watch_list(Scope.everything(), False, None, "zh")
+    assert set(english["reason_1"]) == {"no purchase for 6 days"}
+    assert set(chinese["reason_1"]) == {"6 天未消费"} and set(chinese["reason_2"]) == {"最近一次 NPS 评分 3"}
+    assert chinese.drop(columns=["reason_1", "reason_2"]).equals(
+        english.drop(columns=["reason_1", "reason_2"])
+    )
