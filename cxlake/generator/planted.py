@@ -139,6 +139,9 @@ class Planted:
             "paper_straws": "R",
         }
     )
+    # Share of survey comments that end with a remark about one Kano feature, worded after its
+    # planted category (cxlake/generator/feature_wishes.py).
+    feature_wish_share: float = 0.08
     kano_planted_share: float = 0.55
     kano_reverse_share: float = 0.04
     kano_questionable_share: float = 0.03

@@ -18,6 +18,7 @@ import numpy as np
 from cxlake.contracts import CHANNELS
 from cxlake.generator.chain import CATEGORIES, PRODUCTS, Chain
 from cxlake.generator.comments import aspects_from_ratings, compose_with_clauses, overall_sentiment
+from cxlake.generator.feature_wishes import FeatureWishes
 from cxlake.generator.planted import Planted
 from cxlake.generator.pos import DayPos
 from cxlake.generator.staff_mentions import Mention, StaffMentions
@@ -110,10 +111,18 @@ class DaySurveys:
 class ResponseFactory:
     """Turns answered invitations into responses; keeps the running creation counter."""
 
-    def __init__(self, chain: Chain, planted: Planted, gaming_from: date, mentions: StaffMentions) -> None:
+    def __init__(
+        self,
+        chain: Chain,
+        planted: Planted,
+        gaming_from: date,
+        mentions: StaffMentions,
+        wishes: FeatureWishes,
+    ) -> None:
         self.chain = chain
         self.planted = planted
         self.mentions = mentions
+        self.wishes = wishes
         self.gaming_from = gaming_from  # the gaming staff solicit answers from this day on
         self.seq = 0
 
@@ -130,10 +139,12 @@ class ResponseFactory:
         invited: np.ndarray,
         recovered: np.ndarray,
         mention_rnd: random.Random,
+        wish_rnd: random.Random,
     ) -> DaySurveys:
         """Invitations of ``invited`` (indices into the day's transactions) and their responses;
         ``recovered`` flags the members whose last detractor case was worked (they score higher);
-        ``mention_rnd`` (the staff_mentions stream) decides which comments name the server."""
+        ``mention_rnd`` (the staff_mentions stream) decides which comments name the server,
+        ``wish_rnd`` (the feature_wishes stream) which end with a remark about a Kano feature."""
         p, chain = self.planted, self.chain
         channel = pos.channel[invited]
         offset = np.select(
@@ -209,7 +220,9 @@ class ResponseFactory:
                 wjx_source=rnd.choices((0, 1, 2), (0.7, 0.25, 0.05))[0],
                 staff=int(pos.staff[t]),
             )
-            self._shape(rnd, mention_rnd, response, int(pos.first_product[t]), bool(skip_environment[j]))
+            self._shape(
+                rnd, mention_rnd, response, int(pos.first_product[t]), bool(skip_environment[j]), wish_rnd
+            )
             responses.append(response)
             if duplicate[j]:
                 copy = self._duplicate(rnd, response)
@@ -255,9 +268,11 @@ class ResponseFactory:
         r: Response,
         product: int,
         skip_environment: bool,
+        wish_rnd: random.Random,
     ) -> None:
         """Apply the response's kind to its answers, then write its comment from what it answered
-        (naming the serving staff member from ``mention_rnd`` where :class:`StaffMentions` says)."""
+        (naming the serving staff member from ``mention_rnd`` where :class:`StaffMentions` says,
+        and remarking on a Kano feature from ``wish_rnd`` where :class:`FeatureWishes` says)."""
         if r.survey_id == QUALTRICS_ID:
             r.response_id = "R_" + "".join(rnd.choices(_ID_CHARS, k=15))
         if r.kind == "gamed":
@@ -283,6 +298,7 @@ class ResponseFactory:
         r.comment, r.aspects, r.mention = self.mentions.apply(
             mention_rnd, r.staff, r.kind, r.csat.get("staff"), text, aspects, clauses
         )
+        r.comment = self.wishes.apply(wish_rnd, r.comment)
 
     def _duplicate(self, rnd: random.Random, original: Response) -> Response | None:
         """The same respondent submits the same answers again minutes later, the same day."""

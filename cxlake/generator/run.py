@@ -64,6 +64,7 @@ from cxlake.generator import rows
 from cxlake.generator.case_work import draw_case_work, draw_store_case_work
 from cxlake.generator.chain import BRAND, SCALES, Chain, build_chain
 from cxlake.generator.customers import Customers, build_customers, crm_rows_for_day, upgrade_tiers
+from cxlake.generator.feature_wishes import FeatureWishes
 from cxlake.generator.kano import KanoSurveyWriter
 from cxlake.generator.planted import Planted
 from cxlake.generator.pos import simulate_pos_day
@@ -89,6 +90,7 @@ _STREAMS = {
     "case_work_stores": 11,
     "kano": 12,
     "staff_mentions": 13,
+    "feature_wishes": 14,
 }
 # Responses that open a case when they score as a detractor (duplicates and tester rows do not).
 _CASED_KINDS = frozenset({"normal", "speeder", "straight_liner"})
@@ -217,7 +219,8 @@ class _Run:
         self.landing, self.truth = landing, truth
         self.gaming_from = start + timedelta(days=int(days * planted.gaming_start_share))
         self.mentions = StaffMentions(_rng(seed, "staff_mentions"), chain, planted)
-        self.responses = ResponseFactory(chain, planted, self.gaming_from, self.mentions)
+        wishes = FeatureWishes(planted.kano_categories, planted.feature_wish_share)
+        self.responses = ResponseFactory(chain, planted, self.gaming_from, self.mentions, wishes)
         self.staff_mentions: list[dict] = []
         self.reviews = ReviewFactory(chain, planted)
         self.pending: dict[int, list[Response]] = defaultdict(list)
@@ -276,6 +279,7 @@ class _Run:
             invited,
             self.recovered,
             _rnd(seed, "staff_mentions", i + 1),  # day 0's draw of the stream picks the planted pair
+            _rnd(seed, "feature_wishes", i),
         )
         self.landing.csv(
             landing.INVITATIONS,
