@@ -112,7 +112,9 @@ def worst_moment_comments(
     """The comments of the journeys in one scope of marts.mart_peak_end (as far as the user's door
     reaches) whose worst moment, their lowest touchpoint CSAT, lay in ``stage`` (a tie counts for
     every stage it touches; None: every rated journey), with that rating as ``worst_csat`` and the
-    touchpoints that got it as ``worst_touchpoints_en`` / ``_zh``. None without the ratings mart."""
+    touchpoints that got it as ``worst_touchpoints_en`` / ``_zh``. Journeys as the model counts
+    them: responses tied to a purchase (marts.fct_journeys), not every rated response. None
+    without the ratings mart."""
     where, params = _scope_condition(scope_level, scope_id)
     if not core.mart_published("fct_touchpoint_ratings"):
         return None
@@ -136,7 +138,8 @@ def worst_moment_comments(
         Reader(scope, sees_pii),
         "m.worst_csat, m.worst_touchpoints_en, m.worst_touchpoints_zh,",
         moments,
-        f"{_answered(exclude_suspect)} and r.nps_score is not null and {where} and {stage_sql}",
+        f"{_answered(exclude_suspect)} and r.nps_score is not null and {where} and {stage_sql}"
+        " and exists (select 1 from marts.fct_journeys as j where j.response_key = r.response_key)",
         [low, high, *params, *([] if stage is None else [stage])],
     )
 

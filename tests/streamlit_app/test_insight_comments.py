@@ -60,7 +60,15 @@ def insights_home(serving_home: Path) -> Path:
 
 @pytest.fixture
 def journeys_home(peak_end_home: Path) -> Path:  # noqa: F811  (the imported fixture)
+    """The peak-end fixture with every survey response tied to a purchase: a journey row each (the
+    conftest's journeys are hand-made apart from the responses)."""
     write_comments(peak_end_home)
+    with duckdb.connect(str(peak_end_home / "serving.duckdb")) as connection:
+        connection.execute(
+            "insert into marts.fct_journeys (journey_id, transaction_id, store_id, region_id, response_key)"
+            " select 'J' || response_key, 'T' || response_key, store_id, region_id, response_key"
+            " from marts.fct_survey_responses"
+        )
     return peak_end_home
 
 
@@ -191,6 +199,15 @@ def test_a_stages_comments_are_those_of_journeys_whose_worst_moment_was_in_it(jo
     ]
     at = pick(at, "insights_peak_end_comments", "order")
     assert keys(comments_of(tab_of(at, "Peak and end"))) == ["S002-001", "S002-000", "S003-000"]
+
+
+def test_a_response_tied_to_no_purchase_is_not_a_journeys_comment(journeys_home, open_tab):
+    """The peak-end model reads marts.fct_journeys: a rated response without a purchase is no
+    journey of its chart, so its comment is not behind it."""
+    with duckdb.connect(str(journeys_home / "serving.duckdb")) as connection:
+        connection.execute("delete from marts.fct_journeys where response_key = 'S001-002'")
+    at, tab = open_tab("cx_director", "Peak and end")
+    assert keys(comments_of(tab)) == ["S001-001", "S002-001", "S001-000", "S002-000", "S003-000"]
 
 
 def test_a_store_manager_reads_only_their_stores_journeys_behind_the_chains_chart(journeys_home, open_tab):
