@@ -72,7 +72,7 @@ RESPONSES = """
         responses.is_duplicate,
         csat.min_csat_score,
         comments.sentiment_label as comment_sentiment_label,
-        nullif(trim(responses.ip_address), '') as ip_address,
+        responses.ip_pseudonym as ip_address,  -- a keyed pseudonym: equal addresses, equal values
         cast(responses.submitted_at as date) as response_date,
         -- a member's days of data after the answer day, and to their next purchase after it
         case

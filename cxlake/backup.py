@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cxlake.paths import Paths
+from cxlake.privacy.pseudonym import KEY_FILE as PSEUDONYM_KEY_FILE
 from cxlake.warehouse_lock import Writer, warehouse_writer
 
 MANIFEST = "cxlake-backup.json"
@@ -46,8 +47,10 @@ class BackedUpFile:
 
 
 def _stores(paths: Paths) -> dict[str, Path]:
-    """The stores a backup holds, by file name: DuckDB files, then the app state."""
-    return {path.name: path for path in (paths.warehouse, paths.serving, paths.app_state)}
+    """The stores a backup holds, by file name: DuckDB files, the app state, and the pseudonym key
+    (without it, addresses seen after a restore get other pseudonyms than before)."""
+    stores = (paths.warehouse, paths.serving, paths.app_state, paths.home / PSEUDONYM_KEY_FILE)
+    return {path.name: path for path in stores}
 
 
 def _sha256(path: Path) -> str:

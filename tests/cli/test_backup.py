@@ -20,7 +20,7 @@ from cxlake.alerts.cases import CaseStore
 from cxlake.app_state import AppState
 from cxlake.backup import MANIFEST
 
-STORES = ("warehouse.duckdb", "serving.duckdb", "app_state.sqlite")
+STORES = ("warehouse.duckdb", "serving.duckdb", "app_state.sqlite", "pseudonym.key")
 
 
 def digests(home: Path) -> dict[str, str]:
@@ -68,6 +68,8 @@ def test_a_restore_brings_back_the_stores_as_they_were_backed_up(home, tmp_path)
     for name in ("warehouse.duckdb", "serving.duckdb"):
         with duckdb.connect(str(home / name)) as connection:
             connection.execute("delete from marts.fct_nps_daily")
+    key = (home / "pseudonym.key").read_bytes()
+    (home / "pseudonym.key").unlink()  # lost with the disk: the restore brings it back
     changed = state(home)
     assert changed[0] == before[0] + 1 and changed[1] == before[1] + 1 and changed[2:] == (0, 0)
 
@@ -75,6 +77,7 @@ def test_a_restore_brings_back_the_stores_as_they_were_backed_up(home, tmp_path)
     assert restored.returncode == 0, restored.stderr
     assert restored.stdout == f"restored {', '.join(sorted(STORES))} as of {manifest['taken_at']}\n"
     assert state(home) == before
+    assert (home / "pseudonym.key").read_bytes() == key
     assert not list(home.glob(".*restoring"))
 
 

@@ -31,8 +31,8 @@ respondents as (
         case
             when nullif(trim(responses.transaction_id), '') is not null
                 then {{ dbt.concat(["'tx:'", "trim(responses.transaction_id)"]) }}
-            when nullif(trim(responses.ip_address), '') is not null
-                then {{ dbt.concat(["'ip:'", "trim(responses.ip_address)"]) }}
+            when nullif(trim(responses.ip_pseudonym), '') is not null
+                then {{ dbt.concat(["'ip:'", "trim(responses.ip_pseudonym)"]) }}
         end as respondent_key
     from responses
     inner join patterns

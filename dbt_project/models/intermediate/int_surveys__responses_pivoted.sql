@@ -56,7 +56,7 @@ pivoted as (
         responses.response_id,
         responses.source_system,
         responses.status,
-        responses.ip_address,
+        responses.ip_pseudonym,
         responses.duration_in_seconds,
         responses.submitted_at,
         responses.started_at,

@@ -2,7 +2,9 @@
     any tool in landing/surveys/, the survey API). A response delivered again in a later export
     (re-downloads happen) keeps only its latest delivery, so each response counts once. What else
     the tool recorded about the respondent (staging's metadata_json: e-mail, name, location,
-    embedded data) is needed by no model and stays in raw (data minimisation, PIPL art. 6). -#}
+    embedded data) is needed by no model and stays in raw (data minimisation, PIPL art. 6); the IP
+    address only ever needs comparing, so it goes on as a keyed pseudonym (ip_pseudonym, see
+    cxlake/privacy/pseudonym.py). -#}
 with qualtrics as (
     select * from {{ ref('stg_qualtrics__responses') }}
 ),
@@ -47,7 +49,7 @@ latest as (
         source_system,
         export_layout,
         status,
-        ip_address,
+        cxlake_pseudonym(ip_address) as ip_pseudonym,
         duration_in_seconds,
         submitted_at,
         started_at,
