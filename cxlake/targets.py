@@ -7,16 +7,13 @@ not show a wrong target.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
+from cxlake.config import read_config
 from cxlake.metrics import settings
 
-TARGETS_YAML = Path(__file__).resolve().parent / "config" / "targets.yaml"
 TARGET_METRICS = ("nps", "csat", "ces")
 LEVELS = ("chain", "regions", "stores")
 
@@ -51,12 +48,7 @@ def _ranges() -> dict[str, tuple[float, float]]:
 
 def load_targets(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Targets:
     """Read and check targets.yaml (default: the shipped one; ``$CXLAKE_TARGETS_YAML`` overrides)."""
-    environ = os.environ if environ is None else environ
-    path = Path(path or environ.get("CXLAKE_TARGETS_YAML") or TARGETS_YAML)
-    try:
-        raw = yaml.safe_load(path.read_text("utf-8")) or {}
-    except (OSError, yaml.YAMLError) as error:
-        raise TargetsError(f"{path}: cannot read targets: {error}") from error
+    path, raw = read_config("targets.yaml", "CXLAKE_TARGETS_YAML", TargetsError, "targets", path, environ)
     if not isinstance(raw, dict):
         raise TargetsError(f"{path}: expected a mapping with {', '.join(LEVELS)} at the top level")
     unknown = sorted(set(map(str, raw)) - set(LEVELS))

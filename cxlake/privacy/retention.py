@@ -7,16 +7,13 @@ kind of data is and how periods are written.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-import yaml
-
-RETENTION_YAML = Path(__file__).resolve().parents[1] / "config" / "retention.yaml"
+from cxlake.config import read_config
 
 # The kinds of personal data a period can be set for (the YAML says what each one covers).
 FIELDS = ("comments", "ip_addresses", "respondent_metadata", "reviewer_nicknames")
@@ -71,12 +68,9 @@ def parse_period(value: object, where: str) -> int | None:
 
 def load_retention(path: Path | None = None, environ: Mapping[str, str] | None = None) -> RetentionPolicy:
     """Read and check retention.yaml (default: the shipped one; ``$CXLAKE_RETENTION_YAML`` overrides)."""
-    environ = os.environ if environ is None else environ
-    path = Path(path or environ.get("CXLAKE_RETENTION_YAML") or RETENTION_YAML)
-    try:
-        raw = yaml.safe_load(path.read_text("utf-8")) or {}
-    except (OSError, yaml.YAMLError) as error:
-        raise RetentionError(f"{path}: cannot read the retention policy: {error}") from error
+    path, raw = read_config(
+        "retention.yaml", "CXLAKE_RETENTION_YAML", RetentionError, "the retention policy", path, environ
+    )
     _mapping(raw, f"{path}", ("fields", "sources", "quarantine"))
     fields_raw = _mapping(raw.get("fields") or {}, f"{path}: fields", FIELDS)
     fields = {name: parse_period(value, f"{path}: fields.{name}") for name, value in fields_raw.items()}
