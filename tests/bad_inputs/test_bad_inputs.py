@@ -10,9 +10,11 @@ folder copied beside landing/), so that no link is committed.
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import json
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import duckdb
@@ -71,6 +73,16 @@ def run(source: str, landing: Path, warehouse: Path, first_day: str, last_day: s
         tags={PARTITION_RANGE_START_TAG: first_day, PARTITION_RANGE_END_TAG: last_day},
         raise_on_error=False,
     )
+
+
+@pytest.fixture(scope="module", autouse=True)
+def uncommitted_deliveries() -> None:
+    """Deliveries too large to commit are written from make_cases.py before the cases run."""
+    spec = importlib.util.spec_from_file_location("bad_input_cases", CATALOGUE / "make_cases.py")
+    make_cases = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = make_cases  # its dataclasses look their module up there
+    spec.loader.exec_module(make_cases)
+    make_cases.write_uncommitted()
 
 
 @pytest.fixture(params=CASES, ids=[p.name for p in CASES])
