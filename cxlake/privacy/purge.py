@@ -125,7 +125,8 @@ def purge(
     try:
         for tagged in columns:
             cutoff = policy.cutoff(tagged.field, tagged.sources, as_of)
-            if cutoff is None or tagged.relation not in existing:
+            # A table built before its model named the column (the next run rebuilds it) is skipped.
+            if cutoff is None or not {tagged.column, tagged.day} <= existing.get(tagged.relation, set()):
                 continue
             records.append(_purge_column(connection, tagged, cutoff, dry_run=dry_run))
         records += _purge_quarantine(connection, policy, as_of, list(decisions), existing, dry_run=dry_run)
@@ -158,7 +159,7 @@ def _purge_quarantine(
     policy: RetentionPolicy,
     as_of: date,
     decisions: list[QuarantineDecisionAge],
-    existing: set[str],
+    existing: dict[str, set[str]],
     *,
     dry_run: bool,
 ) -> list[PurgeRecord]:
@@ -241,12 +242,17 @@ def _record(connection: duckdb.DuckDBPyConnection, as_of: date, records: list[Pu
     )
 
 
-def _existing_relations(connection: duckdb.DuckDBPyConnection) -> set[str]:
+def _existing_relations(connection: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
+    """schema.table -> its columns, for the base tables of the database."""
     rows = connection.execute(
-        "select table_schema || '.' || table_name from information_schema.tables"
-        " where table_type = 'BASE TABLE' and table_catalog = current_database()"
+        "select c.table_schema || '.' || c.table_name, c.column_name from information_schema.columns c"
+        " join information_schema.tables t using (table_catalog, table_schema, table_name)"
+        " where t.table_type = 'BASE TABLE' and c.table_catalog = current_database()"
     ).fetchall()
-    return {name for (name,) in rows}
+    columns: dict[str, set[str]] = {}
+    for relation, column in rows:
+        columns.setdefault(relation, set()).add(column)
+    return columns
 
 
 def _quoted(identifier: str) -> str:
