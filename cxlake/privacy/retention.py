@@ -22,6 +22,7 @@ SURVEY_SOURCES = ("qualtrics", "wjx", "surveys", "survey_api", "kano")
 SOURCES = (*SURVEY_SOURCES, "reviews")
 QUARANTINE_KEYS = ("after_decision", "undecided")
 
+MAX_PERIOD_DAYS = 200 * 365
 _PERIOD = re.compile(r"^\s*(\d+)\s*(day|week|month|year)s?\s*$", re.IGNORECASE)
 _UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
 
@@ -63,7 +64,10 @@ def parse_period(value: object, where: str) -> int | None:
         raise RetentionError(
             f"{where}: {value!r} is not a period (write '<n> days|weeks|months|years' or 'forever')"
         )
-    return int(match.group(1)) * _UNIT_DAYS[match.group(2).lower()]
+    days = int(match.group(1)) * _UNIT_DAYS[match.group(2).lower()]
+    if days > MAX_PERIOD_DAYS:  # no calendar reaches that far back: it means "keep it"
+        raise RetentionError(f"{where}: {value!r} is longer than any record can be old; write 'forever'")
+    return days
 
 
 def load_retention(path: Path | None = None, environ: Mapping[str, str] | None = None) -> RetentionPolicy:

@@ -331,6 +331,9 @@ def test_the_shipped_policy_reads_and_a_wrong_one_names_the_key(tmp_path):
     for text, message in [
         ("fields: {comments: 3 yrs}", "fields.comments: '3 yrs' is not a period"),
         ("fields: {comment: 3 years}", "fields: unknown key 'comment'"),
+        ("fields: {comments: 90}", "fields.comments: 90 is not a period"),
+        ("fields: {comments: -5 days}", "fields.comments: '-5 days' is not a period"),
+        ("fields: {comments: 99999 years}", "fields.comments: '99999 years' is longer than any record"),
         ("fields: {comments: 3 years}", "no period for ip_addresses"),
         ("fields: {comments: forever}\nquarantine: {after: 3 days}", "quarantine: unknown key 'after'"),
     ]:
