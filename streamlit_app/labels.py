@@ -168,6 +168,15 @@ CODES: dict[str, Words] = {
         "Q": {"en": "Questionable", "zh": "可疑结果"},
         "not_enough_responses": {"en": "Not enough responses", "zh": "样本不足"},
     },
+    # What the retention purge took (cxlake/config/retention.yaml).
+    "personal_data": {
+        "comments": {"en": "Comments", "zh": "评论"},
+        "ip_addresses": {"en": "IP addresses", "zh": "IP 地址"},
+        "respondent_metadata": {"en": "Respondent metadata", "zh": "答题者元数据"},
+        "reviewer_nicknames": {"en": "Reviewers' nicknames", "zh": "评价者昵称"},
+        "quarantine_after_decision": {"en": "Rejected quarantined rows", "zh": "已驳回的隔离行"},
+        "quarantine_undecided": {"en": "Undecided quarantined rows", "zh": "未审核的隔离行"},
+    },
 }
 # Which code list a column's values come from.
 CODED_COLUMNS = {
@@ -199,6 +208,7 @@ CODED_COLUMNS = {
     "quadrant": "quadrant",
     "kano_category": "kano_category",
     "is_reportable": "boolean",
+    "field": "personal_data",
 }
 
 COLUMNS: Words = {

@@ -326,7 +326,7 @@ def test_the_page_shows_what_retention_purged_and_when(quality_home, run_page):
     assert any(f"{with_comment} rows purged" in caption.value for caption in at.caption)
     shown = at.dataframe[-1].value
     assert shown.iloc[0].tolist()[1:] == [
-        "comments",
+        "Comments",  # the field in words, not its code
         "marts.fct_survey_responses",
         "comment",
         date(2026, 4, 1),
