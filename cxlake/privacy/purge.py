@@ -168,13 +168,11 @@ def _purge_quarantine(
     followers = {t.follows: t.name for t in RAW_TABLES if t.follows}
     records = []
     for table in (t for t in RAW_TABLES if t.judged):
-        tables = [
-            f"{QUARANTINE_SCHEMA}.{name}"
-            for name in (table.name, followers.get(table.name))
-            if f"{QUARANTINE_SCHEMA}.{name}" in existing
-        ]
-        if not tables or tables[0] != f"{QUARANTINE_SCHEMA}.{table.name}":
+        own = f"{QUARANTINE_SCHEMA}.{table.name}"
+        if own not in existing:
             continue
+        follower = f"{QUARANTINE_SCHEMA}.{followers.get(table.name)}"
+        tables = [own, follower] if follower in existing else [own]
         mine = [d for d in decisions if d.raw_table == table.name]
         if policy.quarantine_after_decision is not None:
             cutoff = as_of - timedelta(days=policy.quarantine_after_decision)
