@@ -139,8 +139,9 @@ def drivers_command(
     except (DriverError, DeliveredFileError, OSError) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(code=1) from None
+    drivers_word = "driver" if len(model.table) == 1 else "drivers"
     typer.echo(
-        f"{model.respondents} respondents, R² {model.r_squared:.3f}, {len(model.table)} drivers "
+        f"{model.respondents} respondents, R² {model.r_squared:.3f}, {len(model.table)} {drivers_word} "
         f"({', '.join(model.table['driver'])}) written to {out}; left out {model.left_out_no_outcome} "
         f"rows without {outcome} and {model.left_out_no_rating} without any driver rated"
         + (
@@ -150,3 +151,12 @@ def drivers_command(
         ),
         err=True,
     )
+    least = load_settings().min_responses
+    if model.respondents < least:
+        # The marts leave such a scope out ("not enough responses"); an analyst's file is still
+        # fitted, as asked, but not without saying the figures are not to be relied on.
+        typer.echo(
+            f"warning: only {model.respondents} respondents; below {least} (key_drivers.min_responses "
+            "in insights.yaml) the weights and their intervals are too unstable to rank drivers by",
+            err=True,
+        )

@@ -73,6 +73,18 @@ def test_without_drivers_every_other_all_numeric_column_is_one_and_the_output_sa
     assert result.exit_code == 0, result.output
     assert list(pd.read_csv(out)["driver"]) == ["口味", "出餐速度", "配送"]  # not the comment column
     assert "(口味, 出餐速度, 配送)" in result.output
+    # 10 respondents: fitted as asked, with the warning the marts' threshold gives
+    least = load_settings().min_responses
+    assert f"warning: only 10 respondents; below {least} (key_drivers.min_responses" in result.output
+
+
+def test_enough_respondents_get_no_warning_and_one_driver_is_one(tmp_path):
+    source, out = tmp_path / "export.csv", tmp_path / "drivers.csv"
+    rows = [f"{(i * 7) % 11},{(i * 3) % 5 + 1}" for i in range(load_settings().min_responses)]
+    source.write_text("ltr,taste\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    result = _run(str(source), "--outcome", "ltr", "--out", str(out), "--bootstrap", "20")
+    assert result.exit_code == 0, result.output
+    assert "1 driver (taste)" in result.output and "warning" not in result.output
 
 
 @pytest.mark.parametrize(
