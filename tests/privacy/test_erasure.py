@@ -68,7 +68,8 @@ class Planted:
 
     @property
     def needles(self) -> list[str]:
-        return [*self.phone_forms, self.email.lower(), self.name, self.customer_id]
+        """What is searched for as text; the customer id is searched for as a whole word (`_hits`)."""
+        return [*self.phone_forms, self.email.lower(), self.name]
 
 
 # --- finding every trace -------------------------------------------------------------------------
@@ -77,6 +78,10 @@ class Planted:
 def _hits(planted: Planted, text: str) -> list[str]:
     lowered = text.lower()
     found = [needle for needle in planted.needles if needle.lower() in lowered]
+    # The id stands alone: lowered, "C000161" is seven hex digits, which the checksums, pseudonyms
+    # and response ids a rebuild writes afresh hold by chance often enough to fail one run in dozens.
+    if re.search(rf"(?<![0-9a-z]){re.escape(planted.customer_id.lower())}(?![0-9a-z])", lowered):
+        found.append(planted.customer_id)
     if planted.phone in re.sub(r"\D", "", text):
         found.append("phone digits")
     return found
