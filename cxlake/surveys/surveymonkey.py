@@ -9,6 +9,9 @@ metadata). A multi-select column holds its option label when chosen, so those co
 question with one answer per chosen option; a column whose values are not its label (a matrix row's
 rating, "Other (please specify)") is a question of its own. The export carries no question ids:
 questions are numbered ``Q1, Q2, ...`` in column order and sub-columns ``Q5_1, Q5_2, ...``.
+Custom Data columns (what a collector link carried, such as a store code) are also answers, to
+questions ``custom_data_1, custom_data_2, ...`` (an older export's one ``Custom Data`` is
+``custom_data_1``), so a survey's mapping can name them as it names a Qualtrics embedded field.
 Times (``MM/DD/YYYY HH:MM:SS``) are the account's wall-clock time: the source's zone applies.
 """
 
@@ -33,7 +36,7 @@ METADATA_ROLES = {
     "firstname": "other",
     "lastname": "other",
 }
-_CUSTOM_DATA = re.compile(r"^customdata\d*$")
+_CUSTOM_DATA = re.compile(r"^customdata(?P<number>\d*)$")
 _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _ONE_COLUMN_LABELS = {"response", "openendedresponse"}
 _LAYOUT = "surveymonkey-expanded"
@@ -87,6 +90,7 @@ def parse(table: RawTable, layout: str, zone: ZoneInfo) -> ParsedExport:
     body, skipped = without_repeated_headers(table, header_rows)
     rows = [row + [""] * (width - len(row)) for row in body.rows[header_rows:]]
     questions = _questions(first, second, rows, set(meta))
+    custom = {i: custom_id for i in meta if (custom_id := custom_data_question(first[i]))}
     names = [""] * width
     for i in meta:
         names[i] = first[i]
@@ -109,10 +113,14 @@ def parse(table: RawTable, layout: str, zone: ZoneInfo) -> ParsedExport:
             metadata={first[i]: clean_value(row[i]) for i in meta},
             problem=row_problem(body, delivered, line, shape),
         )
+        for i, question_id in custom.items():
+            if value := clean_value(row[i]):
+                response.answers.append((question_id, first[i], value))
         for question in questions:
             response.answers.extend(_answers(question, row))
         responses.append(response)
     listed = [(question.question_id, question.text) for question in questions]
+    listed += [(question_id, first[i]) for i, question_id in custom.items()]
     return ParsedExport("surveymonkey", layout, responses, listed, [*table.warnings, *warnings, *skipped])
 
 
@@ -201,6 +209,12 @@ def _header_warnings(table: RawTable) -> list[str]:
         if nuls:
             warnings.append(f"line {line}: removed {nuls} NUL byte(s) from the header")
     return warnings
+
+
+def custom_data_question(name: str) -> str | None:
+    """``custom_data_<n>`` for a Custom Data column (``Custom Data`` alone is the first), else None."""
+    match = _CUSTOM_DATA.match(_norm(name))
+    return f"custom_data_{match.group('number') or 1}" if match else None
 
 
 def _role(name: str) -> str | None:

@@ -61,7 +61,7 @@ def test_a_numerical_value_export_keeps_the_multi_select_one_question_with_its_o
     numeric, text = read_survey(SM_NUMERIC), read_survey(SM_TEXT)
     assert numeric.layout == text.layout == "surveymonkey-expanded"
     # the same questions under the same ids, whichever cells the export was made with
-    ids = ["Q1_1", "Q1_2", "Q2", "Q2_4", "Q3_1", "Q3_2", "Q3_3", "Q4"]
+    ids = ["Q1_1", "Q1_2", "Q2", "Q2_4", "Q3_1", "Q3_2", "Q3_3", "Q4", "custom_data_1"]
     assert numeric.questions.question_id.tolist() == text.questions.question_id.tolist() == ids
     for export in (numeric, text):
         assert answers_of(export, "114118592001", "Q2") == ["Coffee", "Pastry"]

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from assets.ingestion import raw_tables as rt
 from assets.ingestion.sources import survey_loader
 from cxlake.cli import app
-from cxlake.surveys.mapping import check_survey, load_mappings
+from cxlake.surveys.mapping import check_survey, load_mapping, load_mappings
 from cxlake.surveys.readers import SurveyReadError, read_survey
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "surveys"
@@ -89,7 +89,7 @@ def test_surveymonkey_multi_select_gives_one_answer_per_chosen_option_and_other_
     questions = dict(zip(export.questions.question_id, export.questions.question_text, strict=True))
     assert questions["Q3_2"] == "How satisfied were you with: - Speed"  # "Speed <br>" in row 2
     assert questions["Q2_5"].endswith(" - Other (please specify)")
-    assert list(questions) == ["Q1", "Q2", "Q2_5", "Q3_1", "Q3_2", "Q3_3", "Q4"]
+    assert list(questions) == ["Q1", "Q2", "Q2_5", "Q3_1", "Q3_2", "Q3_3", "Q4", "custom_data_1"]
 
 
 def test_surveymonkey_nul_bytes_nbsp_and_br_are_cleaned_and_line_breaks_in_answers_kept():
@@ -118,10 +118,42 @@ def test_surveymonkey_newer_names_and_lf_line_ends_read_the_same(tmp_path):
     )
     path = written(tmp_path, "sm.csv", text.replace(old, newer).encode("utf-8"))
     export = read_survey(path)
-    pd.testing.assert_frame_equal(
-        export.answers.drop(columns="survey_id"), read_survey(SM).answers.drop(columns="survey_id")
+    pd.testing.assert_frame_equal(  # the same answers; Custom Data's text is the header's
+        export.answers.drop(columns=["survey_id", "question_text"]),
+        read_survey(SM).answers.drop(columns=["survey_id", "question_text"]),
     )
+    assert answers_of(export, "10384592001", "custom_data_1") == ["S007"]
     assert response(export, "10384592002").submitted_at == "2026-01-05T15:30:02+08:00"
+
+
+def test_a_store_code_carried_in_custom_data_is_a_question_the_mapping_can_name(tmp_path):
+    # A collector link per store (https://www.surveymonkey.com/r/XYZ?c=S007) puts the code in
+    # Custom Data, the one place the store is then written; older and newer header names alike.
+    mapping_file = tmp_path / "sm_cafe_expanded.yaml"
+    mapping_file.write_text(
+        "survey_id: sm_cafe_expanded\ntool: surveymonkey\nfiles: 'sm_cafe_*'\ntimezone: Asia/Shanghai\n"
+        "fields: {store_id: custom_data_1, nps: Q1, comment: Q4}\nconstants: {channel: in_store}\n"
+        "csat: {Q3_1: taste}\nscales: {csat: {Neutral: 3, Satisfied: 4, Very satisfied: 5}}\n",
+        encoding="utf-8",
+    )
+    mapping = load_mapping(mapping_file)
+    check = check_survey(SM, mapping)
+    assert check.ok, check.render()
+    assert check.mapped_questions == ["Q1", "Q3_1", "Q4", "custom_data_1"]
+    export = read_survey(SM)
+    stores = export.answers.query("question_id == 'custom_data_1'")
+    assert dict(zip(stores.response_id, stores.answer, strict=True)) == {
+        "10384592001": "S007", "10384592002": "S012", "10384592003": "S007",
+    }  # fmt: skip
+    second = "Custom Data 2"
+    text = SM.read_bytes().decode("utf-8-sig").replace("Custom Data,", f"Custom Data 1,{second},")
+    lines = text.split("\r\n")
+    lines[1:] = [line.replace(",S0", ",,S0", 1) if line else line for line in lines[1:]]
+    lines[1] = lines[1].replace(" , , , , , , , , ,", " , , , , , , , , , ,", 1)
+    two = read_survey(written(tmp_path, "sm_two.csv", "\r\n".join(lines).encode("utf-8")))
+    assert two.questions.question_id.tolist()[-2:] == ["custom_data_1", "custom_data_2"]
+    assert answers_of(two, "10384592002", "custom_data_2") == ["S012"]
+    assert answers_of(two, "10384592002", "custom_data_1") == []
 
 
 def test_a_surveymonkey_export_with_headers_only_has_questions_and_no_responses(tmp_path):
@@ -152,7 +184,7 @@ def test_a_split_export_is_joined_back_and_keeps_a_response_that_answered_nothin
     assert answers_of(export, "10384592001", "Q2_250") == ["4"]  # a column of Sheet_2.csv
     assert answers_of(export, "10384592001", "Q3") == ["拿铁很好喝"]
     assert answers_of(export, "10384592002", "Q2_12") == ["2"]
-    assert export.questions.question_id.tolist()[-2:] == ["Q2_250", "Q3"]
+    assert export.questions.question_id.tolist()[-3:] == ["Q2_250", "Q3", "custom_data_1"]
     assert export.responses.source_row.tolist() == [3, 4]
 
 
@@ -325,6 +357,25 @@ def test_wjx_numeric_nps_options_1_to_11_are_read_as_0_to_10_for_the_named_quest
     assert any(w.startswith("Q3: option number 11 in a numeric download") for w in unnamed.warnings)
 
 
+def test_a_numeric_download_without_multi_selects_or_skips_is_told_by_an_nps_11(tmp_path):
+    # Nothing in such a file says "numeric": no 0/1 option columns, no -3 for a skipped question.
+    lines = WJX_NUMERIC.read_bytes().decode("utf-8-sig").split("\r\n")
+    plain = [",".join(line.split(",")[:14] + line.split(",")[18:]) for line in lines if line]
+    plain[2] = plain[2].replace(",-3,", ",4,")
+    path = written(tmp_path, "wjx_plain.csv", ("\r\n".join(plain) + "\r\n").encode("utf-8"))
+    export = read_survey(path, nps_questions=("Q3",))
+    assert export.layout == "wjx-numeric"
+    assert [answers_of(export, r, "Q3") for r in ("101", "102", "103")] == [["9"], ["4"], ["10"]]
+    assert any("Q3 (NPS) holds 11, an option number" in w for w in export.warnings), export.warnings
+    # a text download's NPS labels end at 10: read as scores, as written
+    text = written(tmp_path, "wjx_text.csv", read_bytes_replaced(path, ",T00000789,11,", ",T00000789,10,"))
+    assert read_survey(text, nps_questions=("Q3",)).layout == "wjx-text"
+
+
+def read_bytes_replaced(path: Path, old: str, new: str) -> bytes:
+    return path.read_bytes().decode("utf-8").replace(old, new).encode("utf-8")
+
+
 def test_the_mapping_names_the_nps_question_for_check_survey_and_the_landing_loader(tmp_path):
     mapping = {m.survey_id: m for m in load_mappings()}["wjx_instore"]
     assert check_survey(WJX_NUMERIC, mapping).ok  # an option number 11 would be out of 0-10
@@ -359,7 +410,7 @@ def test_read_survey_command_reads_a_split_zip_and_the_nps_option_numbers(tmp_pa
     out = tmp_path / "answers.csv"
     result = runner.invoke(app, ["read-survey", str(SM_SPLIT), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "surveymonkey-expanded, 2 responses, 6 answers" in result.output
+    assert "surveymonkey-expanded, 2 responses, 8 answers" in result.output  # 2 of them Custom Data
     assert pd.read_csv(out, dtype=str).query("question_id == 'Q2_250'").answer.tolist() == ["4"]
     result = runner.invoke(app, ["read-survey", str(WJX_NUMERIC), "--out", str(out), "--nps-question", "Q3"])
     assert result.exit_code == 0, result.output
