@@ -89,7 +89,7 @@ def read_survey(
         raise SurveyReadError(f"{path}: unknown format {format!r} (expected one of {', '.join(FORMATS)})")
     try:
         raw = path.read_bytes() if data is None else data
-        parsed = _parse_file(raw, format, zone)
+        parsed = wjx.numeric_when_nps_says_so(_parse_file(raw, format, zone), nps_questions)
         if parsed.layout in ("wjx-numeric", wjx_push.LAYOUT):
             parsed = wjx.nps_from_option_numbers(parsed, nps_questions)
     except OSError as err:

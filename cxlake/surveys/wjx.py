@@ -162,6 +162,29 @@ def _is_option_group(body: list[list[str]], indexes: list[int]) -> bool:
     return values <= _OPTION_FLAGS and "0" in values
 
 
+def numeric_when_nps_says_so(parsed: ParsedExport, nps_questions: tuple[str, ...]) -> ParsedExport:
+    """A ``wjx-text`` export as ``wjx-numeric`` when an NPS question holds 11, the 11th option's number.
+
+    A numeric download without multi-selects or skipped questions has no column that tells it from a
+    text download; its NPS answers 1-11 would then be taken for scores one point too high (a 9, a
+    passive, read as 10). A text download's NPS labels end at 10, so an 11 settles which it is.
+    """
+    if parsed.layout != "wjx-text":
+        return parsed
+    telling = sorted(
+        {question for r in parsed.responses for question, _, answer in r.answers if question in nps_questions
+         and answer.strip() == "11"}
+    )  # fmt: skip
+    if not telling:
+        return parsed
+    warning = (
+        f"{', '.join(telling)} (NPS) holds 11, an option number: read as a numeric (按选项序号) "
+        "download, options 1-11 as scores 0-10"
+    )
+    warnings = [*parsed.warnings, warning]
+    return ParsedExport(parsed.tool, "wjx-numeric", parsed.responses, parsed.questions, warnings)
+
+
 def nps_from_option_numbers(parsed: ParsedExport, nps_questions: tuple[str, ...]) -> ParsedExport:
     """A numeric download with each NPS question's option numbers (1-11) as the scores (0-10) they
     stand for. A value outside 1-11 is kept as delivered (the quality gate judges it); an option
