@@ -12,11 +12,12 @@ from cxlake.pipeline.resources import Warehouse
     group_name="publish",
     deps=[*WRITERS, *retention_purge.keys],
     kinds={"duckdb"},
-    description="data/serving.duckdb: the warehouse copied after CHECKPOINT and renamed into place.",
+    description="data/serving.duckdb: the warehouse's marts, dq and quarantine tables copied into a "
+    "fresh file and renamed into place.",
 )
 def serving_copy(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
-    """Publish, after deleting what an earlier publish killed during its copy left behind (a full
-    copy of the warehouse under a hidden temporary name, which nothing else ever removes)."""
+    """Publish, after deleting what an earlier publish killed during its copy left behind (a copy of
+    the served tables under a hidden temporary name, which nothing else ever removes)."""
     removed = remove_stale_temporaries(warehouse.serving)
     if removed:
         names = ", ".join(path.name for path in removed)

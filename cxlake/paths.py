@@ -19,10 +19,10 @@ import contextlib
 import glob
 import os
 import re
-import shutil
 import stat
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -148,20 +148,23 @@ def stale_temporaries(target: Path, started: float | None = None) -> list[Path]:
 
 
 def remove_stale_temporaries(target: Path, started: float | None = None) -> list[Path]:
-    """Delete :func:`stale_temporaries` (a full copy of the warehouse each: customers' data, and as
-    much disk) and return what was deleted."""
+    """Delete :func:`stale_temporaries` (a copy of the served tables each: customers' data, and as
+    much disk) and their WAL, and return what was deleted."""
     removed = []
     for path in stale_temporaries(target, started):
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
             removed.append(path)
+        path.with_name(f"{path.name}.wal").unlink(missing_ok=True)  # DuckDB's log of the same copy
     return removed
 
 
-def copy_owner_only(source: Path, destination: Path) -> None:
-    """Copy ``source`` to ``destination`` as a file only its owner can read (0600, whatever the
-    umask): the file is created 0600 first, and the copy then only truncates and fills it."""
-    descriptor = os.open(destination, os.O_WRONLY | os.O_CREAT, OWNER_ONLY_FILE)
-    os.fchmod(descriptor, OWNER_ONLY_FILE)
-    os.close(descriptor)
-    shutil.copyfile(source, destination)
+@contextlib.contextmanager
+def owner_only_files() -> Iterator[None]:
+    """Files created inside the block are 0600 (folders 0700) whatever the process's umask: for
+    files a library creates itself with no mode to pass (DuckDB's database and its WAL)."""
+    previous = os.umask(OWNER_ONLY_UMASK)
+    try:
+        yield
+    finally:
+        os.umask(previous)

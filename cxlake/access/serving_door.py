@@ -56,6 +56,8 @@ QUARANTINE = "quarantine"
 PEERS = "peers"
 # What the explorer's pages read; the SQL box exposes the marts only.
 PAGE_SCHEMAS = (MARTS, DQ, QUARANTINE, PEERS)
+# What a publish copies from the warehouse into the serving copy (peers are views a door builds).
+SERVED_SCHEMAS = (MARTS, DQ, QUARANTINE)
 # Columns the gate adds to quarantined rows (the contract's): ours, never masked.
 _QUARANTINE_LINEAGE = frozenset(QUARANTINE_LINEAGE_COLUMNS)
 # Text the gate copied from the delivered rows into its results (a sample of the failing values).

@@ -14,7 +14,8 @@ from pathlib import Path
 import duckdb
 from dagster import ConfigurableResource, InitResourceContext
 
-from cxlake.paths import copy_owner_only, cxlake_paths, publish_temporary
+from cxlake.access.serving_door import SERVED_SCHEMAS, ident, literal
+from cxlake.paths import cxlake_paths, owner_only_files, publish_temporary
 from cxlake.warehouse_lock import warehouse_writer
 
 
@@ -85,17 +86,56 @@ class Warehouse(ConfigurableResource):
             connection.close()
 
     def publish(self) -> Path:
-        """Copy the warehouse to the serving path atomically.
+        """Write the served schemas of the warehouse to the serving path atomically.
 
-        CHECKPOINT folds the WAL into the file first (a copy of a file with a pending WAL misses
-        commits); the copy goes to a temp name in the same folder and is renamed into place, so
-        a reader sees the old copy or the new one, never half of one.
+        Only what the explorer's door reads (:data:`SERVED_SCHEMAS`: marts, dq, quarantine) is
+        copied, table by table into a fresh file: raw, staging, intermediate and enrichment tables
+        (phones, IP addresses, every version of every row) stay in the warehouse alone, and a fresh
+        file holds no freed block with a value an erasure or a purge removed. The copy goes to a
+        temp name in the same folder, owner-only, and is renamed into place, so a reader sees the
+        old copy or the new one, never half of one.
         """
         with self.connect() as connection:
             connection.execute("CHECKPOINT")
         target = self.serving
         target.parent.mkdir(parents=True, exist_ok=True)
         temp = publish_temporary(target)
-        copy_owner_only(self.database, temp)  # 0600: the copy holds every customer's data
-        os.replace(temp, target)
+        temp.unlink(missing_ok=True)
+        try:
+            with owner_only_files():  # the copy holds every customer's contact details
+                write_served_copy(self.database, temp)
+            os.replace(temp, target)
+        finally:
+            temp.unlink(missing_ok=True)
         return target
+
+
+def write_served_copy(warehouse: Path, destination: Path) -> None:
+    """Copy every table of the warehouse's :data:`SERVED_SCHEMAS` into a new database at
+    ``destination``, in one transaction (the served marts are tables: dbt's views live in staging)."""
+    with duckdb.connect() as connection:
+        # ATTACH takes no bound parameters; the paths are ours, quoted as literals
+        connection.execute(f"attach {literal(str(warehouse))} as source (read_only)")
+        connection.execute(f"attach {literal(str(destination))} as served")
+        tables = connection.execute(
+            "select schema_name, table_name from duckdb_tables()"
+            " where database_name = 'source' and schema_name in (select unnest(?))"
+            " order by schema_name, table_name",
+            [list(SERVED_SCHEMAS)],
+        ).fetchall()
+        views = connection.execute(
+            "select schema_name || '.' || view_name from duckdb_views()"
+            " where database_name = 'source' and schema_name in (select unnest(?))",
+            [list(SERVED_SCHEMAS)],
+        ).fetchall()
+        if views:  # a view would read schemas the copy leaves out: make its model a table
+            raise ValueError(f"served schemas hold views, not tables: {', '.join(v for (v,) in views)}")
+        statements = [f"create schema served.{ident(schema)}" for schema in SERVED_SCHEMAS]
+        for schema, table in tables:
+            name = f"{ident(schema)}.{ident(table)}"
+            statements.append(f"create table served.{name} as from source.{name}")
+        connection.execute("begin")
+        connection.execute(";\n".join(statements))
+        connection.execute("commit")
+        connection.execute("detach served")
+        connection.execute("detach source")

@@ -132,8 +132,9 @@ def test_the_backfill_loads_only_those_days_in_order_then_builds_once(home, back
     assert "cxlake backfill" in first.output and "3/3" in first.output  # the progress bar, to its end
     assert "backfill 2026-03-02..2026-03-04: 2 day(s) loaded, built and published " in first.output
     serving = home / "serving.duckdb"
-    days = query(
-        serving, "select distinct cast(_partition_date as varchar) from raw.pos_transactions order by 1"
+    days = query(  # raw stays in the warehouse: the serving copy holds the served schemas only
+        home / "warehouse.duckdb",
+        "select distinct cast(_partition_date as varchar) from raw.pos_transactions order by 1",
     )
     assert [day for (day,) in days] == DAYS
     assert query(serving, "select count(*) from marts.fct_nps_daily")[0][0] > 0

@@ -69,8 +69,9 @@ def test_the_run_exits_non_zero_naming_the_held_back_partition_and_the_skipped_f
 def test_every_other_partition_loads_and_is_published_and_the_held_back_day_is_audited(held_back_run):
     home, _, ids, _, _, _ = held_back_run
     serving = home / "serving.duckdb"
-    days = query(
-        serving, "select distinct cast(_partition_date as varchar) from raw.pos_transactions order by 1"
+    days = query(  # raw stays in the warehouse: the serving copy holds the served schemas only
+        home / "warehouse.duckdb",
+        "select distinct cast(_partition_date as varchar) from raw.pos_transactions order by 1",
     )
     assert [d for (d,) in days] == [d for d in DAYS if d != BAD_DAY]
     survey_days = query(
@@ -122,8 +123,9 @@ def test_releasing_the_rows_and_re_running_the_day_fills_the_gap(held_back_run):
 
     assert result.exit_code == 0, result.output
     serving = home / "serving.duckdb"
-    days = query(
-        serving, "select distinct cast(_partition_date as varchar) from raw.pos_transactions order by 1"
+    days = query(  # raw stays in the warehouse: the serving copy holds the served schemas only
+        home / "warehouse.duckdb",
+        "select distinct cast(_partition_date as varchar) from raw.pos_transactions order by 1",
     )
     assert [d for (d,) in days] == DAYS
     stores = query(

@@ -218,18 +218,21 @@ def _plant(home: Path) -> Planted:
     # enrichment term holding the e-mail
     review_key = f"dianping:{review['review_id']}"
     for database in ("warehouse.duckdb", "serving.duckdb"):
+        in_warehouse = database == "warehouse.duckdb"  # the serving copy has marts, dq, quarantine
         with duckdb.connect(str(home / database)) as connection:
             connection.execute(
                 "insert into quarantine.crm_customers"
                 " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 99999, ?, now())",
                 [*crm_row, QUARANTINE_DAY, crm_file, "member_tier is basic, silver, gold or black"],
             )
-            for table in ("raw.reviews", "marts.fct_reviews"):
+            for table in ("raw.reviews", "marts.fct_reviews") if in_warehouse else ("marts.fct_reviews",):
                 connection.execute(
                     f"update {table} set content = ? where review_id = ? and platform = 'dianping'",
                     [review["content"], review["review_id"]],
                 )
-            connection.execute("insert into enrich.review_terms values (?, ?, 1, 99)", [review_key, email])
+            if in_warehouse:
+                term = [review_key, email]
+                connection.execute("insert into enrich.review_terms values (?, ?, 1, 99)", term)
 
     # the app state: notes on their case, an audit entry quoting them, a steward's correction
     state = AppState(home / "app_state.sqlite")
@@ -345,7 +348,7 @@ def test_nothing_is_left_but_the_record(erased: Erased) -> None:
 
 def test_what_is_not_theirs_stays_and_their_purchases_still_count(erased: Erased) -> None:
     planted = erased.planted
-    with duckdb.connect(str(planted.home / "serving.duckdb"), read_only=True) as connection:
+    with duckdb.connect(str(planted.home / "warehouse.duckdb"), read_only=True) as connection:
         (pseudonym, name, phone, email), *more = connection.execute(
             "select customer_id, name, phone, email from raw.crm_customers where customer_id like 'ERASED-%'"
         ).fetchall()

@@ -1,4 +1,4 @@
-"""A publish killed during its copy leaves a full copy of the warehouse under a hidden temporary name;
+"""A publish killed during its copy leaves a copy of the served tables under a hidden temporary name;
 the next publish deletes it (only temporaries no live publish is writing), and every temporary and
 the serving copy are the owner's alone, whatever the umask.
 
@@ -53,9 +53,11 @@ def killed_during_the_copy(warehouse: Warehouse) -> Path:
         f"""
         import time
         from pathlib import Path
-        from cxlake.paths import copy_owner_only, publish_temporary
+        from cxlake.paths import owner_only_files, publish_temporary
+        from cxlake.pipeline.resources import write_served_copy
         target = publish_temporary(Path({str(warehouse.serving)!r}))
-        copy_owner_only(Path({str(warehouse.database)!r}), target)
+        with owner_only_files():  # as Warehouse.publish writes it
+            write_served_copy(Path({str(warehouse.database)!r}), target)
         print("copied", flush=True)
         time.sleep(120)
         """
@@ -78,7 +80,8 @@ def test_the_temporary_of_a_killed_publish_is_owner_only_and_gone_after_the_next
     warehouse, usual_umask
 ):
     left = killed_during_the_copy(warehouse)
-    assert left.stat().st_size == warehouse.database.stat().st_size  # a full copy of the warehouse
+    with duckdb.connect(str(left), read_only=True) as connection:  # a copy of the customers
+        assert connection.execute("select count(*) from marts.customers").fetchone() == (1000,)
     assert stat.S_IMODE(left.stat().st_mode) == 0o600
 
     metadata = publish(warehouse)
@@ -130,3 +133,47 @@ def test_files_that_only_look_like_temporaries_are_left_alone(warehouse):
         (warehouse.home / name).write_bytes(b"x")
     publish(warehouse)
     assert all((warehouse.home / name).exists() for name in names)
+
+
+def test_the_serving_copy_holds_the_served_schemas_only_and_no_freed_bytes(tmp_path, usual_umask):
+    database = tmp_path / "warehouse.duckdb"
+    phone = "13912345678"
+    with duckdb.connect(str(database)) as connection:
+        for schema in ("raw", "staging", "marts", "dq", "quarantine", "enrich"):
+            connection.execute(f"create schema {schema}")
+        connection.execute(f"create table raw.crm_customers as select 'C1' as id, '{phone}' as phone")
+        connection.execute("create view staging.stg_customers as from raw.crm_customers")
+        connection.execute("create table marts.dim_customer as select 'C1' as customer_id, 'S1' as store_id")
+        connection.execute("create table dq.load_audit as select 'crm' as source, 1 as row_count")
+        connection.execute(f"create table quarantine.crm_customers as select 'C2' as id, '{phone}' as phone")
+        connection.execute(f"create table enrich.comment_scores as select '{phone}' as comment")
+        # a value updated away stays in the warehouse file's freed blocks; the copy is fresh
+        connection.execute("create table marts.notes as select repeat('call 13900000000 back ', 500) as note")
+        connection.execute("update marts.notes set note = 'called back'")
+    warehouse = Warehouse(path=str(database))
+    publish(warehouse)
+    with duckdb.connect(str(warehouse.serving), read_only=True) as connection:
+        relations = connection.execute(
+            "select table_schema || '.' || table_name from information_schema.tables order by 1"
+        ).fetchall()
+        assert [name for (name,) in relations] == [
+            "dq.load_audit", "marts.dim_customer", "marts.notes", "quarantine.crm_customers",
+        ]  # fmt: skip
+        assert connection.execute("select phone from quarantine.crm_customers").fetchall() == [(phone,)]
+        assert connection.execute("select note from marts.notes").fetchall() == [("called back",)]
+    data = warehouse.serving.read_bytes()
+    assert b"13900000000" not in data
+    assert data.count(phone.encode()) <= 1  # the quarantined row only (the steward's viewer masks it)
+    assert stat.S_IMODE(warehouse.serving.stat().st_mode) == 0o600
+
+
+def test_a_view_in_a_served_schema_stops_the_publish_naming_it(tmp_path):
+    database = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(database)) as connection:
+        connection.execute("create schema marts")
+        connection.execute("create table marts.t as select 1 as x")
+        connection.execute("create view marts.v as from marts.t")
+    warehouse = Warehouse(path=str(database))
+    with pytest.raises(ValueError, match="served schemas hold views, not tables: marts.v"):
+        warehouse.publish()
+    assert not warehouse.serving.exists()

@@ -237,7 +237,7 @@ def test_nothing_past_its_period_is_left_in_any_table(purged, database):
 
 
 def test_what_is_still_in_its_period_stays(purged):
-    with duckdb.connect(str(purged.home / "serving.duckdb"), read_only=True) as connection:
+    with duckdb.connect(str(purged.home / "warehouse.duckdb"), read_only=True) as connection:
         assert _comments(connection, ">=", COMMENT_CUTOFF) == purged.kept_comments
         assert _ips(connection, ">=", IP_CUTOFF) == purged.kept_ips
         # respondent metadata is kept forever by this policy
