@@ -77,7 +77,7 @@ def test_every_pos_event_is_measured_by_a_contract_flag():
 def test_the_built_warehouse_holds_the_contract(demo_build):
     """Lineage columns on every raw and quarantine table, and every operational measure summed per
     touchpoint: refund_amount, which the journey map could name, reached no page before."""
-    with duckdb.connect(str(demo_build.serving), read_only=True) as connection:
+    with duckdb.connect(str(demo_build.warehouse), read_only=True) as connection:
         columns = {}
         for schema, table, column in connection.execute(
             "select table_schema, table_name, column_name from information_schema.columns"

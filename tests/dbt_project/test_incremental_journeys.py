@@ -79,7 +79,7 @@ def demo_raw(demo_build, tmp_path_factory) -> Path:
     """A copy of the demo warehouse (the build's own file stays untouched)."""
     assert demo_build.run_success
     copy = tmp_path_factory.mktemp("demo_raw") / "warehouse.duckdb"
-    copy.write_bytes(demo_build.serving.read_bytes())
+    copy.write_bytes(demo_build.warehouse.read_bytes())
     return copy
 
 

@@ -20,11 +20,14 @@ def serving(demo_build):
     connection.close()
 
 
-def test_every_schema_exists_as_named(serving):
-    schemas = {
-        row[0] for row in serving.execute("select schema_name from information_schema.schemata").fetchall()
-    }
-    assert {"raw", "staging", "intermediate", "marts", "dq", "quarantine", "enrich"} <= schemas
+def test_every_schema_exists_as_named_and_the_serving_copy_holds_the_served_ones_only(serving, demo_build):
+    def schemas(connection) -> set[str]:
+        sql = "select schema_name from information_schema.schemata"
+        return {name for (name,) in connection.execute(sql).fetchall()}
+
+    with duckdb.connect(str(demo_build.warehouse), read_only=True) as warehouse:
+        assert {"raw", "staging", "intermediate", "marts", "dq", "quarantine", "enrich"} <= schemas(warehouse)
+    assert schemas(serving) - {"information_schema", "pg_catalog", "main"} == {"marts", "dq", "quarantine"}
 
 
 def test_transactions_in_the_mart_are_the_delivered_rows_less_the_quarantined(serving, demo_build):

@@ -75,7 +75,7 @@ def test_every_other_partition_loads_and_is_published_and_the_held_back_day_is_a
     )
     assert [d for (d,) in days] == [d for d in DAYS if d != BAD_DAY]
     survey_days = query(
-        serving,
+        home / "warehouse.duckdb",
         "select count(distinct cast(_partition_date as varchar)) from raw.qualtrics_responses",
     )
     assert survey_days == [(len(DAYS),)]  # the other sources of the bad day loaded

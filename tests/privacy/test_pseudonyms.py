@@ -27,7 +27,8 @@ def test_a_pseudonym_is_keyed_stable_and_empty_for_no_address(tmp_path):
 
 def test_no_table_past_raw_holds_an_address_and_pseudonyms_match_raw(demo_build):
     key = pseudonym_key(demo_build.home)
-    with duckdb.connect(str(demo_build.serving), read_only=True) as connection:
+    # the warehouse holds every table past raw (the serving copy a subset of its marts, dq and quarantine)
+    with duckdb.connect(str(demo_build.warehouse), read_only=True) as connection:
         columns = connection.execute(
             "select c.table_schema, c.table_name, c.column_name from information_schema.columns c"
             " join information_schema.tables t using (table_catalog, table_schema, table_name)"
