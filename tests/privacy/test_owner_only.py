@@ -8,9 +8,12 @@ the folders holding them were 0644 / 0755, so any local account could read custo
 from __future__ import annotations
 
 import os
+import pwd
+import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -45,6 +48,56 @@ def test_everything_a_pipeline_run_wrote_under_the_home_is_owner_only(demo_build
         path: mode for path, mode in written.items() if int(mode.split()[1], 8) != OWNER_ONLY[mode.split()[0]]
     }
     assert open_ones == {}, f"{len(open_ones)} of {len(written)} paths are not owner-only"
+
+
+# Run as another local account: tries to open every path it is given (a file for reading, a folder
+# for listing) and prints the ones it could. The shell's tools: that account cannot reach the venv.
+READ_AS_OTHER = """
+while IFS= read -r path; do
+    if [ -d "$path" ]; then ls -- "$path" >/dev/null 2>&1 && echo "$path"
+    else head -c 1 -- "$path" >/dev/null 2>&1 && echo "$path"; fi
+done
+"""
+
+
+def readable_by(account: pwd.struct_passwd, paths: list[Path]) -> list[str]:
+    result = subprocess.run(
+        ["/bin/sh", "-c", READ_AS_OTHER],
+        input="".join(f"{path}\n" for path in paths),  # every line ends, or `read` drops the last
+        user=account.pw_uid,
+        group=account.pw_gid,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return result.stdout.splitlines()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.geteuid() != 0, reason="acting as a second local account needs root")
+def test_a_second_local_account_can_read_nothing_a_pipeline_run_wrote(demo_build):
+    other = pwd.getpwnam("nobody")
+    # The home's copy, modes kept, in a folder every account may pass through (pytest's own
+    # temporary folders are root's alone, which would hide the home before its modes are tried).
+    shared = Path(tempfile.mkdtemp(prefix="cxlake-second-account-", dir="/tmp"))
+    try:
+        shared.chmod(0o755)
+        home = shared / "data"
+        shutil.copytree(demo_build.home, home, symlinks=True, ignore=shutil.ignore_patterns("landing"))
+        home.chmod(0o700)  # as cxlake makes a home (the fixture made this one)
+        everything = [home, *sorted(home.rglob("*"))]
+        control = shared / "left_open.txt"
+        control.write_text("readable by every account")
+        control.chmod(0o644)
+        assert readable_by(other, [*everything, control]) == [str(control)]
+        assert len(everything) > 50  # the warehouse, serving copy, app state, gx, dagster, outbox...
+        # A home someone opened (`chmod 755 data`): it lists, and every file and folder in it still
+        # holds on its own mode.
+        home.chmod(0o755)
+        assert readable_by(other, [*everything, control]) == [str(home), str(control)]
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
 
 
 def start_up(home: Path) -> subprocess.CompletedProcess:
