@@ -12,7 +12,8 @@ What each schema shows:
 - ``marts``: every mart, its rows filtered by the reader's scope column (``store_id`` /
   ``region_id``; marts modelled per scope, ``scope_level`` / ``scope_id``, show the chain's rows and
   those of the reader's regions and stores), names / phones / e-mails / customer text masked
-  (:func:`cxlake.access.roles.column_sql`). A mart without a column to scope it shows a narrow
+  (:func:`cxlake.access.roles.column_sql`) but for a reader with PII rights in a follow-up view
+  (:class:`Reader`). A mart without a column to scope it shows a narrow
   scope nothing: a half-built rule fails closed.
 - ``dq`` and ``quarantine``: the quality gate's results and the rows it held back are raw and
   unscoped (a bad row's store id is itself suspect), so only a reader of the whole chain sees them;
@@ -38,6 +39,7 @@ import duckdb
 from cxlake.access import pii
 from cxlake.access.roles import (
     SCOPE_COLUMNS,
+    STAFF_PII_COLUMNS,
     Principal,
     Scope,
     mart_pii_kind,
@@ -92,10 +94,18 @@ LOCKDOWN = (
 
 @dataclass(frozen=True)
 class Reader:
-    """Who reads: the rows they may see and whether personal data reaches them unmasked."""
+    """Who reads: the rows they may see and whether personal data reaches them unmasked.
+
+    A customer's contact details (name, phone, e-mail, and those written into a comment or review)
+    reach a reader with PII rights only in a follow-up view (``follow_up``: the closed loop's
+    feedback cards and cases, the churn watch list), the places they call a customer back from;
+    elsewhere (the Voice page, the Insights tabs' comments, Frontline) they stay masked for them
+    too. Staff names need PII rights alone: managers thank and coach their staff by name.
+    """
 
     scope: Scope
     sees_pii: bool = False
+    follow_up: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.scope, Scope):
@@ -251,7 +261,7 @@ def _view_select(
 def _readable(reader: Reader, schema: str, column: str, data_type: str) -> str:
     """``column`` as the reader may read it (masked where it is, or may hold, personal data)."""
     quoted = ident(column)
-    if reader.sees_pii:
+    if reader.sees_pii and (reader.follow_up or (schema == MARTS and column in STAFF_PII_COLUMNS)):
         return quoted
     if schema == MARTS and (kind := mart_pii_kind(column)) is not None:
         return f"{masked_sql(quoted, kind)} as {quoted}"

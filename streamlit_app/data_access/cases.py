@@ -149,7 +149,7 @@ def case_feedback_item(scope: Scope, feedback_key: str, sees_pii: bool) -> dict[
     if not core.columns_of("marts", "fct_feedback_items"):
         return None
     columns = ", ".join(f"i.{column}" for column in CASE_ITEM_COLUMNS)
-    with core.cursor(Reader(scope, sees_pii)) as cursor:
+    with core.cursor(Reader(scope, sees_pii, follow_up=True)) as cursor:
         cursor.execute(
             "with i as (select * from marts.fct_feedback_items where feedback_key = ?)"
             f" select {columns}, t.touchpoint_name_en, t.touchpoint_name_zh from i"
@@ -168,7 +168,7 @@ def case_customer(scope: Scope, transaction_id: str, sees_pii: bool) -> dict[str
     """The member behind a transaction in scope (customer_name, phone, email), masked unless
     ``sees_pii``; None for a guest, a delivery platform's order or a transaction out of scope."""
     rows = core.rows(
-        Reader(scope, sees_pii),
+        Reader(scope, sees_pii, follow_up=True),
         "with t as (select customer_id from marts.fct_transactions where transaction_id = ?)"
         f" select {', '.join(PII_COLUMNS)} from t"
         " join marts.dim_customer as c on c.customer_id = t.customer_id"

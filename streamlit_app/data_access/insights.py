@@ -115,7 +115,7 @@ def churn_watch_list(
     )
     reasons = ", ".join(f"c.reason_{k}{suffix} as reason_{k}" for k in (1, 2, 3))
     return core.frame(
-        Reader(scope, sees_pii),
+        Reader(scope, sees_pii, follow_up=True),
         "select c.watch_list_rank, c.store_id, s.store_name, c.customer_id, d.customer_name, d.phone,"
         " c.member_tier, c.churn_probability, c.value_at_risk, c.expected_spend_horizon,"
         f" c.days_since_last_purchase, c.last_nps_score, c.open_cases, {reasons}"

@@ -229,7 +229,7 @@ def recent_feedback(
     named = ", ".join("?" * len(customers)) or "null"
     pii = ", ".join(PII_COLUMNS)
     feedback = core.frame(
-        Reader(scope, sees_pii),
+        Reader(scope, sees_pii, follow_up=True),
         "with responses as (select response_key, responded_at, store_id, channel, nps_score,"
         f" nps_category, comment, transaction_id from marts.fct_survey_responses where {where}"
         " and responded_at >= ? order by responded_at desc, response_key limit ?),"

@@ -96,8 +96,7 @@ def show_comments(tab: Tab, comments: pd.DataFrame | None, note: str, file_stem:
     st.caption(note)
     if tab.scope.kind != "all":
         st.caption(tab.text["comments_own_stores"])
-    if not tab.principal.sees_pii:
-        st.caption(tab.text["comments_masked"])
+    st.caption(tab.text["comments_masked"])  # every role: contacts show only where customers are called
     if comments is None or comments.empty:
         st.caption(tab.text["no_comments"])
         return

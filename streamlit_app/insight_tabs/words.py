@@ -199,7 +199,8 @@ LABELS = {
         "word_average_is_enough": "The average is enough",
         "comments_title": "Comments behind this chart",
         "comments_own_stores": "Only your own stores' comments, whatever scope the chart shows.",
-        "comments_masked": "Phone numbers and e-mails in the comments are masked for your role.",
+        "comments_masked": "Phone numbers and e-mails in the comments are masked here: they show only where "
+        "customers are called back (the Feedback page, the churn watch list), to those who call them.",
         "comments_count": "{n:,} comments, newest first (at most {limit:,} shown).",
         "no_comments": "No comment behind this chart in your stores.",
         "driver_comments_note": (
@@ -408,7 +409,8 @@ LABELS = {
         "word_average_is_enough": "平均水平已足够",
         "comments_title": "这张图背后的留言",
         "comments_own_stores": "无论图表显示哪个范围，只列出您自己门店的留言。",
-        "comments_masked": "按您的角色，留言中的电话和邮箱已脱敏。",
+        "comments_masked": "此处留言中的电话和邮箱已脱敏：仅在回访客户的地方（反馈页、流失预警名单）"
+        "向负责回访的人显示。",
         "comments_count": "共 {n:,} 条留言，按时间从新到旧（最多显示 {limit:,} 条）。",
         "no_comments": "您的门店中没有这张图背后的留言。",
         "driver_comments_note": (

@@ -58,8 +58,9 @@ def test_a_store_manager_reads_only_their_own_stores_staff_with_names(serving: P
     staff = _read(serving, manager, "select staff_id, staff_name from marts.mart_frontline_staff order by 1")
     assert staff == [("E1", "王伟芳"), ("E2", "李娜")]
     assert _read(serving, manager, "select staff_id from marts.dim_staff order by 1") == [("E1",), ("E2",)]
+    # the staff member's name stays (the manager thanks them); the customer's phone is for call-backs
     (comment,) = _read(serving, manager, "select comment from marts.fct_staff_mentions")
-    assert comment == ("店员小王很热情，有事打我 13800001234",)
+    assert comment == ("店员小王很热情，有事打我 [phone]",)
 
 
 def test_a_regional_manager_reads_the_staff_of_their_regions_stores(serving: Path) -> None:

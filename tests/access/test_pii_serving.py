@@ -3,7 +3,8 @@
 A small serving copy holds every form of :data:`test_pii.MUST_MASK` as a survey comment and as a
 review of store S01, plus the texts that must stay as written. An analyst (no PII rights) must read
 exactly the masked text in the SQL box, the Feedback list and the Voice drill-down; a store manager
-(PII rights, to call customers back) reads the text as written. Quarantined CRM rows and the gate's
+(PII rights, to call customers back) reads the text as written in the follow-up views only (the
+Feedback list), and masked like everyone else on the Voice page. Quarantined CRM rows and the gate's
 failing samples are masked for the steward.
 """
 
@@ -135,17 +136,28 @@ def test_the_sql_box_cannot_get_around_the_mask_by_searching_or_aggregating(serv
     assert "13800138000" not in joined.frame["s"].iloc[0] and "[phone]" in joined.frame["s"].iloc[0]
 
 
-def test_views_for_a_role_with_pii_rights_keep_the_text_as_written(serving):
-    door = open_door(serving, Reader.of(MANAGER), schemas=("marts",))
+@pytest.mark.parametrize(
+    ("follow_up", "comments", "customer"),
+    [(True, TEXTS, ("王芳", "13800001234")), (False, EXPECTED, ("王**", "*******1234"))],
+    ids=["follow-up view", "any other view"],
+)
+def test_a_role_with_pii_rights_reads_contacts_as_written_in_follow_up_views_only(
+    serving, follow_up, comments, customer
+):
+    door = open_door(
+        serving, Reader(MANAGER.scope, MANAGER.sees_pii, follow_up=follow_up), schemas=("marts",)
+    )
     try:
         sql = "select comment from marts.fct_survey_responses order by response_key"
         rows = door.connection.execute(sql).fetchall()
+        named = door.connection.execute("select customer_name, phone from marts.dim_customer").fetchall()
     finally:
         door.close()
-    assert [comment for (comment,) in rows] == TEXTS
+    assert [comment for (comment,) in rows] == comments
+    assert named == [customer]
 
 
-def test_feedback_and_voice_lists_are_masked_for_an_analyst_and_not_for_a_store_manager(explorer_home):
+def test_feedback_is_masked_for_an_analyst_not_for_a_store_manager_and_voice_for_both(explorer_home):
     everything, store = Scope.everything(), MANAGER.scope
     limit = len(TEXTS)
     feedback = data_access.recent_feedback(everything, data_access.Filters(), sees_pii=False, limit=limit)
@@ -156,8 +168,9 @@ def test_feedback_and_voice_lists_are_masked_for_an_analyst_and_not_for_a_store_
 
     reviews = data_access.review_texts(everything, data_access.Filters(), limit=limit)
     assert reviews["content"].tolist() == EXPECTED  # masked unless told otherwise
+    # a review quoting a phone number is no call-back list: masked for the manager too
     reviews = data_access.review_texts(store, data_access.Filters(), limit=limit, sees_pii=True)
-    assert reviews["content"].tolist() == TEXTS
+    assert reviews["content"].tolist() == EXPECTED
 
 
 def test_quarantined_rows_and_failing_samples_are_masked_for_the_steward(explorer_home):
@@ -167,8 +180,9 @@ def test_quarantined_rows_and_failing_samples_are_masked_for_the_steward(explore
         ["李**", "*******8000", "***@example.com", "上海 微信 [wechat]"]
     ]
     assert rows[["_source_file", "_source_row"]].values.tolist() == [["customers.csv", 8]]  # lineage kept
-    unmasked = data_access.quarantined_rows(everything, "crm_customers", sees_pii=True)
-    assert unmasked[["name", "phone"]].values.tolist() == [["李雷", "138-0013-8000"]]
+    # quarantined rows are no call-back list: masked even for a role with PII rights
+    rights = data_access.quarantined_rows(everything, "crm_customers", sees_pii=True)
+    assert rights[["name", "phone"]].values.tolist() == [["李**", "*******8000"]]
     samples = data_access.failing_expectations(everything)["sample_values"].tolist()
     assert samples == ['["\\"[email]\\" @ crm/2026-03-04/customers.csv:8"]']
 

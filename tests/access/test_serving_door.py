@@ -66,6 +66,8 @@ create table quarantine.crm_customers (customer_id varchar, phone varchar, _sour
 insert into quarantine.crm_customers values ('C9', '13900009999', 'crm.csv');
 """
 STORE = Reader(Scope("store", ("S01",)), sees_pii=True)
+# The same manager in a follow-up view (feedback cards, cases, the churn watch list)
+STORE_FOLLOW_UP = Reader(Scope("store", ("S01",)), sees_pii=True, follow_up=True)
 REGION = Reader(Scope("region", ("R2",)))
 EVERYTHING = Reader(Scope.everything())
 
@@ -100,9 +102,12 @@ def test_a_query_without_any_condition_gets_only_the_readers_rows(serving: Path)
 
 def test_customers_are_seen_by_every_store_they_bought_at(serving: Path) -> None:
     # C1's home store is S03, but they bought at S01 too: both stores' managers may call them back
-    assert read(serving, STORE, "select customer_id, phone from marts.dim_customer") == [
+    assert read(serving, STORE_FOLLOW_UP, "select customer_id, phone from marts.dim_customer") == [
         ("C1", "13800001234")
     ]
+    # from a follow-up view only: elsewhere the manager reads the phone masked like everyone
+    elsewhere = read(serving, STORE, "select customer_id, phone from marts.dim_customer")
+    assert elsewhere == [("C1", "*******1234")]
     assert read(serving, REGION, "select customer_id, phone from marts.dim_customer order by 1") == [
         ("C1", "*******1234"),
         ("C3", "*******9999"),
@@ -121,12 +126,13 @@ def test_competitors_are_seen_in_the_cities_of_the_readers_stores(serving: Path)
     assert read(serving, REGION, sql) == [("V2",), ("V4",)]
 
 
-def test_customer_text_is_masked_unless_the_role_needs_it(serving: Path) -> None:
+def test_customer_text_is_masked_unless_the_role_needs_it_to_call_back(serving: Path) -> None:
     everyone = read(serving, EVERYTHING, "select text from marts.fct_feedback_items order by feedback_key")
     assert everyone == [("太慢了，请回电 [phone]",), ("好喝",)]
-    assert read(serving, STORE, "select text from marts.fct_feedback_items") == [
+    assert read(serving, STORE_FOLLOW_UP, "select text from marts.fct_feedback_items") == [
         ("太慢了，请回电 １３８ ０００１ ２３４５",)
     ]
+    assert read(serving, STORE, "select text from marts.fct_feedback_items") == [("太慢了，请回电 [phone]",)]
 
 
 def test_quality_results_and_quarantine_are_the_whole_chains_readers(serving: Path) -> None:

@@ -128,7 +128,7 @@ def test_a_store_manager_sees_their_staff_with_csat_intervals_and_mentions(front
     ]
     comments = records(tab, 2)
     assert [(row["Mention"], row["Comment"]) for row in comments] == [
-        ("Praise", "伟芳很周到，打 13800001234"),  # newest first, as written for a manager
+        ("Praise", "伟芳很周到，打 [phone]"),  # newest first; a customer's phone is for call-backs only
         ("Praise", "店员小王很热情"),
     ]
 

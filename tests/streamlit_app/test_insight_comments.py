@@ -39,7 +39,10 @@ COMMENTS = {
 }
 NO_COMMENTS = "No comment behind this chart in your stores."
 OWN_STORES = "Only your own stores' comments, whatever scope the chart shows."
-MASKED = "Phone numbers and e-mails in the comments are masked for your role."
+MASKED = (
+    "Phone numbers and e-mails in the comments are masked here: they show only where customers are "
+    "called back (the Feedback page, the churn watch list), to those who call them."
+)
 
 
 def write_comments(home: Path) -> None:
@@ -154,13 +157,14 @@ def test_a_store_manager_reads_only_their_stores_comments_behind_the_chains_char
     tab = tab_of(at, "Key drivers")
     rows = comments_of(tab)
     assert keys(rows) == ["S001-002"]
-    assert rows[0]["Comment"] == "出餐慢，电话 13800002222"  # a store manager calls back
-    assert OWN_STORES in captions(tab) and MASKED not in captions(tab)
+    # a store manager calls customers back from the Feedback page, not from a chart's comments
+    assert rows[0]["Comment"] == "出餐慢，电话 [phone]"
+    assert OWN_STORES in captions(tab) and MASKED in captions(tab)
     at = pick(at, "insights_driver_comments", "app")
     assert comments_of(tab_of(at, "Key drivers")) == []  # S002's low app rating is another store's
     at = pick(at, "insights_driver_comments", "speed")
     csv = deferred_downloads["insights_driver_comments_chain_chain_speed.csv"]().decode("utf-8-sig")
-    assert "S001-002" in csv and "13800002222" in csv and "S002-000" not in csv
+    assert "S001-002" in csv and "[phone]" in csv and "1380000" not in csv and "S002-000" not in csv
     (export,) = AuditLog(AppState(accounts_home / "app_state.sqlite")).events(action="export")
     assert (export.actor, export.detail["table"], export.detail["rows"]) == (
         "store_s001",
