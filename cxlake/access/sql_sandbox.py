@@ -47,6 +47,11 @@ __all__ = ["QueryRefused", "QueryResult", "SqlLimits", "check_statement", "expos
 EXPOSED_SCHEMA = MARTS
 # Schemas a user may write before an exposed view's name: none, the default one, or `marts.`.
 _USER_SCHEMAS = ("", "main", EXPOSED_SCHEMA)
+# A statement that is a PIVOT or UNPIVOT (DuckDB's own statement forms, and their long names).
+_PIVOT = re.compile(
+    r"(?:\s|\(|/\*.*?\*/|--[^\n]*(?:\n|$))*(un)?pivot(_wider|_longer)?\b",  # after comments, brackets
+    re.IGNORECASE | re.DOTALL,
+)
 # Table functions that only generate values and cannot reach a file or the catalog.
 ALLOWED_TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})
 # Scalar functions that show the server rather than the data: settings hold its folders (temp,
@@ -162,6 +167,10 @@ def check_statement(sql: str, exposed: frozenset[str]) -> None:
             statements = scratch.extract_statements(sql)
         except duckdb.Error as error:
             raise QueryRefused(_scrub(f"refused: {_first_line(error)}", ())) from None
+        if _PIVOT.match(sql):
+            # DuckDB runs a PIVOT as statements of its own (listing the values, then the query),
+            # which the checks cannot follow
+            raise QueryRefused("refused: PIVOT cannot be checked; write it with GROUP BY and FILTER")
         if len(statements) != 1:
             raise QueryRefused(f"refused: exactly one statement is allowed, got {len(statements)}")
         if statements[0].type != duckdb.StatementType.SELECT:

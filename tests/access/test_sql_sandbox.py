@@ -195,6 +195,13 @@ FORBIDDEN = [
     ("create macro m() as 1", "only SELECT is allowed, got CREATE"),
     ("create secret (type s3, key_id 'k', secret 's')", "only SELECT is allowed, got CREATE"),
     ("pragma database_list", "statement cannot be checked"),
+    # DuckDB's PIVOT statements: without an IN list one becomes two statements, with one it is unserializable
+    ("pivot fct_journeys on store_id using count(*)", "PIVOT cannot be checked; write it with GROUP BY"),
+    ("PIVOT fct_journeys ON store_id IN ('S01') USING count(*)", "PIVOT cannot be checked"),
+    ("unpivot fct_journeys on csat_taste into name k value v", "PIVOT cannot be checked"),
+    ("/* x */ (pivot fct_journeys on store_id using count(*))", "PIVOT cannot be checked"),
+    # the SQL-standard PIVOT clause is a SELECT: its table is checked as any other
+    ("select * from raw.crm_customers pivot (count(*) for phone in ('x'))", "table raw.crm_customers"),
     # files by relative and absolute path, through every reader
     ("select * from read_parquet('data/serving.duckdb')", "table function read_parquet"),
     ("select * from read_text('README.md')", "table function read_text"),
