@@ -285,12 +285,18 @@ def day_ranges(days: list[str]) -> list[tuple[str, str]]:
 
 
 def landing_run_requests(
-    due: Mapping[tuple[str, str], list[tuple[str, str]]], job: JobDefinition
+    due: Mapping[tuple[str, str], list[tuple[str, str]]], job: JobDefinition, first_build: bool = False
 ) -> list[RunRequest]:
     """One run per set of sources and range of days: those sources' ingestion and what the job
     builds from it (never another source's ingestion, nor models none of them feed: what did not
-    change is not rebuilt; the 02:00 schedule still runs everything)."""
+    change is not rebuilt; the 02:00 schedule still runs everything).
+
+    ``first_build``: nothing was published yet, so the models no delivered source feeds were never
+    built either (the store dimension, the journey map's tables, what reviews feed): each run then
+    also builds every model of the job, still without another source's ingestion, and the first
+    delivery gives an explorer with every page instead of one waiting for the 02:00 run."""
     job_keys = set(job.asset_layer.selected_asset_keys)
+    every_ingestion = {raw_asset_key(t.name) for tables in _SOURCE_TABLES.values() for t in tables}
     days_of: dict[tuple[str, ...], dict[str, list[tuple[str, str]]]] = {}
     by_day: dict[str, set[str]] = {}
     for source, day in due:
@@ -302,6 +308,8 @@ def landing_run_requests(
     for sources, days in sorted(days_of.items()):
         ingestion = {raw_asset_key(t.name) for source in sources for t in _SOURCE_TABLES[source]}
         affected = AssetSelection.assets(*ingestion).downstream().resolve(job.asset_layer.asset_graph)
+        if first_build:
+            affected |= job_keys - every_ingestion
         for first, last in day_ranges(list(days)):
             files = sorted(f for day, listed in days.items() if first <= day <= last for f in listed)
             signature = hashlib.sha256(json.dumps(files).encode()).hexdigest()[:16]
@@ -349,7 +357,8 @@ def build_landing_sensor(
             return SensorResult(skip_reason=reason, cursor=cursor)
         for line in scan.waiting:
             context.log.info(f"waiting: {line}")
-        requests = landing_run_requests(scan.due, context.repository_def.get_job(job.name))
+        first_build = not warehouse.serving.exists()
+        requests = landing_run_requests(scan.due, context.repository_def.get_job(job.name), first_build)
         return SensorResult(run_requests=requests, cursor=cursor)
 
     return landing_sensor

@@ -12,6 +12,8 @@ import duckdb
 import pytest
 from dagster import AssetKey, DagsterInstance, build_sensor_context
 
+from assets.ingestion.assets import raw_asset_key
+from assets.ingestion.sources import SOURCES
 from orchestration.sensors import (
     MANIFEST_NAME,
     LandingSettings,
@@ -208,6 +210,24 @@ def test_each_run_loads_only_its_sources_days_and_builds_what_follows(definition
         assert set(subset.asset_layer.selected_asset_keys) == set(request.asset_selection)
     # the same files give the same run key: Dagster starts such a run once
     assert [r.run_key for r in landing_run_requests(due, job)] == [r.run_key for r in requests]
+
+
+def test_before_the_first_publish_a_delivery_also_builds_what_no_delivered_source_feeds(definitions):
+    _, defs = definitions
+    job = defs.resolve_job_def("daily_pipeline_job")
+    due = {("pos", DAY): [(f"pos/{DAY}/transactions.csv", "a")]}
+    (later,) = landing_run_requests(due, job)
+    (first,) = landing_run_requests(due, job, first_build=True)
+    assert AssetKey(["marts", "fct_reviews"]) not in later.asset_selection
+    selection = set(first.asset_selection)
+    assert AssetKey(["marts", "fct_reviews"]) in selection  # every page has its marts at once
+    assert {AssetKey(["marts", "dim_store"]), AssetKey(["serving", "published_copy"])} <= selection
+    assert AssetKey(["raw", "pos_transactions"]) in selection
+    # of the deliveries' tables, only POS's are loaded: no other source's day is read
+    deliveries = {raw_asset_key(t.name): source.name for source in SOURCES for t in source.tables}
+    assert {deliveries[key] for key in selection if key in deliveries} == {"pos"}
+    subset = job.get_subset(asset_selection=selection)  # Dagster can plan it as a run of the job
+    assert set(subset.asset_layer.selected_asset_keys) == selection
 
 
 def test_the_sensor_asks_for_one_run_of_the_new_delivery_and_none_after(definitions):
