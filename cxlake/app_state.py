@@ -180,6 +180,33 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
             )""",
         ),
     ),
+    (
+        5,
+        (
+            # Notices of failed pipeline runs to the data team go through the outbox too
+            # (cxlake.alerts.run_failures). SQLite cannot change a CHECK: the table is rebuilt.
+            """create table notifications_v5 (
+                notification_id integer primary key autoincrement,
+                dedupe_key text not null unique,
+                kind text not null check (kind in ('alert', 'escalation', 'digest', 'run_failure')),
+                case_id text references cases (case_id),
+                channel text not null,
+                recipient text,
+                status text not null check (status in ('pending', 'sent', 'failed')),
+                attempts integer not null default 0,
+                last_error text,
+                response text,
+                created_at text not null,
+                next_attempt_at text not null,
+                sent_at text,
+                payload text not null
+            )""",
+            "insert into notifications_v5 select * from notifications",
+            "drop table notifications",
+            "alter table notifications_v5 rename to notifications",
+            "create index notifications_by_status on notifications (status, next_attempt_at)",
+        ),
+    ),
 )
 
 

@@ -139,7 +139,7 @@ def build_definitions(
             build_landing_sensor(daily_pipeline_job, landing, warehouse),
             build_case_clock_sensor(warehouse),
             build_freshness_sensor(warehouse),
-            build_run_failure_sensor(),
+            build_run_failure_sensor(warehouse),
         ],
         resources={
             "landing": landing,

@@ -51,7 +51,8 @@ from assets.ingestion.sources import SOURCES
 from cxlake.alerts.cases import CaseStore
 from cxlake.alerts.clock import tick
 from cxlake.alerts.config import load_alert_config
-from cxlake.alerts.run_failures import notify_run_failure, run_failure_routing
+from cxlake.alerts.outbox import dispatch_pending
+from cxlake.alerts.run_failures import queue_run_failure, run_failure_routing
 from cxlake.app_state import AppState
 from cxlake.contracts import BUSINESS_TIMEZONE
 from cxlake.freshness import LAST_DELIVERIES_SQL, FreshnessRule, FreshnessState, freshness_rules, judge
@@ -561,9 +562,9 @@ def describe_failure(context: RunFailureSensorContext) -> dict[str, str]:
     }
 
 
-def build_run_failure_sensor() -> SensorDefinition:
-    """Tells the data team about each failed run once (Dagster's cursor moves past it), by the
-    alerts' channels to the ``run_failures`` targets of pipeline.yaml."""
+def build_run_failure_sensor(warehouse: Warehouse) -> SensorDefinition:
+    """Tells the data team about each failed run once (Dagster's cursor moves past it, the outbox's
+    key too), through the alerts' outbox to the ``run_failures`` targets of pipeline.yaml."""
 
     @run_failure_sensor(
         name="run_failure_notifier",
@@ -575,10 +576,12 @@ def build_run_failure_sensor() -> SensorDefinition:
         failure = describe_failure(context)
         routing = run_failure_routing()
         failure["link"] = routing.run_link(failure["run_id"]) if routing.dagster_url else ""
-        for channel, result in notify_run_failure(failure, load_alert_config(), routing).items():
-            if result.ok:
-                context.log.info(f"run {failure['run_id']}: told the data team through {channel}")
-            else:
-                context.log.error(f"run {failure['run_id']}: {channel} not sent: {result.error}")
+        store = CaseStore(AppState(warehouse.app_state))
+        queued = queue_run_failure(store, failure, routing, datetime.now(UTC))
+        sent = dispatch_pending(store, load_alert_config())
+        context.log.info(
+            f"run {failure['run_id']}: {queued} notice(s) to the data team queued; the outbox sent "
+            f"{sent.sent}, failed {sent.failed} (failed ones are listed on the Loop page)"
+        )
 
     return run_failure_notifier

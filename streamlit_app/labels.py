@@ -129,6 +129,7 @@ CODES: dict[str, Words] = {
         "alert": {"en": "Alert", "zh": "提醒"},
         "escalation": {"en": "Escalation", "zh": "升级通知"},
         "digest": {"en": "Daily digest", "zh": "每日摘要"},
+        "run_failure": {"en": "Pipeline run failed (data team)", "zh": "数据管道运行失败（数据团队）"},
     },
     "notification_channel": {
         "email": {"en": "E-mail", "zh": "邮件"},

@@ -136,3 +136,33 @@ def test_the_store_and_a_folder_it_makes_are_owner_only_whatever_the_umask(tmp_p
     assert stat.S_IMODE(state.path.stat().st_mode) == 0o600
     assert stat.S_IMODE(state.path.parent.stat().st_mode) == 0o700
     assert [d.source_row for d in AppState(state.path).decision_history()] == [1]
+
+
+def test_a_store_of_an_older_version_keeps_its_messages_and_takes_run_failure_notices(tmp_path):
+    path = tmp_path / "app_state.sqlite"
+    with sqlite3.connect(path) as connection:  # the store as migrations 1-4 left it
+        connection.execute("create table schema_migrations (version integer primary key, applied_at text)")
+        for version, statements in MIGRATIONS[:4]:
+            for statement in statements:
+                connection.execute(statement)
+            connection.execute("insert into schema_migrations values (?, 'then')", [version])
+        connection.execute(
+            "insert into notifications (dedupe_key, kind, channel, recipient, status, created_at,"
+            " next_attempt_at, payload) values ('digest:2026-03-04:email:', 'digest', 'email', 'd@x.cn',"
+            " 'sent', 't', 't', '{}')"
+        )
+    state = AppState(path)
+    with state.transaction() as connection:
+        kept = connection.execute("select dedupe_key, kind, status from notifications").fetchall()
+        connection.execute(
+            "insert into notifications (dedupe_key, kind, channel, status, created_at, next_attempt_at,"
+            " payload) values ('run_failure:r1:email:', 'run_failure', 'email', 'pending', 't', 't', '{}')"
+        )
+        with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+            connection.execute(
+                "insert into notifications (dedupe_key, kind, channel, status, created_at, next_attempt_at,"
+                " payload) values ('x', 'gossip', 'email', 'pending', 't', 't', '{}')"
+            )
+        indexes = connection.execute("select name from sqlite_master where type = 'index'").fetchall()
+    assert kept == [("digest:2026-03-04:email:", "digest", "sent")]
+    assert ("notifications_by_status",) in indexes

@@ -22,6 +22,7 @@ from cxlake.alerts import messages
 from cxlake.alerts.cases import Case, CaseStore
 from cxlake.alerts.config import AlertConfig
 from cxlake.alerts.delivery import Channel, ChannelError, RetryPolicy, send
+from cxlake.alerts.run_failures import RUN_FAILURE_KIND
 from cxlake.contracts import BUSINESS_TIMEZONE
 
 BUSINESS_ZONE = ZoneInfo(BUSINESS_TIMEZONE)
@@ -172,11 +173,13 @@ def case_fields(case: Case, config: AlertConfig) -> dict[str, Any]:
 
 
 def _message(store: CaseStore, config: AlertConfig, row: Notification) -> messages.Message:
-    if row.kind == "digest":
+    if row.kind in ("digest", RUN_FAILURE_KIND):
         with store.state.transaction() as connection:
             payload = connection.execute(
                 "select payload from notifications where notification_id = ?", [row.notification_id]
             ).fetchone()[0]
+        if row.kind == RUN_FAILURE_KIND:
+            return messages.run_failure_message(json.loads(payload))
         return messages.digest_message(json.loads(payload))
     case = store.get(str(row.case_id))
     fields = case_fields(case, config)

@@ -1,7 +1,8 @@
 """Telling the data team a pipeline run failed, through the closed loop's own channels.
 
-The same :func:`cxlake.alerts.delivery.send` (SMTP or webhook, secrets from the environment, retried
-while the failure may pass) carries it, so a team that set up the alerts has nothing else to set up.
+The notice goes through the alerts' outbox (:mod:`cxlake.alerts.outbox`: SMTP or webhook, secrets
+from the environment, retried, kept with its outcome), so a team that set up the alerts has nothing
+else to set up.
 Who hears it is the ``run_failures`` section of cxlake/config/pipeline.yaml; Dagster's
 run_failure_sensor decides *when* (once per failed run, by its cursor), this module *what* and *to
 whom*.
@@ -9,18 +10,19 @@ whom*.
 
 from __future__ import annotations
 
-import os
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from importlib import resources
 
 import yaml
 
-from cxlake.alerts.config import AlertConfig
-from cxlake.alerts.delivery import Channel, DeliveryResult, RetryPolicy, send
-from cxlake.alerts.messages import run_failure_message
+from cxlake.alerts.cases import CaseStore
 
 CONFIG_NAME = "cxlake/config/pipeline.yaml"
+# The outbox's kind of a run-failure notice (its payload: the failure's fields).
+RUN_FAILURE_KIND = "run_failure"
 
 
 class RunFailureConfigError(ValueError):
@@ -56,39 +58,38 @@ def run_failure_routing(document: Mapping[str, object] | None = None) -> RunFail
     return RunFailureRouting(lists["email"], lists["webhooks"], str(section.get("dagster_url") or ""))
 
 
-def notify_run_failure(
-    failure: Mapping[str, object],
-    alerts: AlertConfig,
-    routing: RunFailureRouting,
-    environ: Mapping[str, str] | None = None,
-) -> dict[str, DeliveryResult]:
-    """Send one message about ``failure`` to every configured target; channel name -> result.
+def queue_run_failure(
+    store: CaseStore, failure: Mapping[str, object], routing: RunFailureRouting, now: datetime
+) -> int:
+    """Queue one notice about ``failure`` per configured target in the outbox (cxlake.alerts.outbox)
+    and return how many were new.
 
-    A channel whose variables are unset is reported as not sent (never raised): a failed run must
-    not also fail the sensor that reports it.
+    The outbox sends it as it sends the cases' alerts: claimed, retried, marked sent or failed with
+    the reason (and the failed ones listed for the CX director), so a notice is never lost to a mail
+    server that was down for a minute, and a run is never announced twice (one row per run, channel
+    and recipient). ``failure`` is :func:`cxlake.alerts.messages.run_failure_message`'s fields.
     """
-    environ = os.environ if environ is None else environ
-    message = run_failure_message(failure)
-    retry = RetryPolicy(
-        attempts=alerts.delivery_attempts,
-        backoff_seconds=alerts.delivery_backoff_seconds,
-        timeout_seconds=alerts.delivery_timeout_seconds,
-    )
-    targets: list[tuple[str, tuple[str, ...]]] = []
-    if routing.emails:
-        targets.append(("email", routing.emails))
-    targets += [(name, ()) for name in routing.webhooks]
-    results: dict[str, DeliveryResult] = {}
-    for name, recipients in targets:
-        settings = alerts.channels.get(name)
-        if settings is None:
-            results[name] = DeliveryResult(False, 0, f"{alerts.source_file.name}: no channel named {name!r}")
-            continue
-        channel = Channel.from_config(name, settings, environ)
-        if not channel.configured:
-            results[name] = DeliveryResult(
-                False, 0, f"channel {name!r} is not configured: {', '.join(channel.missing_env)} not set"
+    targets = [("email", address) for address in routing.emails]
+    targets += [(name, None) for name in routing.webhooks]
+    queued = 0
+    with store.state.transaction() as connection:
+        for channel, recipient in targets:
+            cursor = connection.execute(
+                "insert or ignore into notifications (dedupe_key, kind, case_id, channel, recipient, status,"
+                " created_at, next_attempt_at, payload) values (?, ?, null, ?, ?, 'pending', ?, ?, ?)",
+                [
+                    f"{RUN_FAILURE_KIND}:{failure.get('run_id')}:{channel}:{recipient or ''}",
+                    RUN_FAILURE_KIND,
+                    channel,
+                    recipient,
+                    _iso(now),
+                    _iso(now),
+                    json.dumps(dict(failure), ensure_ascii=False, default=str),
+                ],
             )
-            continue
-        results[name] = send(channel, message, recipients, retry=retry)
-    return results
+            queued += cursor.rowcount
+    return queued
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="seconds")

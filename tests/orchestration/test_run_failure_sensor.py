@@ -1,6 +1,7 @@
-"""A failed run reaches the data team once, by e-mail through the closed loop's own SMTP channel, with
-the failing step and the first line of the reason: a job that really fails, in a real (ephemeral)
-Dagster instance, evaluated by the sensor as the daemon does, sent to a real SMTP server on loopback."""
+"""A failed run reaches the data team once, by e-mail through the closed loop's own outbox and SMTP
+channel, with the failing step and the first line of the reason: a job that really fails, in a real
+(ephemeral) Dagster instance, evaluated by the sensor as the daemon does, sent to a real SMTP server
+on loopback. With the mail server down, the notice stays in the outbox, failed with the reason."""
 
 import socket
 import threading
@@ -23,7 +24,12 @@ from dagster import (
     op,
 )
 
+from cxlake.alerts.cases import CaseStore
+from cxlake.alerts.config import ALERTS_YAML
+from cxlake.alerts.outbox import notifications
 from cxlake.alerts.run_failures import run_failure_routing
+from cxlake.app_state import AppState
+from cxlake.pipeline.resources import Warehouse
 from orchestration.sensors import build_run_failure_sensor, describe_failure
 
 REASON = "pos/2026-03-05/transactions.csv: missing column(s) amount"
@@ -139,8 +145,9 @@ def test_a_dagster_failure_reads_by_its_class_name_not_its_module_path():
     assert described["partitions"] == ""  # an unpartitioned run
 
 
-def test_the_data_team_gets_one_email_per_failed_run(inbox: Inbox):
-    sensor = build_run_failure_sensor()
+def test_the_data_team_gets_one_email_per_failed_run(inbox: Inbox, tmp_path):
+    warehouse = Warehouse(path=str(tmp_path / "warehouse.duckdb"))
+    sensor = build_run_failure_sensor(warehouse)
     definitions = Definitions(jobs=[failing_pipeline_job], sensors=[sensor])
     routing = run_failure_routing()
     with DagsterInstance.ephemeral() as instance:
@@ -166,3 +173,34 @@ def test_the_data_team_gets_one_email_per_failed_run(inbox: Inbox):
     assert "(header: store_id" not in body  # only the first line of the reason
     assert "2026-03-04..2026-03-05" in body
     assert f"{routing.dagster_url}/runs/{result.run_id}" in body
+    (notice,) = notifications(CaseStore(AppState(warehouse.app_state)))
+    assert (notice.kind, notice.status, notice.recipient) == ("run_failure", "sent", "data-team@example.com")
+
+
+def test_with_the_mail_server_down_the_notice_is_kept_failed_with_the_reason(tmp_path, monkeypatch):
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("CXLAKE_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("CXLAKE_SMTP_PORT", str(port))
+    # the shipped alerts.yaml with quick retries (4 attempts 5 s apart would only slow the test)
+    quick = tmp_path / "alerts.yaml"
+    quick.write_text(
+        ALERTS_YAML.read_text(encoding="utf-8")
+        .replace("attempts: 4", "attempts: 2")
+        .replace("backoff_seconds: 5", "backoff_seconds: 0.1"),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("CXLAKE_ALERTS_YAML", str(quick))
+    warehouse = Warehouse(path=str(tmp_path / "warehouse.duckdb"))
+    sensor = build_run_failure_sensor(warehouse)
+    definitions = Definitions(jobs=[failing_pipeline_job], sensors=[sensor])
+    with DagsterInstance.ephemeral() as instance:
+        first = sensor.evaluate_tick(build_sensor_context(instance=instance, definitions=definitions))
+        result = _failed_run(instance)
+        context = build_sensor_context(instance=instance, cursor=first.cursor, definitions=definitions)
+        sensor.evaluate_tick(context)
+    (notice,) = notifications(CaseStore(AppState(warehouse.app_state)))
+    assert (notice.kind, notice.status) == ("run_failure", "failed")
+    assert notice.attempts == 2 and "127.0.0.1" in notice.last_error, notice
+    assert notice.dedupe_key == f"run_failure:{result.run_id}:email:data-team@example.com"
