@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,10 +22,11 @@ from cxlake.alerts import messages
 from cxlake.alerts.cases import Case, CaseStore
 from cxlake.alerts.config import AlertConfig
 from cxlake.alerts.delivery import Channel, ChannelError, RetryPolicy, send
-from cxlake.alerts.run_failures import RUN_FAILURE_KIND
 from cxlake.contracts import BUSINESS_TIMEZONE
 
 BUSINESS_ZONE = ZoneInfo(BUSINESS_TIMEZONE)
+# A notice of a failed pipeline run to the data team (cxlake.alerts.run_failures): no case.
+RUN_FAILURE_KIND = "run_failure"
 # How long a claimed row stays claimed: longer than every retry of one send together.
 _LEASE = timedelta(minutes=10)
 
@@ -107,19 +108,34 @@ def queue_digest(store: CaseStore, config: AlertConfig, digest: Mapping[str, Any
     if route is not None and route.email:
         targets.append(("email", route.address(None, None)))
     targets.extend((webhook, None) for webhook in config.digest_webhooks)
+    return queue_notices(store, "digest", f"digest:{digest['day']}", targets, digest, now)
+
+
+def queue_notices(
+    store: CaseStore,
+    kind: str,
+    subject: str,
+    targets: Sequence[tuple[str, str | None]],
+    payload: Mapping[str, Any],
+    now: datetime,
+) -> int:
+    """Queue one caseless notice of ``kind`` per (channel, recipient) of ``targets``, rendered later
+    from ``payload``; ``subject`` (the digest's day, the failed run) makes each once only. Returns
+    how many were new."""
     queued = 0
     with store.state.transaction() as connection:
         for channel, recipient in targets:
             cursor = connection.execute(
                 "insert or ignore into notifications (dedupe_key, kind, case_id, channel, recipient, status,"
-                " created_at, next_attempt_at, payload) values (?, 'digest', null, ?, ?, 'pending', ?, ?, ?)",
+                " created_at, next_attempt_at, payload) values (?, ?, null, ?, ?, 'pending', ?, ?, ?)",
                 [
-                    f"digest:{digest['day']}:{channel}:{recipient or ''}",
+                    f"{subject}:{channel}:{recipient or ''}",
+                    kind,
                     channel,
                     recipient,
                     _iso(now),
                     _iso(now),
-                    json.dumps(dict(digest), ensure_ascii=False, default=str),
+                    json.dumps(dict(payload), ensure_ascii=False, default=str),
                 ],
             )
             queued += cursor.rowcount

@@ -10,19 +10,17 @@ whom*.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from importlib import resources
 
 import yaml
 
 from cxlake.alerts.cases import CaseStore
+from cxlake.alerts.outbox import RUN_FAILURE_KIND, queue_notices
 
 CONFIG_NAME = "cxlake/config/pipeline.yaml"
-# The outbox's kind of a run-failure notice (its payload: the failure's fields).
-RUN_FAILURE_KIND = "run_failure"
 
 
 class RunFailureConfigError(ValueError):
@@ -69,27 +67,7 @@ def queue_run_failure(
     server that was down for a minute, and a run is never announced twice (one row per run, channel
     and recipient). ``failure`` is :func:`cxlake.alerts.messages.run_failure_message`'s fields.
     """
-    targets = [("email", address) for address in routing.emails]
+    targets: list[tuple[str, str | None]] = [("email", address) for address in routing.emails]
     targets += [(name, None) for name in routing.webhooks]
-    queued = 0
-    with store.state.transaction() as connection:
-        for channel, recipient in targets:
-            cursor = connection.execute(
-                "insert or ignore into notifications (dedupe_key, kind, case_id, channel, recipient, status,"
-                " created_at, next_attempt_at, payload) values (?, ?, null, ?, ?, 'pending', ?, ?, ?)",
-                [
-                    f"{RUN_FAILURE_KIND}:{failure.get('run_id')}:{channel}:{recipient or ''}",
-                    RUN_FAILURE_KIND,
-                    channel,
-                    recipient,
-                    _iso(now),
-                    _iso(now),
-                    json.dumps(dict(failure), ensure_ascii=False, default=str),
-                ],
-            )
-            queued += cursor.rowcount
-    return queued
-
-
-def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat(timespec="seconds")
+    subject = f"{RUN_FAILURE_KIND}:{failure.get('run_id')}"
+    return queue_notices(store, RUN_FAILURE_KIND, subject, targets, failure, now)
