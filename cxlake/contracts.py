@@ -65,6 +65,7 @@ RAW_TABLES = (
     RawTable("kano_answers", "kano", follows="kano_responses"),
     RawTable("survey_api_responses", "survey_api"),
     RawTable("survey_api_answers", "survey_api", follows="survey_api_responses"),
+    RawTable("app_events", "app_events"),
 )
 RAW_TABLE_NAMES = tuple(table.name for table in RAW_TABLES)
 # The raw tables a steward may review quarantined rows of (each has a quarantine.<name> table).

@@ -1,4 +1,5 @@
-"""The landing contract for CSV deliveries: which file each source delivers and its columns.
+"""The landing contract: which CSV file each source delivers and its columns, and the fields of the
+ordering app's JSON-lines events.
 
 One definition for both sides of the contract: the demo generator writes these headers and the
 ingestion assets expect them (docs/landing.md describes the same in prose).
@@ -77,4 +78,26 @@ INVITATIONS = DeliveredCsv(
         "invite_channel",
         "invited_at",
     ),
+)
+
+
+# The ordering app's events (landing/app_events/<day>/events_<HH>.jsonl): one JSON object per line,
+# one file per hour of the day the collector received the events in (docs/landing.md).
+APP_EVENTS_SOURCE = "app_events"
+APP_EVENT_FIELDS = (
+    "event_id",
+    "occurred_at",
+    "received_at",
+    "device_id",
+    "member_id",
+    "session_hint",
+    "event_type",
+    "page",
+    "item",
+    "price",
+    "order_id",
+    "dwell_ms",
+    "store_id",
+    "error_code",
+    "app_version",
 )

@@ -91,3 +91,10 @@ SURVEY_API_ANSWERS = RawTable(
     (*SURVEY_ANSWER_COLUMNS, "modified_at"),
     "Survey API answers, long form, per response version.",
 )
+# The ordering app's behaviour events, one row per delivered JSON line (a re-sent event is a second
+# row until the gate holds it back by its event_id).
+APP_EVENTS = RawTable(
+    "app_events",
+    landing.APP_EVENT_FIELDS,
+    "Ordering-app events (page views, searches, cart, checkout, orders, errors) as the collector delivered.",
+)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from assets.ingestion import raw_tables as rt
+from assets.ingestion.app_events import load_app_events
 from assets.ingestion.delivery import Delivery, FileAudit, PartitionLoad
 from assets.ingestion.duckdb_csv import read_clean_csv
 from assets.ingestion.kano import load_kano
@@ -322,5 +323,11 @@ SOURCES: tuple[Source, ...] = (
         (rt.SURVEY_API_RESPONSES, rt.SURVEY_API_ANSWERS),
         survey_api_loader(with_scores),
         "Survey responses pulled from the survey platform's API, one row per version.",
+    ),
+    Source(
+        "app_events",
+        (rt.APP_EVENTS,),
+        load_app_events,
+        "Ordering-app events (JSON lines, one file per hour received).",
     ),
 )

@@ -1,6 +1,7 @@
 """One suite per raw table (answers tables are judged through their response)."""
 
 from expectations.suites import (
+    app_events,
     crm_customers,
     kano_responses,
     pos_transaction_lines,
@@ -28,5 +29,6 @@ SUITES: dict[str, TableSuite] = {
         reviews.SUITE,
         kano_responses.SUITE,
         survey_api_responses.SUITE,
+        app_events.SUITE,
     )
 }
