@@ -578,3 +578,73 @@ def invitation_funnel_chart(funnel: pd.DataFrame, labels: Mapping[str, str]) -> 
             ],
         )
     )
+
+
+def app_funnel_chart(funnel: pd.DataFrame, labels: Mapping[str, str]) -> alt.Chart:
+    """One bar per app funnel step (``step_name``, ``sessions``, ``share_of_start``) in order."""
+    return (
+        alt.Chart(funnel)
+        .mark_bar(color="#1f77b4")
+        .encode(
+            x=alt.X("sessions:Q", title=labels["app_sessions"]),
+            y=alt.Y("step_name:N", title=labels["app_step"], sort=list(funnel["step_name"])),
+            tooltip=[
+                alt.Tooltip("step_name:N", title=labels["app_step"]),
+                alt.Tooltip("sessions:Q", title=labels["app_sessions"], format=","),
+                alt.Tooltip("share_of_start:Q", title=labels["app_share_of_start"], format=".1%"),
+            ],
+        )
+    )
+
+
+def app_weekly_chart(weeks: pd.DataFrame, labels: Mapping[str, str], language: str) -> alt.LayerChart:
+    """Per week: the share of sessions reaching payment that ordered and the share of sessions with
+    an app error (lines, left), and the App touchpoint's top-2-box CSAT (points, right), each week's
+    CSAT hollow and labelled when rated too few times: a failing page shows as the conversion
+    dropping, the errors rising and the CSAT dipping in the same weeks."""
+    data = with_reportability(weeks, language)
+    base = alt.Chart(data).encode(x=alt.X("week:T", title=labels["app_week"]))
+    rates = (
+        base.transform_fold(["payment_conversion", "error_share"], as_=["measure", "rate"])
+        .transform_calculate(
+            measure_name=f"datum.measure == 'error_share' ? {json.dumps(labels['app_error_share'])}"
+            f" : {json.dumps(labels['app_payment_conversion'])}"
+        )
+        .mark_line(point=True)
+        .encode(
+            y=alt.Y("rate:Q", title=labels["app_rate"], axis=alt.Axis(format=".0%")),
+            color=alt.Color("measure_name:N", title=None, legend=alt.Legend(orient="bottom")),
+            tooltip=[
+                alt.Tooltip("week:T", title=labels["app_week"]),
+                alt.Tooltip("measure_name:N", title=labels["app_measure"]),
+                alt.Tooltip("rate:Q", title=labels["app_rate"], format=".1%"),
+            ],
+        )
+    )
+    domain = padded_domain(data.loc[data["reportable"], "top2_share"], bounds=(0, 1), pad=0.05, step=0.05)
+    csat_axis = alt.Y(
+        "top2_share:Q",
+        title=labels["app_csat"],
+        axis=alt.Axis(format=".0%", orient="right"),
+        scale=alt.Scale(domain=domain, nice=False, clamp=True),
+    )
+    csat = (
+        facts(base)
+        .mark_point(filled=True, size=60, shape="diamond", color="#2ca02c")
+        .encode(
+            y=csat_axis,
+            tooltip=[
+                alt.Tooltip("week:T", title=labels["app_week"]),
+                alt.Tooltip("top2_share:Q", title=labels["app_csat"], format=".1%"),
+                alt.Tooltip("n:Q", title=labels["ratings"], format=","),
+            ],
+        )
+    )
+    hollow = (
+        too_few_rows(base)
+        .mark_point(size=60, shape="diamond", color="#2ca02c", **HOLLOW)
+        .encode(
+            y=csat_axis, tooltip=too_few_tooltip(alt.Tooltip("week:T", title=labels["app_week"]), language)
+        )
+    )
+    return alt.layer(rates, csat + hollow).resolve_scale(y="independent")

@@ -9,6 +9,13 @@ filters, not their rights. One module per page's questions; pages call them as `
 
 from __future__ import annotations
 
+from streamlit_app.data_access.app_funnel import (
+    APP_STEPS,
+    app_funnel,
+    app_funnel_by_week,
+    app_funnel_published,
+    app_funnel_totals,
+)
 from streamlit_app.data_access.cases import (
     CASE_ITEM_COLUMNS,
     CASE_OWNER_ROLES,
@@ -168,6 +175,11 @@ from streamlit_app.data_access.voice import (
 )
 
 __all__ = [
+    "APP_STEPS",
+    "app_funnel",
+    "app_funnel_by_week",
+    "app_funnel_published",
+    "app_funnel_totals",
     "CACHE_TTL_SECONDS",
     "CASE_ITEM_COLUMNS",
     "CASE_OWNER_ROLES",

@@ -51,6 +51,32 @@ LABELS = {
         "xo_too_few": "No store has enough ratings of this touchpoint to plot (at least {min} needed).",
         "xo_few": "Too few responses to plot (fewer than {min}): {stores}.",
         "map_data": "Journey map data",
+        "app_title": "App: the digital steps of an order",
+        "app_summary": "{sessions:,} app sessions; {ordered:,} placed an order. {abandoned:,} of the "
+        "{carts:,} that reached the cart left without ordering ({abandon_rate}); an app error hit "
+        "{error_rate} of sessions{payment_errors}; {checkout_time} from opening the app to checkout "
+        "on average.",
+        "app_payment_errors": " ({count:,} on the payment page, of which {gave_up:,} gave up)",
+        "app_checkout_time": "{minutes:.1f} min",
+        "app_csat_line": "App touchpoint CSAT (top-2-box) from the surveys of app orders: {value}.",
+        "app_csat_value": "{share:.1%}, n = {n:,}",
+        "no_app": "No app sessions for this selection (the app funnel is the app channel's).",
+        "app_step": "Step",
+        "app_sessions": "Sessions",
+        "app_share_of_start": "Share of sessions",
+        "app_share_of_previous": "Share of the step before",
+        "app_step_browse": "Browse (opened the app)",
+        "app_step_cart": "Cart",
+        "app_step_checkout": "Checkout",
+        "app_step_payment": "Payment",
+        "app_step_ordered": "Ordered",
+        "app_week": "Week",
+        "app_rate": "Share",
+        "app_measure": "Measure",
+        "app_payment_conversion": "Ordered, of sessions reaching payment",
+        "app_error_share": "Sessions with an app error",
+        "app_csat": "App CSAT (top-2-box)",
+        "app_weekly_title": "Week by week: conversion at payment, errors and the App CSAT",
         "invitations_title": "Survey invitations: who was asked, who was spared, who answered",
         "invitations_summary": "{invited:,} of {eligible:,} eligible purchases invited "
         "({transactions:,} purchases in all); {responses:,} answered: response rate {rate}.",
@@ -108,6 +134,31 @@ LABELS = {
         "xo_too_few": "没有门店的该触点评分达到绘图所需数量（至少 {min} 条）。",
         "xo_few": "样本过少、未绘制（少于 {min} 条）：{stores}。",
         "map_data": "旅程地图数据",
+        "app_title": "小程序/App：下单的数字化环节",
+        "app_summary": "App 会话 {sessions:,} 次，其中 {ordered:,} 次下单。"
+        "进入购物车的 {carts:,} 次中有 {abandoned:,} 次未下单离开（{abandon_rate}）；"
+        "{error_rate} 的会话遇到 App 报错{payment_errors}；从打开 App 到结算平均 {checkout_time}。",
+        "app_payment_errors": "（支付页 {count:,} 次，其中 {gave_up:,} 次放弃）",
+        "app_checkout_time": "{minutes:.1f} 分钟",
+        "app_csat_line": "App 订单问卷中 App 触点满意度（前两格）：{value}。",
+        "app_csat_value": "{share:.1%}，n = {n:,}",
+        "no_app": "当前筛选下没有 App 会话（App 漏斗只属于 App 渠道）。",
+        "app_step": "环节",
+        "app_sessions": "会话数",
+        "app_share_of_start": "占全部会话",
+        "app_share_of_previous": "占上一环节",
+        "app_step_browse": "浏览（打开 App）",
+        "app_step_cart": "购物车",
+        "app_step_checkout": "结算",
+        "app_step_payment": "支付",
+        "app_step_ordered": "已下单",
+        "app_week": "周",
+        "app_rate": "占比",
+        "app_measure": "指标",
+        "app_payment_conversion": "到达支付页后下单的占比",
+        "app_error_share": "遇到 App 报错的会话占比",
+        "app_csat": "App 满意度（前两格）",
+        "app_weekly_title": "逐周：支付转化、报错与 App 满意度",
         "invitations_title": "问卷邀请：邀请了谁、免打扰了谁、谁作答了",
         "invitations_summary": "{eligible:,} 笔可邀请的消费中邀请了 {invited:,} 笔"
         "（共 {transactions:,} 笔消费）；{responses:,} 笔已作答，回收率 {rate}。",
@@ -262,6 +313,89 @@ with st.expander(text["map_data"]):
     map_columns = ["stage_id", stage_name, "touchpoint_id", touchpoint_name, "n", "top2_share"]
     map_columns += ["mean_csat", "reportable"]
     widgets.show_table(touchpoints[map_columns], "journey_map", "journey")
+
+
+def share_text(part: float, whole: float) -> str:
+    return f"{part / whole:.1%}" if whole else "–"
+
+
+def app_section() -> None:
+    """The app's funnel (browse > cart > checkout > payment > ordered) with its abandonment, errors and
+    time to checkout beside the App touchpoint's CSAT, then the same week by week, so a failing page
+    shows as conversion dropping and CSAT dipping together. Absent before the mart is published."""
+    if not data_access.app_funnel_published():
+        return
+    st.subheader(text["app_title"])
+    totals = data_access.app_funnel_totals(scope, filters)
+    funnel = data_access.app_funnel(scope, filters)
+    if totals is None or funnel.empty:
+        st.info(text["no_app"])
+        return
+    payment_errors = int(totals["count_sessions_payment_error"])
+    timed = int(totals["count_checkout_timed"])
+    st.markdown(
+        text["app_summary"].format(
+            sessions=int(totals["count_sessions"]),
+            ordered=int(totals["count_sessions_ordered"]),
+            carts=int(totals["count_sessions_cart"]),
+            abandoned=int(totals["count_abandoned"]),
+            abandon_rate=share_text(totals["count_abandoned"], totals["count_sessions_cart"]),
+            error_rate=share_text(totals["count_sessions_with_error"], totals["count_sessions"]),
+            payment_errors=text["app_payment_errors"].format(
+                count=payment_errors, gave_up=int(totals["count_abandoned_after_payment_error"])
+            )
+            if payment_errors
+            else "",
+            checkout_time=text["app_checkout_time"].format(
+                minutes=totals["sum_seconds_to_checkout"] / timed / 60
+            )
+            if timed
+            else "–",
+        )
+    )
+    n = int(totals["count_ratings_app"])
+    value = (
+        text["app_csat_value"].format(share=totals["count_top_box_app"] / n, n=n)
+        if n >= minimum
+        else too_few(n, language)
+    )
+    st.caption(text["app_csat_line"].format(value=value))
+    funnel = funnel.assign(step_name=[text[f"app_step_{step}"] for step in funnel["step"]])
+    charts.show(charts.app_funnel_chart(funnel, text))
+    weeks = data_access.app_funnel_by_week(scope, filters)
+    st.markdown(f"**{text['app_weekly_title']}**")
+    charts.show(charts.app_weekly_chart(weeks, text, language))
+    with st.expander(text["show_data"]):
+        widgets.show_table(
+            funnel[["step_name", "sessions", "share_of_start", "share_of_previous"]],
+            "app_funnel",
+            "journey",
+            headers={
+                "step_name": text["app_step"],
+                "sessions": text["app_sessions"],
+                "share_of_start": text["app_share_of_start"],
+                "share_of_previous": text["app_share_of_previous"],
+            },
+        )
+        widgets.show_table(
+            weeks.assign(
+                reportable=charts.reportable(weeks["n"]),
+                top2_share=weeks["top2_share"].where(charts.reportable(weeks["n"])),
+            ),
+            "app_funnel_by_week",
+            "journey",
+            headers={
+                "week": text["app_week"],
+                "sessions": text["app_sessions"],
+                "payment_conversion": text["app_payment_conversion"],
+                "error_share": text["app_error_share"],
+                "n": text["ratings"],
+                "top2_share": text["app_csat"],
+            },
+        )
+
+
+app_section()
 
 # A serving copy published before the invitation funnel existed has no section at all.
 funnel = data_access.invitation_funnel(scope, filters)
