@@ -148,3 +148,15 @@ class Planted:
     kano_noise_share: float = 0.05
     kano_respondents_per_day: float = 80.0
     kano_wave_days: tuple[int, ...] = (3, 4, 5)  # day index modulo 30
+    # the ordering app (cxlake/generator/app_events.py): from the day at app_error_start_share of the
+    # range on, app_error_rate of the sessions reaching the payment page get an app_error there;
+    # app_error_abandon_share of those give up (extra abandoned sessions), the rest retry and order,
+    # and their orders' app CSAT is app_error_csat_penalty lower. Without the error,
+    # app_payment_abandon_share of the sessions reaching the payment page give up there.
+    app_error_page: str = "payment"
+    app_error_code: str = "PAY_TIMEOUT"
+    app_error_start_share: float = 0.5
+    app_error_rate: float = 0.35
+    app_error_abandon_share: float = 0.6
+    app_payment_abandon_share: float = 0.10
+    app_error_csat_penalty: float = 1.5

@@ -140,11 +140,14 @@ class ResponseFactory:
         recovered: np.ndarray,
         mention_rnd: random.Random,
         wish_rnd: random.Random,
+        app_errors: np.ndarray | None = None,
     ) -> DaySurveys:
         """Invitations of ``invited`` (indices into the day's transactions) and their responses;
         ``recovered`` flags the members whose last detractor case was worked (they score higher);
         ``mention_rnd`` (the staff_mentions stream) decides which comments name the server,
-        ``wish_rnd`` (the feature_wishes stream) which end with a remark about a Kano feature."""
+        ``wish_rnd`` (the feature_wishes stream) which end with a remark about a Kano feature;
+        ``app_errors`` (per transaction, default none) flags the app orders whose session hit the
+        planted app error (their app CSAT is lower)."""
         p, chain = self.planted, self.chain
         channel = pos.channel[invited]
         offset = np.select(
@@ -172,7 +175,8 @@ class ResponseFactory:
                 np.where(kind_draw < p.speeder_share + p.straight_liner_share, "straight_liner", "normal"),
             ),
         )
-        csat, nps, ces = self._latent(rng, pos, tx, recovered)
+        errors = np.zeros(len(pos), dtype=bool) if app_errors is None else app_errors
+        csat, nps, ces = self._latent(rng, pos, tx, recovered, errors[tx])
         delay_draw = rng.random(m)
         delay = np.select(
             [gamed, delay_draw < 0.5, delay_draw < 0.85],
@@ -230,9 +234,16 @@ class ResponseFactory:
                     responses.append(copy)
         return DaySurveys(invited=invited, invited_at=invited_at, responses=responses)
 
-    def _latent(self, rng: np.random.Generator, pos: DayPos, tx: np.ndarray, recovered: np.ndarray):
-        """CSAT for every touchpoint, NPS from the channel's CSATs (plus the bump of a recovered
-        member), CES from the app CSAT."""
+    def _latent(
+        self,
+        rng: np.random.Generator,
+        pos: DayPos,
+        tx: np.ndarray,
+        recovered: np.ndarray,
+        app_error: np.ndarray,
+    ):
+        """CSAT for every touchpoint (app CSAT lower where the order's session hit the app error),
+        NPS from the channel's CSATs (plus the bump of a recovered member), CES from the app CSAT."""
         p = self.planted
         m = len(tx)
         slow = pos.wait[tx] > p.wait_threshold_minutes * 60
@@ -242,6 +253,7 @@ class ResponseFactory:
             raw[:, k] = p.csat_mean + p.csat_offsets[tp] + mood + rng.normal(0, p.csat_noise_sd, m)
         raw[:, TOUCHPOINTS.index("speed")] -= slow * p.speed_csat_penalty
         raw[:, TOUCHPOINTS.index("delivery")] -= slow * p.delivery_csat_penalty
+        raw[:, TOUCHPOINTS.index("app")] -= app_error * p.app_error_csat_penalty
         csat = np.clip(np.rint(raw), 1, 5).astype(int)
         applies = np.array([[tp in APPLIES[ch] for tp in TOUCHPOINTS] for ch in CHANNELS])[pos.channel[tx]]
         weights = np.array([p.driver_weights[tp] for tp in TOUCHPOINTS])

@@ -61,6 +61,7 @@ from tqdm import tqdm
 
 from cxlake import landing
 from cxlake.generator import rows
+from cxlake.generator.app_events import AppEvents
 from cxlake.generator.case_work import draw_case_work, draw_store_case_work
 from cxlake.generator.chain import BRAND, SCALES, Chain, build_chain
 from cxlake.generator.customers import Customers, build_customers, crm_rows_for_day, upgrade_tiers
@@ -91,6 +92,7 @@ _STREAMS = {
     "kano": 12,
     "staff_mentions": 13,
     "feature_wishes": 14,
+    "app_events": 15,
 }
 # Responses that open a case when they score as a detractor (duplicates and tester rows do not).
 _CASED_KINDS = frozenset({"normal", "speeder", "straight_liner"})
@@ -241,6 +243,7 @@ class _Run:
         self.delivery_defects: list[dict] = []
         self.review_truth: list[dict] = []
         self.kano = KanoSurveyWriter(load_kano_survey(), planted, chain)
+        self.app = AppEvents(seed, chain, customers, planted, start, days, landing.out_dir)
 
     def day(self, i: int, per_store_day: float) -> None:
         day, seed = self.start + timedelta(days=i), self.seed
@@ -270,6 +273,9 @@ class _Run:
             self._with_delivery_defects(rows.transaction_rows(pos, self.chain, self.customers, day), i, day),
         )
         self.landing.csv(landing.TRANSACTION_LINES, day, rows.line_rows(pos))
+        app = self.app.simulate(_rng(seed, "app_events", i), pos, i)
+        for _name, count in app.files:
+            self.landing.summary.add("app_events", count)
         invited = self._invited(pos, day)
         surveys = self.responses.simulate(
             _rng(seed, "surveys", i),
@@ -280,6 +286,7 @@ class _Run:
             self.recovered,
             _rnd(seed, "staff_mentions", i + 1),  # day 0's draw of the stream picks the planted pair
             _rnd(seed, "feature_wishes", i),
+            app_errors=app.errored,
         )
         self.landing.csv(
             landing.INVITATIONS,
@@ -427,6 +434,7 @@ class _Run:
         planted["delivery_defects"] = self.delivery_defects
         planted["kano"] = self.kano.truth()
         planted["frontline"] = {**self.mentions.truth(), "mentions": self.staff_mentions}
+        planted["app_error"] = self.app.truth_entry()
         header = {
             "generator": {
                 "scale": scale,
@@ -439,6 +447,7 @@ class _Run:
                 "files": self.landing.summary.files,
                 "rows": self.landing.summary.rows,
                 "comments": self.truth.comments,
+                "app_events": self.app.counts(),
             },
             "planted": planted,
             "case_work": self.case_work,
