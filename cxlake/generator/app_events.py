@@ -87,7 +87,7 @@ _PAGES = np.array([p for _, p in SLOTS], dtype=object)
 BROWSE, CART, CHECKOUT, PAYMENT, ORDERED = 0, 1, 2, 3, 4
 _NON_ORDER_STAGES = (BROWSE, CART, CHECKOUT)
 _NON_ORDER_STAGE_SHARE = (0.6, 0.28, 0.12)
-NON_ORDER_SESSIONS_PER_TRANSACTION = 1.0  # browse / cart / checkout abandons per POS transaction
+NON_ORDER_SESSIONS_PER_TRANSACTION = 0.9  # browse / cart / checkout abandons per POS transaction
 MEMBER_SHARE_NON_ORDER = 0.8
 SIGNED_IN_FROM_START = 0.75
 SECOND_DEVICE_SHARE, SECOND_DEVICE_USE = 0.10, 0.3
