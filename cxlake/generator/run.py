@@ -4,7 +4,8 @@ Output under ``out_dir`` (see docs/landing.md): ``reference/`` (first day only),
 ``survey_invitations/``, ``qualtrics/`` (survey SV_cxlakeApp: app and delivery orders), ``wjx/``
 (survey wjx_instore: in-store QR), ``reviews/`` (dianping, meituan, xiaohongshu), one folder per day,
 ``kano/`` (问卷星 Kano survey wjx_kano, on a few days of every 30 only: :mod:`cxlake.generator.kano`),
-plus ``truth.json``.
+``app_events/`` (the ordering app's events, one JSON-lines file per hour of receipt:
+:mod:`cxlake.generator.app_events`), plus ``truth.json``.
 
 Planted truths (parameters in :class:`~cxlake.generator.planted.Planted`, all written to
 truth.json under "planted"):
@@ -34,6 +35,10 @@ truth.json under "planted"):
 - quality-gate plants (response keys listed): Survey Preview / Survey Test rows, speeders,
   straight-liners and same-day duplicate submissions; and "delivery_defects": on day 8 of every 30,
   one POS row with an unknown store and one without an amount (file and line listed).
+- app error (:mod:`cxlake.generator.app_events`, its own stream): from ``app_error_start_share`` of
+  the days in, a share of the app sessions reaching the payment page hit an app_error there; most
+  give up (the payment->order conversion drops), the orders of the rest rate the app touchpoint
+  ``app_error_csat_penalty`` lower. "app_error" gives the start day and the counts.
 
 truth.json also holds "comments" (one label per non-empty survey comment: response_key
 "<survey_id>:<response_id>", aspects, sentiment; streamed) and "reviews" (the same per review).
