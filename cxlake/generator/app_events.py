@@ -405,10 +405,12 @@ class AppEvents:
         position = np.arange(n) - starts[np.cumsum(first) - 1]
         relaunch_at = 1 + (ss["hint_draw"] * np.maximum(length - 1, 1)).astype(np.int64)
         hint = base[sess] + rank_launch[sess] + (ss["relaunch"][sess] & (position >= relaunch_at[sess]))
-        # receipt: 0.1-3 s after the true time, a late tail 1-36 h after
+        # receipt: 0.1-3 s after the true time; a late tail waits in the phone's queue and is flushed
+        # at once 1-36 h after the session's last event, 40 ms apart (so its gaps of receipt are not its gaps)
         tail_at = (ss["tail_draw"] * length).astype(np.int64)
         late = ss["late"][sess] & (position >= tail_at[sess])
-        received = true_ms + np.where(late, ss["late_delay"][sess], rng.integers(100, 3_000, n))
+        flushed = ends[np.cumsum(first) - 1] + ss["late_delay"][sess] + (position - tail_at[sess]) * 40
+        received = np.where(late, flushed, true_ms + rng.integers(100, 3_000, n))
         # the device's clock: a few seconds off, or minutes to hours for some
         u = _uniform(device, self.seed * 7 + 3)
         magnitude = np.exp(
