@@ -6,9 +6,16 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from cxlake.access.accounts import Accounts
+from cxlake.app_state import AppState
+from streamlit_app.session import KEY_TOKEN
 
 GAP_SECONDS = 30 * 60
 
@@ -131,3 +138,50 @@ def test_the_planted_payment_error_shows_in_the_funnel_and_in_the_app_csat(wareh
     )
     assert errored[1] >= 30 and clean[1] >= 30
     assert errored[0] < clean[0] - 0.6  # the app's CSAT is lower where the payment page failed
+
+
+JOURNEY = Path(__file__).resolve().parents[2] / "streamlit_app" / "views" / "journey.py"
+PASSWORD = "a long app-sessions-test password"
+
+
+@pytest.fixture
+def journey_page(demo_build, monkeypatch):
+    """``journey_page(role, scope_id)``: the Journey page run on the demo build's serving copy by a
+    fresh account of that role."""
+    monkeypatch.setenv("CXLAKE_HOME", str(demo_build.home))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    accounts = Accounts(AppState(demo_build.home / "app_state.sqlite"))
+
+    def run(role: str, scope_id: str | None = None) -> AppTest:
+        name = f"app_{role}"
+        accounts.reset(name, role, PASSWORD, scope_id)
+        at = AppTest.from_file(str(JOURNEY), default_timeout=90)
+        at.session_state[KEY_TOKEN] = accounts.sign_in(name, PASSWORD).token
+        at.run()
+        assert not at.exception, at.exception
+        return at
+
+    yield run
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def app_summary(at: AppTest) -> str:
+    return next(element.value for element in at.markdown if "app sessions;" in element.value)
+
+
+def test_the_journey_page_shows_the_app_steps_of_each_users_scope(journey_page, demo_build):
+    with duckdb.connect(str(demo_build.serving), read_only=True) as serving:
+        chain_sessions, store_id, store_sessions = serving.execute(
+            """
+            with stores as (select store_id, sum(count_sessions) as sessions
+                            from marts.mart_app_funnel_daily group by store_id)
+            select (select sum(sessions) from stores), arg_max(store_id, sessions), max(sessions) from stores
+            """
+        ).fetchone()
+    director = app_summary(journey_page("cx_director"))
+    assert director.startswith(f"{int(chain_sessions):,} app sessions;")
+    manager = app_summary(journey_page("store_manager", store_id))
+    assert manager.startswith(f"{int(store_sessions):,} app sessions;")
+    assert int(store_sessions) < int(chain_sessions)
