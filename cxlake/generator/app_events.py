@@ -29,29 +29,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cxlake.contracts import CHANNELS
 from cxlake.generator.chain import PRODUCTS, Chain
 from cxlake.generator.customers import Customers
 from cxlake.generator.planted import Planted
 from cxlake.generator.pos import DayPos
+from cxlake.landing import APP_EVENT_FIELDS
 
-COLUMNS = (
-    "event_id",
-    "occurred_at",
-    "received_at",
-    "device_id",
-    "member_id",
-    "session_hint",
-    "event_type",
-    "page",
-    "item",
-    "price",
-    "order_id",
-    "dwell_ms",
-    "store_id",
-    "error_code",
-    "app_version",
-)
-APP_CHANNEL = 1  # index of "app" in cxlake.contracts.CHANNELS
+APP_CHANNEL = CHANNELS.index("app")  # pos.channel holds indices into the contract's channels
 APP_VERSIONS = ("5.3.0", "5.2.1", "5.1.4")
 _VERSION_SHARE = np.cumsum([0.55, 0.35, 0.10])
 
@@ -502,7 +487,7 @@ class AppEvents:
         written: list[tuple[str, int]] = []
         for h in np.unique(hour).tolist():
             part = today[hour == h]
-            text = part[list(COLUMNS)].to_json(orient="records", lines=True, force_ascii=False)
+            text = part[list(APP_EVENT_FIELDS)].to_json(orient="records", lines=True, force_ascii=False)
             (folder / f"events_{h:02d}.jsonl").write_text(text, encoding="utf-8", newline="\n")
             written.append((f"events_{h:02d}.jsonl", len(part)))
         return written

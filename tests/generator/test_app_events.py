@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from cxlake.generator import generate
-from cxlake.generator.app_events import COLUMNS
+from cxlake.landing import APP_EVENT_FIELDS as COLUMNS
 
 _STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+08:00$")
 _GAP = timedelta(minutes=30)
