@@ -601,7 +601,8 @@ def app_weekly_chart(weeks: pd.DataFrame, labels: Mapping[str, str], language: s
     """Per week: the share of sessions reaching payment that ordered and the share of sessions with
     an app error (lines, left), and the App touchpoint's top-2-box CSAT (points, right), each week's
     CSAT hollow and labelled when rated too few times: a failing page shows as the conversion
-    dropping, the errors rising and the CSAT dipping in the same weeks."""
+    dropping, the errors rising and the CSAT dipping in the same weeks. Rates are lines without points
+    (they are over sessions, not answers); no week rated enough times, no CSAT layer at all."""
     data = with_reportability(weeks, language)
     base = alt.Chart(data).encode(x=alt.X("week:T", title=labels["app_week"]))
     rates = (
@@ -610,7 +611,7 @@ def app_weekly_chart(weeks: pd.DataFrame, labels: Mapping[str, str], language: s
             measure_name=f"datum.measure == 'error_share' ? {json.dumps(labels['app_error_share'])}"
             f" : {json.dumps(labels['app_payment_conversion'])}"
         )
-        .mark_line(point=True)
+        .mark_line()
         .encode(
             y=alt.Y("rate:Q", title=labels["app_rate"], axis=alt.Axis(format=".0%")),
             color=alt.Color("measure_name:N", title=None, legend=alt.Legend(orient="bottom")),
@@ -647,4 +648,6 @@ def app_weekly_chart(weeks: pd.DataFrame, labels: Mapping[str, str], language: s
             y=csat_axis, tooltip=too_few_tooltip(alt.Tooltip("week:T", title=labels["app_week"]), language)
         )
     )
+    if not data["reportable"].any():
+        return alt.layer(rates)
     return alt.layer(rates, csat + hollow).resolve_scale(y="independent")

@@ -156,7 +156,7 @@ class Planted:
     app_error_page: str = "payment"
     app_error_code: str = "PAY_TIMEOUT"
     app_error_start_share: float = 0.5
-    app_error_rate: float = 0.35
+    app_error_rate: float = 0.25
     app_error_abandon_share: float = 0.6
     app_payment_abandon_share: float = 0.10
-    app_error_csat_penalty: float = 1.5
+    app_error_csat_penalty: float = 1.0

@@ -77,6 +77,7 @@ LABELS = {
         "app_error_share": "Sessions with an app error",
         "app_csat": "App CSAT (top-2-box)",
         "app_weekly_title": "Week by week: conversion at payment, errors and the App CSAT",
+        "app_csat_too_few": "No week's App CSAT rests on enough ratings to draw (at least {min} a week).",
         "invitations_title": "Survey invitations: who was asked, who was spared, who answered",
         "invitations_summary": "{invited:,} of {eligible:,} eligible purchases invited "
         "({transactions:,} purchases in all); {responses:,} answered: response rate {rate}.",
@@ -159,6 +160,7 @@ LABELS = {
         "app_error_share": "遇到 App 报错的会话占比",
         "app_csat": "App 满意度（前两格）",
         "app_weekly_title": "逐周：支付转化、报错与 App 满意度",
+        "app_csat_too_few": "没有哪一周的 App 满意度评分数足以绘图（每周至少 {min} 条）。",
         "invitations_title": "问卷邀请：邀请了谁、免打扰了谁、谁作答了",
         "invitations_summary": "{eligible:,} 笔可邀请的消费中邀请了 {invited:,} 笔"
         "（共 {transactions:,} 笔消费）；{responses:,} 笔已作答，回收率 {rate}。",
@@ -365,6 +367,8 @@ def app_section() -> None:
     weeks = data_access.app_funnel_by_week(scope, filters)
     st.markdown(f"**{text['app_weekly_title']}**")
     charts.show(charts.app_weekly_chart(weeks, text, language))
+    if not charts.reportable(weeks["n"]).any():
+        st.caption(text["app_csat_too_few"].format(min=minimum))
     with st.expander(text["show_data"]):
         widgets.show_table(
             funnel[["step_name", "sessions", "share_of_start", "share_of_previous"]],

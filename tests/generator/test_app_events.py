@@ -207,7 +207,7 @@ def test_payment_error_lowers_payment_to_order_conversion_from_its_start_day(dem
             errors[period] += any(e["event_type"] == "app_error" for e in s)
     before, after = (ordered / total for total, ordered in reached.values())
     assert 0.86 < before < 0.94 and after < before - 0.1
-    assert errors["before"] == 0 and 0.3 < errors["after"] / reached["after"][0] < 0.4
+    assert errors["before"] == 0 and 0.2 < errors["after"] / reached["after"][0] < 0.3
     assert planted["errored_ordering_sessions"] > 0 and planted["errored_abandoned_sessions"] > 0
 
 
@@ -231,7 +231,7 @@ def test_orders_whose_session_hit_the_error_rate_the_app_lower(demo, sessions, r
     hit = [r["csat"]["app"] for r in app if r["transaction"] in errored]
     other = [r["csat"]["app"] for r in app if r["transaction"] not in errored]
     assert len(hit) > 20 and len(other) > 100
-    assert statistics.mean(other) - statistics.mean(hit) > 0.8
+    assert statistics.mean(other) - statistics.mean(hit) > 0.5
 
 
 def test_same_seed_writes_byte_identical_event_files(tmp_path):

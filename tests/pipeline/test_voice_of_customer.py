@@ -225,6 +225,10 @@ CASE_HISTORY_MARTS = frozenset(
 )
 
 
+# A mart's rows without its keyed pseudonyms (device_pseudonym): each home has its own key.
+KEYLESS_ROWS = "select columns(c -> c not like '%pseudonym') from marts.{table} order by all"
+
+
 def _marts(connection: duckdb.DuckDBPyConnection) -> list[str]:
     return [
         name
@@ -243,8 +247,8 @@ def test_marts_do_not_depend_on_how_the_days_were_loaded(serving, loaded_in_two_
     differing = [
         table
         for table in _marts(serving)
-        if loaded_in_two_runs.execute(f"select * from marts.{table} order by all").fetchall()
-        != serving.execute(f"select * from marts.{table} order by all").fetchall()
+        if loaded_in_two_runs.execute(KEYLESS_ROWS.format(table=table)).fetchall()
+        != serving.execute(KEYLESS_ROWS.format(table=table)).fetchall()
     ]
     assert differing == []
     keywords = "select review_key, keywords from marts.fct_reviews order by all"

@@ -46,6 +46,7 @@ sessions as (
     select
         device_id,
         device_session_number,
+        max(case when is_session_start = 1 then event_id end) as first_event_id,
         min(event_at) as started_at,
         max(event_at) as ended_at,
         max(customer_id) as customer_id,
@@ -89,7 +90,7 @@ pseudonymised as (
 
 final as (
     select
-        sessions.device_pseudonym || '@' || cast(sessions.started_at as {{ dbt.type_string() }}) as session_id,
+        sessions.first_event_id as session_id,
         sessions.device_pseudonym,
         sessions.customer_id,
         coalesce(sessions.order_store_id, sessions.any_store_id) as store_id,
