@@ -151,8 +151,8 @@ class Planted:
     # the ordering app (cxlake/generator/app_events.py): from the day at app_error_start_share of the
     # range on, app_error_rate of the sessions reaching the payment page get an app_error there;
     # app_error_abandon_share of those give up (extra abandoned sessions), the rest retry and order,
-    # and their orders' app CSAT is app_error_csat_penalty lower. Without the error,
-    # app_payment_abandon_share of the sessions reaching the payment page give up there.
+    # and their orders' App rating (1-5) is app_error_csat_penalty points lower (NPS untouched).
+    # Without the error, app_payment_abandon_share of the sessions reaching the payment page give up there.
     app_error_page: str = "payment"
     app_error_code: str = "PAY_TIMEOUT"
     app_error_start_share: float = 0.5

@@ -176,7 +176,7 @@ class ResponseFactory:
             ),
         )
         errors = np.zeros(len(pos), dtype=bool) if app_errors is None else app_errors
-        csat, nps, ces = self._latent(rng, pos, tx, recovered, errors[tx])
+        csat, nps, ces = self._latent(rng, pos, tx, recovered)
         delay_draw = rng.random(m)
         delay = np.select(
             [gamed, delay_draw < 0.5, delay_draw < 0.85],
@@ -227,6 +227,10 @@ class ResponseFactory:
             self._shape(
                 rnd, mention_rnd, response, int(pos.first_product[t]), bool(skip_environment[j]), wish_rnd
             )
+            if errors[t] and response.kind == "normal" and response.csat.get("app") is not None:
+                # The planted app error marks the App rating only, after everything else was drawn
+                # from the day's streams: NPS, comments, cases and churn stay as without it.
+                response.csat["app"] = max(1, response.csat["app"] - round(p.app_error_csat_penalty))
             responses.append(response)
             if duplicate[j]:
                 copy = self._duplicate(rnd, response)
@@ -234,16 +238,9 @@ class ResponseFactory:
                     responses.append(copy)
         return DaySurveys(invited=invited, invited_at=invited_at, responses=responses)
 
-    def _latent(
-        self,
-        rng: np.random.Generator,
-        pos: DayPos,
-        tx: np.ndarray,
-        recovered: np.ndarray,
-        app_error: np.ndarray,
-    ):
-        """CSAT for every touchpoint (app CSAT lower where the order's session hit the app error),
-        NPS from the channel's CSATs (plus the bump of a recovered member), CES from the app CSAT."""
+    def _latent(self, rng: np.random.Generator, pos: DayPos, tx: np.ndarray, recovered: np.ndarray):
+        """CSAT for every touchpoint, NPS from the channel's CSATs (plus the bump of a recovered
+        member), CES from the app CSAT."""
         p = self.planted
         m = len(tx)
         slow = pos.wait[tx] > p.wait_threshold_minutes * 60
@@ -253,7 +250,6 @@ class ResponseFactory:
             raw[:, k] = p.csat_mean + p.csat_offsets[tp] + mood + rng.normal(0, p.csat_noise_sd, m)
         raw[:, TOUCHPOINTS.index("speed")] -= slow * p.speed_csat_penalty
         raw[:, TOUCHPOINTS.index("delivery")] -= slow * p.delivery_csat_penalty
-        raw[:, TOUCHPOINTS.index("app")] -= app_error * p.app_error_csat_penalty
         csat = np.clip(np.rint(raw), 1, 5).astype(int)
         applies = np.array([[tp in APPLIES[ch] for tp in TOUCHPOINTS] for ch in CHANNELS])[pos.channel[tx]]
         weights = np.array([p.driver_weights[tp] for tp in TOUCHPOINTS])
