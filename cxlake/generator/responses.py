@@ -227,7 +227,12 @@ class ResponseFactory:
             self._shape(
                 rnd, mention_rnd, response, int(pos.first_product[t]), bool(skip_environment[j]), wish_rnd
             )
-            if errors[t] and response.kind == "normal" and response.csat.get("app") is not None:
+            if (
+                errors[t]
+                and response.kind == "normal"
+                and response.csat.get("app") is not None
+                and "app" not in (response.aspects or {})  # a comment about the app keeps its label true
+            ):
                 # The planted app error marks the App rating only, after everything else was drawn
                 # from the day's streams: NPS, comments, cases and churn stay as without it.
                 response.csat["app"] = max(1, response.csat["app"] - round(p.app_error_csat_penalty))
