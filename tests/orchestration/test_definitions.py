@@ -128,7 +128,12 @@ def test_dbt_vars_carry_the_day_range_and_the_metric_definitions():
     assert build_vars["warehouse_path"] == "/tmp/w.duckdb"
     assert build_vars["nps_promoter_min"] == 9 and build_vars["nps_detractor_max"] == 6
     assert "min_date" not in dbt_build_vars(None, "/tmp/w.duckdb")
-    assert dbt_build_args(None, "/tmp/w.duckdb")[:2] == ["build", "--vars"]
+    assert dbt_build_args(None, "/tmp/w.duckdb")[:4] == [
+        "build",
+        "--exclude-resource-type",
+        "unit_test",
+        "--vars",
+    ]
 
 
 def test_dbt_project_defaults_equal_the_one_metric_definition():
