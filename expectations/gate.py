@@ -100,14 +100,19 @@ class TableVerdict:
     load: pd.DataFrame | None  # rows to load (None: the day delivered nothing for this table)
     quarantine: pd.DataFrame | None  # rows held back, with ``_failed_expectations``
     success: bool  # no rule on this table failed and the day is not blocked
+    rows_loaded: int = field(init=False)
+    rows_quarantined: int = field(init=False)
 
-    @property
-    def rows_loaded(self) -> int:
-        return 0 if self.load is None else len(self.load)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rows_loaded", 0 if self.load is None else len(self.load))
+        object.__setattr__(self, "rows_quarantined", 0 if self.quarantine is None else len(self.quarantine))
 
-    @property
-    def rows_quarantined(self) -> int:
-        return 0 if self.quarantine is None else len(self.quarantine)
+    def without_rows(self) -> TableVerdict:
+        """The verdict's counts without its rows (once they are written)."""
+        slim = replace(self, load=None, quarantine=None)
+        object.__setattr__(slim, "rows_loaded", self.rows_loaded)
+        object.__setattr__(slim, "rows_quarantined", self.rows_quarantined)
+        return slim
 
 
 @dataclass(frozen=True)
@@ -140,6 +145,16 @@ class PartitionVerdict:
 
     def held_back(self) -> HeldBack:
         return HeldBack(self.source, self.day, self.delivery.files, "; ".join(self.blocked_reasons))
+
+    def without_rows(self) -> PartitionVerdict:
+        """What reporting needs once the partition is written: counts, rules, reasons, warnings.
+        A run over many days keeps only this of each written batch, so its memory stays that of
+        one batch."""
+        return replace(
+            self,
+            delivery=replace(self.delivery, frames={}),
+            tables=tuple(table.without_rows() for table in self.tables),
+        )
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from dagster import (
 
 from assets.ingestion import raw_tables as rt
 from assets.ingestion.loading import raw_layer, write_verdicts
-from assets.ingestion.sources import SOURCES, Source, read_days
+from assets.ingestion.sources import SOURCES, Source, batches_of_days, read_days
 from cxlake.app_state import AppState
 from cxlake.config.quality import quality_settings
 from cxlake.pipeline.partitions import BUSINESS_TIMEZONE, single_run
@@ -114,11 +114,15 @@ def build_ingestion_asset(source: Source, partitions_def: DailyPartitionsDefinit
         description=source.description,
     )
     def ingest(context: AssetExecutionContext, landing: LandingZone, warehouse: Warehouse):
-        deliveries = read_days(source, landing.path, list(context.partition_keys))
-        with raw_layer(warehouse, source.tables) as connection:
-            verdicts = gate(connection, warehouse, gated_source, deliveries)
-            unbalanced = write_verdicts(connection, context.run.run_id, source.tables, verdicts)
-        yield from report(context, source, verdicts, unbalanced)
+        verdicts: list[PartitionVerdict] = []
+        unbalanced: dict[str, list[tuple]] = {table.name: [] for table in source.tables}
+        for days in batches_of_days(source, landing.path, list(context.partition_keys)):
+            deliveries = read_days(source, landing.path, days)
+            with raw_layer(warehouse, source.tables) as connection:
+                batch = gate(connection, warehouse, gated_source, deliveries)
+                unbalanced = write_verdicts(connection, context.run.run_id, source.tables, batch)
+            verdicts.extend(verdict.without_rows() for verdict in batch)
+        yield from report(context, source, tuple(verdicts), unbalanced)
 
     return ingest
 

@@ -241,6 +241,33 @@ def load_reviews(landing_root: Path, folder: Path, day: str) -> PartitionLoad:
     return load
 
 
+# How much delivered data one batch of days holds in memory (read, judged, written) before the next
+# batch is read: a year of app events then costs the memory of a few days, not of the year.
+BATCH_BYTES = 256 * 1024 * 1024
+GZIP_EXPANSION = 8  # a gzipped delivery is read decompressed: count it at about its inflated size
+
+
+def batches_of_days(source: Source, landing_root: Path, days: Sequence[str]) -> list[list[str]]:
+    """``days`` in order, cut into consecutive batches of at most BATCH_BYTES delivered (a day
+    larger than that is a batch of its own). Each batch is read, gated and written before the next
+    is read, like a run of its own days: later batches see earlier ones as loaded history."""
+    batches: list[list[str]] = []
+    batch_bytes = 0
+    for day in days:
+        folder = landing_root / source.name / day
+        size = sum(
+            path.stat().st_size * (GZIP_EXPANSION if path.name.endswith(".gz") else 1)
+            for path in (folder.rglob("*") if folder.is_dir() else ())
+            if path.is_file()
+        )
+        if not batches or (size and batch_bytes and batch_bytes + size > BATCH_BYTES):
+            batches.append([])
+            batch_bytes = 0
+        batches[-1].append(day)
+        batch_bytes += size
+    return batches
+
+
 def read_days(source: Source, landing_root: Path, days: Sequence[str]) -> tuple[Delivery, ...]:
     """What ``source`` delivered for each of ``days``; a day whose file cannot be read says which
     and why, and nothing of that day is read."""

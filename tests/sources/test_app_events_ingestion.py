@@ -177,3 +177,50 @@ def test_unknown_fields_and_files_are_named_in_warnings(tmp_path):
         f"app_events/{DAY_1}/events_11.jsonl: field(s) the contract does not know, not loaded: screen_width",
     ]
     assert load.frames["app_events"]["dwell_ms"].tolist() == ["4200"]
+
+
+def test_days_read_in_batches_load_as_in_one(landing, tmp_path, monkeypatch):
+    """A long range is read, gated and written a batch of days at a time (memory of one batch): with
+    one day per batch the same rows load and wait in quarantine; the next day's re-sent e01 is then
+    'loaded from another day' instead of 'repeated in the run'."""
+    from assets.ingestion import sources
+
+    in_one = tmp_path / "one.duckdb"
+    assert ingest(landing, in_one).success
+    monkeypatch.setattr(sources, "BATCH_BYTES", 1)
+    source = next(s for s in sources.SOURCES if s.name == "app_events")
+    assert sources.batches_of_days(source, landing, [DAY_1, DAY_2]) == [[DAY_1], [DAY_2]]
+    day_by_day = tmp_path / "days.duckdb"
+    assert ingest(landing, day_by_day).success
+    for sql in (
+        "select * exclude (_loaded_at) from raw.app_events order by event_id",
+        "select _source_file, _source_row from quarantine.app_events order by all",
+        "select partition_date, file, rows_in, rows_loaded, rows_quarantined from dq.load_audit order by all",
+    ):
+        assert rows(day_by_day, sql) == rows(in_one, sql)
+    resent = (
+        "select _failed_expectations from quarantine.app_events "
+        "where _source_file like '%.gz' and _source_row = 1"
+    )
+    assert json.loads(rows(day_by_day, resent)[0][0]) == [
+        "expect_column_values_to_be_in_set(event_loaded_before)"
+    ]
+
+
+def test_a_batch_holds_consecutive_days_up_to_its_size(tmp_path, monkeypatch):
+    from assets.ingestion import sources
+
+    source = next(s for s in sources.SOURCES if s.name == "app_events")
+    for day, size in (("2026-03-01", 60), ("2026-03-02", 30), ("2026-03-03", 30), ("2026-03-04", 200)):
+        (tmp_path / "app_events" / day).mkdir(parents=True)
+        (tmp_path / "app_events" / day / "events_00.jsonl").write_bytes(b"x" * size)
+    (tmp_path / "app_events" / "2026-03-05").mkdir()
+    (tmp_path / "app_events" / "2026-03-05" / "events_00.jsonl.gz").write_bytes(b"x" * 20)  # ~160 inflated
+    monkeypatch.setattr(sources, "BATCH_BYTES", 100)
+    days = ["2026-03-01", "2026-03-02", "2026-03-03", "2026-03-04", "2026-03-05", "2026-03-06"]
+    assert sources.batches_of_days(source, tmp_path, days) == [
+        ["2026-03-01", "2026-03-02"],
+        ["2026-03-03"],
+        ["2026-03-04"],  # larger than a batch: a batch of its own
+        ["2026-03-05", "2026-03-06"],  # a day with no folder adds nothing
+    ]
