@@ -69,6 +69,25 @@ def file_checksum(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def landing_name(path: Path, landing_root: Path) -> str:
+    """The name a delivered file goes by in the audit, quarantine and messages: its path under
+    landing/ (``pos/2026-03-02/transactions.csv``), or the path as given when it is elsewhere."""
+    try:
+        return str(path.relative_to(landing_root))
+    except ValueError:
+        return str(path)
+
+
+def json_value_text(value) -> str | None:
+    """A JSON field's value as text, as delivered: numbers as written, true/false as JSON spells
+    them; null stays missing (the raw layer keeps every field as text)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 def read_delivered(path: Path, landing_root: Path) -> bytes:
     """The bytes of a delivered file, refusing anything but a regular file inside ``landing_root``.
 

@@ -18,7 +18,13 @@ import pandas as pd
 
 from assets.ingestion import raw_tables as rt
 from assets.ingestion.delivery import FileAudit, PartitionLoad
-from cxlake.delivered_files import DeliveredFileError, file_checksum, read_delivered
+from cxlake.delivered_files import (
+    DeliveredFileError,
+    file_checksum,
+    json_value_text,
+    landing_name,
+    read_delivered,
+)
 from expectations.suites.base import RECORD_PROBLEM
 
 FILE_PATTERNS = ("*.jsonl", "*.jsonl.gz", "*.ndjson", "*.ndjson.gz")
@@ -35,9 +41,9 @@ def load_app_events(landing_root: Path, folder: Path, day: str) -> PartitionLoad
     )
     others = sorted(set(folder.iterdir()) - set(present)) if folder.is_dir() else []
     for path in others:
-        load.warnings.append(f"{_relative(path, landing_root)}: not an events file (*.jsonl); left unread")
+        load.warnings.append(f"{landing_name(path, landing_root)}: not an events file (*.jsonl); left unread")
     for path in present:
-        name = _relative(path, landing_root)
+        name = landing_name(path, landing_root)
         data = read_delivered(path, landing_root)
         frame, extra = events_frame(path, _decompressed(path, data), name)
         load.add(rt.APP_EVENTS, frame)
@@ -70,7 +76,7 @@ def events_frame(path: Path, text: bytes, name: str) -> tuple[pd.DataFrame, set[
         values, problem = _parse_line(raw_line)
         if values is not None:
             extra.update(key for key in values if key not in COLUMNS)
-            rows.append([_as_text(values.get(column)) for column in COLUMNS])
+            rows.append([json_value_text(values.get(column)) for column in COLUMNS])
         else:
             rows.append([None] * len(COLUMNS))
         lines.append(number)
@@ -109,19 +115,3 @@ def _decompressed(path: Path, data: bytes) -> bytes:
         return gzip.decompress(data)
     except (OSError, EOFError, zlib.error) as error:
         raise DeliveredFileError(path, f"not a complete gzip file ({error})") from None
-
-
-def _as_text(value) -> str | None:
-    """A JSON value as delivered, as text; true/false as JSON writes them; null stays missing."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _relative(path: Path, landing_root: Path) -> str:
-    try:
-        return str(path.relative_to(landing_root))
-    except ValueError:
-        return str(path)

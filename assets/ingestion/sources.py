@@ -25,6 +25,8 @@ from cxlake.delivered_files import (
     delimiter_hint,
     file_checksum,
     header_summary,
+    json_value_text,
+    landing_name,
     read_csv_records,
     read_delivered,
 )
@@ -39,13 +41,6 @@ class Source:
     tables: tuple[rt.RawTable, ...]
     load_partition: Callable[[Path, Path, str], PartitionLoad]  # (landing root, day folder, day)
     description: str
-
-
-def _relative(path: Path, landing_root: Path) -> str:
-    try:
-        return str(path.relative_to(landing_root))
-    except ValueError:
-        return str(path)
 
 
 def csv_file_frame(
@@ -118,11 +113,11 @@ def csv_source_loader(files: dict[str, rt.RawTable]) -> Callable[[Path, Path, st
             table = files.get(path.name)
             if table is None:
                 load.warnings.append(
-                    f"{_relative(path, landing_root)}: not a file this source delivers; left unread"
+                    f"{landing_name(path, landing_root)}: not a file this source delivers; left unread"
                 )
                 continue
             data = read_delivered(path, landing_root)
-            frame, audit, warnings = csv_file_frame(path, table, _relative(path, landing_root), data)
+            frame, audit, warnings = csv_file_frame(path, table, landing_name(path, landing_root), data)
             load.add(table, frame)
             load.audits.append(audit)
             load.warnings.extend(warnings)
@@ -141,7 +136,7 @@ def survey_loader(tools: tuple[str, ...] | None, responses: rt.RawTable, answers
         mappings = [m for m in load_mappings() if tools is None or m.tool in tools]
         present = sorted(folder.iterdir()) if folder.is_dir() else []
         for path in present:
-            name = _relative(path, landing_root)
+            name = landing_name(path, landing_root)
             mapping = mapping_for_file(path, mappings)
             if mapping is None:
                 load.warnings.append(f"{name}: no survey mapping matches this file; left unread")
@@ -210,7 +205,7 @@ def load_reviews(landing_root: Path, folder: Path, day: str) -> PartitionLoad:
     load = PartitionLoad(day)
     present = sorted(folder.glob("*.json")) if folder.is_dir() else []
     for path in present:
-        name = _relative(path, landing_root)
+        name = landing_name(path, landing_root)
         data = read_delivered(path, landing_root)
         try:
             page = json.loads(data.decode("utf-8-sig"))
@@ -228,7 +223,7 @@ def load_reviews(landing_root: Path, folder: Path, day: str) -> PartitionLoad:
         defaults = {"platform": page.get("platform") or path.stem, "fetched_at": page.get("fetched_at")}
         rows = [
             [
-                _as_text(review.get(c) if review.get(c) is not None else defaults.get(c))
+                json_value_text(review.get(c) if review.get(c) is not None else defaults.get(c))
                 for c in rt.REVIEWS.columns
             ]
             for review in page["reviews"]
@@ -280,11 +275,6 @@ def read_days(source: Source, landing_root: Path, days: Sequence[str]) -> tuple[
             continue
         deliveries.append(load.delivery())
     return tuple(deliveries)
-
-
-def _as_text(value) -> str | None:
-    """A JSON value as delivered, as text (numbers too); null stays missing."""
-    return None if value is None else str(value)
 
 
 SOURCES: tuple[Source, ...] = (

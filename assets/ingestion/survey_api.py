@@ -20,7 +20,7 @@ from dagster import AssetKey
 from assets.ingestion import raw_tables as rt
 from assets.ingestion.api_pull import build_api_pull_asset
 from assets.ingestion.delivery import FileAudit, PartitionLoad
-from cxlake.delivered_files import DeliveredFileError, file_checksum, read_delivered
+from cxlake.delivered_files import DeliveredFileError, file_checksum, landing_name, read_delivered
 from cxlake.sources.survey_api import SURVEY_API
 from cxlake.surveys.mapping import SurveyMapping, load_mappings
 from expectations.suites.base import RECORD_PROBLEM
@@ -46,7 +46,7 @@ def survey_api_loader(
         load = PartitionLoad(day)
         mappings = {m.survey_id: m for m in load_mappings()}
         for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
-            name = _relative(path, landing_root)
+            name = landing_name(path, landing_root)
             data = read_delivered(path, landing_root)
             survey_id, records = _page(path, data)
             mapping = mappings.get(survey_id)
@@ -64,13 +64,6 @@ def survey_api_loader(
         return load
 
     return load
-
-
-def _relative(path: Path, landing_root: Path) -> str:
-    try:
-        return str(path.relative_to(landing_root))
-    except ValueError:
-        return str(path)
 
 
 def _page(path: Path, data: bytes) -> tuple[str, list]:
