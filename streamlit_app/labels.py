@@ -49,6 +49,7 @@ CODES: dict[str, Words] = {
         "qualtrics": {"en": "Qualtrics surveys", "zh": "Qualtrics 问卷"},
         "wjx": {"en": "问卷星 surveys", "zh": "问卷星问卷"},
         "reviews": {"en": "Online reviews", "zh": "线上评论"},
+        "app_events": {"en": "App events", "zh": "App 行为事件"},
     },
     "dq_status": {
         "passed": {"en": "Passed", "zh": "通过"},

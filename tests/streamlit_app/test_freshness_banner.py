@@ -18,12 +18,14 @@ APP = Path(__file__).resolve().parents[2] / "streamlit_app" / "app.py"
 ZONE = ZoneInfo(BUSINESS_TIMEZONE)
 NOW = datetime.now(UTC)
 # (source, raw table, partition day, validated at): qualtrics last delivered three days ago, wjx a
-# minute ago, POS two hours ago; survey_invitations never (but the others did, so that is news).
+# minute ago, POS two hours ago, the app's events half an hour ago; survey_invitations never (but
+# the others did, so that is news).
 RUNS = [
     ("qualtrics", "qualtrics_responses", NOW - timedelta(days=3), NOW - timedelta(days=3)),
     ("wjx", "wjx_responses", NOW - timedelta(days=3), NOW - timedelta(days=3)),
     ("wjx", "wjx_responses", NOW, NOW - timedelta(minutes=1)),
     ("pos", "pos_transactions", NOW - timedelta(hours=2), NOW - timedelta(hours=2)),
+    ("app_events", "app_events", NOW, NOW - timedelta(minutes=30)),
     # a backfill of last month, validated just now: no new delivery of Qualtrics
     ("qualtrics", "qualtrics_responses", NOW - timedelta(days=30), NOW),
 ]
@@ -56,7 +58,7 @@ def freshness_home(serving_home: Path) -> Path:
 
 def test_each_scope_reads_the_same_last_deliveries_and_a_backfill_is_no_delivery(freshness_home):
     delivered = last_deliveries(Scope.everything())
-    assert set(delivered) == {"qualtrics", "wjx", "pos"}
+    assert set(delivered) == {"qualtrics", "wjx", "pos", "app_events"}
     assert abs(delivered["qualtrics"] - (NOW - timedelta(days=3))) < timedelta(seconds=1)
     assert abs(delivered["wjx"] - (NOW - timedelta(minutes=1))) < timedelta(seconds=1)
     assert last_deliveries(Scope("store", ("S001",))) == delivered
