@@ -2,7 +2,8 @@
 
 In one run and on the same landing folder (generated at a stated scale, or given with --landing):
   plain POS      - DuckDB `read_csv` of every POS file into typed tables (what a notebook would do)
-  plain loading  - the same for the four CSV deliveries plain `read_csv` can take
+  plain loading  - the same for the four CSV deliveries plain `read_csv` can take and the app's
+                   JSON-lines events (`read_json`)
   POS ingestion  - `cxlake ingest --source reference --source pos`: reading, the quality gate
                    (row rules, history checks, partition rules), quarantine, the load audit, Dagster
   full run       - `cxlake run`: every source, the configuration tables, `dbt build` (models and
@@ -62,6 +63,16 @@ PLAIN_TABLES = {
     ),
     "crm_customers": ("crm/*/customers.csv", None),
     "survey_invitations": ("survey_invitations/*/invitations.csv", None),
+    # the app's events: DuckDB's JSON-lines reader, the same typed-table treatment
+    "app_events": (
+        "app_events/*/events_*.jsonl",
+        {
+            "event_id": "VARCHAR", "occurred_at": TIMESTAMP, "received_at": TIMESTAMP, "device_id": "VARCHAR",
+            "member_id": "VARCHAR", "session_hint": "VARCHAR", "event_type": "VARCHAR", "page": "VARCHAR",
+            "item": "VARCHAR", "price": MONEY, "order_id": "VARCHAR", "dwell_ms": "BIGINT",
+            "store_id": "VARCHAR", "error_code": "VARCHAR", "app_version": "VARCHAR",
+        },
+    ),
 }  # fmt: skip
 POS_TABLES = ("pos_transactions", "pos_transaction_lines")
 
@@ -82,8 +93,13 @@ def plain_load(landing: Path, database: Path, tables: tuple[str, ...]) -> tuple[
         for table in tables:
             pattern, types = PLAIN_TABLES[table]
             typed = ", columns = $types" if types else ""
+            reader = (
+                f"read_json($files, format = 'newline_delimited'{typed})"
+                if pattern.endswith(".jsonl")
+                else f"read_csv($files, header = true{typed})"
+            )
             connection.execute(
-                f"create table {table} as select * from read_csv($files, header = true{typed})",
+                f"create table {table} as select * from {reader}",
                 {"files": str(landing / pattern), **({"types": types} if types else {})},
             )
             rows += connection.execute(f"select count(*) from {table}").fetchone()[0]
@@ -190,7 +206,7 @@ Machine: {machine}. Seed {args.seed}; {loaded:,} rows loaded and {quarantined:,}
 | what | seconds | peak MB | load avg before / after | goal |
 | --- | ---: | ---: | ---: | --- |
 {row(f"plain DuckDB `read_csv` of the POS files into typed tables ({pos_rows:,} rows)", plain_pos)}
-{row(f"plain DuckDB `read_csv` of the four CSV deliveries ({plain_rows:,} rows)", plain_all)}
+{row(f"plain DuckDB `read_csv` / `read_json` of the five deliveries ({plain_rows:,} rows)", plain_all)}
 {
         row(
             "`cxlake ingest --source reference --source pos` (gate, quarantine, audit, Dagster)",
