@@ -52,6 +52,7 @@ Pure and core: numpy and pandas in, pandas out; ``assets/money.py`` reads the wa
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -324,6 +325,63 @@ def _category_slopes(design: np.ndarray, targets: np.ndarray, p: int) -> np.ndar
     return full[1 : 1 + p]
 
 
+RESAMPLES_PER_BLOCK = 100  # resamples whose row counts are held and multiplied at once
+
+
+@dataclass(frozen=True)
+class _RowSums:
+    """Per row of a design: what the normal equations sum (products of the columns, of the columns
+    and the targets) and which value each column holds (a column takes few values: ratings, their
+    mean, 0/1 indicators)."""
+
+    design: np.ndarray
+    targets: np.ndarray
+    products: np.ndarray  # rows x q²
+    cross: np.ndarray  # rows x (q x targets)
+    holds_value: np.ndarray  # rows x (column, value) pairs, 1.0 where the row's column has the value
+    column_of_value: np.ndarray  # the column of each (column, value) pair
+
+    @classmethod
+    def of(cls, design: np.ndarray, targets: np.ndarray) -> _RowSums:
+        q = design.shape[1]
+        pairs = [(j, value) for j in range(1, q) for value in np.unique(design[:, j])]
+        return cls(
+            design,
+            targets,
+            np.einsum("ni,nj->nij", design, design).reshape(len(design), q * q),
+            np.einsum("ni,nk->nik", design, targets).reshape(len(design), -1),
+            np.column_stack([design[:, j] == value for j, value in pairs]).astype(float),
+            np.array([j for j, _ in pairs]),
+        )
+
+
+def _resampled_slopes(sums: _RowSums, p: int, counts: np.ndarray) -> Iterator[np.ndarray]:
+    """:func:`_category_slopes` of each resample of a block, a resample given as how often each row
+    was drawn (resamples x rows).
+
+    The same fits as on ``design[pick]``, from the normal equations' sums weighted by the counts:
+    a block's sums come from one matrix product instead of copying the drawn rows a thousand times
+    (which took most of the asset's time). A column does not vary in a resample when one of its
+    values holds every drawn row: counted exactly."""
+    q, k = sums.design.shape[1], sums.targets.shape[1]
+    grams = (counts @ sums.products).reshape(-1, q, q)
+    rights = (counts @ sums.cross).reshape(-1, q, k)
+    constant_values = (counts @ sums.holds_value) == counts.sum(axis=1, keepdims=True)
+    for row, gram, right, constant in zip(counts, grams, rights, constant_values, strict=True):
+        varies = np.ones(q, dtype=bool)
+        varies[sums.column_of_value[constant]] = False
+        try:
+            coefficients = np.linalg.solve(gram[np.ix_(varies, varies)], right[varies])
+        except np.linalg.LinAlgError:
+            drawn = row > 0
+            weight = np.sqrt(row[drawn])[:, None]
+            kept = sums.design[drawn][:, varies] * weight
+            coefficients = np.linalg.lstsq(kept, sums.targets[drawn] * weight, rcond=None)[0]
+        full = np.full((q, k), np.nan)
+        full[varies] = coefficients
+        yield full[1 : 1 + p]
+
+
 def csat_revenue_effect(
     respondents: pd.DataFrame,
     drivers: list[str],
@@ -387,13 +445,22 @@ def csat_revenue_effect(
     rows["effect_per_rater"] = effect(slopes, {c: float(v.mean()) for c, v in spend.items()})
     rows["effect_per_member"] = rows["effect_per_rater"] * rows["rated_share"]
     rng = np.random.default_rng(settings.seed)
+    sums = _RowSums.of(design, targets)
     per_rater, per_member = [], []
-    for _ in range(settings.bootstrap_repetitions):
-        pick = rng.integers(0, len(answered), len(answered))
-        means = {c: float(v[rng.integers(0, len(v), len(v))].mean()) for c, v in spend.items()}
-        draw = effect(_category_slopes(design[pick], targets[pick], len(drivers)), means)
-        per_rater.append(draw)
-        per_member.append(draw * rated[pick].mean(axis=0))
+    for start in range(0, settings.bootstrap_repetitions, RESAMPLES_PER_BLOCK):
+        block = range(min(RESAMPLES_PER_BLOCK, settings.bootstrap_repetitions - start))
+        counts, resampled_means = [], []
+        for _ in block:  # drawn in the order of one resample after another, as before
+            counts.append(np.bincount(rng.integers(0, len(answered), len(answered)), minlength=len(answered)))
+            resampled_means.append(
+                {c: float(v[rng.integers(0, len(v), len(v))].mean()) for c, v in spend.items()}
+            )
+        block_counts = np.array(counts, dtype=float)
+        drawn_slopes = _resampled_slopes(sums, len(drivers), block_counts)
+        for row, means, slopes_drawn in zip(block_counts, resampled_means, drawn_slopes, strict=True):
+            draw = effect(slopes_drawn, means)
+            per_rater.append(draw)
+            per_member.append(draw * (row @ rated) / len(answered))
     tail = (1 - settings.confidence) / 2 * 100
     for prefix, draws in (("effect_per_rater_", per_rater), ("", per_member)):
         low, high = np.nanpercentile(np.array(draws), [tail, 100 - tail], axis=0)

@@ -17,6 +17,10 @@ from cxlake.insights.money import (
     EFFECT_COLUMNS,
     MONEY_COLUMNS,
     MoneySettings,
+    _category_slopes,
+    _design,
+    _resampled_slopes,
+    _RowSums,
     csat_revenue_effect,
     experience_money,
     first_answers,
@@ -151,6 +155,25 @@ def test_csat_revenue_effect_recovers_planted_slopes():
         table.loc["B", "effect_per_rater"] * rated_b / n
     )
     assert table["is_reportable"].all() and (table["window_days"] == 14).all()
+
+
+def test_a_resample_fitted_from_its_row_counts_equals_the_fit_on_its_drawn_rows():
+    """The bootstrap fits each resample from row counts; fitting the drawn rows themselves must give
+    the same slopes, also where a resample leaves a set of drivers out (a column that does not vary:
+    NaN slopes) and on samples so small that most resamples miss something."""
+    rng = np.random.default_rng(11)
+    for n in (6, 40, 2000):
+        ratings = rng.integers(1, 6, (n, 3)).astype(float)
+        ratings[rng.random(n) < 0.3, 2] = np.nan  # a touchpoint a third of the customers do not meet
+        ratings[rng.random(n) < 0.2, 1] = np.nan
+        targets = rng.integers(0, 2, (n, 2)).astype(float)
+        design = _design(ratings)
+        picks = [rng.integers(0, n, n) for _ in range(60)]
+        counts = np.array([np.bincount(pick, minlength=n) for pick in picks], dtype=float)
+        fitted = list(_resampled_slopes(_RowSums.of(design, targets), 3, counts))
+        for pick, slopes in zip(picks, fitted, strict=True):
+            np.testing.assert_allclose(slopes, _category_slopes(design[pick], targets[pick], 3), rtol=1e-9)
+        assert any(np.isnan(slopes).any() for slopes in fitted) == (n == 6)
 
 
 def test_settings_name_the_file_and_key(tmp_path):
