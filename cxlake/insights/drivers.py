@@ -29,6 +29,7 @@ runs :func:`key_drivers` on any CSV; the key-drivers asset (``assets/insights.py
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -214,20 +215,88 @@ def quadrants(importance: pd.Series, satisfaction: pd.Series) -> pd.Series:
     return pd.Series(labels, index=importance.index, dtype=object)
 
 
+RESAMPLES_PER_BLOCK = 100  # resamples whose row counts are held and multiplied at once
+
+
+@dataclass(frozen=True)
+class _ResampleSums:
+    """Per respondent, what :func:`imputed_correlations` of a resample sums: each column's value
+    where rated (0 where not), whether rated, the pairwise products of those, and which value each
+    column holds (ratings take few values), so a resample's correlations follow from how often it
+    drew each respondent: one matrix product per block of resamples instead of copying rows."""
+
+    present: np.ndarray  # rows x q, 1.0 where rated
+    rated: np.ndarray  # rows x q, the value where rated, else 0
+    pair_sums: np.ndarray  # rows x 3q²: rated_j rated_k, rated_j missing_k, missing_j missing_k
+    holds_value: np.ndarray  # rows x (column, value) pairs, 1.0 where the column is rated that value
+    column_of_value: np.ndarray
+
+    @classmethod
+    def of(cls, values: np.ndarray) -> _ResampleSums:
+        present = ~np.isnan(values)
+        rated = np.where(present, values, 0.0)
+        missing = 1.0 - present
+        n, q = values.shape
+        pairs = [(j, value) for j in range(q) for value in np.unique(values[present[:, j], j])]
+        return cls(
+            present.astype(float),
+            rated,
+            np.hstack(
+                [
+                    np.einsum("ni,nj->nij", a, b).reshape(n, q * q)
+                    for a, b in ((rated, rated), (rated, missing), (missing, missing))
+                ]
+            ),
+            np.column_stack([present[:, j] & (values[:, j] == value) for j, value in pairs]).astype(float),
+            np.array([j for j, _ in pairs]),
+        )
+
+    def correlations(self, counts: np.ndarray) -> Iterator[np.ndarray | None]:
+        """:func:`imputed_correlations` of each resample of a block (resamples x rows of counts):
+        the same matrix, from sums; None where a column has fewer than 2 ratings or one value."""
+        q = self.present.shape[1]
+        drawn = counts.sum(axis=1)
+        rated_counts = counts @ self.present
+        rated_sums = counts @ self.rated
+        products = (counts @ self.pair_sums).reshape(len(counts), 3, q, q)
+        value_counts = counts @ self.holds_value
+        for r in range(len(counts)):
+            if (rated_counts[r] < 2).any():
+                yield None
+                continue
+            most_held = np.zeros(q)
+            np.maximum.at(most_held, self.column_of_value, value_counts[r])
+            if (most_held == rated_counts[r]).any():  # every rating of a column alike: no variation
+                yield None
+                continue
+            means = rated_sums[r] / rated_counts[r]  # the imputed value of each column
+            both, one, neither = products[r]
+            filled_products = both + one * means + (one * means).T + neither * np.outer(means, means)
+            filled_means = (rated_sums[r] + means * (drawn[r] - rated_counts[r])) / drawn[r]
+            covariance = filled_products / drawn[r] - np.outer(filled_means, filled_means)
+            scale = np.sqrt(np.diag(covariance))
+            yield np.clip(covariance / np.outer(scale, scale), -1.0, 1.0)
+
+
 def _bootstrap(values: np.ndarray, repetitions: int, confidence: float, seed: int):
     """Percentile interval of each relative weight over respondent resamples (imputation repeated
     in each); resamples where a column has no variation or the drivers are collinear are skipped."""
     rng = np.random.default_rng(seed)
     n = len(values)
+    sums = _ResampleSums.of(values)
     draws = []
-    for _ in range(repetitions):
-        correlations = imputed_correlations(values[rng.integers(0, n, n)])
-        if correlations is None:
-            continue
-        try:
-            draws.append(relative_weights(correlations))
-        except DriverError:
-            continue
+    for start in range(0, repetitions, RESAMPLES_PER_BLOCK):
+        block = min(RESAMPLES_PER_BLOCK, repetitions - start)
+        counts = np.array(
+            [np.bincount(rng.integers(0, n, n), minlength=n) for _ in range(block)], dtype=float
+        )
+        for correlations in sums.correlations(counts):
+            if correlations is None:
+                continue
+            try:
+                draws.append(relative_weights(correlations))
+            except DriverError:
+                continue
     p = values.shape[1] - 1
     if not draws:
         return np.full(p, np.nan), np.full(p, np.nan), repetitions

@@ -20,6 +20,7 @@ from cxlake.insights.drivers import (
     NOT_ENOUGH_RESPONSES,
     POSSIBLE_OVERKILL,
     DriverError,
+    _ResampleSums,
     imputed_correlations,
     key_driver_mart,
     key_drivers,
@@ -56,6 +57,28 @@ def test_relative_weights_match_the_published_mtcars_example_to_three_decimals(m
         )
     assert model.r_squared == pytest.approx(published.r_squared, abs=5e-4)
     assert model.respondents == 32 and weights["n"].eq(32).all()
+
+
+def test_a_resample_correlated_from_its_row_counts_equals_the_correlations_of_its_drawn_rows():
+    """The bootstrap correlates each resample from row counts; imputing and correlating the drawn
+    rows themselves must give the same matrix, or the same refusal (a column with one value or
+    fewer than two ratings in the resample)."""
+    rng = np.random.default_rng(5)
+    for n in (8, 50, 3000):
+        values = rng.integers(1, 6, (n, 4)).astype(float)
+        values[rng.random(n) < 0.4, 3] = np.nan  # a touchpoint many customers do not meet
+        values[: n // 2, 2] = 4.0  # half the customers rate it alike
+        picks = [rng.integers(0, n, n) for _ in range(80)]
+        counts = np.array([np.bincount(pick, minlength=n) for pick in picks], dtype=float)
+        refused = 0
+        for pick, correlations in zip(picks, _ResampleSums.of(values).correlations(counts), strict=True):
+            expected = imputed_correlations(values[pick])
+            if expected is None:
+                assert correlations is None
+                refused += 1
+            else:
+                np.testing.assert_allclose(correlations, expected, rtol=1e-9, atol=1e-12)
+        assert (refused > 0) == (n == 8)
 
 
 def test_weights_sum_to_the_r_squared_of_the_ordinary_regression(mtcars):
