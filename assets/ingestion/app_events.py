@@ -29,6 +29,7 @@ from expectations.suites.base import RECORD_PROBLEM
 
 FILE_PATTERNS = ("*.jsonl", "*.jsonl.gz", "*.ndjson", "*.ndjson.gz")
 COLUMNS = rt.APP_EVENTS.columns
+KNOWN = frozenset(COLUMNS)
 MAX_EXTRA_NAMED = 5
 MAX_LINES_NAMED = 20  # per file: the rest are counted (each is in quarantine with its line number)
 
@@ -75,8 +76,11 @@ def events_frame(path: Path, text: bytes, name: str) -> tuple[pd.DataFrame, set[
             continue
         values, problem = _parse_line(raw_line)
         if values is not None:
-            extra.update(key for key in values if key not in COLUMNS)
-            rows.append([json_value_text(values.get(column)) for column in COLUMNS])
+            if not values.keys() <= KNOWN:
+                extra.update(values.keys() - KNOWN)
+            fields = [values.get(column) for column in COLUMNS]
+            # most fields are text or missing already: only numbers and true/false need writing out
+            rows.append([v if v is None or type(v) is str else json_value_text(v) for v in fields])
         else:
             rows.append([None] * len(COLUMNS))
         lines.append(number)
@@ -102,9 +106,11 @@ def _parse_line(raw_line: bytes) -> tuple[dict | None, str | None]:
         return None, f"not valid JSON ({error.msg} at column {error.colno})"
     if not isinstance(value, dict):
         return None, f"a JSON {type(value).__name__}, not an event object"
-    nested = sorted(key for key in COLUMNS if isinstance(value.get(key), dict | list))
-    if nested:
-        return None, f"field(s) {', '.join(nested)} hold an object or list, not a value"
+    # A nested field needs a bracket after the line's first one: most lines skip the per-field look.
+    if "[" in line or "{" in line[line.index("{") + 1 :]:
+        nested = sorted(key for key in COLUMNS if isinstance(value.get(key), dict | list))
+        if nested:
+            return None, f"field(s) {', '.join(nested)} hold an object or list, not a value"
     return value, None
 
 
