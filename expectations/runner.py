@@ -1,8 +1,8 @@
 """Running a suite with Great Expectations: one file-based context, so results and Data Docs persist.
 
 One validation per raw table per batch of days (all the batch's partitions in one frame, up to
-``assets.ingestion.sources.BATCH_BYTES`` delivered): GX's fixed cost per validation is paid once a
-batch, and each failing row comes back by its ``_row_id``.
+``ingestion.batch_megabytes`` of cxlake/config/pipeline.yaml delivered): GX's fixed cost per
+validation is paid once a batch, and each failing row comes back by its ``_row_id``.
 """
 
 from __future__ import annotations

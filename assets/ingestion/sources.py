@@ -8,9 +8,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 from assets.ingestion import raw_tables as rt
 from assets.ingestion.app_events import load_app_events
@@ -236,16 +238,33 @@ def load_reviews(landing_root: Path, folder: Path, day: str) -> PartitionLoad:
     return load
 
 
-# How much delivered data one batch of days holds in memory (read, judged, written) before the next
-# batch is read: a year of app events then costs the memory of a few days, not of the year.
-BATCH_BYTES = 256 * 1024 * 1024
 GZIP_EXPANSION = 8  # a gzipped delivery is read decompressed: count it at about its inflated size
 
 
-def batches_of_days(source: Source, landing_root: Path, days: Sequence[str]) -> list[list[str]]:
-    """``days`` in order, cut into consecutive batches of at most BATCH_BYTES delivered (a day
-    larger than that is a batch of its own). Each batch is read, gated and written before the next
-    is read, like a run of its own days: later batches see earlier ones as loaded history."""
+def configured_batch_bytes(document: dict | None = None) -> int:
+    """``ingestion.batch_megabytes`` of cxlake/config/pipeline.yaml (or of ``document``) in bytes:
+    how much delivered data one batch of days holds in memory (read, judged, written) before the
+    next batch is read."""
+    if document is None:
+        text = resources.files("cxlake.config").joinpath("pipeline.yaml").read_text("utf-8")
+        document = yaml.safe_load(text)
+    value = ((document or {}).get("ingestion") or {}).get("batch_megabytes", 256)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(
+            f"cxlake/config/pipeline.yaml: ingestion.batch_megabytes {value!r} "
+            "is not a whole number of megabytes >= 1"
+        )
+    return value * 1024 * 1024
+
+
+def batches_of_days(
+    source: Source, landing_root: Path, days: Sequence[str], max_bytes: int | None = None
+) -> list[list[str]]:
+    """``days`` in order, cut into consecutive batches of at most ``max_bytes`` delivered (default:
+    :func:`configured_batch_bytes`; a day larger than that is a batch of its own). Each batch is
+    read, gated and written before the next is read, like a run of its own days: later batches see
+    earlier ones as loaded history."""
+    max_bytes = configured_batch_bytes() if max_bytes is None else max_bytes
     batches: list[list[str]] = []
     batch_bytes = 0
     for day in days:
@@ -255,7 +274,7 @@ def batches_of_days(source: Source, landing_root: Path, days: Sequence[str]) -> 
             for path in (folder.rglob("*") if folder.is_dir() else ())
             if path.is_file()
         )
-        if not batches or (size and batch_bytes and batch_bytes + size > BATCH_BYTES):
+        if not batches or (size and batch_bytes and batch_bytes + size > max_bytes):
             batches.append([])
             batch_bytes = 0
         batches[-1].append(day)

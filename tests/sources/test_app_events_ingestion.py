@@ -187,7 +187,7 @@ def test_days_read_in_batches_load_as_in_one(landing, tmp_path, monkeypatch):
 
     in_one = tmp_path / "one.duckdb"
     assert ingest(landing, in_one).success
-    monkeypatch.setattr(sources, "BATCH_BYTES", 1)
+    monkeypatch.setattr(sources, "configured_batch_bytes", lambda: 1)
     source = next(s for s in sources.SOURCES if s.name == "app_events")
     assert sources.batches_of_days(source, landing, [DAY_1, DAY_2]) == [[DAY_1], [DAY_2]]
     day_by_day = tmp_path / "days.duckdb"
@@ -207,7 +207,7 @@ def test_days_read_in_batches_load_as_in_one(landing, tmp_path, monkeypatch):
     ]
 
 
-def test_a_batch_holds_consecutive_days_up_to_its_size(tmp_path, monkeypatch):
+def test_a_batch_holds_consecutive_days_up_to_its_size(tmp_path):
     from assets.ingestion import sources
 
     source = next(s for s in sources.SOURCES if s.name == "app_events")
@@ -216,11 +216,21 @@ def test_a_batch_holds_consecutive_days_up_to_its_size(tmp_path, monkeypatch):
         (tmp_path / "app_events" / day / "events_00.jsonl").write_bytes(b"x" * size)
     (tmp_path / "app_events" / "2026-03-05").mkdir()
     (tmp_path / "app_events" / "2026-03-05" / "events_00.jsonl.gz").write_bytes(b"x" * 20)  # ~160 inflated
-    monkeypatch.setattr(sources, "BATCH_BYTES", 100)
     days = ["2026-03-01", "2026-03-02", "2026-03-03", "2026-03-04", "2026-03-05", "2026-03-06"]
-    assert sources.batches_of_days(source, tmp_path, days) == [
+    assert sources.batches_of_days(source, tmp_path, days, max_bytes=100) == [
         ["2026-03-01", "2026-03-02"],
         ["2026-03-03"],
         ["2026-03-04"],  # larger than a batch: a batch of its own
         ["2026-03-05", "2026-03-06"],  # a day with no folder adds nothing
     ]
+
+
+def test_the_batch_size_comes_from_pipeline_yaml_and_a_bad_one_names_the_key():
+    from assets.ingestion import sources
+
+    assert sources.configured_batch_bytes() == 256 * 1024 * 1024
+    assert sources.configured_batch_bytes({"ingestion": {"batch_megabytes": 64}}) == 64 * 1024 * 1024
+    assert sources.configured_batch_bytes({}) == 256 * 1024 * 1024
+    for bad in (0, "256MB", 1.5, True):
+        with pytest.raises(ValueError, match=r"pipeline.yaml: ingestion.batch_megabytes"):
+            sources.configured_batch_bytes({"ingestion": {"batch_megabytes": bad}})
