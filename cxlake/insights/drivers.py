@@ -218,6 +218,15 @@ def quadrants(importance: pd.Series, satisfaction: pd.Series) -> pd.Series:
 RESAMPLES_PER_BLOCK = 100  # resamples whose row counts are held and multiplied at once
 
 
+def value_holders(matrix: np.ndarray, columns: range) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, 1.0 where column j holds value v, for every value each of ``columns`` takes (NaN is
+    no value), and the column of each such (j, v): a resample's row counts times the first say how
+    many drawn rows hold each value, so whether a column varies in it is counted exactly."""
+    pairs = [(j, value) for j in columns for value in np.unique(matrix[:, j]) if not np.isnan(value)]
+    holders = np.column_stack([matrix[:, j] == value for j, value in pairs]).astype(float)
+    return holders, np.array([j for j, _ in pairs])
+
+
 @dataclass(frozen=True)
 class _ResampleSums:
     """Per respondent, what :func:`imputed_correlations` of a resample sums: each column's value
@@ -237,7 +246,6 @@ class _ResampleSums:
         rated = np.where(present, values, 0.0)
         missing = 1.0 - present
         n, q = values.shape
-        pairs = [(j, value) for j in range(q) for value in np.unique(values[present[:, j], j])]
         return cls(
             present.astype(float),
             rated,
@@ -247,8 +255,7 @@ class _ResampleSums:
                     for a, b in ((rated, rated), (rated, missing), (missing, missing))
                 ]
             ),
-            np.column_stack([present[:, j] & (values[:, j] == value) for j, value in pairs]).astype(float),
-            np.array([j for j, _ in pairs]),
+            *value_holders(values, range(q)),
         )
 
     def correlations(self, counts: np.ndarray) -> Iterator[np.ndarray | None]:

@@ -61,7 +61,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from cxlake.insights.drivers import CHAIN_SCOPE_ID, SCOPE_LEVELS
+from cxlake.insights.drivers import CHAIN_SCOPE_ID, RESAMPLES_PER_BLOCK, SCOPE_LEVELS, value_holders
 
 CONFIG_FILE = "cxlake/config/insights.yaml"
 PROMOTER, PASSIVE, DETRACTOR = "promoter", "passive", "detractor"
@@ -325,9 +325,6 @@ def _category_slopes(design: np.ndarray, targets: np.ndarray, p: int) -> np.ndar
     return full[1 : 1 + p]
 
 
-RESAMPLES_PER_BLOCK = 100  # resamples whose row counts are held and multiplied at once
-
-
 @dataclass(frozen=True)
 class _RowSums:
     """Per row of a design: what the normal equations sum (products of the columns, of the columns
@@ -344,14 +341,12 @@ class _RowSums:
     @classmethod
     def of(cls, design: np.ndarray, targets: np.ndarray) -> _RowSums:
         q = design.shape[1]
-        pairs = [(j, value) for j in range(1, q) for value in np.unique(design[:, j])]
         return cls(
             design,
             targets,
             np.einsum("ni,nj->nij", design, design).reshape(len(design), q * q),
             np.einsum("ni,nk->nik", design, targets).reshape(len(design), -1),
-            np.column_stack([design[:, j] == value for j, value in pairs]).astype(float),
-            np.array([j for j, _ in pairs]),
+            *value_holders(design, range(1, q)),
         )
 
 
